@@ -1,0 +1,35 @@
+/**
+ * The contract every CLI command implements. One command per file under `src/commands/`,
+ * at a path that mirrors the command (`state list` → `src/commands/state/list.ts`).
+ *
+ * A command receives its own arguments (after the command words) and a typed context; it returns
+ * the process exit code. It never calls `process.exit` and never reads globals: everything it
+ * needs from the process comes through `CommandContext`, so tests can run it in-process.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface CommandContext {
+  /** Where normal output goes (stdout). */
+  stdout: Writable;
+  /** Where diagnostics, warnings and errors go (stderr). */
+  stderr: Writable;
+  stdin: Readable;
+  /** True when stdin is an interactive terminal (questions may be asked). */
+  stdinIsTTY: boolean;
+  /** True when stdout is a terminal (colour is allowed unless disabled). */
+  stdoutIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Aborted on SIGINT/SIGTERM. Long-running commands stop their work and clean up. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  /** The words that name the command, e.g. ['state', 'list']. */
+  name: readonly string[];
+  /** One line for the command list. */
+  synopsis: string;
+  /** Full usage text printed by `-h` and on a usage error. */
+  usage: string;
+  run(args: readonly string[], ctx: CommandContext): Promise<number>;
+}

@@ -1,0 +1,10 @@
+/**
+ * The command table. Each command lives in its own file under src/commands/ and is listed here
+ * once; `main.ts` picks the longest match of command words.
+ */
+import type { Command } from './command.js';
+import { versionCommand } from '../commands/version.js';
+
+export const commands: readonly Command[] = [
+  versionCommand,
+];

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+/**
+ * builder's entry point: picks the command, runs it with the process's streams, and turns every
+ * error into one clear message and an exit code (see src/cli/errors.ts). Only internal errors may
+ * show a stack trace, and only with BUILDER_LOG=1 or PACKER_LOG=1.
+ */
+import type { Command, CommandContext } from './command.js';
+import { commands } from './commands.js';
+import { UsageError, UserError } from './errors.js';
+import { DiagnosticsError, formatDiagnostics } from '../diagnostics.js';
+import { readFileSync } from 'node:fs';
+
+export function findCommand(argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
+  let best: Command | undefined;
+  for (const c of commands) {
+    if (c.name.every((w, i) => argv[i] === w) && (!best || c.name.length > best.name.length)) best = c;
+  }
+  return best ? { command: best, rest: argv.slice(best.name.length) } : undefined;
+}
+
+export function mainUsage(): string {
+  const width = Math.max(...commands.map((c) => c.name.join(' ').length));
+  const lines = commands.map((c) => `    ${c.name.join(' ').padEnd(width)}    ${c.synopsis}`);
+  return `Usage: builder [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n${lines.join('\n')}\n`;
+}
+
+/** Runs one command line; returns the exit code. Never throws. */
+export async function runCli(argv: readonly string[], ctx: CommandContext): Promise<number> {
+  if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help' || argv[0] === '-help') {
+    ctx.stderr.write(mainUsage());
+    return argv.length === 0 ? 1 : 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-version' || argv[0] === '-v') argv = ['version'];
+  const found = findCommand(argv);
+  if (!found) {
+    ctx.stderr.write(`builder: unknown command "${argv[0]}"\n\n${mainUsage()}`);
+    return 1;
+  }
+  const { command, rest } = found;
+  try {
+    return await command.run(rest, ctx);
+  } catch (err) {
+    return reportError(err, command, ctx);
+  }
+}
+
+export function reportError(err: unknown, command: Command | undefined, ctx: CommandContext): number {
+  if (err instanceof UsageError) {
+    if (err.message) ctx.stderr.write(`${err.message}\n\n`);
+    if (command) ctx.stderr.write(`${command.usage}\n`);
+    return err.message ? 1 : 0;
+  }
+  if (err instanceof DiagnosticsError) {
+    ctx.stderr.write(formatDiagnostics(err.diagnostics, readSourceSafe));
+    return 1;
+  }
+  if (err instanceof UserError) {
+    ctx.stderr.write(`Error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  ctx.stderr.write(
+    `Internal error: ${e.message}\n\nThis is a bug in builder. Please report it with the command you ran` +
+      ` and the output of the same command with BUILDER_LOG=1 set.\n`,
+  );
+  if (ctx.env.BUILDER_LOG || ctx.env.PACKER_LOG) ctx.stderr.write(`${e.stack ?? ''}\n`);
+  return 1;
+}
+
+function readSourceSafe(filename: string): string | undefined {
+  try {
+    return readFileSync(filename, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the context of the real process: its streams, environment, and a signal for SIGINT/SIGTERM. */
+export function processContext(): CommandContext {
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (ac.signal.aborted) return;
+    ac.abort(new Error(`received ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+    signal: ac.signal,
+  };
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain || process.argv[1]?.endsWith('/builder')) {
+  runCli(process.argv.slice(2), processContext()).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`Internal error: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

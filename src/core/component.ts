@@ -1,0 +1,98 @@
+/**
+ * The interfaces of build components: builders, communicators, provisioners, post-processors.
+ * One component per file under src/builders, src/communicators, src/provisioners and
+ * src/post-processors, each exporting an object that `satisfies` its interface; one registry per
+ * kind maps the type name to it.
+ *
+ * Contracts:
+ * - `prepare(config)` is pure: it validates and normalises the evaluated configuration (plain JS
+ *   data from `evaluateConfig`) and returns errors and warnings; it has no side effects.
+ * - `run` does the work. It honours `signal`: when aborted it stops promptly (killing any process
+ *   tree it started) and rejects.
+ * - Errors are thrown (Error or UserError), not stored.
+ * - Everything a step prints goes through `ui`, which masks sensitive values.
+ */
+import type { Readable } from 'node:stream';
+
+/** Output of one build, prefixed with its name the way Packer prints it. */
+export interface BuildUi {
+  /** `==> NAME: message` */
+  say(message: string): void;
+  /** `    NAME: message` (step output, indented) */
+  message(message: string): void;
+  /** `==> NAME: message` in red on a terminal (errors) */
+  error(message: string): void;
+  /** Asks a question on the terminal; resolves to the answer, or undefined with no terminal. */
+  ask?(question: string): Promise<string | undefined>;
+}
+
+/** A configuration schema, so that `validate` refuses unknown arguments the way Packer does. */
+export interface ConfigSpec {
+  attributes: Record<string, { type: 'string' | 'number' | 'bool' | 'list(string)' | 'map(string)' | 'any'; required?: boolean }>;
+  blocks?: Record<string, { nesting: 'single' | 'list'; spec: ConfigSpec }>;
+}
+
+export interface PrepareResult<C> {
+  config?: C;
+  errors: string[];
+  warnings: string[];
+}
+
+// ---- communicators ------------------------------------------------------------------------------
+
+export interface RemoteCommand {
+  command: string;
+  /** Streams for the command's input/output; output is also delivered line by line to callbacks. */
+  stdin?: Readable;
+  onStdout?(chunk: string): void;
+  onStderr?(chunk: string): void;
+}
+
+export interface RemoteCommandResult {
+  /** Exit status; undefined when the connection dropped before the command finished. */
+  exitStatus?: number;
+  /** True when the connection was lost while the command ran. */
+  disconnected: boolean;
+}
+
+/** A connection to a machine being built. */
+export interface Communicator {
+  start(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult>;
+  upload(remotePath: string, data: Readable | Buffer, mode: number | undefined, signal: AbortSignal): Promise<void>;
+  uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void>;
+  download(remotePath: string, localPath: string, signal: AbortSignal): Promise<void>;
+  downloadDir(remoteDir: string, localDir: string, signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connection facts a communicator exposes to templates as `build.Host`, `build.Port`, … */
+export interface ConnectionInfo {
+  type: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  sshPrivateKey?: string;
+  sshPublicKey?: string;
+}
+
+// ---- artifacts ----------------------------------------------------------------------------------
+
+export interface Artifact {
+  /** The unique ID of the builder (or post-processor) that made it, e.g. "packer.file". */
+  builderId: string;
+  /** Human-readable id; Packer's manifest "artifact_id". */
+  id: string;
+  files: string[];
+  /** `String()` of the artifact as Packer prints it in the final list. */
+  description: string;
+  /** State data (`artifact.state`), e.g. generated data for the manifest. */
+  state: Record<string, unknown>;
+  /** Removes the artifact's files (used when an intermediate artifact is not kept). */
+  destroy(): Promise<void>;
+}
+
+// ---- hooks into the run -------------------------------------------------------------------------
+
+/** Runs the provisioners of a build on the instance a builder made (Packer's "hook"). */
+export type ProvisionHook = (comm: Communicator | undefined, conn: ConnectionInfo | undefined, signal: AbortSignal) => Promise<void>;

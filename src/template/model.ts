@@ -1,0 +1,145 @@
+/**
+ * The decoded template: what the template layer (src/template) hands to commands and to the
+ * build engine. Owned by the template layer; the build engine reads it.
+ *
+ * Contracts:
+ * - Loading a template (`loadTemplate` in src/template/loader.ts) parses every file, decodes every
+ *   block, evaluates variables (Packer's precedence) and locals (in dependency order), and returns
+ *   `{ template, diagnostics }`; it never throws for user errors.
+ * - Component configuration (source, provisioner, post-processor bodies) is kept as HCL bodies and
+ *   evaluated later with `evaluateConfig`, because it may refer to values only the running build
+ *   knows (`build.Host`, `build.ID`, …). During `validate` those values are unknown.
+ */
+import type { Diagnostic, Range } from '../diagnostics.js';
+import type { Body, File } from '../hcl/ast.js';
+import type { Type, Value } from '../values/value.js';
+
+export interface VariableDef {
+  name: string;
+  type: Type;
+  /** Undefined when no default was declared. */
+  default?: Value;
+  description?: string;
+  sensitive: boolean;
+  /** The final value after precedence was applied (undefined if none: an error). */
+  value?: Value;
+  /** Where the final value came from: 'default' | 'env' | a var-file path | 'cli'. */
+  source?: string;
+  range: Range;
+}
+
+export interface LocalDef {
+  name: string;
+  sensitive: boolean;
+  value?: Value;
+  range: Range;
+}
+
+export interface SourceDef {
+  /** e.g. "null" */
+  type: string;
+  /** e.g. "basic" */
+  name: string;
+  body: Body;
+  range: Range;
+}
+
+/** A source as used by a build: `source.null.basic`, possibly renamed or extended in the build. */
+export interface BuildSourceRef {
+  type: string;
+  /** The name of the `source` block referred to. */
+  sourceName: string;
+  /** The name the build uses for it (a `name = …` inside an inner `source` block), else sourceName. */
+  localName: string;
+  /** Extra fields given in an inner `source` block of the build, merged over the source's body. */
+  extraBody?: Body;
+  range: Range;
+}
+
+/** Meta-arguments shared by provisioners and post-processors. */
+export interface StepMeta {
+  /** The block's `name` meta-argument (for -except and output), if any. */
+  name?: string;
+  only: string[];
+  except: string[];
+  /** Milliseconds. */
+  pauseBefore?: number;
+  maxRetries?: number;
+  /** Milliseconds. */
+  timeout?: number;
+  /** Per-source overrides: source name → fields. Values are evaluated (object values). */
+  override?: Map<string, Value>;
+  keepInputArtifact?: boolean;
+}
+
+export interface ProvisionerDef extends StepMeta {
+  type: string;
+  /** The configuration body, without its meta-arguments. */
+  body: Body;
+  range: Range;
+}
+
+export interface PostProcessorDef extends StepMeta {
+  type: string;
+  body: Body;
+  range: Range;
+}
+
+export interface BuildDef {
+  /** The `name` attribute of the build block; may be empty. */
+  name: string;
+  description?: string;
+  sources: BuildSourceRef[];
+  provisioners: ProvisionerDef[];
+  errorCleanupProvisioner?: ProvisionerDef;
+  /** Each inner array is one chain: a lone `post-processor` block is a chain of one;
+   * a `post-processors { … }` block is a chain of several. */
+  postProcessors: PostProcessorDef[][];
+  range: Range;
+}
+
+export interface DataSourceDef {
+  type: string;
+  name: string;
+  body: Body;
+  range: Range;
+}
+
+export interface PackerBlock {
+  requiredVersion?: string;
+  requiredPlugins: { name: string; source?: string; version?: string }[];
+}
+
+export interface Template {
+  /** The path given by the user (file or directory). */
+  path: string;
+  /** The folder of the template (`path.root`). */
+  root: string;
+  files: File[];
+  packer: PackerBlock;
+  variables: Map<string, VariableDef>;
+  locals: Map<string, LocalDef>;
+  sources: Map<string, SourceDef>;
+  builds: BuildDef[];
+  dataSources: DataSourceDef[];
+}
+
+/** Values known only while a build runs; absent ones evaluate as unknown. */
+export interface BuildContextValues {
+  /** `build.name` */
+  buildName?: string;
+  /** `source.name` / `source.type` */
+  sourceName?: string;
+  sourceType?: string;
+  /** `build.ID`, `build.Host`, `build.Port`, `build.User`, `build.Password`, `build.SSHPrivateKey`,
+   * `build.PackerRunUUID`, `build.ConnType`, … */
+  build?: Record<string, string>;
+}
+
+export interface EvaluatedConfig {
+  /** The body's attributes, and nested blocks as lists of objects, as plain JS data. */
+  config: Record<string, unknown>;
+  /** Every value in `config` that came from a sensitive value, to mask in output. */
+  sensitiveValues: string[];
+  diagnostics: Diagnostic[];
+}
