@@ -96,3 +96,79 @@ export interface Artifact {
 
 /** Runs the provisioners of a build on the instance a builder made (Packer's "hook"). */
 export type ProvisionHook = (comm: Communicator | undefined, conn: ConnectionInfo | undefined, signal: AbortSignal) => Promise<void>;
+
+// ---- component definitions ----------------------------------------------------------------------
+
+/** What every step of a build may use. */
+export interface StepContext {
+  ui: BuildUi;
+  signal: AbortSignal;
+  /** The build's full name, "<build name>.<source type>.<source name>" as Packer prints it
+   * (or "<source type>.<source name>" when the build block has no name). */
+  buildName: string;
+  /** The source type, e.g. "null" (PACKER_BUILDER_TYPE). */
+  builderType: string;
+  /** PACKER_RUN_UUID of this run. */
+  runUuid: string;
+  /** The folder builder was started in; relative paths in configs resolve against it, as in Packer. */
+  cwd: string;
+  /** The environment the step's processes inherit, with PACKER_BUILD_NAME, PACKER_BUILDER_TYPE and
+   * PACKER_RUN_UUID set. */
+  env: NodeJS.ProcessEnv;
+  /** Strings to mask as `<sensitive>` in any output. */
+  sensitive: readonly string[];
+}
+
+/** What a builder created: plain JSON, saved in state so a later run can reconnect to it. */
+export interface InstanceRecord {
+  id: string;
+  /** Connection metadata — never a secret. */
+  metadata: Record<string, unknown>;
+}
+
+export interface CommunicatorDef<C = unknown> {
+  type: string;
+  configSpec: ConfigSpec;
+  prepare(raw: Record<string, unknown>): PrepareResult<C>;
+  /** Opens the connection (with retries up to the configured timeout). */
+  connect(config: C, ctx: StepContext): Promise<{ comm: Communicator; info: ConnectionInfo }>;
+}
+
+/**
+ * A builder, split into the lifecycle the runner checkpoints: create the instance, connect to it,
+ * (the runner runs provisioners), then produce the artifact; `destroy` is the cleanup.
+ * `reconnect` is present when an instance can outlive a failed run and be used again.
+ */
+export interface BuilderDef<C = unknown> {
+  type: string;
+  /** Packer's builder id, e.g. "packer.file" (the manifest's builder_type is the source type). */
+  builderId: string;
+  configSpec: ConfigSpec;
+  prepare(raw: Record<string, unknown>): PrepareResult<C>;
+  create(config: C, ctx: StepContext): Promise<InstanceRecord>;
+  connect(config: C, instance: InstanceRecord, ctx: StepContext): Promise<{ comm?: Communicator; info?: ConnectionInfo }>;
+  finish(config: C, instance: InstanceRecord, ctx: StepContext): Promise<Artifact | undefined>;
+  destroy(config: C, instance: InstanceRecord, ctx: StepContext): Promise<void>;
+  /** Checks that a recorded instance still exists; resolves false when it is gone. */
+  reconnect?(config: C, instance: InstanceRecord, ctx: StepContext): Promise<boolean>;
+  /** True when the instance outlives a completed build (null builder: the host it connects to). */
+  instanceOutlivesBuild?: boolean;
+}
+
+export interface ProvisionerDef<C = unknown> {
+  type: string;
+  configSpec: ConfigSpec;
+  prepare(raw: Record<string, unknown>): PrepareResult<C>;
+  run(config: C, ctx: StepContext & { comm?: Communicator; conn?: ConnectionInfo }): Promise<void>;
+  /** Local files the step reads (scripts, sources), for fingerprints. */
+  inputFiles?(config: C): string[];
+}
+
+export interface PostProcessorDef<C = unknown> {
+  type: string;
+  configSpec: ConfigSpec;
+  prepare(raw: Record<string, unknown>): PrepareResult<C>;
+  /** Returns the new artifact and whether the input artifact must be kept (Packer's `keep` and
+   * `forceOverride` results). */
+  run(config: C, input: Artifact, ctx: StepContext): Promise<{ artifact: Artifact; keep: boolean; forceOverride: boolean }>;
+}

@@ -1,0 +1,70 @@
+/**
+ * The shape of a template function (cty's function.Function), shared by the function library
+ * (src/functions) and the evaluator (src/hcl/eval.ts).
+ *
+ * Calling convention (implemented once, in src/functions/call.ts):
+ * 1. Arguments are counted against `params` / `varParam` ("Not enough function arguments",
+ *    "Too many function arguments").
+ * 2. Each argument is converted to its parameter's type (unless that type is `dynamic`); a failed
+ *    conversion is an error naming the argument ("Invalid value for "str" parameter: string required.").
+ * 3. A null argument to a parameter without `allowNull` is an error ("argument must not be null").
+ * 4. An unknown argument to a parameter without `allowUnknown` makes the result unknown
+ *    (of `returnType` when given, else dynamic) without calling `impl`.
+ * 5. A sensitive argument to a parameter without `allowMarked` is unmarked before the call and the
+ *    result is marked sensitive.
+ * 6. `impl` throws `FunctionArgError` for a fault in one argument, `FunctionError` otherwise.
+ */
+import type { Type, Value } from '../values/value.js';
+
+export interface Param {
+  name: string;
+  type: Type;
+  allowNull?: boolean;
+  allowUnknown?: boolean;
+  /** The function handles sensitive marks itself (e.g. `sensitive`, `nonsensitive`). */
+  allowMarked?: boolean;
+}
+
+export interface FunctionCallContext {
+  /** The template's folder (`path.root`); relative paths in filesystem functions are resolved
+   * against the current working directory, as in Packer. */
+  baseDir: string;
+  cwd: string;
+  /** Called with the absolute path of every file a function reads (`file`, `templatefile`, …),
+   * so that build fingerprints can include their content. */
+  onFileRead?(path: string): void;
+  /** False outside variable defaults: `env()` is only allowed there, as in Packer. */
+  allowEnv?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Evaluates a template string against variables (used by `templatefile`). Set by the evaluator. */
+  renderTemplate?(source: string, filename: string, vars: ReadonlyMap<string, Value>): Value;
+}
+
+export interface FunctionDef {
+  params: readonly Param[];
+  varParam?: Param;
+  /** Static result type when known (lets unknown arguments produce a typed unknown). */
+  returnType?: Type;
+  description?: string;
+  impl(args: readonly Value[], ctx: FunctionCallContext): Value;
+}
+
+export type FunctionTable = ReadonlyMap<string, FunctionDef>;
+
+/** An error in one argument of a function call; the evaluator points at that argument. */
+export class FunctionArgError extends Error {
+  readonly argIndex: number;
+  constructor(argIndex: number, message: string) {
+    super(message);
+    this.name = 'FunctionArgError';
+    this.argIndex = argIndex;
+  }
+}
+
+/** An error in a function call as a whole. */
+export class FunctionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FunctionError';
+  }
+}
