@@ -13,7 +13,18 @@
  * 5. A sensitive argument to a parameter without `allowMarked` is unmarked before the call and the
  *    result is marked sensitive.
  * 6. `impl` throws `FunctionArgError` for a fault in one argument, `FunctionError` otherwise.
+ *    Their `message` is cty's bare error text ("string required", "invalid CIDR expression: …");
+ *    `functionCallDiagnostic` (call.ts) turns a thrown error into the summary and detail HCL prints
+ *    ("Invalid function argument" / `Invalid value for "str" parameter: string required.`).
+ *
+ * Lazy functions (`can`, `try`, `convert`): a FunctionDef with `lazyImpl` receives its arguments
+ * unevaluated, as `LazyArg`s, because HCL passes them as expression closures (or, for `convert`'s
+ * second argument, as a type constraint). The evaluator must not evaluate the argument
+ * expressions of such a call itself; it calls `callLazyFunction(def, lazyArgs, ctx)` instead of
+ * `callFunction`. `params`/`varParam` still describe the arguments (for counting and messages);
+ * `...` expansion is not allowed on a lazy call.
  */
+import type { Diagnostic } from '../diagnostics.js';
 import type { Type, Value } from '../values/value.js';
 
 export interface Param {
@@ -47,6 +58,20 @@ export interface FunctionDef {
   returnType?: Type;
   description?: string;
   impl(args: readonly Value[], ctx: FunctionCallContext): Value;
+  /** Present on lazy functions only (see the header); `impl` is then never called. */
+  lazyImpl?(args: readonly LazyArg[], ctx: FunctionCallContext): Value;
+}
+
+/** One unevaluated argument of a lazy function call, built by the evaluator. */
+export interface LazyArg {
+  /** Evaluates the argument expression in the call's scope. Never throws for user errors. */
+  evaluate(): { value: Value; diagnostics: Diagnostic[] };
+  /** True when a variable or attribute the expression refers to is unknown, so the expression's
+   * success cannot be decided yet (HCL's `dependsOnUnknowns`). */
+  dependsOnUnknowns(): boolean;
+  /** Decodes the expression as a type constraint (`string`, `list(number)`, `object({a=bool})`,
+   * `any`), as a variable's `type` is decoded. */
+  typeConstraint(): { type: Type; diagnostics: Diagnostic[] };
 }
 
 export type FunctionTable = ReadonlyMap<string, FunctionDef>;
@@ -58,6 +83,16 @@ export class FunctionArgError extends Error {
     super(message);
     this.name = 'FunctionArgError';
     this.argIndex = argIndex;
+  }
+}
+
+/** Too few or too many arguments; `summary` is HCL's ("Not enough function arguments"). */
+export class FunctionArityError extends Error {
+  readonly summary: string;
+  constructor(summary: string, message: string) {
+    super(message);
+    this.name = 'FunctionArityError';
+    this.summary = summary;
   }
 }
 
