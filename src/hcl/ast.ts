@@ -255,6 +255,25 @@ export interface JsonExpression {
 
 // ---- tokens (native syntax), shared by the parser and `fmt` -----------------------------------
 
+/**
+ * Token kinds of HCL's native-syntax scanner, plus `Spaces` (a run of spaces/tabs between tokens,
+ * and a leading byte-order mark) so that the token stream covers the source exactly.
+ *
+ * - `OQuote`/`CQuote`: the `"` around a quoted template; `QuotedLit`: literal text inside it, raw
+ *   (escapes such as `\n` and `$${` still in source form); `QuotedNewline`: a newline inside a
+ *   quoted string (always an error).
+ * - `OHeredoc`: `<<EOT` or `<<-EOT` *including* its newline; `StringLit`: raw heredoc (or bare
+ *   template) text, a heredoc line including its newline; `CHeredoc`: the closing marker line
+ *   with its leading whitespace but without its newline (which follows as a `Newline` token).
+ * - `TemplateInterp` (`${` or `${~`), `TemplateControl` (`%{` or `%{~`), `TemplateSeqEnd`
+ *   (`}` or `~}` closing either).
+ * - `Comment`: `#…`/`//…` including the newline that ends it, or a whole `/* … *\/`.
+ * - `Newline`: `\n` or `\r\n` outside templates.
+ * - `Quote` is the apostrophe `'`; `Backtick`, `Semicolon`, `Bitwise*`, `DoubleColon` are
+ *   recognised only to explain why they are invalid; `Invalid` is a run of characters the
+ *   language does not use; `BadUTF8` a lone UTF-16 surrogate; `Tabs` is not produced (tabs are
+ *   `Spaces`, as in HCL's scanner).
+ */
 export type TokenType =
   | 'OBrace' | 'CBrace' | 'OBrack' | 'CBrack' | 'OParen' | 'CParen'
   | 'OQuote' | 'CQuote' | 'OHeredoc' | 'CHeredoc'
@@ -263,10 +282,13 @@ export type TokenType =
   | 'And' | 'Or' | 'Bang' | 'Dot' | 'Comma' | 'Ellipsis' | 'FatArrow' | 'Question' | 'Colon'
   | 'TemplateInterp' | 'TemplateControl' | 'TemplateSeqEnd'
   | 'QuotedLit' | 'StringLit' | 'NumberLit' | 'Ident' | 'Comment' | 'Newline' | 'EOF'
-  | 'Invalid' | 'BadUTF8' | 'Quote' | 'Tabs';
+  | 'Invalid' | 'BadUTF8' | 'Quote' | 'Tabs'
+  | 'Spaces' | 'QuotedNewline' | 'DoubleColon' | 'Backtick' | 'Semicolon'
+  | 'BitwiseAnd' | 'BitwiseOr' | 'BitwiseNot' | 'BitwiseXor';
 
 /** One lexical token; `bytes` is the exact source text of the token (comments include their
- * trailing newline when they are line comments, as in HCL's scanner). */
+ * trailing newline when they are line comments, as in HCL's scanner). The concatenation of the
+ * `bytes` of all tokens returned by `lex` is the source text exactly. */
 export interface Token {
   type: TokenType;
   bytes: string;
