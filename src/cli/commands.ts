@@ -4,7 +4,9 @@
  */
 import type { Command } from './command.js';
 import { versionCommand } from '../commands/version.js';
+import { fmtCommand } from '../commands/fmt.js';
 
 export const commands: readonly Command[] = [
   versionCommand,
+  fmtCommand,
 ];
