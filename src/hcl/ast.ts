@@ -181,12 +181,14 @@ export interface ObjectConsExpr {
   range: Range;
 }
 
-/** An object key: a bare identifier is taken literally (`{ foo = 1 }` has key "foo"), unless
- * parenthesised, in which case `wrapped` is a normal expression. */
+/** An object key, as in HCL: when `forceNonLiteral` is false and `wrapped` is a bare identifier
+ * (a `scopeTraversal` with no steps), the key is that name as a string (`{ foo = 1 }` has key
+ * "foo"); otherwise `wrapped` is evaluated as a normal expression. */
 export interface ObjectConsKeyExpr {
   kind: 'objectKey';
   wrapped: Expression;
-  /** True when the key is a bare identifier (a one-step scope traversal) to be taken as a string. */
+  /** True when the key was written in parentheses (`{ (foo) = 1 }`): evaluate `foo`, never take
+   * the identifier literally. (Same meaning as HCL's `ForceNonLiteral`.) */
   forceNonLiteral: boolean;
   range: Range;
 }
