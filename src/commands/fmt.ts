@@ -200,6 +200,9 @@ function hunkRange(start: number, count: number): string {
   return `${start},${count}`;
 }
 
+/** The reason of a file-system error without Node's code and path decorations
+ * ("ENOENT: no such file or directory, open '/x'" → "no such file or directory"). */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
 }
