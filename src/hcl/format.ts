@@ -30,6 +30,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { Token, TokenType } from './ast.js';
 import { lex } from './lexer.js';
+import { parseConfig } from './parser.js';
 
 export interface FormatResult {
   /** The formatted text; the source itself when it has syntax errors. */
@@ -40,9 +41,9 @@ export interface FormatResult {
 
 /** Formats an HCL native-syntax source the way `packer fmt` does. */
 export function formatSource(source: string, filename: string): FormatResult {
-  const { tokens, diagnostics } = lex(source, filename);
+  const { diagnostics } = parseConfig(source, filename);
   if (diagnostics.some((d) => d.severity === 'error')) return { output: source, diagnostics };
-  return { output: formatTokens(tokens), diagnostics };
+  return { output: formatTokens(lex(source, filename).tokens), diagnostics };
 }
 
 /** A token as the formatter sees it: its text and the number of spaces to write before it. */
