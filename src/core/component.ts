@@ -117,6 +117,8 @@ export interface StepContext {
   env: NodeJS.ProcessEnv;
   /** Strings to mask as `<sensitive>` in any output. */
   sensitive: readonly string[];
+  /** `-force`: earlier output may be replaced (the manifest starts afresh for a new run). */
+  force?: boolean;
 }
 
 /** What a builder created: plain JSON, saved in state so a later run can reconnect to it. */

@@ -1,0 +1,86 @@
+/**
+ * The `checksum` post-processor (Packer's post-processor/checksum): for each of `checksum_types`
+ * (md5 — the default —, sha1, sha224, sha256, sha384, sha512) appends `HEX<TAB>BASENAME` lines for
+ * every file of the artifact to the file named by `output` (a template with {{.BuildName}},
+ * {{.BuilderType}}, {{.ChecksumType}}; default `packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum`).
+ * The new artifact lists the input files plus each checksum file that did not exist before (as
+ * Packer does); the input is always kept.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Artifact, PostProcessorDef } from '../core/component.js';
+import { asString, asStringList, ConfigReader } from '../core/config-reader.js';
+import { renderGoTemplate } from '../core/go-template.js';
+import { removeFiles } from './files-artifact.js';
+
+export const CHECKSUM_TYPES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
+
+export interface ChecksumConfig {
+  checksumTypes: string[];
+  output: string;
+}
+
+export const CHECKSUM_BUILDER_ID = 'packer.post-processor.checksum';
+
+async function hashFile(path: string, algorithm: string, signal: AbortSignal): Promise<string> {
+  const h = createHash(algorithm);
+  await pipeline(createReadStream(path), h, { signal });
+  return h.digest('hex');
+}
+
+export const checksumPostProcessor = {
+  type: 'checksum',
+  configSpec: { attributes: { checksum_types: { type: 'list(string)' }, output: { type: 'string' } } },
+  prepare(raw) {
+    const r = new ConfigReader(raw);
+    const config: ChecksumConfig = {
+      checksumTypes: r.get('checksum_types', asStringList) ?? ['md5'],
+      output: r.get('output', asString) || 'packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum',
+    };
+    const errors = r.errors;
+    for (const t of config.checksumTypes) {
+      if (!(CHECKSUM_TYPES as readonly string[]).includes(t)) errors.push(`Unrecognized checksum type: ${t}`);
+    }
+    const bad = renderGoTemplate(config.output, { BuildName: '', BuilderType: '', ChecksumType: '' }).error;
+    if (bad) errors.push(`Error parsing target template: ${bad}`);
+    return { config: errors.length === 0 ? config : undefined, errors, warnings: [] };
+  },
+  async run(config, input, ctx) {
+    const files = [...input.files];
+    for (const type of config.checksumTypes) {
+      const output = renderGoTemplate(config.output, {
+        BuildName: ctx.env.PACKER_BUILD_NAME ?? '',
+        BuilderType: ctx.builderType,
+        ChecksumType: type,
+      }).text;
+      const outPath = resolve(ctx.cwd, output);
+      for (const file of input.files) {
+        const existed = await stat(outPath).then(
+          () => true,
+          () => false,
+        );
+        if (!existed) files.push(output);
+        await mkdir(dirname(outPath), { recursive: true, mode: 0o755 });
+        let sum: string;
+        try {
+          sum = await hashFile(resolve(ctx.cwd, file), type, ctx.signal);
+        } catch {
+          throw new Error(`unable to open file ${file}: open ${file}: no such file or directory`);
+        }
+        await appendFile(outPath, `${sum}\t${basename(file)}\n`, { mode: 0o644 });
+      }
+    }
+    const artifact: Artifact = {
+      builderId: CHECKSUM_BUILDER_ID,
+      id: '',
+      files,
+      description: `Created artifact from files: ${files.join(', ')}`,
+      state: {},
+      destroy: () => removeFiles(files, ctx.cwd),
+    };
+    return { artifact, keep: true, forceOverride: true };
+  },
+} satisfies PostProcessorDef<ChecksumConfig>;
