@@ -13,7 +13,7 @@
  * - Exit 0, or 3 with `-check` when some file would change, or 1 when some file could not be
  *   read or has syntax errors (all such problems are reported; the other files are still done).
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { structuredPatch } from 'diff';
 import type { Command, CommandContext } from '../cli/command.js';
@@ -102,27 +102,21 @@ function formatPath(path: string, ctx: CommandContext, options: FmtOptions, run:
     formatFile(path, abs, ctx, options, run);
     return;
   }
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(abs).sort();
+    entries = readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     run.diagnostics.push(errorDiag(`Cannot read directory ${path}`, errorText(err)));
     return;
   }
-  for (const name of names) {
-    if (isIgnoredName(name)) continue;
-    const child = join(path, name);
-    const childAbs = join(abs, name);
-    let childIsDir: boolean;
-    try {
-      childIsDir = statSync(childAbs).isDirectory();
-    } catch {
-      continue; // a dangling link
-    }
-    if (childIsDir) {
+  for (const entry of entries) {
+    if (isIgnoredName(entry.name)) continue;
+    const child = join(path, entry.name);
+    // Links to directories are not followed (as in Packer), so a link cycle cannot loop.
+    if (entry.isDirectory()) {
       if (options.recursive) formatPath(child, ctx, options, run);
-    } else if (isHclTemplateFile(name)) {
-      formatFile(child, childAbs, ctx, options, run);
+    } else if (isHclTemplateFile(entry.name)) {
+      formatFile(child, join(abs, entry.name), ctx, options, run);
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -126,6 +126,17 @@ test('fmt -recursive also formats subdirectories', async () => {
     assert.deepEqual(r, { code: 0, stdout: `a.pkr.hcl\n${join('sub', 'deeper', 'd.pkr.hcl')}\n`, stderr: '' });
     assert.equal(p.read('sub/deeper/d.pkr.hcl'), PRETTY);
     assert.equal(p.read('sub/.git/x.pkr.hcl'), UGLY);
+  } finally {
+    p.done();
+  }
+});
+
+test('fmt -recursive does not follow links to directories, so a link cycle ends', async () => {
+  const p = project({ 'sub/a.pkr.hcl': UGLY });
+  try {
+    symlinkSync('..', join(p.dir, 'sub', 'loop'));
+    const r = await fmt(['-recursive', '.'], p.dir);
+    assert.deepEqual(r, { code: 0, stdout: `${join('sub', 'a.pkr.hcl')}\n`, stderr: '' });
   } finally {
     p.done();
   }
