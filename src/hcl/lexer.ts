@@ -140,8 +140,10 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
   let braces = 0;
   const retBraces: number[] = [];
 
+  // Consecutive tokens share the Pos object where one ends and the next starts.
+  let lastEnd: Pos = { line, column, byte: byteBase };
   const emit = (type: TokenType, from: number, to: number): void => {
-    const startPos: Pos = { line, column, byte: byteBase + from };
+    const startPos = lastEnd;
     for (let i = from; i < to; i++) {
       const c = src.charCodeAt(i);
       if (c === CH_LF) {
@@ -155,7 +157,8 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
         column += 1;
       }
     }
-    tokens.push({ type, bytes: src.slice(from, to), range: { filename, start: startPos, end: { line, column, byte: byteBase + to } } });
+    lastEnd = { line, column, byte: byteBase + to };
+    tokens.push({ type, bytes: src.slice(from, to), range: { filename, start: startPos, end: lastEnd } });
   };
 
   const beginSequence = (type: 'TemplateInterp' | 'TemplateControl', p: number): number => {
@@ -270,7 +273,9 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
         continue;
       }
       if (frame.kind === 'bare') {
-        const end = templateLiteralEnd(p, () => false, false);
+        // One literal token per line, as in HCL (strip markers trim only the adjacent token).
+        let end = templateLiteralEnd(p, (ch) => ch === CH_LF, false);
+        if (end < n && src.charCodeAt(end) === CH_LF) end += 1;
         emit('StringLit', p, end);
         p = end;
         continue;
@@ -278,11 +283,12 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
       let end = templateLiteralEnd(p, (ch) => ch === CH_LF, false);
       const endsLine = end < n && src.charCodeAt(end) === CH_LF;
       const lineEnd = end > p && src.charCodeAt(end - 1) === CH_CR && endsLine ? end - 1 : end;
-      if (frame.startOfLine && (endsLine || end === n) && src.slice(p, lineEnd).trim() === frame.marker) {
+      // As in HCL, the closing marker must be a whole line ended by a newline.
+      if (frame.startOfLine && endsLine && src.slice(p, lineEnd).trim() === frame.marker) {
         emit('CHeredoc', p, lineEnd);
-        if (endsLine) emit('Newline', lineEnd, end + 1);
+        emit('Newline', lineEnd, end + 1);
         frames.pop();
-        p = endsLine ? end + 1 : end;
+        p = end + 1;
         continue;
       }
       if (endsLine) end += 1;
