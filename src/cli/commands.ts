@@ -5,8 +5,14 @@
 import type { Command } from './command.js';
 import { versionCommand } from '../commands/version.js';
 import { fmtCommand } from '../commands/fmt.js';
+import { validateCommand } from '../commands/validate.js';
+import { inspectCommand } from '../commands/inspect.js';
+import { consoleCommand } from '../commands/console.js';
 
 export const commands: readonly Command[] = [
   versionCommand,
   fmtCommand,
+  validateCommand,
+  inspectCommand,
+  consoleCommand,
 ];

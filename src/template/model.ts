@@ -25,6 +25,8 @@ export interface VariableDef {
   value?: Value;
   /** Where the final value came from: 'default' | 'env' | a var-file path | 'cli'. */
   source?: string;
+  /** Number of `validation` blocks (they run while loading; failures are diagnostics). */
+  validationCount?: number;
   range: Range;
 }
 
@@ -110,11 +112,30 @@ export interface PackerBlock {
   requiredPlugins: { name: string; source?: string; version?: string }[];
 }
 
+/** One build that a template would run: a build block applied to one of its sources, with the
+ * provisioners and post-processors that apply to that source (their only/except filtered). */
+export interface PlannedBuild {
+  /** Packer's full build name: "<build name>.<type>.<source local name>", or "<type>.<source
+   * local name>" when the build block has no name. `-only`/`-except` globs match this name. */
+  name: string;
+  build: BuildDef;
+  source: BuildSourceRef;
+  /** The `source` block the ref points at. */
+  sourceDef: SourceDef;
+  provisioners: ProvisionerDef[];
+  errorCleanupProvisioner?: ProvisionerDef;
+  /** Chains; post-processors excluded by `-except` or their own only/except are left out, and
+   * chains left empty are dropped. */
+  postProcessors: PostProcessorDef[][];
+}
+
 export interface Template {
   /** The path given by the user (file or directory). */
   path: string;
   /** The folder of the template (`path.root`). */
   root: string;
+  /** The working directory the template was loaded from (`path.cwd`). */
+  cwd: string;
   files: File[];
   packer: PackerBlock;
   variables: Map<string, VariableDef>;
@@ -132,9 +153,27 @@ export interface BuildContextValues {
   sourceName?: string;
   sourceType?: string;
   /** `build.ID`, `build.Host`, `build.Port`, `build.User`, `build.Password`, `build.SSHPrivateKey`,
-   * `build.PackerRunUUID`, `build.ConnType`, … */
+   * `build.PackerRunUUID`, `build.ConnType`, … (see `BUILD_CONTEXT_KEYS`) */
   build?: Record<string, string>;
 }
+
+/** The communicator-time keys of the `build` object. Any of them not given in
+ * `BuildContextValues.build` evaluates as an unknown string (as during `validate`). */
+export const BUILD_CONTEXT_KEYS: readonly string[] = [
+  'ID',
+  'Host',
+  'Port',
+  'User',
+  'Password',
+  'ConnType',
+  'PackerRunUUID',
+  'PackerHTTPAddr',
+  'PackerHTTPIP',
+  'PackerHTTPPort',
+  'SSHPublicKey',
+  'SSHPrivateKey',
+  'WinRMPassword',
+];
 
 export interface EvaluatedConfig {
   /** The body's attributes, and nested blocks as lists of objects, as plain JS data. */

@@ -1,0 +1,44 @@
+/**
+ * The flags that every template command shares, the way Packer spells them:
+ * `-var 'name=value'` and `-var-file=path` (repeatable; their relative order is kept, since a
+ * later one wins), and `-only` / `-except` (comma-separated build-name globs, repeatable).
+ */
+import { UsageError } from './errors.js';
+import type { FlagSpecs, ParsedFlags } from './flags.js';
+import type { VariableInput } from '../template/loader.js';
+
+export const varFlagSpecs = {
+  var: { kind: 'list' },
+  'var-file': { kind: 'list' },
+} as const satisfies FlagSpecs;
+
+export const buildFilterFlagSpecs = {
+  only: { kind: 'list' },
+  except: { kind: 'list' },
+} as const satisfies FlagSpecs;
+
+export const varFlagsUsage = `  -var 'key=value'       Variable for templates, can be used multiple times.
+  -var-file=path         JSON or HCL2 file containing user variables, can be used multiple times.`;
+
+export const buildFilterFlagsUsage = `  -only=foo,bar,baz      Only run the builds with these full names (globs allowed).
+  -except=foo,bar,baz    Run all builds and post-processors other than these (globs allowed).`;
+
+/** The -var / -var-file flags in the order given on the command line. */
+export function variableInputs(parsed: ParsedFlags<FlagSpecs>): VariableInput[] {
+  const out: VariableInput[] = [];
+  for (const { name, value } of parsed.ordered) {
+    if (name === 'var') {
+      const eq = value.indexOf('=');
+      if (eq <= 0) throw new UsageError(`invalid value "${value}" for flag -var: expected 'name=value'`);
+      out.push({ kind: 'var', name: value.slice(0, eq).trim(), value: value.slice(eq + 1) });
+    } else if (name === 'var-file') {
+      out.push({ kind: 'file', path: value });
+    }
+  }
+  return out;
+}
+
+/** `-only=a,b -only=c` → ['a', 'b', 'c']. */
+export function splitList(values: readonly string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+}

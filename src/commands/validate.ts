@@ -1,0 +1,61 @@
+/**
+ * `builder validate`: loads the template, then checks every build it would run (component types,
+ * arguments against each component's schema, each component's own checks). Prints "The
+ * configuration is valid." and exits 0, or prints every diagnostic and exits 1.
+ */
+import type { Command } from '../cli/command.js';
+import { UsageError } from '../cli/errors.js';
+import { parseFlags } from '../cli/flags.js';
+import { buildFilterFlagSpecs, buildFilterFlagsUsage, splitList, varFlagSpecs, varFlagsUsage, variableInputs } from '../cli/template-flags.js';
+import { formatDiagnostics, hasErrors } from '../diagnostics.js';
+import { checkBuilds } from '../template/check.js';
+import { expandBuilds } from '../template/expand.js';
+import { loadTemplate } from '../template/loader.js';
+
+const flagSpecs = {
+  ...varFlagSpecs,
+  ...buildFilterFlagSpecs,
+  'syntax-only': { kind: 'bool' },
+  'evaluate-datasources': { kind: 'bool' },
+  'no-warn-undeclared-var': { kind: 'bool' },
+} as const;
+
+export const validateCommand: Command = {
+  name: ['validate'],
+  synopsis: 'Check that a template is valid',
+  usage: `Usage: builder validate [options] TEMPLATE
+
+  Checks the template is valid by parsing the template and also checking the configuration with
+  the various builders, provisioners, etc. TEMPLATE is a .pkr.hcl or .pkr.json file, or a folder.
+
+  If it is not valid, the errors will be shown and the command will exit with a non-zero exit
+  status. If it is valid, it will exit with a zero exit status.
+
+Options:
+
+  -syntax-only           Only check syntax. Do not verify config of the template.
+${buildFilterFlagsUsage}
+${varFlagsUsage}
+  -evaluate-datasources  Evaluate data sources (builder has none; accepted for compatibility).
+  -no-warn-undeclared-var  A var file setting an undeclared variable is a warning, not an error.`,
+  async run(args, ctx) {
+    const parsed = parseFlags(args, flagSpecs);
+    if (parsed.args.length !== 1) throw new UsageError(parsed.args.length === 0 ? 'validate needs a TEMPLATE argument' : 'validate takes exactly one TEMPLATE argument');
+    const { template, diagnostics, sources } = loadTemplate(parsed.args[0]!, {
+      inputs: variableInputs(parsed),
+      env: ctx.env,
+      cwd: ctx.cwd,
+      syntaxOnly: parsed.flags['syntax-only'],
+      undeclaredVarFileIsError: !parsed.flags['no-warn-undeclared-var'],
+    });
+    const diags = [...diagnostics];
+    if (template && !hasErrors(diags) && !parsed.flags['syntax-only']) {
+      const planned = expandBuilds(template, splitList(parsed.flags.only), splitList(parsed.flags.except));
+      diags.push(...checkBuilds(template, planned));
+    }
+    if (diags.length > 0) ctx.stderr.write(formatDiagnostics(diags, sources));
+    if (hasErrors(diags)) return 1;
+    ctx.stdout.write(parsed.flags['syntax-only'] ? 'Syntax-only check passed. Everything looks okay.\n' : 'The configuration is valid.\n');
+    return 0;
+  },
+};

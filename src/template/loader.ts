@@ -1,0 +1,177 @@
+/**
+ * Loads a template the way Packer's hcl2template parser does, in phases:
+ *
+ * 1. find and parse the files (a file, or a folder's `*.pkr.hcl` and `*.pkr.json`); stop on
+ *    syntax errors;
+ * 2. `packer` blocks: check `required_version` (stop when unmet: later errors would only confuse);
+ * 3. declare variables (`variable`, `variables`) and locals (`locals`, `local`);
+ * 4. give variables their values (default < PKR_VAR_ < *.auto.pkrvars.* < -var/-var-file in
+ *    command-line order), report unset ones, run validation rules;
+ * 5. evaluate locals in dependency order;
+ * 6. decode `source`, `data` and `build` blocks (sources of all files first, so a build may use a
+ *    source declared in a later file).
+ *
+ * All problems are returned as diagnostics, never thrown. A template is returned whenever the
+ * files parsed, even when later phases found errors (so `inspect` can show what it could).
+ */
+import { readFileSync } from 'node:fs';
+import { extname, isAbsolute, relative, resolve } from 'node:path';
+import { errorDiag, hasErrors, type Diagnostic, type SourceLookup } from '../diagnostics.js';
+import type { Block, File } from '../hcl/ast.js';
+import { bodyContent, type BodySchema } from '../hcl/body.js';
+import { decodeBuildBlock } from './build.js';
+import { defaultsContext, localsContext, type ContextBase } from './context.js';
+import { decodeDataBlock } from './data.js';
+import { findTemplateFiles, parseTemplateFile } from './files.js';
+import { decodeLocalBlock, decodeLocalsBlock, evaluateLocals, type DeclaredLocal } from './locals.js';
+import type { LocalDef, Template } from './model.js';
+import { decodePackerBlock } from './packer-block.js';
+import { decodeSourceBlock } from './source.js';
+import { collectVariableValues, decodeVariableBlock, decodeVariablesBlock, variableDefs, type DeclaredVariable, type ValueSource } from './variables.js';
+
+/** A `-var name=value` or `-var-file=path` flag, in command-line order. */
+export type VariableInput = { kind: 'var'; name: string; value: string } | { kind: 'file'; path: string };
+
+export interface LoadOptions {
+  /** -var and -var-file flags in the order given (later wins). */
+  inputs?: readonly VariableInput[];
+  /** The environment (PKR_VAR_* values; `env()` in variable defaults). */
+  env: NodeJS.ProcessEnv;
+  /** The working directory: relative paths resolve against it; `path.cwd`. */
+  cwd: string;
+  /** Parse the files and check the top-level structure only (`validate -syntax-only`). */
+  syntaxOnly?: boolean;
+  /** Report a var-file value for an undeclared variable as an error, not a warning (`validate`). */
+  undeclaredVarFileIsError?: boolean;
+}
+
+export interface LoadResult {
+  template?: Template;
+  diagnostics: Diagnostic[];
+  /** The text of every file read, for printing diagnostics with their source lines. */
+  sources: SourceLookup;
+}
+
+const topSchema: BodySchema = {
+  attributes: [],
+  blocks: [
+    { type: 'packer', labelNames: [] },
+    { type: 'variable', labelNames: ['name'] },
+    { type: 'variables', labelNames: [] },
+    { type: 'locals', labelNames: [] },
+    { type: 'local', labelNames: ['name'] },
+    { type: 'source', labelNames: ['type', 'name'] },
+    { type: 'build', labelNames: [] },
+    { type: 'data', labelNames: ['type', 'name'] },
+  ],
+};
+
+/** The name diagnostics show for a file: relative to cwd when inside it, else absolute. */
+function displayName(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+export function loadTemplate(path: string, options: LoadOptions): LoadResult {
+  const cwd = options.cwd;
+  const texts = new Map<string, string>();
+  const sources: SourceLookup = (filename) => texts.get(filename) ?? readSafe(resolve(cwd, filename));
+  const diags: Diagnostic[] = [];
+  const found = findTemplateFiles(path, cwd);
+  diags.push(...found.diagnostics);
+  if (hasErrors(diags)) return { diagnostics: diags, sources };
+
+  const parse = (file: string): File | undefined => {
+    const r = parseTemplateFile(file, displayName(file, cwd));
+    diags.push(...r.diagnostics);
+    if (r.file) texts.set(r.file.filename, r.file.source);
+    return r.file;
+  };
+  const files = found.configFiles.map(parse).filter((f): f is File => f !== undefined);
+  if (hasErrors(diags)) return { diagnostics: diags, sources };
+
+  // Top-level blocks of every file, grouped by type in file order.
+  const blocks: Block[] = [];
+  for (const f of files) {
+    const { content, diagnostics } = bodyContent(f.body, topSchema);
+    diags.push(...diagnostics);
+    blocks.push(...content.blocks);
+  }
+  const ofType = (t: string): Block[] => blocks.filter((b) => b.type === t);
+
+  const base: ContextBase = { root: found.root, cwd, env: options.env };
+  const template: Template = {
+    path,
+    root: found.root,
+    cwd,
+    files,
+    packer: { requiredPlugins: [] },
+    variables: new Map(),
+    locals: new Map(),
+    sources: new Map(),
+    builds: [],
+    dataSources: [],
+  };
+  if (options.syntaxOnly) return { template, diagnostics: diags, sources };
+
+  const defaults = defaultsContext(base);
+  const versionDiags: Diagnostic[] = [];
+  for (const b of ofType('packer')) versionDiags.push(...decodePackerBlock(b, defaults, template.packer));
+  diags.push(...versionDiags);
+  if (hasErrors(versionDiags)) return { template, diagnostics: diags, sources };
+
+  // Variables and locals are declared first, whatever file or order they are in.
+  const declared = new Map<string, DeclaredVariable>();
+  for (const b of blocks) {
+    if (b.type === 'variable') diags.push(...decodeVariableBlock(b, defaults, declared));
+    else if (b.type === 'variables') diags.push(...decodeVariablesBlock(b, defaults, declared));
+  }
+  template.variables = variableDefs(declared);
+  const declaredLocals = new Map<string, DeclaredLocal>();
+  for (const b of blocks) {
+    if (b.type === 'locals') diags.push(...decodeLocalsBlock(b, declaredLocals));
+    else if (b.type === 'local') diags.push(...decodeLocalBlock(b, declaredLocals, localsContext(template, base)));
+  }
+
+  // Values: auto var files (lexical order), then -var / -var-file in command-line order.
+  const valueSources: ValueSource[] = [];
+  const addVarFile = (file: string, auto: boolean): void => {
+    const ext = extname(file);
+    if (ext !== '.hcl' && ext !== '.json') {
+      diags.push(errorDiag(`Could not guess format of ${file}`, 'A var file must be suffixed with `.hcl` or `.json`.'));
+      return;
+    }
+    const f = parse(resolve(cwd, file));
+    if (f) valueSources.push({ kind: 'file', file: f, path: file, auto });
+  };
+  for (const f of found.autoVarFiles) addVarFile(f, true);
+  for (const input of options.inputs ?? []) {
+    if (input.kind === 'var') valueSources.push(input);
+    else addVarFile(input.path, false);
+  }
+  diags.push(
+    ...collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFileIsError ?? false, () => localsContext(template, base)),
+  );
+
+  const locals = new Map<string, LocalDef>();
+  template.locals = locals;
+  diags.push(...evaluateLocals(declaredLocals, locals, () => localsContext(template, base)));
+
+  for (const b of ofType('source')) diags.push(...decodeSourceBlock(b, template.sources));
+  for (const b of ofType('data')) diags.push(...decodeDataBlock(b, template.dataSources));
+  const buildCtx = localsContext(template, base);
+  for (const b of ofType('build')) {
+    const r = decodeBuildBlock(b, buildCtx, template.sources);
+    diags.push(...r.diagnostics);
+    if (r.build) template.builds.push(r.build);
+  }
+  return { template, diagnostics: diags, sources };
+}
+
+function readSafe(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Helpers to run builder from tests: in-process through `runCli` (fast; for tables of cases) and
+ * as a real process from the compiled `dist/src/cli/main.js` (for what a user sees: exit codes,
+ * streams, no stack traces).
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { CommandContext } from '../../src/cli/command.js';
+import { runCli } from '../../src/cli/main.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The compiled entry point (tests run from dist/test/…). */
+export const MAIN_JS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+
+/** Runs `builder ARGS` in-process with the given cwd, environment and stdin text. */
+export async function runInProcess(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string }): Promise<RunResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const ctx: CommandContext = {
+    stdout,
+    stderr,
+    stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
+    stdinIsTTY: false,
+    stdoutIsTTY: false,
+    env: options.env ?? {},
+    cwd: options.cwd,
+    signal: new AbortController().signal,
+  };
+  const code = await runCli(args, ctx);
+  await new Promise((r) => setImmediate(r));
+  return { code, stdout: out, stderr: err };
+}
+
+/** Runs `node dist/src/cli/main.js ARGS` as a process. */
+export async function runProcess(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string }): Promise<RunResult> {
+  const child = spawn(process.execPath, [MAIN_JS, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH, ...options.env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdin.end(options.stdin ?? '');
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  return { code, stdout, stderr };
+}

@@ -1,0 +1,41 @@
+/**
+ * `builder validate` against `packer validate` (Packer 1.6.6): for every corpus case that 1.6.6
+ * can judge (test/template/corpus.ts; cases using newer features say why they are left out),
+ * builder accepts exactly what Packer accepts and rejects what it rejects. Skipped, with the
+ * reason, when packer is not installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { corpus, caseArgs, caseName, FIXTURES } from '../template/corpus.js';
+import { runInProcess } from '../cli/run.js';
+import { packerSkipReason, runPacker, type PackerResult } from '../helpers/packer.js';
+
+const skip = packerSkipReason();
+const judged = corpus.filter((c) => c.notIn166 === undefined);
+
+/** Packer runs take ~0.3 s each; a few at a time keeps the file within seconds on 2 cores. */
+async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
+}
+
+test('builder validate agrees with packer validate 1.6.6 on the corpus', { skip }, async (t) => {
+  const results: PackerResult[] = await inBatches(judged, 4, (c) =>
+    runPacker('validate', caseArgs(c), join(FIXTURES, c.path), { env: { HOME: '/home/tester', ...c.env } }),
+  );
+  for (const [i, c] of judged.entries()) {
+    await t.test(caseName(c), async () => {
+      const packer = results[i]!;
+      const ours = await runInProcess(['validate', ...caseArgs(c), c.path], { cwd: FIXTURES, env: { HOME: '/home/tester', ...c.env } });
+      const packerAccepts = packer.status === 0;
+      assert.equal(ours.code === 0, packerAccepts, `packer ${packerAccepts ? 'accepts' : 'rejects'} it:\n${packer.stderr}${packer.stdout}\nbuilder:\n${ours.stderr}`);
+      assert.equal(c.expect === 'valid', packerAccepts, 'the corpus expectation disagrees with packer');
+    });
+  }
+});
+
+test('cases packer 1.6.6 cannot judge say why', () => {
+  for (const c of corpus) if (c.notIn166 !== undefined) assert.ok(c.notIn166.length > 10, caseName(c));
+});
