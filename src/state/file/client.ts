@@ -1,0 +1,313 @@
+/**
+ * The local file backend: the state in one JSON file (src/state/format.ts), the changes since it
+ * was last written in full in `<state>.journal` (src/state/file/journal.ts), the previous full
+ * version in `<state>.backup`, and locks as files (src/state/file/lock-files.ts).
+ *
+ * Reading: the state file, then the journal records that follow it. A reader takes no lock; if a
+ * compaction replaced the state file while it read the journal, it reads again, so it never sees
+ * an older version after a newer one.
+ *
+ * Writing (the manager holds the write lock): a change is appended to the journal as one record
+ * and fdatasync'd — the checkpoint — at a cost independent of the size of the state. When the
+ * journal outgrows `compactBytes` (or on `compact()`, or when a whole state is put), the state is
+ * written in full (atomically and durably, keeping the previous version as the backup) and the
+ * journal emptied. A crash at any instant leaves the old or the new version: a torn journal
+ * record fails its checksum and is ignored (and cut off by the next writer), and the state file is
+ * only ever replaced by rename.
+ */
+import { dirname } from 'node:path';
+import { decodeState, encodeState } from '../format.js';
+import { StateWriteError } from '../errors.js';
+import type { LockInfo, LockRequest, StateChange, StateClient } from '../interfaces.js';
+import type { StateFile } from '../types.js';
+import { syncFolder, writeFileDurably } from './durable-write.js';
+import { isErrno, nodeFileSystem, type FileStat, type FileSystem } from './fs.js';
+import { applyRecords, encodeRecord, parseJournal } from './journal.js';
+import { FileLocks } from './lock-files.js';
+
+export interface FileStateClientOptions {
+  path: string;
+  /** File-system calls (tests inject failures here). */
+  fs?: FileSystem;
+  /** Compact when the journal grows past this many bytes and past half the state file. Default 1 MiB. */
+  compactBytes?: number;
+  onWarning?: (message: string) => void;
+}
+
+/** What this client knows of the files, for incremental refreshes. */
+interface Cursor {
+  /** The object last returned or stored; refresh() may only advance this one. */
+  state: StateFile;
+  base: FileStat;
+  /** Journal bytes already applied to `state` (valid records only). */
+  journalEnd: number;
+  /** True when bytes after journalEnd are a torn record the next append must cut off. */
+  torn: boolean;
+}
+
+const MAX_READ_ATTEMPTS = 20;
+
+export class FileStateClient implements StateClient {
+  readonly location: string;
+  readonly journalPath: string;
+  readonly backupPath: string;
+  private readonly fs: FileSystem;
+  private readonly compactBytes: number;
+  private readonly locksImpl: FileLocks;
+  private cursor: Cursor | undefined;
+
+  constructor(options: FileStateClientOptions) {
+    this.location = options.path;
+    this.journalPath = `${options.path}.journal`;
+    this.backupPath = `${options.path}.backup`;
+    this.fs = options.fs ?? nodeFileSystem;
+    this.compactBytes = options.compactBytes ?? 1 << 20;
+    this.locksImpl = new FileLocks(this.fs, options.path, options.onWarning ?? (() => undefined));
+  }
+
+  async get(): Promise<StateFile | undefined> {
+    return this.readFresh();
+  }
+
+  async refresh(known: StateFile): Promise<StateFile | undefined> {
+    const c = this.cursor;
+    if (!c || c.state !== known) return this.readFresh();
+    let base: FileStat;
+    try {
+      base = this.fs.stat(this.location);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return this.readFresh();
+      throw err;
+    }
+    if (!sameFile(base, c.base)) return this.readFresh();
+    const tail = this.readJournal(c.journalEnd);
+    if (tail === undefined) return this.readFresh(); // the journal was cut: a compaction happened
+    if (tail.records.length > 0 && !applyRecords(known, tail.records)) return this.readFresh();
+    c.journalEnd = tail.validEnd;
+    c.torn = tail.torn;
+    return known;
+  }
+
+  async put(state: StateFile, change?: StateChange): Promise<void> {
+    const c = this.cursor;
+    if (change !== undefined && c !== undefined && c.state === state && this.baseUnchanged(c)) {
+      this.append(c, state, change);
+      if (c.journalEnd > this.compactBytes && c.journalEnd > c.base.size / 2) this.writeFull(state);
+      return;
+    }
+    this.writeFull(state);
+  }
+
+  async delete(): Promise<void> {
+    for (const f of [this.location, this.journalPath]) {
+      try {
+        this.fs.unlink(f);
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw new StateWriteError(f, 'remove', err);
+      }
+    }
+    this.cursor = undefined;
+  }
+
+  async compact(): Promise<void> {
+    const state = this.cursor ? await this.refresh(this.cursor.state) : await this.readFresh();
+    if (state && this.cursor && this.cursor.journalEnd > 0) this.writeFull(state);
+  }
+
+  async backup(): Promise<StateFile | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = this.fs.readFile(this.backupPath);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    return decodeState(bytes, { file: this.backupPath, requireChecksum: true });
+  }
+
+  async saveCopy(label: string): Promise<string | undefined> {
+    const state = await this.readFresh();
+    if (!state) return undefined;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const path = `${this.location}.${stamp}.${label}.backup`;
+    writeFileDurably(this.fs, path, encodeState(state));
+    return path;
+  }
+
+  lock(request: LockRequest): Promise<LockInfo> {
+    return this.locksImpl.lock(request);
+  }
+
+  unlock(id: string): Promise<LockInfo> {
+    return this.locksImpl.unlock(id);
+  }
+
+  async locks(): Promise<LockInfo[]> {
+    return this.locksImpl.list();
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  /** The state file plus its journal, as fresh objects; retried if a compaction raced the read. */
+  private readFresh(): StateFile | undefined {
+    for (let attempt = 0; ; attempt++) {
+      let fd: number;
+      try {
+        fd = this.fs.open(this.location, 'r');
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) {
+          this.cursor = undefined;
+          return undefined;
+        }
+        throw err;
+      }
+      let base: FileStat;
+      let bytes: Buffer;
+      try {
+        base = this.fs.fstat(fd);
+        bytes = Buffer.allocUnsafe(base.size);
+        let got = 0;
+        while (got < base.size) {
+          const n = this.fs.read(fd, bytes, got, base.size - got, got);
+          if (n === 0) break;
+          got += n;
+        }
+        bytes = bytes.subarray(0, got);
+      } finally {
+        this.fs.close(fd);
+      }
+      const state = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true });
+      const journal = this.readJournal(0) ?? { records: [], validEnd: 0, torn: false };
+      const consistent = applyRecords(state, journal.records);
+      let now: FileStat | undefined;
+      try {
+        now = this.fs.stat(this.location);
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      }
+      if (consistent && now && sameFile(now, base)) {
+        this.cursor = { state, base, journalEnd: journal.validEnd, torn: journal.torn };
+        return state;
+      }
+      if (attempt >= MAX_READ_ATTEMPTS) {
+        // The state file keeps changing under us, or the journal does not follow it (a record is
+        // missing): the state file alone is a consistent, if older, version.
+        const alone = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true });
+        this.cursor = undefined;
+        return alone;
+      }
+    }
+  }
+
+  /** The valid records of the journal from `offset`; undefined when the journal is shorter than that. */
+  private readJournal(offset: number): ReturnType<typeof parseJournal> | undefined {
+    let fd: number;
+    try {
+      fd = this.fs.open(this.journalPath, 'r');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return offset === 0 ? { records: [], validEnd: 0, torn: false } : undefined;
+      throw err;
+    }
+    try {
+      const size = this.fs.fstat(fd).size;
+      if (size < offset) return undefined;
+      const bytes = Buffer.allocUnsafe(size - offset);
+      let got = 0;
+      while (got < bytes.length) {
+        const n = this.fs.read(fd, bytes, got, bytes.length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return parseJournal(bytes.subarray(0, got), offset);
+    } finally {
+      this.fs.close(fd);
+    }
+  }
+
+  private baseUnchanged(c: Cursor): boolean {
+    try {
+      return sameFile(this.fs.stat(this.location), c.base);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
+  }
+
+  // ---- writing ---------------------------------------------------------------------------------
+
+  /** Appends one record for `change` (already applied to `state`) and makes it durable. */
+  private append(c: Cursor, state: StateFile, change: StateChange): void {
+    const record = encodeRecord({ lineage: state.lineage, serial: state.serial, change });
+    let created = false;
+    let fd: number;
+    try {
+      try {
+        fd = this.fs.open(this.journalPath, 'r+');
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+        fd = this.fs.open(this.journalPath, 'wx', 0o600);
+        created = true;
+      }
+    } catch (err) {
+      throw new StateWriteError(this.journalPath, 'open the journal of', err);
+    }
+    let action = 'append to';
+    try {
+      if (c.torn) {
+        action = 'cut a torn record from';
+        this.fs.ftruncate(fd, c.journalEnd);
+      }
+      action = 'append to';
+      this.fs.write(fd, record, c.journalEnd);
+      action = 'flush (fdatasync)';
+      this.fs.fdatasync(fd);
+    } catch (err) {
+      // Take the record back so the previous state stays the persisted one. If even that fails,
+      // a partial record fails its checksum and the next writer cuts it off.
+      try {
+        this.fs.ftruncate(fd, c.journalEnd);
+      } catch {
+        c.torn = true;
+      }
+      this.fs.close(fd);
+      throw new StateWriteError(this.journalPath, action, err);
+    }
+    this.fs.close(fd);
+    if (created) {
+      try {
+        syncFolder(this.fs, dirname(this.journalPath));
+      } catch (err) {
+        throw new StateWriteError(this.journalPath, 'flush (fsync) the folder of', err);
+      }
+    }
+    c.journalEnd += record.length;
+    c.torn = false;
+  }
+
+  /** Writes the whole state as the new state file (keeping the backup) and empties the journal. */
+  private writeFull(state: StateFile): void {
+    writeFileDurably(this.fs, this.location, encodeState(state), this.backupPath);
+    const base = this.fs.stat(this.location);
+    try {
+      const fd = this.fs.open(this.journalPath, 'r+');
+      try {
+        this.fs.ftruncate(fd, 0);
+        this.fs.fdatasync(fd);
+      } finally {
+        this.fs.close(fd);
+      }
+    } catch (err) {
+      // A journal left behind holds only records the new state file already includes (their serials
+      // are not above its own), so readers skip them: the write itself succeeded.
+      if (!isErrno(err, 'ENOENT')) {
+        this.cursor = undefined;
+        return;
+      }
+    }
+    this.cursor = { state, base, journalEnd: 0, torn: false };
+  }
+}
+
+function sameFile(a: FileStat, b: FileStat): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}

@@ -1,0 +1,268 @@
+/**
+ * Locks of the local file backend, as files created exclusively (O_EXCL) next to the state:
+ *
+ * - `<state>.lock` — the write lock: held for one read-modify-write of the state (microseconds to
+ *   milliseconds). Everyone waits for it; it only fails after a long wait on a holder that is alive
+ *   but stuck (a stopped process), naming that holder.
+ * - `<state>.locks/build-<hash of key>.lock` — one per build being worked on, held for a whole run.
+ * - `<state>.locks/state.lock` — the whole state (push, restore): excludes every build lock.
+ *
+ * Build and state locks are checked and created while holding the write lock, so "no state lock
+ * exists, so create my build lock" (and the reverse) cannot race. Each file holds the LockInfo
+ * JSON (id, operation, who, pid, created, path, version).
+ *
+ * A lock whose holder is a dead process on this host is taken over with a warning; a lock from
+ * another host is never broken automatically. Breaking a lock happens under a guard file
+ * (`<lock>.break`, created exclusively), which is re-checked so that two processes finding the same
+ * abandoned lock cannot remove a fresh lock one of them just took. A guard is held for
+ * microseconds; one older than GUARD_STALE_MS was left by a crash and is removed.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { LockNotFoundError, StateLockedError } from '../errors.js';
+import type { LockInfo, LockRequest } from '../interfaces.js';
+import { holderState, newLockInfo } from '../lock-holder.js';
+import { isErrno, type FileSystem, type FileStat } from './fs.js';
+
+/** A lock file that cannot be parsed this long after it was created was left by a crash mid-write. */
+const UNREADABLE_STALE_MS = 2000;
+const GUARD_STALE_MS = 5000;
+
+interface Holder {
+  file: string;
+  info: LockInfo | undefined;
+  stat: FileStat;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class FileLocks {
+  readonly writeLockFile: string;
+  readonly locksDir: string;
+  /** Files of the locks this object took, by id (release without a search). */
+  private readonly own = new Map<string, string>();
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly statePath: string,
+    private readonly onWarning: (message: string) => void,
+  ) {
+    this.writeLockFile = `${statePath}.lock`;
+    this.locksDir = `${statePath}.locks`;
+  }
+
+  buildLockFile(build: string): string {
+    return join(this.locksDir, `build-${createHash('sha256').update(build).digest('hex').slice(0, 24)}.lock`);
+  }
+
+  get stateLockFile(): string {
+    return join(this.locksDir, 'state.lock');
+  }
+
+  async lock(request: LockRequest): Promise<LockInfo> {
+    if (request.scope === 'write') return this.lockWrite(request.operation, request.timeoutMs);
+    const info = newLockInfo(request.scope, request.operation, this.statePath, request.build);
+    const file = request.scope === 'build' ? this.buildLockFile(request.build ?? '') : this.stateLockFile;
+    const started = Date.now();
+    let delay = 10;
+    for (;;) {
+      const write = await this.lockWrite(`take a lock for ${request.operation}`, Math.max(request.timeoutMs, 60_000));
+      let conflicts: LockInfo[];
+      try {
+        conflicts = request.scope === 'build' ? this.buildConflicts() : this.stateConflicts();
+        if (conflicts.length === 0) {
+          const holder = this.tryCreate(file, info);
+          if (!holder) return info;
+          if (!this.takeOverIfAbandoned(holder)) conflicts.push(holder.info ?? unreadableHolder(holder, this.statePath));
+          else if (!this.tryCreate(file, info)) return info;
+        }
+      } finally {
+        this.releaseOwn(write.id);
+      }
+      const waited = Date.now() - started;
+      if (waited >= request.timeoutMs) throw new StateLockedError(this.statePath, conflicts, request.timeoutMs > 0 ? waited : 0);
+      await sleep(Math.min(delay * (0.75 + Math.random() / 2), request.timeoutMs - waited));
+      delay = Math.min(delay * 1.6, 1000);
+    }
+  }
+
+  /** Breaks (or releases) the lock with this id, wherever it is. */
+  async unlock(id: string): Promise<LockInfo> {
+    const ownFile = this.own.get(id);
+    if (ownFile !== undefined) {
+      const info = this.releaseOwn(id);
+      if (info) return info;
+    }
+    for (const holder of this.holders()) {
+      if (holder.info?.id === id) {
+        if (this.breakLock(holder)) return holder.info;
+      }
+    }
+    throw new LockNotFoundError(this.statePath, id, this.list());
+  }
+
+  /** Every lock file that currently exists (unreadable ones shown with what is known). */
+  list(): LockInfo[] {
+    return this.holders().map((h) => h.info ?? unreadableHolder(h, this.statePath));
+  }
+
+  private async lockWrite(operation: string, timeoutMs: number): Promise<LockInfo> {
+    const info = newLockInfo('write', operation, this.statePath);
+    const holder = this.tryCreate(this.writeLockFile, info);
+    if (!holder) return info;
+    const started = Date.now();
+    let delay = 1;
+    let current: Holder | undefined = holder;
+    for (;;) {
+      if (current && !this.takeOverIfAbandoned(current)) {
+        const waited = Date.now() - started;
+        if (waited >= timeoutMs) throw new StateLockedError(this.statePath, [current.info ?? unreadableHolder(current, this.statePath)], waited);
+        await sleep(Math.min(delay * (0.5 + Math.random()), timeoutMs - waited));
+        delay = Math.min(delay * 1.5, 50);
+      }
+      current = this.tryCreate(this.writeLockFile, info);
+      if (!current) return info;
+    }
+  }
+
+  /** Creates `file` holding `info`; returns undefined when created, else the current holder. */
+  private tryCreate(file: string, info: LockInfo): Holder | undefined {
+    let fd: number;
+    try {
+      fd = this.fs.open(file, 'wx', 0o600);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') && file !== this.writeLockFile) {
+        this.fs.mkdir(this.locksDir, 0o700);
+        return this.tryCreate(file, info);
+      }
+      if (!isErrno(err, 'EEXIST')) throw err;
+      return this.readHolder(file) ?? this.tryCreate(file, info);
+    }
+    try {
+      this.fs.write(fd, Buffer.from(JSON.stringify(info)));
+    } finally {
+      this.fs.close(fd);
+    }
+    this.own.set(info.id, file);
+    return undefined;
+  }
+
+  /** The holder recorded in `file`, or undefined when the file is gone. */
+  private readHolder(file: string): Holder | undefined {
+    let bytes: Buffer;
+    let stat: FileStat;
+    try {
+      stat = this.fs.stat(file);
+      bytes = this.fs.readFile(file);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    let info: LockInfo | undefined;
+    try {
+      const parsed = JSON.parse(bytes.toString('utf8')) as LockInfo;
+      if (typeof parsed.id === 'string' && typeof parsed.pid === 'number') info = parsed;
+    } catch {
+      info = undefined;
+    }
+    return { file, info, stat };
+  }
+
+  private holders(): Holder[] {
+    const files = [this.writeLockFile];
+    try {
+      for (const name of this.fs.readdir(this.locksDir)) if (name.endsWith('.lock')) files.push(join(this.locksDir, name));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    return files.map((f) => this.readHolder(f)).filter((h): h is Holder => h !== undefined);
+  }
+
+  /** Live holders that forbid a build lock: a state lock. (Build/build conflicts are the O_EXCL create.) */
+  private buildConflicts(): LockInfo[] {
+    const holder = this.readHolder(this.stateLockFile);
+    if (!holder || this.takeOverIfAbandoned(holder)) return [];
+    return [holder.info ?? unreadableHolder(holder, this.statePath)];
+  }
+
+  /** Live holders that forbid a state lock: any build or state lock. */
+  private stateConflicts(): LockInfo[] {
+    return this.holders()
+      .filter((h) => h.file !== this.writeLockFile && !this.takeOverIfAbandoned(h))
+      .map((h) => h.info ?? unreadableHolder(h, this.statePath));
+  }
+
+  /** Removes the lock when its holder is dead (warning the user); true when it was removed. */
+  private takeOverIfAbandoned(holder: Holder): boolean {
+    if (holder.info) {
+      if (holderState(holder.info) !== 'dead') return false;
+    } else if (Date.now() - holder.stat.mtimeMs < UNREADABLE_STALE_MS) {
+      return false;
+    }
+    if (!this.breakLock(holder)) return false;
+    const i = holder.info;
+    this.onWarning(
+      i
+        ? `the ${i.scope} lock ${i.id} on ${i.build ? `build "${i.build}" of ` : ''}the state ${this.statePath}, taken by ` +
+            `${i.who} (pid ${i.pid}) for "${i.operation}" at ${i.created}, was abandoned: that process no longer exists. ` +
+            'Taking it over.'
+        : `the lock file ${holder.file} was left unreadable by a process that died while taking it. Removing it.`,
+    );
+    return true;
+  }
+
+  /** Removes `holder.file` if it still holds the same lock, under the break guard. */
+  private breakLock(holder: Holder): boolean {
+    const guard = `${holder.file}.break`;
+    let fd: number;
+    try {
+      fd = this.fs.open(guard, 'wx', 0o600);
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw err;
+      try {
+        if (Date.now() - this.fs.stat(guard).mtimeMs > GUARD_STALE_MS) this.fs.unlink(guard);
+      } catch {
+        // another process removed it first
+      }
+      return false;
+    }
+    this.fs.close(fd);
+    try {
+      const now = this.readHolder(holder.file);
+      if (!now) return true;
+      const same = holder.info
+        ? now.info?.id === holder.info.id
+        : now.info === undefined && now.stat.ino === holder.stat.ino && now.stat.mtimeMs === holder.stat.mtimeMs;
+      if (!same) return false;
+      this.fs.unlink(holder.file);
+      return true;
+    } finally {
+      this.fs.unlink(guard);
+    }
+  }
+
+  /** Releases a lock this object took. Returns its info, or undefined when someone broke it. */
+  private releaseOwn(id: string): LockInfo | undefined {
+    const file = this.own.get(id);
+    if (file === undefined) return undefined;
+    this.own.delete(id);
+    const holder = this.readHolder(file);
+    if (!holder?.info || holder.info.id !== id) return undefined;
+    this.fs.unlink(file);
+    return holder.info;
+  }
+}
+
+function unreadableHolder(holder: Holder, statePath: string): LockInfo {
+  return {
+    id: '(unreadable lock file)',
+    scope: 'write',
+    operation: `unknown (the lock file ${holder.file} is empty or damaged)`,
+    who: 'unknown',
+    host: '',
+    pid: 0,
+    created: new Date(holder.stat.mtimeMs).toISOString(),
+    path: statePath,
+    version: 'unknown',
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The small interfaces of the state engine (after Terraform's statemgr), and the contract of a
+ * backend client.
+ *
+ * - StateReader / StateWriter: the in-memory snapshot; reads return copies and never fail.
+ * - StateRefresher / StatePersister: durable I/O.
+ * - StateLocker: exclusive locks with a holder that can be named.
+ *
+ * A backend is a dumb `StateClient`: it stores and returns whole states (plus, optionally, the
+ * incremental `StateChange` that led to one) and provides locks. It never decides serial or
+ * lineage: `StateManager` (src/state/manager.ts) owns those and is the only code that calls a
+ * client. Every client passes the shared conformance suite (test/state/conformance.ts).
+ */
+import type { BuildState, LastRun, StateFile, TemplateState } from './types.js';
+
+export interface StateReader {
+  /** A deep copy of the whole state. */
+  snapshot(): StateFile;
+  /** A deep copy of one build, or undefined. */
+  build(key: string): BuildState | undefined;
+}
+
+export interface StateWriter {
+  /** Applies `fn` to the latest version of one build and persists the result (see StateManager.update). */
+  update(key: string, fn: (build: BuildState | undefined) => BuildState | undefined): Promise<boolean>;
+}
+
+export interface StateRefresher {
+  /** Loads the latest persisted state. */
+  refresh(): Promise<void>;
+}
+
+export interface StatePersister {
+  /** Writes the whole in-memory state durably (a compaction for journaled backends). */
+  persist(): Promise<void>;
+}
+
+export interface StateLocker {
+  lock(request: LockRequest): Promise<LockInfo>;
+  unlock(id: string): Promise<LockInfo>;
+}
+
+/**
+ * What a lock excludes:
+ * - `write`: the short critical section of one read-modify-write of the state (milliseconds);
+ * - `build`: one build, for as long as a process works on it (a whole build run);
+ * - `state`: every build (state push/restore and other whole-state rewrites).
+ * `build` locks on different builds coexist; a `state` lock excludes every `build` lock and
+ * another `state` lock. `write` locks are independent of the other two.
+ */
+export type LockScope = 'write' | 'build' | 'state';
+
+export interface LockRequest {
+  scope: LockScope;
+  /** The build key, for scope `build`. */
+  build?: string;
+  /** What the holder is doing, shown to whoever finds the lock ("build", "state rm", …). */
+  operation: string;
+  /** How long to wait for a held lock, with growing back-off; 0 refuses at once. */
+  timeoutMs: number;
+}
+
+/** A held lock, as recorded by the backend and shown to other processes. */
+export interface LockInfo {
+  id: string;
+  scope: LockScope;
+  /** The build key, for scope `build`. */
+  build?: string;
+  operation: string;
+  /** user@host */
+  who: string;
+  host: string;
+  pid: number;
+  /** The holder's process start time (Linux: /proc/PID/stat field 22), to tell a reused pid apart. */
+  pid_start?: string;
+  /** RFC 3339 */
+  created: string;
+  /** The state's location (file path or URL). */
+  path: string;
+  /** builder version of the holder. */
+  version: string;
+}
+
+/** What changed between two consecutive versions of a state. */
+export interface StateChange {
+  /** New record of each changed build; null for a removed build. */
+  builds?: Record<string, BuildState | null>;
+  template?: TemplateState;
+  last_run?: LastRun | null;
+}
+
+export interface StateClient {
+  /** Where the state lives, for messages (a file path or a URL without credentials). */
+  readonly location: string;
+  /** The latest persisted state, verified and upgraded, as fresh objects; undefined when none exists. */
+  get(): Promise<StateFile | undefined>;
+  /**
+   * Optional fast path: brings `known` — the object last returned by get/refresh or passed to put —
+   * up to date, possibly by mutating it in place, at a cost proportional to what changed since.
+   * Returns the up-to-date state (which may be a new object), or undefined when none exists.
+   */
+  refresh?(known: StateFile): Promise<StateFile | undefined>;
+  /**
+   * Persists `state` durably and atomically. `change`, when given, is exactly what differs from the
+   * version the client last returned or stored; a client may persist just that (a journal record).
+   * Callers hold the `write` lock.
+   */
+  put(state: StateFile, change?: StateChange): Promise<void>;
+  /** Removes the state (and its journal) for good. */
+  delete(): Promise<void>;
+  lock?(request: LockRequest): Promise<LockInfo>;
+  /** Breaks the lock with this id, whoever holds it. Throws LockNotFoundError when none matches. */
+  unlock?(id: string): Promise<LockInfo>;
+  /** Every lock currently held. */
+  locks?(): Promise<LockInfo[]>;
+  /** The previous version of the state kept by the last full write, if the backend keeps one. */
+  backup?(): Promise<StateFile | undefined>;
+  /** Copies the current state to a new, timestamped backup; returns where. */
+  saveCopy?(label: string): Promise<string | undefined>;
+  /** Folds any incremental records into the full state (journaled backends). */
+  compact?(): Promise<void>;
+}

@@ -1,0 +1,349 @@
+/**
+ * StateManager: the one owner of a state's serial and lineage, over any backend client.
+ *
+ * Contracts:
+ * - Reads (`snapshot`, `build`, `buildKeys`) serve the in-memory version and return copies.
+ * - Every change is a transaction: under the backend's short `write` lock the manager brings its
+ *   copy up to the latest persisted version, applies the change to that, and — only when something
+ *   actually changed — bumps the serial by exactly one and persists it before the lock is released.
+ *   So concurrent writers (other processes, or other builds of this process) never lose an update.
+ *   Transactions of one manager are also queued in-process, so builds running concurrently in one
+ *   process do not poll the lock file.
+ * - `update(key, fn)` changes one build and persists just that build (a journal record for the
+ *   file backend): the cost of a checkpoint does not depend on how many builds the state holds.
+ * - The lineage is created with the state (on its first persisted change) and never changes
+ *   except by a forced push of another state.
+ * - Long-lived locks: `lockBuild` (one build, for a whole run) and `lockState` (everything, for
+ *   push/restore). Different builds lock independently; see docs/design.md ("State locking").
+ * - With `lock: false`, no lock is taken at all (the caller asked for it; a warning is given).
+ */
+import { randomUUID } from 'node:crypto';
+import { BUILDER_VERSION, PACKER_LANGUAGE_VERSION } from '../version.js';
+import { StatePushRefusedError } from './errors.js';
+import { validateBuild } from './format.js';
+import type { LockInfo, StateChange, StateClient, StatePersister, StateReader, StateRefresher, StateWriter } from './interfaces.js';
+import { emptyTemplate, STATE_FORMAT_VERSION, type BuildState, type LastRun, type StateFile, type TemplateState } from './types.js';
+
+/** The write lock protects milliseconds of work; waiting this long for it means its holder is stuck. */
+const WRITE_LOCK_WAIT_MS = 60_000;
+
+export interface StateManagerOptions {
+  client: StateClient;
+  /** false: take no locks at all (-lock=false). Default true. */
+  lock?: boolean;
+  /** How long lockBuild/lockState wait for a held lock (-lock-timeout); 0 refuses at once. */
+  lockTimeoutMs?: number;
+  /** Where warnings go (abandoned locks taken over, locking disabled). */
+  onWarning?: (message: string) => void;
+}
+
+/** What a transaction body returns: the change it made to the state it was given, if any. */
+interface Outcome<T> {
+  result: T;
+  /** The change, already applied in place; undefined when nothing changed. */
+  change?: StateChange;
+  /** Persist the whole state rather than the change (push, restore). */
+  whole?: boolean;
+}
+
+/** A new, empty state (not persisted until its first change). */
+export function newState(): StateFile {
+  return {
+    version: STATE_FORMAT_VERSION,
+    serial: 0,
+    lineage: randomUUID(),
+    builder_version: BUILDER_VERSION,
+    packer_version: PACKER_LANGUAGE_VERSION,
+    template: emptyTemplate(),
+    builds: {},
+    last_run: null,
+  };
+}
+
+export class StateManager implements StateReader, StateWriter, StateRefresher, StatePersister {
+  readonly client: StateClient;
+  private readonly locking: boolean;
+  private readonly lockTimeoutMs: number;
+  private readonly warn: (message: string) => void;
+  /** The latest version this manager knows; `persisted` says whether it exists in the backend. */
+  private current: StateFile = newState();
+  private persisted = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Build and state locks this manager holds, by id. */
+  private readonly held = new Map<string, LockInfo>();
+
+  constructor(options: StateManagerOptions) {
+    this.client = options.client;
+    this.locking = options.lock !== false && typeof options.client.lock === 'function';
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 0;
+    this.warn = options.onWarning ?? (() => undefined);
+    if (options.lock === false) {
+      this.warn(
+        `state locking is disabled (-lock=false): another run on ${options.client.location} at the same time ` +
+          "can overwrite this run's changes or work on the same build.",
+      );
+    }
+  }
+
+  /** A manager with the latest persisted state loaded. */
+  static async open(options: StateManagerOptions): Promise<StateManager> {
+    const m = new StateManager(options);
+    await m.refresh();
+    return m;
+  }
+
+  get location(): string {
+    return this.client.location;
+  }
+  /** True when the state exists in the backend. */
+  get exists(): boolean {
+    return this.persisted;
+  }
+  get serial(): number {
+    return this.current.serial;
+  }
+  get lineage(): string {
+    return this.current.lineage;
+  }
+
+  // ---- reading -----------------------------------------------------------------------------------
+
+  snapshot(): StateFile {
+    return structuredClone(this.current);
+  }
+
+  build(key: string): BuildState | undefined {
+    const b = this.current.builds[key];
+    return b === undefined ? undefined : structuredClone(b);
+  }
+
+  buildKeys(): string[] {
+    return Object.keys(this.current.builds);
+  }
+
+  async refresh(): Promise<void> {
+    await this.serialize(() => this.load());
+  }
+
+  // ---- transactions ------------------------------------------------------------------------------
+
+  /**
+   * Applies `fn` to the latest version of build `key` and persists the result. `fn` gets a copy
+   * (undefined when the build is not in the state) and either changes it in place (returning
+   * nothing), returns a new record, or returns null to remove the build. Resolves to true when
+   * something changed (and the serial grew by one), false otherwise.
+   */
+  update(key: string, fn: (draft: BuildState | undefined) => BuildState | null | void): Promise<boolean> {
+    return this.transact(`update build ${key}`, (state) => {
+      const before = state.builds[key];
+      const draft = before === undefined ? undefined : structuredClone(before);
+      const returned = fn(draft);
+      const after = returned === undefined ? draft : returned;
+      if (after === null || after === undefined) {
+        if (before === undefined) return { result: false };
+        delete state.builds[key];
+        return { result: true, change: { builds: { [key]: null } } };
+      }
+      const fault = validateBuild(key, after);
+      if (fault) throw new Error(`invalid build record for the state: ${fault}`);
+      if (before !== undefined && JSON.stringify(before) === JSON.stringify(after)) return { result: false };
+      state.builds[key] = after;
+      return { result: true, change: { builds: { [key]: after } } };
+    });
+  }
+
+  /** Records the template (path, hash, variables — see recordVariables — and files) of a run. */
+  setTemplate(template: TemplateState): Promise<boolean> {
+    return this.transact('record the template', (state) => {
+      if (JSON.stringify(state.template) === JSON.stringify(template)) return { result: false };
+      state.template = structuredClone(template);
+      return { result: true, change: { template: state.template } };
+    });
+  }
+
+  setLastRun(lastRun: LastRun | null): Promise<boolean> {
+    return this.transact('record the run', (state) => {
+      if (JSON.stringify(state.last_run) === JSON.stringify(lastRun)) return { result: false };
+      state.last_run = lastRun && { ...lastRun };
+      return { result: true, change: { last_run: state.last_run } };
+    });
+  }
+
+  /** Forgets these builds; resolves to the keys that were in the state. */
+  remove(keys: readonly string[]): Promise<string[]> {
+    return this.transact('remove builds', (state) => {
+      const removed = keys.filter((k) => state.builds[k] !== undefined);
+      if (removed.length === 0) return { result: removed };
+      const builds: Record<string, null> = {};
+      for (const k of removed) {
+        delete state.builds[k];
+        builds[k] = null;
+      }
+      return { result: removed, change: { builds } };
+    });
+  }
+
+  /**
+   * Replaces the whole state with `next` (state push, state restore). Refused — unless `force` —
+   * when `next` is of another lineage, older than the current state, or of the same serial with
+   * different content. The serial still never goes back: the result's serial is the larger of
+   * `next.serial` and the current serial + 1. Resolves to true when something changed.
+   */
+  replace(next: StateFile, options: { force: boolean }): Promise<boolean> {
+    return this.transact('replace the state', (state) => {
+      if (this.persisted && !options.force) {
+        if (next.lineage !== state.lineage) {
+          throw new StatePushRefusedError(
+            'STATE_LINEAGE_MISMATCH',
+            `the state to write has lineage ${next.lineage}, but the state at ${this.location} has lineage ${state.lineage}: ` +
+              'they are different states, not versions of one state.',
+          );
+        }
+        if (next.serial < state.serial) {
+          throw new StatePushRefusedError(
+            'STATE_SERIAL_OLDER',
+            `the state at ${this.location} is newer (serial ${state.serial}) than the state to write (serial ${next.serial}).`,
+          );
+        }
+        if (next.serial === state.serial && !sameContent(next, state)) {
+          throw new StatePushRefusedError(
+            'STATE_SERIAL_OLDER',
+            `the state at ${this.location} has the same serial (${state.serial}) as the state to write but different content.`,
+          );
+        }
+      }
+      if (this.persisted && sameContent(next, state) && next.lineage === state.lineage) return { result: false };
+      const serial = this.persisted ? Math.max(next.serial, state.serial + 1) : Math.max(next.serial, 1);
+      Object.assign(state, structuredClone(next), {
+        version: STATE_FORMAT_VERSION,
+        serial: serial - 1, // transact adds the one
+        builder_version: BUILDER_VERSION,
+        packer_version: PACKER_LANGUAGE_VERSION,
+      });
+      return { result: true, change: {}, whole: true };
+    });
+  }
+
+  /** Writes the whole state durably (compacting any journal); the serial does not change. */
+  persist(): Promise<void> {
+    return this.transact('write the state', () => ({ result: undefined, whole: this.persisted }));
+  }
+
+  /** Folds the backend's journal (if any) into its full state file. */
+  compact(): Promise<void> {
+    return this.serialize(() =>
+      this.withWriteLock('compact the state', async () => {
+        if (this.client.compact) await this.client.compact();
+      }),
+    );
+  }
+
+  // ---- locks -------------------------------------------------------------------------------------
+
+  /** Takes the lock of one build for a whole run; undefined when locking is off. */
+  async lockBuild(key: string, operation: string): Promise<LockInfo | undefined> {
+    if (!this.locking || !this.client.lock) return undefined;
+    const info = await this.client.lock({ scope: 'build', build: key, operation, timeoutMs: this.lockTimeoutMs });
+    this.held.set(info.id, info);
+    return info;
+  }
+
+  /** Takes the lock of the whole state (excludes every build lock); undefined when locking is off. */
+  async lockState(operation: string): Promise<LockInfo | undefined> {
+    if (!this.locking || !this.client.lock) return undefined;
+    const info = await this.client.lock({ scope: 'state', operation, timeoutMs: this.lockTimeoutMs });
+    this.held.set(info.id, info);
+    return info;
+  }
+
+  /** Releases a lock this manager took, or breaks any lock by id (`state unlock`). */
+  async unlock(id: string): Promise<LockInfo> {
+    if (!this.client.unlock) throw new Error(`the state backend at ${this.location} has no locks`);
+    const info = await this.client.unlock(id);
+    this.held.delete(id);
+    return info;
+  }
+
+  async locks(): Promise<LockInfo[]> {
+    return this.client.locks ? this.client.locks() : [];
+  }
+
+  /** Releases every lock this manager holds and compacts the journal. */
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    const ids = [...this.held.keys()];
+    for (const id of ids) {
+      try {
+        await this.unlock(id);
+      } catch {
+        this.held.delete(id); // broken by someone else meanwhile
+      }
+    }
+    if (this.persisted && this.client.compact) await this.compact();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async withWriteLock<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (!this.locking || !this.client.lock || !this.client.unlock) return work();
+    const lock = await this.client.lock({ scope: 'write', operation, timeoutMs: Math.max(this.lockTimeoutMs, WRITE_LOCK_WAIT_MS) });
+    try {
+      return await work();
+    } finally {
+      await this.client.unlock(lock.id);
+    }
+  }
+
+  /** Brings `current` up to the latest persisted version. */
+  private async load(): Promise<void> {
+    const latest = this.persisted && this.client.refresh ? await this.client.refresh(this.current) : await this.client.get();
+    if (latest) {
+      this.current = latest;
+      this.persisted = true;
+    } else if (this.persisted) {
+      this.current = newState();
+      this.persisted = false;
+    }
+  }
+
+  private transact<T>(operation: string, body: (state: StateFile) => Outcome<T>): Promise<T> {
+    return this.serialize(() =>
+      this.withWriteLock(operation, async () => {
+        await this.load();
+        const state = this.current;
+        const outcome = body(state);
+        if (!outcome.change && !outcome.whole) return outcome.result;
+        try {
+          if (outcome.change) state.serial += 1;
+          if (outcome.whole || !this.persisted) {
+            state.builder_version = BUILDER_VERSION;
+            state.packer_version = PACKER_LANGUAGE_VERSION;
+            await this.client.put(state);
+          } else {
+            await this.client.put(state, outcome.change);
+          }
+          this.persisted = true;
+        } catch (err) {
+          // The change is not persisted: forget it, so memory matches the backend again.
+          this.persisted = false;
+          this.current = newState();
+          await this.load().catch(() => undefined);
+          throw err;
+        }
+        return outcome.result;
+      }),
+    );
+  }
+}
+
+function sameContent(a: StateFile, b: StateFile): boolean {
+  return (
+    JSON.stringify([a.template, a.builds, a.last_run]) === JSON.stringify([b.template, b.builds, b.last_run])
+  );
+}

@@ -1,0 +1,139 @@
+/**
+ * The shape of the state file (format version STATE_FORMAT_VERSION), field names as in
+ * ARCHITECTURE.md ("The state file"). Everything here is plain JSON: no Dates, no undefined
+ * (optional text is the empty string, absent records are null), so that what is persisted equals
+ * what is in memory.
+ *
+ * The state never holds the value of a sensitive variable: `template.variables` is written
+ * through `recordVariables` (src/state/sensitive.ts), which replaces them by salted hashes.
+ */
+
+/** The format version this build of builder writes. Older versions are upgraded on read. */
+export const STATE_FORMAT_VERSION = 2;
+
+export const BUILD_STATUSES = ['pending', 'creating', 'provisioning', 'post_processing', 'complete', 'failed'] as const;
+export type BuildStatus = (typeof BUILD_STATUSES)[number];
+
+export const STEP_STATUSES = ['pending', 'running', 'complete', 'failed', 'skipped'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** JSON data as stored in metadata maps (instance connection facts, artifact metadata). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** The machine a build created and may reconnect to. Never holds a secret. */
+export interface InstanceState {
+  id: string;
+  builder_id: string;
+  provider: string;
+  /** RFC 3339 time the instance was created. */
+  created_at: string;
+  /** Connection facts (host, port, user, …) — never passwords or private keys. */
+  metadata: Record<string, JsonValue>;
+  /** True when the instance was kept after a failure so that the next run can resume on it. */
+  keep_on_failure: boolean;
+}
+
+/** One provisioner or post-processor of a build. */
+export interface StepState {
+  type: string;
+  /** The `name` given in the template, or "". */
+  name: string;
+  status: StepStatus;
+  /** Hash of the step's evaluated configuration and the files it reads; "" until known. */
+  fingerprint: string;
+  /** The error of the last failed attempt, or "". */
+  error: string;
+  /** How many times the step was started (retries included). */
+  attempts: number;
+  /** RFC 3339 times of the last attempt, or "". */
+  started_at: string;
+  ended_at: string;
+}
+
+export interface ArtifactState {
+  id: string;
+  builder_id: string;
+  type: string;
+  files: string[];
+  metadata: Record<string, JsonValue>;
+  /** Hash of the artifact's files ("sha256:…"), or "" when it has none. */
+  hash: string;
+}
+
+/** One build, keyed in `builds` by "<build>.<type>.<source>" (see `buildKey`). */
+export interface BuildState {
+  name: string;
+  type: string;
+  status: BuildStatus;
+  /** Fingerprint of the evaluated source configuration; "" until known. */
+  fingerprint: string;
+  error: string;
+  started_at: string;
+  completed_at: string;
+  instance: InstanceState | null;
+  provisioners: StepState[];
+  post_processors: StepState[];
+  artifacts: ArtifactState[];
+}
+
+export interface TemplateState {
+  /** The template path as given on the command line. */
+  path: string;
+  /** Hash of the template's content. */
+  hash: string;
+  /** Variable values; sensitive ones only as salted hashes (see recordVariables). */
+  variables: Record<string, JsonValue>;
+  /** Hash of every file the template reads, by path. */
+  files: Record<string, string>;
+}
+
+export interface LastRun {
+  run_uuid: string;
+  started_at: string;
+  completed_at: string;
+}
+
+/** The whole state, as decoded from the file (the checksum is not part of it). */
+export interface StateFile {
+  version: number;
+  /** Grows by exactly one with each persisted change; never goes back. */
+  serial: number;
+  /** A UUID created with the state; never changes. */
+  lineage: string;
+  /** The builder version that last wrote the state. */
+  builder_version: string;
+  /** The Packer language version that builder implements. */
+  packer_version: string;
+  template: TemplateState;
+  builds: Record<string, BuildState>;
+  last_run: LastRun | null;
+}
+
+/** The key of a build in `builds`: "<build name>.<type>.<source name>" (the build name may be ""). */
+export function buildKey(buildName: string, builderType: string, sourceName: string): string {
+  return `${buildName}.${builderType}.${sourceName}`;
+}
+
+export function newStep(type: string, name = ''): StepState {
+  return { type, name, status: 'pending', fingerprint: '', error: '', attempts: 0, started_at: '', ended_at: '' };
+}
+
+export function newBuild(name: string, type: string): BuildState {
+  return {
+    name,
+    type,
+    status: 'pending',
+    fingerprint: '',
+    error: '',
+    started_at: '',
+    completed_at: '',
+    instance: null,
+    provisioners: [],
+    post_processors: [],
+    artifacts: [],
+  };
+}
+
+export function emptyTemplate(): TemplateState {
+  return { path: '', hash: '', variables: {}, files: {} };
+}
