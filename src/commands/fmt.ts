@@ -133,7 +133,7 @@ function formatFile(path: string, abs: string, ctx: CommandContext, options: Fmt
   }
   let source: string;
   try {
-    source = readFileSync(abs, 'utf8');
+    source = decodeLossless(readFileSync(abs));
   } catch (err) {
     run.diagnostics.push(errorDiag(`Cannot read ${path}`, errorText(err)));
     return;
@@ -149,7 +149,7 @@ function formatFile(path: string, abs: string, ctx: CommandContext, options: Fmt
   ctx.stdout.write(`${path}\n`);
   if (options.write) {
     try {
-      writeFileSync(abs, output);
+      writeFileSync(abs, encodeLossless(output));
     } catch (err) {
       run.diagnostics.push(errorDiag(`Cannot write ${path}`, errorText(err)));
       return;
@@ -161,7 +161,7 @@ function formatFile(path: string, abs: string, ctx: CommandContext, options: Fmt
 async function formatStdin(ctx: CommandContext, options: FmtOptions, run: FmtRun): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of ctx.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  const source = Buffer.concat(chunks).toString('utf8');
+  const source = decodeLossless(Buffer.concat(chunks));
   run.sources.set(STDIN_NAME, source);
   const { output, diagnostics } = formatSource(source, STDIN_NAME);
   if (diagnostics.some((d) => d.severity === 'error')) {
@@ -169,11 +169,48 @@ async function formatStdin(ctx: CommandContext, options: FmtOptions, run: FmtRun
     return;
   }
   if (output === source) {
-    ctx.stdout.write(output);
+    ctx.stdout.write(encodeLossless(output));
     return;
   }
   run.changed++;
-  if (options.write) ctx.stdout.write(output);
+  if (options.write) ctx.stdout.write(encodeLossless(output));
+}
+
+/**
+ * Decodes UTF-8 text, keeping each byte of an invalid sequence as a lone surrogate
+ * U+DC80–U+DCFF (which the lexer reads as bad UTF-8, as HCL's scanner does), so that
+ * `encodeLossless` gives back the original bytes: Packer formats a file with, say, a Latin-1
+ * comment and leaves those bytes alone, and so must builder.
+ */
+export function decodeLossless(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  if (!text.includes('\uFFFD')) return text;
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (len > 0 && i + len <= bytes.length) {
+      try {
+        out += strict.decode(bytes.subarray(i, i + len));
+        i += len;
+        continue;
+      } catch {
+        // not a valid sequence: escape its first byte below
+      }
+    }
+    out += String.fromCharCode(0xdc00 + b);
+    i++;
+  }
+  return out;
+}
+
+/** The inverse of `decodeLossless`. */
+export function encodeLossless(text: string): Buffer {
+  const parts = text.split(/((?<![\uD800-\uDBFF])[\uDC80-\uDCFF])/);
+  if (parts.length === 1) return Buffer.from(text, 'utf8');
+  return Buffer.concat(parts.map((p, i) => (i % 2 === 1 ? Buffer.from([p.charCodeAt(0) - 0xdc00]) : Buffer.from(p, 'utf8'))));
 }
 
 /** The unified diff Packer prints (`diff -u --label=old/PATH --label=new/PATH`). */

@@ -142,6 +142,22 @@ test('fmt -recursive does not follow links to directories, so a link cycle ends'
   }
 });
 
+test('bytes that are not UTF-8 (a Latin-1 comment) are kept as they are, as Packer keeps them', async () => {
+  const p = project({});
+  try {
+    // "caf\xe9" is Latin-1; "\xe2\x82" a truncated UTF-8 sequence; the euro sign is valid UTF-8.
+    const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
+    writeFileSync(join(p.dir, 't.pkr.hcl'), Buffer.concat([latin1('a=1 # caf\xe9\nbb = '), Buffer.from('"\u20ac"'), latin1(' # \xe2\x82\n')]));
+    assert.deepEqual(await fmt(['t.pkr.hcl'], p.dir), { code: 0, stdout: 't.pkr.hcl\n', stderr: '' });
+    assert.deepEqual(
+      readFileSync(join(p.dir, 't.pkr.hcl')),
+      Buffer.concat([latin1('a  = 1   # caf\xe9\nbb = '), Buffer.from('"\u20ac"'), latin1(' # \xe2\x82\n')]),
+    );
+  } finally {
+    p.done();
+  }
+});
+
 test('fmt - formats stdin to stdout', async () => {
   const p = project({});
   try {
