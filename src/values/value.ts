@@ -346,8 +346,9 @@ export function sortSetElements(elems: readonly Value[]): Value[] {
 }
 
 /** Formats a number the way cty/Packer prints it: integers without a point, no exponent for
- * ordinary magnitudes, shortest exact decimal otherwise. */
+ * ordinary magnitudes, shortest exact decimal otherwise; infinities as Go prints them (`+Inf`). */
 export function formatNumber(n: Num): string {
+  if (!n.isFinite()) return n.isNegative() ? '-Inf' : '+Inf';
   if (n.isInteger()) return n.toFixed(0);
   return n.toString();
 }
