@@ -65,7 +65,7 @@ const NIL: FmtToken = { type: 'Nil', bytes: '', spacesBefore: 0 };
  * Lays out a complete token stream (as returned by `lex`, `Spaces` tokens included) and returns
  * the text. The tokens must come from a source without syntax errors.
  */
-export function formatTokens(tokens: readonly Token[]): string {
+function formatTokens(tokens: readonly Token[]): string {
   const fmtTokens = toFmtTokens(tokens);
   const lines = splitLines(fmtTokens);
   formatIndent(lines);

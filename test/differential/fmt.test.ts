@@ -3,12 +3,12 @@
  * corpus (test/fixtures/fmt, deliberately badly formatted; Packer's output is recorded under
  * test/fixtures/fmt/expected) and for every template of examples/ and test/fixtures/; the same
  * files refused for syntax errors; the same files reported as changed; a `-diff` that turns each
- * file into Packer's output.
+ * file into Packer's output; and the same for random whitespace mutations of the corpus.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPatch, parsePatch } from 'diff';
@@ -84,6 +84,13 @@ function tempCopy(files: Map<string, string>): { dir: string; done: () => void }
   return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** A temp folder holding files with the given contents, removed by `done`. */
+function tempWrite(files: Map<string, string>): { dir: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'builder-fmt-'));
+  for (const [name, text] of files) writeFileSync(join(dir, name), text);
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 /** The file names `fmt` printed as changed (the lines that are not part of a diff). */
 function reportedNames(stdout: string): string[] {
   return stdout
@@ -148,6 +155,66 @@ test('every template of examples/ and test/fixtures/: same bytes as packer fmt, 
       assert.equal(readFileSync(join(b.dir, name), 'utf8'), readFileSync(join(p.dir, name), 'utf8'), `${from}: builder fmt differs from packer fmt`);
     }
     assert.equal(br.code, pr.code);
+  } finally {
+    p.done();
+    b.done();
+  }
+});
+
+/** A deterministic pseudo-random generator (a linear congruential one), so failures reproduce. */
+function lcg(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff;
+  };
+}
+
+/** `count` variants of the corpus with whitespace, newlines and comments inserted or removed at
+ * random places: some stay valid (and must format as Packer formats them), some do not (and
+ * must be refused as Packer refuses them). */
+function whitespaceMutants(count: number, seed: number): Map<string, string> {
+  const random = lcg(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const sources = corpusFiles().map((n) => readFileSync(join(CORPUS, n), 'utf8'));
+  const inserts = [' ', '  ', '\t', '\n', ' # c\n', ' /* b */ ', '\n\n', '    '];
+  const out = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    let text = pick(sources);
+    const edits = 1 + Math.floor(random() * 8);
+    for (let k = 0; k < edits; k++) {
+      const at = Math.floor(random() * text.length);
+      const kind = random();
+      if (kind < 0.4) text = text.slice(0, at) + pick(inserts) + text.slice(at);
+      else if (kind < 0.7) text = /[ \t]/.test(text[at] ?? '') ? text.slice(0, at) + text.slice(at + 1) : text;
+      else {
+        const lines = text.split('\n');
+        const l = Math.floor(random() * lines.length);
+        lines[l] = kind < 0.85 ? lines[l]!.trimStart() : ' '.repeat(Math.floor(random() * 9)) + lines[l]!;
+        text = lines.join('\n');
+      }
+    }
+    out.set(`m${String(i).padStart(3, '0')}.pkr.hcl`, text);
+  }
+  return out;
+}
+
+test('300 random whitespace mutations of the corpus: same bytes and same refusals as packer fmt', { skip: packerSkipReason() }, async () => {
+  const mutants = whitespaceMutants(300, 20261125);
+  const p = tempWrite(mutants);
+  const b = tempWrite(mutants);
+  try {
+    const pr = packer(['fmt', '.'], p.dir);
+    const br = await builder(['fmt', '.'], b.dir);
+    let refused = 0;
+    for (const name of mutants.keys()) {
+      const refusedByPacker = (pr.stdout + pr.stderr).includes(`formatting ${name}`);
+      if (refusedByPacker) refused++;
+      assert.equal(br.stderr.includes(`on ${name} line`), refusedByPacker, `${name}: builder and packer disagree on whether it is valid`);
+      assert.equal(readFileSync(join(b.dir, name), 'utf8'), readFileSync(join(p.dir, name), 'utf8'), `${name}: builder fmt differs from packer fmt`);
+    }
+    // The mutations must exercise both paths to mean anything.
+    assert.ok(refused > 30 && refused < 270, `${refused} of 300 mutants refused`);
   } finally {
     p.done();
     b.done();
