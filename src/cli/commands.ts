@@ -8,6 +8,7 @@ import { fmtCommand } from '../commands/fmt.js';
 import { validateCommand } from '../commands/validate.js';
 import { inspectCommand } from '../commands/inspect.js';
 import { consoleCommand } from '../commands/console.js';
+import { buildCommand } from '../commands/build.js';
 
 export const commands: readonly Command[] = [
   versionCommand,
@@ -15,4 +16,5 @@ export const commands: readonly Command[] = [
   validateCommand,
   inspectCommand,
   consoleCommand,
+  buildCommand,
 ];

@@ -145,6 +145,11 @@ export class TargetedUi implements BuildUi {
     return this.run.ask(prefixLines('==>', this.target, question));
   }
 
+  /** Masks these values as `<sensitive>` in all further output of the run. */
+  addSensitive(values: Iterable<string>): void {
+    this.run.masker.add(values);
+  }
+
   /** The same build's UI with another target, e.g. "file.b (compress)" for a post-processor. */
   withTarget(target: string): TargetedUi {
     return new TargetedUi(this.run, target, this.color);

@@ -1,0 +1,129 @@
+/**
+ * Runs the builds of one `builder build`: in parallel (at most `parallel` at once; 0 = all), each
+ * with its own coloured UI, then prints Packer's summary: "==> Wait completed after …", the errors
+ * of failed builds, and the artifacts of successful ones (with their machine-readable records).
+ * On SIGINT/SIGTERM every running build is cancelled (its steps' process groups are killed and
+ * its cleanups run) and the run ends with "Cleanly cancelled builds after being interrupted.".
+ */
+import type { Artifact, StepContext } from './component.js';
+import { runBuild, type BuildHooks, type BuildResult, type BuildSpec, type ResumePoint } from './build-runner.js';
+import type { OnErrorMode } from './runner.js';
+import type { RunUi } from '../ui/ui.js';
+import { formatDuration } from '../ui/duration.js';
+
+export interface RunBuildsOptions {
+  ui: RunUi;
+  builds: readonly BuildSpec[];
+  /** Builds at once; 0 means all. */
+  parallel: number;
+  signal: AbortSignal;
+  onError: OnErrorMode;
+  debug?: boolean;
+  /** The context shared by all steps (cwd, env with PACKER_RUN_UUID, run uuid, sensitive, force). */
+  context: Omit<StepContext, 'ui' | 'signal' | 'buildName' | 'builderType'>;
+  /** Checkpoint hooks per build (issue 5). */
+  hooksFor?(build: BuildSpec): BuildHooks | undefined;
+  /** Where a build resumes (issue 5). */
+  resumeFor?(build: BuildSpec): ResumePoint | undefined;
+  keepInstanceOnFailure?: boolean;
+}
+
+export interface RunBuildsResult {
+  exitCode: number;
+  results: Map<string, BuildResult>;
+  interrupted: boolean;
+}
+
+export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult> {
+  const { ui, builds } = opts;
+  const uis = builds.map((b, i) => ui.build(b.name, i));
+  if (ui.colored) {
+    uis.forEach((u, i) => u.sayPlain(`${builds[i]!.name}: output will be in this color.`));
+    if (builds.length > 0) ui.say('');
+  }
+  let interruptSaid = false;
+  const onAbort = (): void => {
+    if (interruptSaid) return;
+    interruptSaid = true;
+    ui.error('Cancelling build after receiving interrupt');
+  };
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+
+  const started = performance.now();
+  const results = new Map<string, BuildResult>();
+  const limit = opts.parallel > 0 && !opts.debug ? opts.parallel : opts.debug ? 1 : builds.length;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < builds.length) {
+      const i = next++;
+      const build = builds[i]!;
+      const bui = uis[i]!;
+      if (opts.signal.aborted) {
+        results.set(build.name, { artifacts: [], cancelled: true, error: new Error('Build was cancelled.') });
+        continue;
+      }
+      const t0 = performance.now();
+      const r = await runBuild(build, {
+        ui: bui,
+        signal: opts.signal,
+        onError: opts.onError,
+        debug: opts.debug,
+        hooks: opts.hooksFor?.(build),
+        resume: opts.resumeFor?.(build),
+        keepInstanceOnFailure: opts.keepInstanceOnFailure,
+        context: { ...opts.context, env: { ...opts.context.env, PACKER_BUILD_NAME: build.packerBuildName, PACKER_BUILDER_TYPE: build.builderType } },
+      });
+      const took = formatDuration(performance.now() - t0);
+      if (r.error) bui.errorPlain(`Build '${build.name}' errored after ${took}: ${r.error.message}`);
+      else bui.sayPlain(`Build '${build.name}' finished after ${took}.`);
+      results.set(build.name, r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, builds.length)) }, worker));
+  opts.signal.removeEventListener('abort', onAbort);
+
+  ui.say(`\n==> Wait completed after ${formatDuration(performance.now() - started)}`);
+  if (opts.signal.aborted) {
+    ui.say('Cleanly cancelled builds after being interrupted.');
+    return { exitCode: 1, results, interrupted: true };
+  }
+  printSummary(ui, builds, results);
+  const failed = [...results.values()].some((r) => r.error);
+  return { exitCode: failed ? 1 : 0, results, interrupted: false };
+}
+
+function printSummary(ui: RunUi, builds: readonly BuildSpec[], results: Map<string, BuildResult>): void {
+  const errored = builds.filter((b) => results.get(b.name)?.error);
+  if (errored.length > 0) {
+    ui.machine('', 'error-count', String(errored.length));
+    ui.error("\n==> Some builds didn't complete successfully and had errors:");
+    for (const b of errored) {
+      const err = results.get(b.name)!.error!;
+      ui.machine(b.name, 'error', err.message);
+      ui.error(`--> ${b.name}: ${err.message}`);
+    }
+  }
+  const succeeded = builds.filter((b) => {
+    const r = results.get(b.name);
+    return r && !r.error && r.artifacts.length > 0;
+  });
+  if (succeeded.length === 0) {
+    ui.say('\n==> Builds finished but no artifacts were created.');
+    return;
+  }
+  ui.say('\n==> Builds finished. The artifacts of successful builds are:');
+  for (const b of succeeded) {
+    const artifacts = results.get(b.name)!.artifacts;
+    ui.machine(b.name, 'artifact-count', String(artifacts.length));
+    artifacts.forEach((a: Artifact, i) => {
+      const n = String(i);
+      ui.machine(b.name, 'artifact', n, 'builder-id', a.builderId);
+      ui.machine(b.name, 'artifact', n, 'id', a.id);
+      ui.machine(b.name, 'artifact', n, 'string', a.description);
+      ui.machine(b.name, 'artifact', n, 'files-count', String(a.files.length));
+      a.files.forEach((f, fi) => ui.machine(b.name, 'artifact', n, 'file', String(fi), f));
+      ui.machine(b.name, 'artifact', n, 'end');
+      ui.say(`--> ${b.name}: ${a.description}`);
+    });
+  }
+}
