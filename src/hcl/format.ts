@@ -82,7 +82,9 @@ function toFmtTokens(tokens: readonly Token[]): FmtToken[] {
   let spaces = 0;
   for (const t of tokens) {
     if (t.type === 'Spaces') {
-      spaces += t.bytes.replace(/\uFEFF/g, '').length;
+      // Counted in bytes, as hclwrite does (a byte-order mark counts three); this matters only
+      // for the whitespace before the end of the file, the one place the count is written out.
+      spaces += Buffer.byteLength(t.bytes);
       continue;
     }
     out.push({ type: t.type, bytes: t.bytes, spacesBefore: spaces });

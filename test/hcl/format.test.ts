@@ -65,6 +65,8 @@ const rules: { rule: string; input: string; expected: string }[] = [
   { rule: 'no final newline is added', input: 'a=1', expected: 'a = 1' },
   { rule: 'the byte-order mark is dropped', input: '\uFEFFa=1\n', expected: 'a = 1\n' },
   { rule: 'empty input', input: '', expected: '' },
+  { rule: 'whitespace before the end of the file counts in bytes', input: '\uFEFF a = 1  ', expected: 'a = 1  ' },
+  { rule: 'only a byte-order mark and spaces', input: '\uFEFF  ', expected: '     ' },
 ];
 
 for (const { rule, input, expected } of rules) {
