@@ -1,0 +1,102 @@
+/**
+ * Fingerprints of a build's inputs, compared with the state to decide what must run again.
+ *
+ * Contracts:
+ * - A fingerprint is "sha256:<hex>" of a canonical JSON document: object keys sorted, `undefined`
+ *   (values unknown until the build runs, such as `build.Host`) written as a fixed marker, so the
+ *   same configuration always gives the same fingerprint.
+ * - The content of every local file a step reads (scripts, `file` sources; directories recursively)
+ *   is part of its fingerprint, so editing a script counts as an edit. Values that `file()` or
+ *   `templatefile()` read are already inside the evaluated configuration.
+ * - Sensitive values enter a fingerprint only as salted hashes: every occurrence of a sensitive
+ *   string is replaced by HMAC-SHA256(salt, value) before hashing, so the fingerprint cannot be
+ *   used to test guesses of a secret without the salt.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface FingerprintInput {
+  /** The evaluated configuration (plain JS data). */
+  config: unknown;
+  /** Strings that came from sensitive values. */
+  sensitive?: readonly string[];
+  /** Local files and folders the step reads, relative to `cwd` or absolute. */
+  files?: readonly string[];
+  /** Anything else that identifies the step (its type, name). */
+  identity?: Record<string, string>;
+}
+
+/** The canonical JSON text of plain data: sorted keys, no whitespace, `undefined` as a marker. */
+export function canonicalJson(data: unknown): string {
+  if (data === undefined) return '"\u0000unknown"';
+  if (data === null || typeof data !== 'object') return JSON.stringify(data);
+  if (Array.isArray(data)) return `[${data.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(data as Record<string, unknown>).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((data as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/** Replaces every occurrence of a sensitive string inside string values by its salted hash. */
+export function maskSensitive(data: unknown, sensitive: readonly string[], salt: string): unknown {
+  const secrets = [...new Set(sensitive.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+  if (secrets.length === 0) return data;
+  const tokens = new Map(secrets.map((s) => [s, `<sensitive:${createHmac('sha256', salt).update(s).digest('hex')}>`]));
+  const walk = (d: unknown): unknown => {
+    if (typeof d === 'string') {
+      let out = d;
+      for (const s of secrets) if (out.includes(s)) out = out.split(s).join(tokens.get(s)!);
+      return out;
+    }
+    if (Array.isArray(d)) return d.map(walk);
+    if (d && typeof d === 'object') return Object.fromEntries(Object.entries(d).map(([k, v]) => [walk(k) as string, walk(v)]));
+    return d;
+  };
+  return walk(data);
+}
+
+/** A digest of a file or folder's content ("missing" when it does not exist). Folders: every
+ * entry's relative path, kind and content, in sorted order. Symbolic links: their target text. */
+export function contentDigest(path: string): string {
+  const h = createHash('sha256');
+  const add = (p: string, rel: string): void => {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      h.update(`missing ${rel}\n`);
+      return;
+    }
+    if (st.isSymbolicLink()) {
+      h.update(`link ${rel} ${readlinkSync(p)}\n`);
+    } else if (st.isDirectory()) {
+      h.update(`dir ${rel} ${st.mode & 0o777}\n`);
+      for (const name of readdirSync(p).sort()) add(join(p, name), rel === '' ? name : `${rel}/${name}`);
+    } else {
+      h.update(`file ${rel} ${st.mode & 0o777} ${st.size}\n`);
+      h.update(readFileSync(p));
+      h.update('\n');
+    }
+  };
+  add(path, '');
+  return h.digest('hex');
+}
+
+/** The fingerprint of one component's inputs. */
+export function fingerprint(input: FingerprintInput, salt: string, cwd: string): string {
+  const files: Record<string, string> = {};
+  for (const f of input.files ?? []) files[f] = contentDigest(resolve(cwd, f));
+  const doc = {
+    identity: input.identity ?? {},
+    config: maskSensitive(input.config, input.sensitive ?? [], salt),
+    files,
+  };
+  return `sha256:${createHash('sha256').update(canonicalJson(doc)).digest('hex')}`;
+}
+
+/** "sha256:<hex>" of a list of artifact files (their content, in the order given). */
+export function artifactFilesHash(files: readonly string[], cwd: string): string {
+  if (files.length === 0) return '';
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${f}\n${contentDigest(resolve(cwd, f))}\n`);
+  return `sha256:${h.digest('hex')}`;
+}
