@@ -6,7 +6,9 @@
  * - `evaluate` never throws for a user error: problems come back as diagnostics, and the value is
  *   then a placeholder (usually an unknown of the expected type), as HCL returns.
  * - `ctx === null` means "no variables and no functions here" (HCL's nil EvalContext): a reference
- *   gives "Variables not allowed" and a call "Function calls not allowed".
+ *   gives "Variables not allowed" and a call "Function calls not allowed". A context chain that
+ *   defines no variable at all (variable defaults in Packer) behaves the same for references, and
+ *   an empty function table the same for calls.
  * - Sensitive marks propagate through every operation; unknown values propagate (an operation on
  *   an unknown value gives an unknown result of the operation's type).
  * - Functions are called through `src/functions/call.ts` (the calling convention); lazy functions
@@ -101,14 +103,15 @@ function allVariableNames(ctx: EvalContext | null): string[] {
   return [...names].sort();
 }
 
-function lookupFunction(ctx: EvalContext | null, name: string): { def?: FunctionDef; table?: FunctionTable; functionContext?: FunctionCallContext } {
+/** Finds a function in the context chain; `names` are all the names the chain offers. */
+function lookupFunction(ctx: EvalContext | null, name: string): { def?: FunctionDef; table?: FunctionTable; functionContext?: FunctionCallContext; names: string[] } {
+  const names = new Set<string>();
   for (let c: EvalContext | undefined = ctx ?? undefined; c; c = c.parent) {
-    if (c.functions === NO_FUNCTIONS) continue;
     const def = c.functions.get(name);
-    if (def) return { def, table: c.functions, functionContext: c.functionContext };
-    return { table: c.functions };
+    if (def) return { def, table: c.functions, functionContext: c.functionContext, names: [] };
+    for (const k of c.functions.keys()) names.add(k);
   }
-  return {};
+  return { names: [...names].sort() };
 }
 
 function isDynamicNull(v: Value): boolean {
@@ -308,10 +311,11 @@ class Evaluator {
   // ---- traversals -------------------------------------------------------------------------------
 
   private scopeTraversal(e: ast.ScopeTraversalExpr, ctx: EvalContext | null): R {
-    if (!ctx) return ok(DYNAMIC, [errorDiag('Variables not allowed', 'Variables may not be used here.', e.rootRange)]);
+    const names = allVariableNames(ctx);
+    if (names.length === 0) return ok(DYNAMIC, [errorDiag('Variables not allowed', 'Variables may not be used here.', e.rootRange)]);
     const root = lookupVariable(ctx, e.root);
     if (root === undefined) {
-      const s = nameSuggestion(e.root, allVariableNames(ctx));
+      const s = nameSuggestion(e.root, names);
       return ok(DYNAMIC, [errorDiag('Unknown variable', `There is no variable named ${JSON.stringify(e.root)}.${s ? ` Did you mean ${JSON.stringify(s)}?` : ''}`, e.rootRange)]);
     }
     return this.traverse(root, e.traversal);
@@ -347,15 +351,15 @@ class Evaluator {
 
   private call(e: ast.FunctionCallExpr, ctx: EvalContext | null): R {
     const found = lookupFunction(ctx, e.name);
-    if (!found.table) {
+    const def = found.def;
+    if (!def && found.names.length === 0) {
       return ok(DYNAMIC, [errorDiag('Function calls not allowed', 'Functions may not be called here.', e.range)]);
     }
-    const def = found.def;
     if (!def) {
-      const s = nameSuggestion(e.name, [...found.table.keys()].sort());
+      const s = nameSuggestion(e.name, found.names);
       return ok(DYNAMIC, [errorDiag('Call to unknown function', `There is no function named ${JSON.stringify(e.name)}.${s ? ` Did you mean ${JSON.stringify(s)}?` : ''}`, e.nameRange)]);
     }
-    const fctx = this.functionContext(found.table, found.functionContext!);
+    const fctx = this.functionContext(found.table!, found.functionContext!);
     const diags: Diagnostic[] = [];
     // Arguments, after `...` expansion, each with the range to blame.
     const args: { expr?: ast.Expression; value?: Value; range: Range }[] = e.args.map((a) => ({ expr: a, range: a.range }));
