@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Artifact, BuilderDef, PostProcessorDef, ProvisionerDef } from '../../src/core/component.js';
+import { runBuild, type BuildSpec, type PostProcessorSpec, type ProvisionerSpec } from '../../src/core/build-runner.js';
+import type { OnErrorMode } from '../../src/core/runner.js';
+import { inTempDir, testUi } from './helpers.js';
+
+const events: string[] = [];
+
+function artifact(name: string): Artifact {
+  return { builderId: `test.${name}`, id: name, files: [], description: `artifact ${name}`, state: {}, destroy: async () => void events.push(`destroy ${name}`) };
+}
+
+const builder: BuilderDef<unknown> = {
+  type: 'fake',
+  builderId: 'test.fake',
+  configSpec: { attributes: {} },
+  prepare: () => ({ config: {}, errors: [], warnings: [] }),
+  create: async () => (events.push('create'), { id: 'i-1', metadata: {} }),
+  connect: async () => (events.push('connect'), {}),
+  finish: async () => (events.push('finish'), artifact('B')),
+  destroy: async () => void events.push('destroy instance'),
+};
+
+function prov(name: string, fail = false): ProvisionerSpec {
+  const def: ProvisionerDef<unknown> = {
+    type: 'fake',
+    configSpec: { attributes: {} },
+    prepare: () => ({ config: {}, errors: [], warnings: [] }),
+    run: async (_c, ctx) => {
+      events.push(`prov ${name}`);
+      ctx.ui.message(`ran ${name}`);
+      if (fail) throw new Error(`${name} failed`);
+    },
+  };
+  return { type: 'fake', def, configure: () => ({}) };
+}
+
+function pp(name: string, keep: boolean, opts: { force?: boolean; userKeep?: boolean; fail?: boolean } = {}): PostProcessorSpec {
+  const def: PostProcessorDef<unknown> = {
+    type: name,
+    configSpec: { attributes: {} },
+    prepare: () => ({ config: {}, errors: [], warnings: [] }),
+    run: async (_c, input) => {
+      events.push(`pp ${name}(${input.id})`);
+      if (opts.fail) throw new Error(`${name} broke`);
+      return { artifact: artifact(name), keep, forceOverride: opts.force ?? false };
+    },
+  };
+  return { type: name, def, configure: () => ({}), keepInputArtifact: opts.userKeep };
+}
+
+function spec(over: Partial<BuildSpec>): BuildSpec {
+  return { name: 'b.fake.x', packerBuildName: 'x', builderType: 'fake', builder, builderConfig: {}, provisioners: [], postProcessors: [], ...over };
+}
+
+async function run(s: BuildSpec, onError: OnErrorMode = 'cleanup', hooks = {}) {
+  events.length = 0;
+  const t = testUi('b.fake.x');
+  return inTempDir(async (dir) => {
+    const r = await runBuild(s, {
+      ui: t.ui,
+      signal: new AbortController().signal,
+      onError,
+      hooks,
+      context: { cwd: dir, env: {}, runUuid: 'u', sensitive: [] },
+    });
+    return { r, lines: t.out.lines };
+  });
+}
+
+test('lifecycle: create, connect, provisioners, finish; destroy as cleanup; no post-processors keeps the builder artifact', async () => {
+  const { r } = await run(spec({ provisioners: [prov('1'), prov('2')] }));
+  assert.deepEqual(events, ['create', 'connect', 'prov 1', 'prov 2', 'finish', 'destroy instance']);
+  assert.deepEqual(r.artifacts.map((a) => a.id), ['B']);
+});
+
+test('a failed provisioner: Packer\'s message, the error-cleanup-provisioner, then the cleanups', async () => {
+  const { r, lines } = await run(spec({ provisioners: [prov('1'), prov('2', true), prov('3')], errorCleanupProvisioner: prov('cleanup') }));
+  assert.equal(r.error?.message, '2 failed');
+  assert.deepEqual(events, ['create', 'connect', 'prov 1', 'prov 2', 'prov cleanup', 'destroy instance']);
+  assert.ok(lines.includes('==> b.fake.x: Provisioning step had errors: Running the cleanup provisioner, if present...'));
+});
+
+test('-on-error=run-cleanup-provisioner runs the cleanup provisioner but leaves the instance', async () => {
+  await run(spec({ provisioners: [prov('1', true)], errorCleanupProvisioner: prov('cleanup') }), 'run-cleanup-provisioner');
+  assert.deepEqual(events, ['create', 'connect', 'prov 1', 'prov cleanup']);
+  const abort = await run(spec({ provisioners: [prov('1', true)], errorCleanupProvisioner: prov('cleanup') }), 'abort');
+  assert.deepEqual(events, ['create', 'connect', 'prov 1']);
+  assert.ok(abort.lines.includes('==> b.fake.x: Step "StepProvision" failed, aborting...'));
+});
+
+test('post-processor chains follow Packer\'s keep/delete rules', async () => {
+  // Chain 1: compress-like (keep=false) then manifest-like (keep, force). Chain 2: checksum-like (keep).
+  const { r, lines } = await run(spec({ postProcessors: [[pp('c', false), pp('m', true, { force: true })], [pp('k', true)]] }));
+  assert.deepEqual(events, ['create', 'connect', 'finish', 'destroy instance', 'pp c(B)', 'pp m(c)', 'pp k(B)']);
+  assert.deepEqual(r.artifacts.map((a) => a.id), ['B', 'c', 'm', 'k']);
+  assert.ok(lines.includes('==> b.fake.x: Running post-processor:  (type c)'));
+
+  // Nobody keeps the builder artifact: it is destroyed; an intermediate one not kept is destroyed.
+  const r2 = await run(spec({ postProcessors: [[pp('c', false), pp('d', false)]] }));
+  assert.deepEqual(events.slice(4), ['pp c(B)', 'pp d(c)', 'destroy c', 'destroy B']);
+  assert.deepEqual(r2.r.artifacts.map((a) => a.id), ['d']);
+
+  // keep_input_artifact overrides the default, except where the post-processor forces keeping.
+  const r3 = await run(spec({ postProcessors: [[pp('c', false, { userKeep: true })]] }));
+  assert.deepEqual(r3.r.artifacts.map((a) => a.id), ['B', 'c']);
+  const r4 = await run(spec({ postProcessors: [[pp('m', true, { force: true, userKeep: false })]] }));
+  assert.deepEqual(r4.r.artifacts.map((a) => a.id), ['B', 'm']);
+  const r5 = await run(spec({ postProcessors: [[pp('a', true, { userKeep: false })]] }));
+  assert.deepEqual(r5.r.artifacts.map((a) => a.id), ['a']);
+  assert.ok(events.includes('destroy B'));
+});
+
+test('a failed post-processor ends its chain; the others run; the build errors with Packer\'s MultiError text', async () => {
+  const { r } = await run(spec({ postProcessors: [[pp('x', true, { fail: true }), pp('never', true)], [pp('k', true)]] }));
+  assert.deepEqual(events.slice(4), ['pp x(B)', 'pp k(B)']);
+  assert.equal(r.error?.message, '1 error(s) occurred:\n\n* Post-processor failed: x broke');
+});
+
+test('hooks hear every boundary: statuses, steps, instance, artifacts (where checkpoints go)', async () => {
+  const heard: string[] = [];
+  await run(spec({ provisioners: [prov('1')], postProcessors: [[pp('m', true, { force: true })]] }), 'cleanup', {
+    onBuildStatus: (s: string) => void heard.push(`status ${s}`),
+    onStepStart: (id: string) => void heard.push(`start ${id}`),
+    onStepEnd: (id: string, o: { status: string }) => void heard.push(`end ${id} ${o.status}`),
+    onInstance: (i: { id: string }) => void heard.push(`instance ${i.id}`),
+    onArtifact: (id: string, a: Artifact) => void heard.push(`artifact ${id} ${a.id}`),
+  });
+  assert.deepEqual(heard, [
+    'start create',
+    'status creating',
+    'instance i-1',
+    'end create complete',
+    'start connect',
+    'end connect complete',
+    'start provision',
+    'status provisioning',
+    'end provision complete',
+    'start provisioner.0',
+    'end provisioner.0 complete',
+    'start finish',
+    'artifact finish B',
+    'end finish complete',
+    'status post_processing',
+    'start post-processor.0.0',
+    'end post-processor.0.0 complete',
+    'artifact post-processor.0.0 m',
+    'status complete',
+  ]);
+});
