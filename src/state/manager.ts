@@ -109,7 +109,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   // ---- reading -----------------------------------------------------------------------------------
 
   snapshot(): StateFile {
-    return structuredClone(this.current);
+    return copyJson(this.current);
   }
 
   build(key: string): BuildState | undefined {
@@ -214,7 +214,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
       }
       if (this.persisted && sameContent(next, state) && next.lineage === state.lineage) return { result: false };
       const serial = this.persisted ? Math.max(next.serial, state.serial + 1) : Math.max(next.serial, 1);
-      Object.assign(state, structuredClone(next), {
+      Object.assign(state, copyJson(next), {
         version: STATE_FORMAT_VERSION,
         serial: serial - 1, // transact adds the one
         builder_version: BUILDER_VERSION,
@@ -340,6 +340,11 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
       }),
     );
   }
+}
+
+/** A deep copy of plain JSON data (faster than structuredClone on large states). */
+function copyJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 function sameContent(a: StateFile, b: StateFile): boolean {

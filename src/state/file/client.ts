@@ -29,7 +29,7 @@ export interface FileStateClientOptions {
   path: string;
   /** File-system calls (tests inject failures here). */
   fs?: FileSystem;
-  /** Compact when the journal grows past this many bytes and past half the state file. Default 1 MiB. */
+  /** Compact when the journal grows past this many bytes and past a quarter of the state file. Default 64 KiB. */
   compactBytes?: number;
   onWarning?: (message: string) => void;
 }
@@ -61,7 +61,7 @@ export class FileStateClient implements StateClient {
     this.journalPath = `${options.path}.journal`;
     this.backupPath = `${options.path}.backup`;
     this.fs = options.fs ?? nodeFileSystem;
-    this.compactBytes = options.compactBytes ?? 1 << 20;
+    this.compactBytes = options.compactBytes ?? 64 * 1024;
     this.locksImpl = new FileLocks(this.fs, options.path, options.onWarning ?? (() => undefined));
   }
 
@@ -92,7 +92,7 @@ export class FileStateClient implements StateClient {
     const c = this.cursor;
     if (change !== undefined && c !== undefined && c.state === state && this.baseUnchanged(c)) {
       this.append(c, state, change);
-      if (c.journalEnd > this.compactBytes && c.journalEnd > c.base.size / 2) this.writeFull(state);
+      if (c.journalEnd > this.compactBytes && c.journalEnd > c.base.size / 4) this.writeFull(state);
       return;
     }
     this.writeFull(state);

@@ -72,17 +72,26 @@ export function writeFileDurably(fs: FileSystem, path: string, chunks: readonly 
 function keepBackup(fs: FileSystem, path: string, backup: string): void {
   const tmp = tempNameFor(backup);
   try {
-    fs.link(path, tmp);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return; // nothing to back up yet
-    if (!isErrno(err, 'EPERM') && !isErrno(err, 'ENOTSUP') && !isErrno(err, 'EXDEV')) throw err;
-    const fd = fs.open(tmp, 'wx', 0o600);
     try {
-      fs.write(fd, fs.readFile(path));
-      fs.fsync(fd);
-    } finally {
-      fs.close(fd);
+      fs.link(path, tmp);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return; // nothing to back up yet
+      if (!isErrno(err, 'EPERM') && !isErrno(err, 'ENOTSUP') && !isErrno(err, 'EXDEV')) throw err;
+      const fd = fs.open(tmp, 'wx', 0o600);
+      try {
+        fs.write(fd, fs.readFile(path));
+        fs.fsync(fd);
+      } finally {
+        fs.close(fd);
+      }
     }
+    fs.rename(tmp, backup);
+  } catch (err) {
+    try {
+      fs.unlink(tmp);
+    } catch {
+      // it was never created
+    }
+    throw err;
   }
-  fs.rename(tmp, backup);
 }

@@ -1,0 +1,161 @@
+/**
+ * The state file format: checksum, corrupt files of every kind (refused with the file, the fault
+ * and the backup to restore), format versions and upgrades, exact round trips of hostile strings.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeState, encodeState, encodeStateIndented } from '../../src/state/format.js';
+import { StateCorruptError, StateVersionError } from '../../src/state/errors.js';
+import { newState } from '../../src/state/manager.js';
+import { STATE_FORMAT_VERSION, type StateFile } from '../../src/state/types.js';
+import { completeBuild } from './helpers/fixtures.js';
+
+const FILE = '/work/x/.packer.d/builder-state.json';
+const opts = { file: FILE, backup: `${FILE}.backup`, requireChecksum: true };
+
+function sample(): StateFile {
+  const s = newState();
+  s.serial = 7;
+  s.builds['a.null.one'] = completeBuild('a');
+  s.builds['b.null.two'] = completeBuild('b', 1);
+  s.last_run = { run_uuid: 'r', started_at: 'x', completed_at: 'y' };
+  return s;
+}
+
+function corruptMessage(bytes: Buffer | string): string {
+  try {
+    decodeState(Buffer.from(bytes), opts);
+  } catch (err) {
+    assert.ok(err instanceof StateCorruptError, `expected StateCorruptError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('the file was accepted');
+}
+
+test('a state round-trips through its file exactly', () => {
+  const s = sample();
+  assert.deepEqual(decodeState(Buffer.concat(encodeState(s)), opts), s);
+});
+
+test('the indented form (state pull) carries a valid checksum too', () => {
+  const s = sample();
+  assert.deepEqual(decodeState(Buffer.from(encodeStateIndented(s)), opts), s);
+});
+
+test('an edited file fails its checksum, and the message names the file, the fault and the backup', () => {
+  const text = Buffer.concat(encodeState(sample())).toString().replace('"serial":7', '"serial":8');
+  const msg = corruptMessage(text);
+  assert.match(msg, /the state file \/work\/x\/\.packer\.d\/builder-state\.json cannot be read: its checksum does not match/);
+  assert.match(msg, /builder state restore -state=\/work\/x\/\.packer\.d\/builder-state\.json/);
+  assert.match(msg, /cp \/work\/x\/\.packer\.d\/builder-state\.json\.backup \/work\/x\/\.packer\.d\/builder-state\.json/);
+});
+
+test('corrupt files are refused with the fault named', async (t) => {
+  const good = Buffer.concat(encodeState(sample()));
+  const cases: [string, Buffer | string, RegExp][] = [
+    ['empty', '', /the file is empty/],
+    ['only whitespace', '  \n', /the file is empty/],
+    ['invalid JSON', '{"version": 2, serial: }', /it is not valid JSON/],
+    ['truncated', good.subarray(0, Math.floor(good.length / 2)), /not valid JSON .*the file looks truncated/],
+    ['null bytes', Buffer.concat([good.subarray(0, 40), Buffer.alloc(16), good.subarray(56)]), /null byte at offset 40/],
+    ['not an object', '[1,2,3]', /it is not a JSON object/],
+    ['no checksum (version 2)', JSON.stringify(sample()), /it has no checksum/],
+    ['bad build status', Buffer.concat(encodeState({ ...sample(), builds: { k: { ...completeBuild('k'), status: 'done' as never } } })), /build "k": unknown status "done"/],
+  ];
+  for (const [name, bytes, fault] of cases) {
+    await t.test(name, () => assert.match(corruptMessage(bytes), fault));
+  }
+});
+
+test('an unknown format version is refused as written by a newer builder', () => {
+  assert.throws(
+    () => decodeState(Buffer.from(JSON.stringify({ version: 99, serial: 1, lineage: 'x' })), opts),
+    (err: unknown) =>
+      err instanceof StateVersionError &&
+      err.code === 'STATE_VERSION_UNSUPPORTED' &&
+      /format version 99 is not one this builder knows \(it reads versions 1 to 2\); it may have been written by a newer builder/.test(err.message),
+  );
+});
+
+test('a valid minimal file (version 1, the reference format) loads as an empty state', () => {
+  const s = decodeState(Buffer.from('{"version":1,"serial":3,"lineage":"4b0c…"}'), opts);
+  assert.equal(s.version, STATE_FORMAT_VERSION);
+  assert.equal(s.serial, 3);
+  assert.equal(s.lineage, '4b0c…');
+  assert.deepEqual(s.builds, {});
+  assert.deepEqual(s.template, { path: '', hash: '', variables: {}, files: {} });
+  assert.equal(s.last_run, null);
+});
+
+test('a version-1 state with builds is upgraded: attempts, fingerprints and keep_on_failure filled in', () => {
+  const v1 = {
+    version: 1,
+    serial: 11,
+    lineage: 'L',
+    builds: {
+      'web.null.a': {
+        name: 'web',
+        type: 'null',
+        status: 'failed',
+        error: 'exit status 1',
+        instance: { id: 'i-1', builder_id: 'packer.null', provider: 'null', created_at: 't', metadata: { host: 'h' } },
+        provisioners: [
+          { type: 'shell', status: 'complete', started_at: 't', ended_at: 't' },
+          { type: 'shell', status: 'failed', error: 'exit status 1' },
+          { type: 'shell', status: 'pending' },
+        ],
+        artifacts: [],
+      },
+    },
+  };
+  const s = decodeState(Buffer.from(JSON.stringify(v1)), opts);
+  const b = s.builds['web.null.a']!;
+  assert.equal(b.instance?.keep_on_failure, false);
+  assert.deepEqual(
+    b.provisioners.map((p) => [p.status, p.attempts, p.fingerprint, p.error]),
+    [['complete', 1, '', ''], ['failed', 1, '', 'exit status 1'], ['pending', 0, '', '']],
+  );
+  assert.deepEqual(b.post_processors, []);
+});
+
+test('unicode and hostile strings round-trip exactly', () => {
+  const hostile = [
+    'héllo wörld ✓ 日本語 🚀 \u{1F468}\u200D\u{1F469}',
+    'quote " backslash \\ slash / tab \t newline \n cr \r',
+    '\u2028\u2029 line separators',
+    '\u0000 nul and \u001f controls',
+    'lone surrogate \ud800 end',
+    '"},"checksum":"sha256:' + '0'.repeat(64) + '"}',
+    '<script>alert(1)</script> $(rm -rf /) `id` ${HOME} %s %n',
+    'x'.repeat(10000),
+  ];
+  const s = sample();
+  const b = completeBuild('h');
+  b.error = hostile.join('|');
+  b.artifacts[0]!.files = hostile;
+  b.artifacts[0]!.metadata = Object.fromEntries(hostile.map((h, i) => [h.slice(0, 40), i]));
+  s.builds[hostile[5]!] = b;
+  s.template.variables = { [hostile[0]!]: hostile[1]! };
+  const back = decodeState(Buffer.concat(encodeState(s)), opts);
+  assert.deepEqual(back, s);
+  assert.equal(back.builds[hostile[5]!]!.artifacts[0]!.files[4], 'lone surrogate \ud800 end');
+});
+
+test('metadata nested 100 levels deep round-trips', () => {
+  type Nested = { [k: string]: Nested | string };
+  const root: Nested = {};
+  let node = root;
+  for (let i = 0; i < 100; i++) {
+    const next: Nested = {};
+    node[`level${i}`] = next;
+    node = next;
+  }
+  node.leaf = 'bottom';
+  const s = sample();
+  s.builds['a.null.one']!.artifacts[0]!.metadata = { deep: root };
+  const back = decodeState(Buffer.concat(encodeState(s)), opts);
+  assert.deepEqual(back, s);
+  let walk = back.builds['a.null.one']!.artifacts[0]!.metadata.deep as Nested;
+  for (let i = 0; i < 100; i++) walk = walk[`level${i}`] as Nested;
+  assert.equal(walk.leaf, 'bottom');
+});

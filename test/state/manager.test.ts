@@ -1,0 +1,226 @@
+/**
+ * The manager over the local file backend: the reference system's integration scenarios (the
+ * 11-step lifecycle, several builds, a recorded failure, resume detection), large states, rapid
+ * cycles, copies on read, sensitive values, push semantics.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileStateClient } from '../../src/state/file/client.js';
+import { StateManager } from '../../src/state/manager.js';
+import { openFileState } from '../../src/state/open.js';
+import { resumePoint } from '../../src/state/resume.js';
+import { recordVariables } from '../../src/state/sensitive.js';
+import { StatePushRefusedError } from '../../src/state/errors.js';
+import { newBuild, newStep, type BuildState } from '../../src/state/types.js';
+import { completeBuild, tempDir } from './helpers/fixtures.js';
+
+const T = '2026-11-25T10:00:00Z';
+
+test('lifecycle: pending → creating → provisioning → complete is 11 persisted changes, serial 1 to 11', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  const key = 'web.null.main';
+  const serials: number[] = [];
+  const step = async (fn: (b: BuildState) => void): Promise<void> => {
+    assert.equal(await m.update(key, (b) => fn(b!)), true);
+    serials.push(m.serial);
+  };
+  assert.equal(await m.update(key, () => ({ ...newBuild('web', 'null'), provisioners: [newStep('shell'), newStep('shell'), newStep('file')] })), true);
+  serials.push(m.serial);
+  await step((b) => void ((b.status = 'creating'), (b.started_at = T)));
+  await step((b) => void (b.instance = { id: 'i-1', builder_id: 'packer.null', provider: 'null', created_at: T, metadata: {}, keep_on_failure: false }));
+  await step((b) => void (b.status = 'provisioning'));
+  for (let i = 0; i < 3; i++) {
+    await step((b) => void ((b.provisioners[i]!.status = 'running'), (b.provisioners[i]!.attempts = 1)));
+    await step((b) => void (b.provisioners[i]!.status = 'complete'));
+  }
+  await step((b) => {
+    b.artifacts.push({ id: 'art', builder_id: 'packer.null', type: 'null', files: [], metadata: {}, hash: '' });
+    b.status = 'complete';
+    b.completed_at = T;
+  });
+  assert.deepEqual(serials, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  // A write that changes nothing persists nothing.
+  assert.equal(await m.update(key, (b) => void (b!.status = 'complete')), false);
+  assert.equal(m.serial, 11);
+  const reread = await openFileState({ path });
+  assert.equal(reread.serial, 11);
+  assert.equal(reread.lineage, m.lineage);
+  assert.deepEqual(reread.snapshot(), m.snapshot());
+  assert.equal(reread.build(key)?.status, 'complete');
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+});
+
+test('several builds share one state without cross-contamination', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  const keys = ['a.null.x', 'b.docker.y', '.null.z'];
+  for (const k of keys) await m.update(k, () => newBuild(k.split('.')[0]!, k.split('.')[1]!));
+  await m.update('b.docker.y', (b) => void ((b!.status = 'failed'), (b!.error = 'boom')));
+  const other = await openFileState({ path });
+  assert.deepEqual(other.buildKeys().sort(), [...keys].sort());
+  assert.equal(other.build('a.null.x')?.status, 'pending');
+  assert.equal(other.build('a.null.x')?.error, '');
+  assert.equal(other.build('b.docker.y')?.status, 'failed');
+  assert.equal(other.build('b.docker.y')?.error, 'boom');
+  assert.equal(other.build('.null.z')?.type, 'null');
+});
+
+test('a recorded failure keeps complete / failed ("exit status 1") / skipped steps', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  const b = completeBuild('f');
+  b.status = 'failed';
+  b.error = 'provisioner 2 failed: exit status 1';
+  b.provisioners[1] = { ...b.provisioners[1]!, status: 'failed', error: 'exit status 1' };
+  b.provisioners[2] = { ...b.provisioners[2]!, status: 'skipped', attempts: 0 };
+  b.instance!.keep_on_failure = true;
+  await m.update('f.null.x', () => b);
+  const got = (await openFileState({ path })).build('f.null.x')!;
+  assert.deepEqual(got.provisioners.map((p) => [p.status, p.error]), [['complete', ''], ['failed', 'exit status 1'], ['skipped', '']]);
+  assert.equal(got.instance?.keep_on_failure, true);
+  assert.deepEqual(resumePoint(got), { phase: 'provisioners', index: 1, step: got.provisioners[1] });
+});
+
+test('resume detection: the first pending, failed or running (interrupted) step', () => {
+  const b = completeBuild('r', 4);
+  assert.equal(resumePoint(b), undefined);
+  b.provisioners[2]!.status = 'running';
+  assert.equal(resumePoint(b)?.index, 2, 'an interrupted running step is the resume point, not skipped');
+  b.provisioners[1]!.status = 'pending';
+  assert.equal(resumePoint(b)?.index, 1);
+  b.provisioners[0]!.status = 'failed';
+  assert.equal(resumePoint(b)?.index, 0);
+  const pp = completeBuild('p', 2);
+  pp.post_processors[0]!.status = 'failed';
+  assert.deepEqual(resumePoint(pp)?.phase, 'post_processors');
+  const skipped = completeBuild('s', 2);
+  skipped.provisioners[0]!.status = 'skipped';
+  assert.equal(resumePoint(skipped), undefined, 'a skipped step is finished');
+});
+
+test('reads return copies: changing them changes neither the manager nor the file', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  await m.update('a.null.x', () => completeBuild('a'));
+  const copy = m.build('a.null.x')!;
+  copy.status = 'failed';
+  copy.provisioners.length = 0;
+  const snap = m.snapshot();
+  snap.builds['a.null.x']!.status = 'pending';
+  snap.serial = 99;
+  assert.equal(m.build('a.null.x')?.status, 'complete');
+  assert.equal(m.build('a.null.x')?.provisioners.length, 3);
+  assert.equal(m.serial, 1);
+  assert.equal((await openFileState({ path })).build('a.null.x')?.status, 'complete');
+});
+
+test('10,000 builds are saved and loaded intact', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  const client = m.client as FileStateClient;
+  const big = m.snapshot();
+  for (let i = 0; i < 10000; i++) big.builds[`b${i}.null.s`] = completeBuild(`b${i}`);
+  await m.replace(big, { force: false });
+  assert.equal(m.serial, 1);
+  const loaded = await client.get();
+  assert.equal(Object.keys(loaded!.builds).length, 10000);
+  assert.equal(loaded!.serial, 1);
+  assert.equal(loaded!.lineage, big.lineage);
+  assert.equal(JSON.stringify(loaded!.builds), JSON.stringify(big.builds));
+  // A checkpoint on the big state goes to the journal: the state file is not rewritten.
+  const before = statSync(path);
+  await m.update('b42.null.s', (b) => void (b!.provisioners[0]!.status = 'running'));
+  assert.equal(statSync(path).mtimeMs, before.mtimeMs);
+  assert.ok(statSync(`${path}.journal`).size < 4096);
+  const again = await openFileState({ path });
+  assert.equal(again.serial, 2);
+  assert.equal(again.build('b42.null.s')?.provisioners[0]?.status, 'running');
+});
+
+test('1,000 rapid save/load cycles: every change is read back, serial 1..1000', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const writer = await openFileState({ path });
+  const reader = new FileStateClient({ path });
+  for (let i = 1; i <= 1000; i++) {
+    await writer.update('c.null.x', (b) => {
+      const build = b ?? newBuild('c', 'null');
+      build.error = `cycle ${i}`;
+      return build;
+    });
+    const read = await reader.get();
+    assert.equal(read?.serial, i);
+    assert.equal(read?.builds['c.null.x']?.error, `cycle ${i}`);
+  }
+  await writer.close();
+  const after = JSON.parse(readFileSync(path, 'utf8')) as { serial: number };
+  assert.equal(after.serial, 1000, 'close compacts the journal into the state file');
+  assert.equal(statSync(`${path}.journal`).size, 0);
+});
+
+test('the journal: a torn last record is ignored, and the next writer cuts it off', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  await m.update('a.null.x', () => newBuild('a', 'null'));
+  await m.update('a.null.x', (b) => void (b!.status = 'creating'));
+  const journal = readFileSync(`${path}.journal`);
+  const { writeFileSync } = await import('node:fs');
+  // A crash in the middle of appending record 3: half a line, no newline.
+  writeFileSync(`${path}.journal`, Buffer.concat([journal, journal.subarray(0, 40)]));
+  const reader = await openFileState({ path });
+  assert.equal(reader.serial, 2);
+  assert.equal(reader.build('a.null.x')?.status, 'creating');
+  await reader.update('a.null.x', (b) => void (b!.status = 'provisioning'));
+  const third = await openFileState({ path });
+  assert.equal(third.serial, 3);
+  assert.equal(third.build('a.null.x')?.status, 'provisioning');
+  // A damaged record (bad checksum) ends the journal there.
+  const lines = readFileSync(`${path}.journal`, 'utf8').split('\n');
+  lines[1] = lines[1]!.replace('provisioning', 'provisionin_');
+  writeFileSync(`${path}.journal`, lines.join('\n'));
+  assert.equal((await openFileState({ path })).serial, 2);
+});
+
+test('sensitive variables are stored only as salted hashes', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  const secret = 'hunter2-very-secret';
+  const vars = recordVariables({ region: 'eu-west-1', password: secret }, new Set(['password']), m.lineage);
+  await m.setTemplate({ path: 'x.pkr.hcl', hash: 'h', variables: vars, files: {} });
+  await m.update('a.null.x', () => newBuild('a', 'null'));
+  await m.close();
+  const text = [path, `${path}.backup`, `${path}.journal`].map((f) => readFileSync(f, 'utf8')).join('');
+  assert.ok(!text.includes(secret));
+  const stored = (await openFileState({ path })).snapshot().template.variables;
+  assert.equal(stored.region, 'eu-west-1');
+  assert.match(String(stored.password), /^sensitive:hmac-sha256:[0-9a-f]{64}$/);
+  const again = recordVariables({ password: secret }, new Set(['password']), m.lineage);
+  assert.equal(again.password, stored.password, 'the same secret hashes the same within one state');
+  assert.notEqual(recordVariables({ password: secret }, new Set(['password']), 'another-lineage').password, stored.password);
+});
+
+test('replace (push): another lineage or an older serial is refused unless forced; serial never goes back', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  await m.update('a.null.x', () => newBuild('a', 'null'));
+  await m.update('a.null.x', (b) => void (b!.status = 'failed'));
+  const foreign = (await StateManager.open({ client: new FileStateClient({ path: join(tempDir(t), 'other.json') }) })).snapshot();
+  await assert.rejects(m.replace(foreign, { force: false }), (e: unknown) => e instanceof StatePushRefusedError && e.code === 'STATE_LINEAGE_MISMATCH');
+  const old = m.snapshot();
+  old.serial = 1;
+  await assert.rejects(m.replace(old, { force: false }), (e: unknown) => e instanceof StatePushRefusedError && e.code === 'STATE_SERIAL_OLDER');
+  assert.equal(await m.replace(old, { force: true }), false, 'same content: nothing to write');
+  old.builds['a.null.x']!.status = 'pending';
+  assert.equal(await m.replace(old, { force: true }), true);
+  assert.equal(m.serial, 3);
+  const newer = m.snapshot();
+  newer.serial = 10;
+  newer.builds['z.null.z'] = newBuild('z', 'null');
+  await m.replace(newer, { force: false });
+  assert.equal(m.serial, 10);
+  assert.equal(await m.replace(foreign, { force: true }), true);
+  assert.equal(m.lineage, foreign.lineage);
+  assert.equal(m.serial, 11);
+});
