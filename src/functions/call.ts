@@ -42,21 +42,12 @@ export function unmarkDeep(v: Value): Value {
   return top;
 }
 
-function conversionError(r: unknown): string | undefined {
-  if (r && typeof r === 'object' && 'error' in r) {
-    const e = (r as { error: unknown }).error;
-    return e instanceof Error ? e.message : String(e);
-  }
-  return undefined;
-}
-
 /** Converts `v` to `type`, throwing a `FunctionArgError` for argument `index` when it cannot. */
 export function convertArg(v: Value, type: Type, index: number): Value {
   if (type.kind === 'dynamic') return v;
   const r = convert(v, type);
-  const err = conversionError(r);
-  if (err !== undefined) throw new FunctionArgError(index, err);
-  return (r as { value: Value }).value;
+  if ('message' in r) throw new FunctionArgError(index, r.message);
+  return r.value;
 }
 
 /**

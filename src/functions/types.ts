@@ -37,8 +37,9 @@ export interface Param {
 }
 
 export interface FunctionCallContext {
-  /** The template's folder (`path.root`); relative paths in filesystem functions are resolved
-   * against the current working directory, as in Packer. */
+  /** The template's folder (`path.root`). As in Packer (`Functions(basedir)`), `file`,
+   * `fileexists`, `fileset` and `templatefile` resolve relative paths against it; `abspath` and
+   * `filebase64` resolve them against `cwd`. A relative `baseDir` is itself relative to `cwd`. */
   baseDir: string;
   cwd: string;
   /** Called with the absolute path of every file a function reads (`file`, `templatefile`, …),
@@ -47,7 +48,14 @@ export interface FunctionCallContext {
   /** False outside variable defaults: `env()` is only allowed there, as in Packer. */
   allowEnv?: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Evaluates a template string against variables (used by `templatefile`). Set by the evaluator. */
+  /**
+   * Parses `source` as an HCL template (named `filename` in messages) and evaluates it with only
+   * `vars` as variables and every function except `templatefile` (whose call inside a template is
+   * the error "cannot recursively call templatefile from inside templatefile call"). Set by the
+   * evaluator; used by `templatefile`. Throws `FunctionArgError(1, …)` for a reference to a name
+   * not in `vars` (`vars map does not contain key "x", referenced at FILE:L,C-C`) and
+   * `FunctionError` with the diagnostics' text for other template errors.
+   */
   renderTemplate?(source: string, filename: string, vars: ReadonlyMap<string, Value>): Value;
 }
 
@@ -93,6 +101,17 @@ export class FunctionArityError extends Error {
     super(message);
     this.name = 'FunctionArityError';
     this.summary = summary;
+  }
+}
+
+/** Thrown by a lazy function (`convert`) to report the diagnostics of evaluating one of its
+ * argument expressions unchanged: the evaluator reports `diagnostics` as they are. */
+export class LazyArgDiagnostics extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => d.summary).join('; '));
+    this.name = 'LazyArgDiagnostics';
+    this.diagnostics = diagnostics;
   }
 }
 

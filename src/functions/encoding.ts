@@ -1,0 +1,265 @@
+/** Encoding functions: base64, gzip, CSV, JSON, YAML, URL and text encodings (go-cty-funcs,
+ * cty stdlib, go-cty-yaml and Packer's own `base64gzip`, `textencodebase64`, `textdecodebase64`). */
+import { gzipSync } from 'node:zlib';
+import { T, Value } from '../values/value.js';
+import { ctyJsonDecode, ctyJsonEncode, JsonSyntaxError } from './json.js';
+import { define, param } from './support.js';
+import { FunctionArgError, FunctionError } from './types.js';
+import { yamlDecode, yamlEncode, YamlError } from './yaml.js';
+
+const string = T.string;
+
+/** Decodes standard, padded base64 strictly (as Go's base64.StdEncoding, which skips CR/LF);
+ * returns the offset of the first bad symbol when invalid. */
+export function decodeStdBase64(s: string): Buffer | number {
+  const clean = s.replace(/[\r\n]/g, '');
+  const m = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?/.exec(clean)!;
+  if (m[0].length !== clean.length) {
+    const bad = /[^A-Za-z0-9+/=]/.exec(clean);
+    return bad ? bad.index : Math.max(m[0].length, clean.length - (clean.length % 4 || 4));
+  }
+  return Buffer.from(clean, 'base64');
+}
+
+function validUtf8(b: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+export const base64encode = define({
+  params: [param('str', string)],
+  returnType: string,
+  impl: ([s]) => Value.string(Buffer.from(s!.asString(), 'utf8').toString('base64')),
+});
+
+export const base64decode = define({
+  params: [param('str', string)],
+  returnType: string,
+  impl: ([s]) => {
+    const str = s!.asString();
+    const b = decodeStdBase64(str);
+    if (typeof b === 'number') throw new FunctionError(`failed to decode base64 data '${str}'`);
+    const text = validUtf8(b);
+    if (text === undefined) throw new FunctionError('the result of decoding the provided string is not valid UTF-8');
+    return Value.string(text);
+  },
+});
+
+export const base64gzip = define({
+  params: [param('str', string)],
+  returnType: string,
+  impl: ([s]) => {
+    const gz = gzipSync(Buffer.from(s!.asString(), 'utf8'));
+    gz[9] = 255; // OS "unknown", as Go's compress/gzip writes it
+    return Value.string(gz.toString('base64'));
+  },
+});
+
+export const urlencode = define({
+  params: [param('str', string)],
+  returnType: string,
+  impl: ([s]) => {
+    let out = '';
+    for (const byte of Buffer.from(s!.asString(), 'utf8')) {
+      const ch = String.fromCharCode(byte);
+      if (/[A-Za-z0-9\-_.~]/.test(ch)) out += ch;
+      else if (ch === ' ') out += '+';
+      else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+    return Value.string(out);
+  },
+});
+
+export const jsonencode = define({
+  params: [param('val', T.dynamic, { allowNull: true })],
+  returnType: string,
+  impl: ([v]) => (v!.isWhollyKnown ? Value.string(ctyJsonEncode(v!)) : Value.unknown(string)),
+});
+
+export const jsondecode = define({
+  params: [param('str', string)],
+  impl: ([s]) => {
+    try {
+      return ctyJsonDecode(s!.asString());
+    } catch (e) {
+      if (e instanceof JsonSyntaxError) throw new FunctionArgError(0, e.message);
+      throw e;
+    }
+  },
+});
+
+export const yamlencode = define({
+  params: [param('value', T.dynamic, { allowNull: true })],
+  returnType: string,
+  impl: ([v]) => (v!.isWhollyKnown ? Value.string(yamlEncode(v!)) : Value.unknown(string)),
+});
+
+export const yamldecode = define({
+  params: [param('src', string)],
+  impl: ([s]) => {
+    try {
+      return yamlDecode(s!.asString());
+    } catch (e) {
+      if (e instanceof YamlError) throw new FunctionArgError(0, e.message);
+      throw e;
+    }
+  },
+});
+
+class CsvError extends Error {
+  constructor(readonly line: number, readonly reason: string) {
+    super(`CSV parse error on line ${line}: ${reason}`);
+  }
+}
+
+/** Go's encoding/csv reader with its defaults: comma-separated, RFC 4180 quoting, every record
+ * as long as the first. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let line = 1;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    if (text[i] === '\n' || (text[i] === '\r' && text[i + 1] === '\n')) {
+      i += text[i] === '\r' ? 2 : 1;
+      line++;
+      continue;
+    }
+    const recordLine = line;
+    const fields: string[] = [];
+    for (;;) {
+      let field = '';
+      if (text[i] === '"') {
+        i++;
+        for (;;) {
+          if (i >= n) throw new CsvError(line, 'extraneous or missing " in quoted-field');
+          const c = text[i]!;
+          if (c === '"') {
+            if (text[i + 1] === '"') {
+              field += '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          if (c === '\n') line++;
+          if (c === '\r' && text[i + 1] === '\n') {
+            i++;
+            continue;
+          }
+          field += c;
+          i++;
+        }
+        if (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
+          throw new CsvError(line, 'extraneous or missing " in quoted-field');
+        }
+      } else {
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
+          if (text[i] === '"') throw new CsvError(line, 'bare " in non-quoted-field');
+          field += text[i++];
+        }
+      }
+      fields.push(field);
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === '\r') i++;
+      if (text[i] === '\n') {
+        i++;
+        line++;
+      }
+      break;
+    }
+    if (records.length > 0 && fields.length !== records[0]!.length) {
+      throw new CsvError(recordLine, 'wrong number of fields');
+    }
+    records.push(fields);
+  }
+  return records;
+}
+
+export const csvdecode = define({
+  params: [param('str', string)],
+  impl: ([s]) => {
+    let records: string[][];
+    try {
+      records = parseCsv(s!.asString());
+    } catch (e) {
+      if (e instanceof CsvError) throw new FunctionError(e.message);
+      throw e;
+    }
+    if (records.length === 0) throw new FunctionError('missing header line');
+    const [headers, ...rows] = records;
+    const seen = new Set<string>();
+    for (const h of headers!) {
+      if (seen.has(h)) throw new FunctionError(`duplicate column name ${JSON.stringify(h)}`);
+      seen.add(h);
+    }
+    const objType = T.object(new Map(headers!.map((h) => [h, string])));
+    return Value.list(
+      rows.map((r) => Value.object(new Map(headers!.map((h, i) => [h, Value.string(r[i]!)])))),
+      objType,
+    );
+  },
+});
+
+/** The text encodings `textencodebase64` / `textdecodebase64` support, by normalised IANA name
+ * or alias. */
+const ENCODINGS: Record<string, { name: string; node: BufferEncoding | 'utf16be' }> = {};
+for (const [names, name, node] of [
+  [['utf-8', 'utf8', 'csutf8'], 'UTF-8', 'utf8'],
+  [['utf-16le', 'csutf16le'], 'UTF-16LE', 'utf16le'],
+  [['utf-16be', 'csutf16be'], 'UTF-16BE', 'utf16be'],
+  [['iso-8859-1', 'iso_8859-1', 'latin1', 'l1', 'ibm819', 'cp819', 'csisolatin1', 'iso-ir-100', 'iso_8859-1:1987'], 'ISO-8859-1', 'latin1'],
+  [['us-ascii', 'ascii', 'iso646-us', 'us', 'ibm367', 'cp367', 'csascii', 'ansi_x3.4-1968', 'iso-ir-6'], 'US-ASCII', 'ascii'],
+] as const) {
+  for (const n of names) ENCODINGS[n] = { name, node };
+}
+
+function encodingArg(v: Value): { name: string; node: BufferEncoding | 'utf16be' } {
+  const e = ENCODINGS[v.asString().toLowerCase()];
+  if (!e) throw new FunctionArgError(1, `${JSON.stringify(v.asString())} is not a supported IANA encoding name or alias`);
+  return e;
+}
+
+export const textencodebase64 = define({
+  params: [param('string', string), param('encoding', string)],
+  returnType: string,
+  impl: ([s, enc]) => {
+    const e = encodingArg(enc!);
+    const text = s!.asString();
+    let bytes: Buffer;
+    if (e.node === 'utf16be') bytes = Buffer.from(text, 'utf16le').swap16();
+    else if (e.node === 'latin1' || e.node === 'ascii') {
+      const limit = e.node === 'ascii' ? 0x7f : 0xff;
+      if ([...text].some((c) => c.codePointAt(0)! > limit)) throw new FunctionArgError(0, `the given string contains characters that cannot be represented in ${e.name}`);
+      bytes = Buffer.from(text, 'latin1');
+    } else bytes = Buffer.from(text, e.node);
+    return Value.string(bytes.toString('base64'));
+  },
+});
+
+export const textdecodebase64 = define({
+  params: [param('source', string), param('encoding', string)],
+  returnType: string,
+  impl: ([s, enc]) => {
+    const e = encodingArg(enc!);
+    const b = decodeStdBase64(s!.asString());
+    if (typeof b === 'number') throw new FunctionArgError(0, `the given value is has an invalid base64 symbol at offset ${b}`);
+    const label = e.node === 'utf16be' ? 'utf-16be' : e.node === 'utf16le' ? 'utf-16le' : e.node === 'utf8' ? 'utf-8' : 'latin1';
+    if (e.node === 'ascii' && b.some((x) => x > 0x7f)) throw new FunctionArgError(0, `the given string contains symbols that are not defined for ${e.name}`);
+    if (e.node === 'latin1') return Value.string(b.toString('latin1'));
+    let text: string;
+    try {
+      text = new TextDecoder(label, { fatal: true }).decode(b);
+    } catch {
+      throw new FunctionArgError(0, `the given string contains symbols that are not defined for ${e.name}`);
+    }
+    return Value.string(text);
+  },
+});

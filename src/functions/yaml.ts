@@ -1,0 +1,126 @@
+/**
+ * YAML as go-cty-yaml reads and writes it for `yamldecode` / `yamlencode`.
+ *
+ * Decoding: one document; mappings become objects, sequences tuples; scalars by the YAML 1.2 core
+ * schema (numbers kept exact from their source text); timestamps stay strings; `<<` merge keys.
+ * Encoding: block style, every string double-quoted unless it spans lines (then a literal `|`
+ * block with the chomping indicator its trailing newlines need), keys double-quoted, sequences
+ * inside mappings not indented (as libyaml emits them), `[]` / `{}` for empty collections.
+ */
+import { isMap, isScalar, isSeq, isAlias, parseAllDocuments, type Node } from 'yaml';
+import { NumberContext, Value } from '../values/value.js';
+
+export class YamlError extends Error {}
+
+export function yamlDecode(src: string): Value {
+  const docs = parseAllDocuments(src, { schema: 'core', merge: true, uniqueKeys: false });
+  if (!Array.isArray(docs)) throw new YamlError('the given YAML is not a sequence of documents');
+  if (docs.length === 0) return Value.null();
+  if (docs.length > 1) throw new YamlError('unexpected extra content after value');
+  const doc = docs[0]!;
+  if (doc.errors.length > 0) throw new YamlError(`on line ${doc.errors[0]!.linePos?.[0].line ?? '?'}, column ${doc.errors[0]!.linePos?.[0].col ?? '?'}: ${doc.errors[0]!.message.split('\n')[0]}`);
+  return nodeValue(doc.contents as Node | null, doc);
+}
+
+function nodeValue(node: Node | null, doc: { contents: unknown }): Value {
+  if (node === null || node === undefined) return Value.null();
+  if (isAlias(node)) return nodeValue(node.resolve(doc as never) as Node, doc);
+  if (isMap(node)) {
+    const m = new Map<string, Value>();
+    for (const pair of node.items) {
+      const k = pair.key as Node | null;
+      const key = isScalar(k) ? String(k.value ?? 'null') : '';
+      if (key === '<<' && (isMap(pair.value) || isAlias(pair.value))) {
+        const merged = nodeValue(pair.value as Node, doc);
+        for (const [mk, mv] of merged.entries()) if (!m.has(mk)) m.set(mk, mv);
+        continue;
+      }
+      m.set(key, nodeValue(pair.value as Node | null, doc));
+    }
+    return Value.object(m);
+  }
+  if (isSeq(node)) return Value.tuple(node.items.map((i) => nodeValue(i as Node, doc)));
+  if (isScalar(node)) {
+    const v = node.value;
+    if (v === null) return Value.null();
+    if (typeof v === 'boolean') return Value.bool(v);
+    if (typeof v === 'number' || typeof v === 'bigint') {
+      const srcText = (node.source ?? String(v)).replace(/_/g, '');
+      if (/^[-+]?0x/i.test(srcText)) return Value.number(BigInt(srcText.replace('+', '')).toString());
+      if (/^[-+]?0o/i.test(srcText)) return Value.number(BigInt(srcText.replace(/^([-+]?)0o/i, '$10o').replace('+', '')).toString());
+      if (/^[-+]?\.(inf|Inf|INF)$/.test(srcText)) return Value.number(new NumberContext(srcText.startsWith('-') ? -Infinity : Infinity));
+      if (/\.nan$/i.test(srcText)) throw new YamlError('floating point NaN is not supported');
+      return Value.number(new NumberContext(srcText));
+    }
+    if (v instanceof Date) return Value.string(node.source ?? v.toISOString());
+    return Value.string(String(v));
+  }
+  throw new YamlError('unsupported YAML node');
+}
+
+function quote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    const esc: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\0': '\\0', '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '\x1b': '\\e', '\x85': '\\N', '\xa0': '\\_', '\u2028': '\\L', '\u2029': '\\P' };
+    if (esc[ch] !== undefined) out += esc[ch];
+    else if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0) || c === 0xfeff) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+function literalBlock(s: string, indent: string): string {
+  const trailing = /\n*$/.exec(s)![0].length;
+  const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
+  const indicator = s.startsWith(' ') ? '2' : '';
+  const body = trailing === 0 ? s : s.slice(0, s.length - (trailing === 1 ? 1 : 0));
+  const lines = body.split('\n').map((l) => (l === '' ? '' : indent + l));
+  return `|${indicator}${chomp}\n${lines.join('\n')}`;
+}
+
+function scalar(v: Value, indent: string): string | undefined {
+  if (v.isNull) return 'null';
+  switch (v.type.kind) {
+    case 'string': {
+      const s = v.asString();
+      return s.includes('\n') && !/[ \t]\n|[\x00-\x08\x0b-\x1f]/.test(s) ? literalBlock(s, indent) : quote(s);
+    }
+    case 'number':
+      return v.asNumber().toFixed();
+    case 'bool':
+      return v.asBool() ? 'true' : 'false';
+    default:
+      if (v.isSequence && v.elements().length === 0) return '[]';
+      if (v.isMapping && v.entries().size === 0) return '{}';
+      return undefined;
+  }
+}
+
+/** Lines of `v` at `indent`; the first line is not indented (the caller places it). */
+function emit(v: Value, indent: string): string {
+  if (v.unknown) throw new YamlError('cannot serialize unknown value as YAML');
+  const s = scalar(v, `${indent}  `);
+  if (s !== undefined) return s;
+  if (v.isSequence) {
+    return v
+      .elements()
+      .map((e) => {
+        const inner = scalar(e, `${indent}  `) ?? emit(e, `${indent}  `);
+        return `- ${inner}`;
+      })
+      .join(`\n${indent}`);
+  }
+  return [...v.entries()]
+    .map(([k, e]) => {
+      const sc = scalar(e, `${indent}  `);
+      if (sc !== undefined) return `${quote(k)}: ${sc}`;
+      if (e.isSequence) return `${quote(k)}:\n${indent}${emit(e, indent)}`;
+      return `${quote(k)}:\n${indent}  ${emit(e, `${indent}  `)}`;
+    })
+    .join(`\n${indent}`);
+}
+
+export function yamlEncode(v: Value): string {
+  return `${emit(v, '')}\n`;
+}
