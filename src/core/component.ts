@@ -42,10 +42,11 @@ export interface PrepareResult<C> {
 
 export interface RemoteCommand {
   command: string;
-  /** Streams for the command's input/output; output is also delivered line by line to callbacks. */
+  /** Streams for the command's input/output; output is also delivered line by line to callbacks:
+   * each call is one line without its "\n" (a last unterminated line is delivered at the end). */
   stdin?: Readable;
-  onStdout?(chunk: string): void;
-  onStderr?(chunk: string): void;
+  onStdout?(line: string): void;
+  onStderr?(line: string): void;
 }
 
 export interface RemoteCommandResult {
