@@ -311,10 +311,10 @@ class Evaluator {
   // ---- traversals -------------------------------------------------------------------------------
 
   private scopeTraversal(e: ast.ScopeTraversalExpr, ctx: EvalContext | null): R {
-    const names = allVariableNames(ctx);
-    if (names.length === 0) return ok(DYNAMIC, [errorDiag('Variables not allowed', 'Variables may not be used here.', e.rootRange)]);
     const root = lookupVariable(ctx, e.root);
     if (root === undefined) {
+      const names = allVariableNames(ctx);
+      if (names.length === 0) return ok(DYNAMIC, [errorDiag('Variables not allowed', 'Variables may not be used here.', e.rootRange)]);
       const s = nameSuggestion(e.root, names);
       return ok(DYNAMIC, [errorDiag('Unknown variable', `There is no variable named ${JSON.stringify(e.root)}.${s ? ` Did you mean ${JSON.stringify(s)}?` : ''}`, e.rootRange)]);
     }
