@@ -1,0 +1,186 @@
+/**
+ * Durable checkpoints: the build runner's hooks (src/core/build-runner.ts) written to the state.
+ *
+ * Contracts:
+ * - Every hook is one `StateManager.update` of this build only: applied to the latest version of
+ *   the state under the short write lock and persisted durably before the hook resolves, so a
+ *   checkpoint is on disk before the next step starts and builds of one run (or of other
+ *   processes) never lose each other's updates.
+ * - `beginBuild` lays out the record for the planned run: a fresh build starts from a new record;
+ *   a resumed build keeps the records of the steps it skips and resets the others to `pending`
+ *   with their new fingerprints.
+ * - The instance is recorded as soon as the builder created it; `keep_on_failure` says whether a
+ *   failed run leaves it for a later resume.
+ * - A step cancelled by SIGINT/SIGTERM is recorded as failed with the error "interrupted". A step
+ *   whose process was SIGKILLed stays `running`; the planner treats it as interrupted.
+ * - Only the final artifacts of a build are recorded (intermediate post-processor artifacts may be
+ *   deleted by Packer's keep rules), each with the id of the step that made it and a content hash.
+ */
+import type { Artifact, InstanceRecord } from './component.js';
+import type { BuildHooks, BuildStatus } from './build-runner.js';
+import { CancelledError, type StepOutcome } from './runner.js';
+import { artifactFilesHash } from './fingerprint.js';
+import type { BuildInputs, BuildPlan } from './plan.js';
+import type { StateManager } from '../state/manager.js';
+import { newBuild, newStep, type ArtifactState, type BuildState, type JsonValue, type StepState } from '../state/types.js';
+
+export interface CheckpointTarget {
+  state: StateManager;
+  /** The build's key in the state. */
+  key: string;
+  /** The build block's name and the source type (the state's `name` and `type`). */
+  buildName: string;
+  builderType: string;
+  /** Packer's builder id, e.g. "fnoeding.null". */
+  builderId: string;
+  inputs: BuildInputs;
+  /** A failed run keeps its instance for a later resume. */
+  keepInstanceOnFailure: boolean;
+  /** The instance stays usable after the build completed (see BuilderDef.instanceOutlivesBuild). */
+  instanceOutlivesBuild: boolean;
+  cwd: string;
+  now?: () => string;
+}
+
+const nowIso = (): string => new Date().toISOString();
+
+/** Writes the record the planned run starts from. */
+export async function beginBuild(t: CheckpointTarget, plan: BuildPlan): Promise<void> {
+  const now = (t.now ?? nowIso)();
+  const { inputs } = t;
+  await t.state.update(t.key, (draft) => {
+    const resume = plan.action === 'resume' && draft !== undefined;
+    const b: BuildState = resume ? draft : newBuild(t.buildName, t.builderType);
+    b.name = t.buildName;
+    b.type = t.builderType;
+    b.status = 'pending';
+    b.fingerprint = inputs.sourceFingerprint;
+    b.error = '';
+    b.started_at = now;
+    b.completed_at = '';
+    const keepStep = (old: StepState | undefined, keep: boolean, type: string, name: string, fp: string): StepState =>
+      keep && old ? old : { ...newStep(type, name), fingerprint: fp };
+    b.provisioners = inputs.provisioners.map((p, i) => keepStep(b.provisioners[i], resume && i < plan.firstProvisioner, p.type, p.name, p.fingerprint));
+    const post: StepState[] = [];
+    inputs.postProcessorChains.forEach((chain, c) => {
+      for (const p of chain) post.push(keepStep(b.post_processors[post.length], resume && c < plan.firstChain, p.type, p.name, p.fingerprint));
+    });
+    b.post_processors = post;
+    b.artifacts = resume ? b.artifacts.filter((a) => isSkippedChainArtifact(a, plan)) : [];
+    if (!resume) b.instance = null;
+  });
+}
+
+/** True for a recorded artifact made by a post-processor chain that the resumed run skips. */
+function isSkippedChainArtifact(a: ArtifactState, plan: BuildPlan): boolean {
+  const m = /^post-processor\.(\d+)\./.exec(String(a.metadata.step ?? ''));
+  return m !== null && Number(m[1]) < plan.firstChain;
+}
+
+/** Index into `provisioners` or `post_processors` of a runner step id, if it is one. */
+export function stepSlot(id: string, inputs: BuildInputs): { list: 'provisioners' | 'post_processors'; index: number } | undefined {
+  let m = /^provisioner\.(\d+)$/.exec(id);
+  if (m) return { list: 'provisioners', index: Number(m[1]) };
+  m = /^post-processor\.(\d+)\.(\d+)$/.exec(id);
+  if (m) {
+    const chain = Number(m[1]);
+    const offset = inputs.postProcessorChains.slice(0, chain).reduce((n, c) => n + c.length, 0);
+    return { list: 'post_processors', index: offset + Number(m[2]) };
+  }
+  return undefined;
+}
+
+function errorText(error: Error | undefined): string {
+  if (!error) return '';
+  return error instanceof CancelledError || error.name === 'CancelledError' ? 'interrupted' : error.message;
+}
+
+/** The hooks that checkpoint one build into the state. */
+export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtifacts(artifacts: readonly Artifact[]): Promise<void> } {
+  const now = t.now ?? nowIso;
+  const madeBy = new Map<Artifact, string>();
+  const updateStep = (id: string, fn: (s: StepState) => void): Promise<unknown> => {
+    const slot = stepSlot(id, t.inputs);
+    if (!slot) return Promise.resolve();
+    return t.state.update(t.key, (b) => {
+      const s = b?.[slot.list][slot.index];
+      if (s) fn(s);
+    });
+  };
+  return {
+    async onBuildStatus(status: BuildStatus, error?: Error) {
+      await t.state.update(t.key, (b) => {
+        if (!b) return;
+        b.status = status;
+        if (status === 'failed') {
+          b.error = errorText(error);
+          if (b.instance) {
+            if (t.keepInstanceOnFailure) b.instance.keep_on_failure = true;
+            else b.instance = null;
+          }
+        }
+        if (status === 'complete') {
+          b.error = '';
+          b.completed_at = now();
+          if (b.instance) {
+            b.instance.keep_on_failure = false;
+            if (!t.instanceOutlivesBuild) b.instance = null;
+          }
+        }
+      });
+    },
+    async onInstance(instance: InstanceRecord) {
+      await t.state.update(t.key, (b) => {
+        if (!b) return;
+        b.instance = {
+          id: instance.id,
+          builder_id: t.builderId,
+          provider: t.builderType,
+          created_at: now(),
+          metadata: toJsonRecord(instance.metadata),
+          keep_on_failure: t.keepInstanceOnFailure,
+        };
+      });
+    },
+    async onStepStart(id: string, attempt: number) {
+      await updateStep(id, (s) => {
+        s.status = 'running';
+        s.attempts += 1;
+        if (attempt <= 1 || s.started_at === '') s.started_at = now();
+        s.ended_at = '';
+        s.error = '';
+      });
+    },
+    async onStepEnd(id: string, outcome: StepOutcome) {
+      await updateStep(id, (s) => {
+        s.status = outcome.status;
+        s.ended_at = now();
+        s.error = outcome.status === 'failed' ? errorText(outcome.error) : '';
+      });
+    },
+    onArtifact(stepId: string, artifact: Artifact) {
+      madeBy.set(artifact, stepId);
+    },
+    /** Records the build's final artifacts (call once the build ended). */
+    async recordArtifacts(artifacts: readonly Artifact[]) {
+      const records = artifacts.map((a): ArtifactState => ({
+        id: a.id,
+        builder_id: a.builderId,
+        type: madeBy.get(a) === 'finish' ? t.builderType : String(a.state.type ?? madeBy.get(a) ?? ''),
+        files: [...a.files],
+        metadata: { step: madeBy.get(a) ?? '', description: a.description },
+        hash: artifactFilesHash(a.files, t.cwd),
+      }));
+      await t.state.update(t.key, (b) => {
+        if (!b) return;
+        const kept = b.artifacts.filter((old) => !records.some((r) => r.metadata.step === old.metadata.step && r.metadata.step !== ''));
+        b.artifacts = [...kept, ...records];
+      });
+    },
+  };
+}
+
+/** Drops whatever in instance metadata is not JSON (it never holds secrets: builders' contract). */
+function toJsonRecord(data: Record<string, unknown>): Record<string, JsonValue> {
+  return JSON.parse(JSON.stringify(data ?? {})) as Record<string, JsonValue>;
+}
