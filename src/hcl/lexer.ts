@@ -224,6 +224,14 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
   };
 
   let p = 0;
+  const one = (type: TokenType): void => {
+    emit(type, p, p + 1);
+    p += 1;
+  };
+  const two = (type: TokenType): void => {
+    emit(type, p, p + 2);
+    p += 2;
+  };
   if (n > 0 && src.charCodeAt(0) === 0xfeff && options.mode !== 'template') {
     emit('Spaces', 0, 1);
     p = 1;
@@ -360,14 +368,6 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
         }
       }
     }
-    const two = (type: TokenType): void => {
-      emit(type, p, p + 2);
-      p += 2;
-    };
-    const one = (type: TokenType): void => {
-      emit(type, p, p + 1);
-      p += 1;
-    };
     switch (ch) {
       case '=':
         if (next === 61) two('EqualOp');

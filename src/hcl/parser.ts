@@ -662,6 +662,7 @@ class Parser {
   private numberLiteral(tok: Token): LiteralExpr {
     if (!NUMBER.test(tok.bytes)) {
       this.error('Invalid number literal', 'Failed to recognize the value of this number literal.', tok.range);
+      return placeholder(tok.range);
     }
     return { kind: 'literal', value: { type: 'number', text: tok.bytes }, range: tok.range };
   }
