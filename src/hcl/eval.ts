@@ -80,6 +80,9 @@ export function renderTemplate(
 const NO_FUNCTIONS: FunctionTable = new Map();
 const NO_FUNCTION_CONTEXT: FunctionCallContext = { baseDir: '.', cwd: '.' };
 
+/** Function contexts with `renderTemplate` added, made once per (context, function table). */
+const renderingContexts = new WeakMap<FunctionCallContext, WeakMap<FunctionTable, FunctionCallContext>>();
+
 type R = EvalResult;
 const ok = (value: Value, diagnostics: Diagnostic[] = []): R => ({ value, diagnostics });
 const DYNAMIC = Value.unknown();
@@ -123,10 +126,10 @@ function anySensitive(...vs: Value[]): boolean {
 }
 
 /** The (key, value) pairs a `for` expression or template `for` iterates over. */
-function iterationPairs(coll: Value): [Value, Value][] {
-  if (coll.isMapping) return [...coll.entries()].map(([k, v]) => [Value.string(k), v]);
+function iterationPairs(coll: Value, withKeys: boolean): [Value, Value][] {
+  if (coll.isMapping) return [...coll.entries()].map(([k, v]) => [withKeys ? Value.string(k) : DYNAMIC, v]);
   if (coll.type.kind === 'set') return coll.elements().map((e) => [e, e]);
-  return coll.elements().map((e, i) => [Value.number(i), e]);
+  return coll.elements().map((e, i) => [withKeys ? Value.number(i) : DYNAMIC, e]);
 }
 
 function canIterate(t: Type): boolean {
@@ -280,7 +283,7 @@ class Evaluator {
     let out = '';
     let known = true;
     let sensitive = c.sensitive;
-    for (const [k, v] of iterationPairs(c.unmark())) {
+    for (const [k, v] of iterationPairs(c.unmark(), part.keyVar !== undefined)) {
       const vars = new Map<string, Value>();
       if (part.keyVar) vars.set(part.keyVar, k);
       vars.set(part.valueVar, v);
@@ -419,10 +422,20 @@ class Evaluator {
 
   private functionContext(table: FunctionTable, fctx: FunctionCallContext): FunctionCallContext {
     if (fctx.renderTemplate) return fctx;
-    const withRenderer: FunctionCallContext = {
-      ...fctx,
-      renderTemplate: (source, filename, vars) => renderTemplate(source, filename, vars, table, withRenderer),
-    };
+    let byTable = renderingContexts.get(fctx);
+    if (!byTable) {
+      byTable = new WeakMap();
+      renderingContexts.set(fctx, byTable);
+    }
+    let withRenderer = byTable.get(table);
+    if (!withRenderer) {
+      const made: FunctionCallContext = {
+        ...fctx,
+        renderTemplate: (source, filename, vars) => renderTemplate(source, filename, vars, table, made),
+      };
+      withRenderer = made;
+      byTable.set(table, made);
+    }
     return withRenderer;
   }
 
@@ -489,10 +502,10 @@ class Evaluator {
     const resultType = op === '+' || op === '-' || op === '*' || op === '/' || op === '%' ? T.number : T.bool;
     const diags: Diagnostic[] = [];
     const l = this.eval(e.left, ctx);
-    const lc = convert(l.value, paramType);
+    const lc = paramType.kind === 'dynamic' ? { value: l.value } : convert(l.value, paramType);
     if ('error' in lc) diags.push(errorDiag('Invalid operand', `Unsuitable value for left operand: ${lc.message}.`, e.left.range));
     const r = this.eval(e.right, ctx);
-    const rc = convert(r.value, paramType);
+    const rc = paramType.kind === 'dynamic' ? { value: r.value } : convert(r.value, paramType);
     if ('error' in rc) diags.push(errorDiag('Invalid operand', `Unsuitable value for right operand: ${rc.message}.`, e.right.range));
     if ('error' in lc || 'error' in rc) return ok(Value.unknown(resultType), [...diags, ...l.diagnostics, ...r.diagnostics]);
     const lv = lc.value;
@@ -644,7 +657,7 @@ class Evaluator {
     const tupleVals: Value[] = [];
     const objVals = new Map<string, Value>();
     const groups = new Map<string, Value[]>();
-    for (const [k, v] of iterationPairs(c.unmark())) {
+    for (const [k, v] of iterationPairs(c.unmark(), e.keyVar !== undefined)) {
       const child = bind(k, v);
       if (e.condExpr) {
         const r = this.eval(e.condExpr, child);

@@ -131,6 +131,8 @@ export function typeExpression(t: Type): string {
   }
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 type Raw = null | string | Num | boolean | readonly Value[] | ReadonlyMap<string, Value>;
 
 export class Value {
@@ -151,7 +153,8 @@ export class Value {
   // ---- constructors -------------------------------------------------------------------------
 
   static string(s: string): Value {
-    return new Value(T.string, s.normalize('NFC'), false, false);
+    // ASCII text is already in NFC; normalising only the rest keeps literals cheap.
+    return new Value(T.string, ASCII.test(s) ? s : s.normalize('NFC'), false, false);
   }
   static number(n: number | string | Num): Value {
     return new Value(T.number, new NumberContext(n as Decimal.Value), false, false);
