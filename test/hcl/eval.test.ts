@@ -15,6 +15,34 @@ const functions: FunctionTable = new Map<string, FunctionDef>([
   ['upfail', { params: [{ name: 'str', type: T.string }], impl: () => { throw new FunctionArgError(0, 'not today'); } }],
   ['boom', { params: [], impl: () => { throw new FunctionError('it broke'); } }],
   ['concat', { params: [], varParam: { name: 'seqs', type: T.dynamic }, impl: (args) => Value.tuple(args.flatMap((a) => [...a.elements()])) }],
+  [
+    'firstok',
+    {
+      params: [],
+      varParam: { name: 'expressions', type: T.dynamic },
+      impl: () => Value.null(),
+      lazyImpl: (args) => {
+        for (const a of args) {
+          if (a.dependsOnUnknowns()) return Value.unknown();
+          const r = a.evaluate();
+          if (!r.diagnostics.some((d) => d.severity === 'error')) return r.value;
+        }
+        throw new FunctionError('no expression succeeded');
+      },
+    },
+  ],
+  [
+    'typeof',
+    {
+      params: [{ name: 'type', type: T.dynamic }],
+      impl: () => Value.null(),
+      lazyImpl: ([a]) => {
+        const t = a!.typeConstraint();
+        if (t.diagnostics.length > 0) throw new FunctionError((t.diagnostics[0]!.detail ?? 'bad type').replace(/\.$/, ''));
+        return s(typeExpression(t.type));
+      },
+    },
+  ],
   ['render', { params: [{ name: 'tpl', type: T.string }], impl: ([tpl], ctx) => ctx.renderTemplate!(tpl!.asString(), 'inline.tpl', new Map([['name', s('world')]])) }],
 ]);
 
@@ -198,6 +226,17 @@ test('function calls, expansion and their errors', () => {
   r = run('upper(var.unk)');
   assert.ok(r.value.unknown);
   assert.equal(r.value.type.kind, 'string');
+});
+
+test('lazy functions get their arguments unevaluated', () => {
+  assert.equal(json('firstok(var.nope, var.list[7], var.str)'), '"hello"');
+  assert.ok(run('firstok(var.unk, "x")').value.unknown, 'an argument that depends on an unknown value decides nothing');
+  assert.equal(json('firstok(var.nope, [for v in var.list: upper(v)])'), '["A","B","C"]');
+  assert.equal(json('[for v in ["x"]: firstok(v.nope, v)]'), '["x"]');
+  assert.equal(json('typeof(list(object({a = number})))'), '"list(object({a=number}))"');
+  const r = run('typeof(lisst(string))');
+  assert.deepEqual([r.summaries, r.details], [['Error in function call'], ['Call to function "typeof" failed: Keyword "lisst" is not a valid type constructor.']]);
+  assert.deepEqual(run('firstok(var.nope)').details, ['Call to function "firstok" failed: no expression succeeded.']);
 });
 
 test('argument errors point at the argument', () => {
