@@ -9,6 +9,7 @@ import {
   FunctionArgError,
   FunctionArityError,
   FunctionError,
+  LazyArgDiagnostics,
   type FunctionCallContext,
   type FunctionDef,
   type LazyArg,
@@ -100,6 +101,10 @@ export function functionCallProblem(name: string, def: FunctionDef, err: unknown
       detail: `Invalid value for "${param?.name ?? `argument ${err.argIndex + 1}`}" parameter: ${err.message}.`,
       argIndex: err.argIndex,
     };
+  }
+  if (err instanceof LazyArgDiagnostics) {
+    const first = err.diagnostics[0];
+    return { summary: first?.summary ?? 'Invalid function argument', detail: first?.detail ?? err.message, argIndex: err.argIndex };
   }
   if (err instanceof FunctionError) return { summary: 'Error in function call', detail: `Call to function "${name}" failed: ${err.message}.` };
   return undefined;

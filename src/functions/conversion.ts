@@ -51,9 +51,9 @@ export const convert = define({
   impl: never,
   lazyImpl: ([valueArg, typeArg]) => {
     const { type, diagnostics: typeDiags } = typeArg!.typeConstraint();
-    if (typeDiags.some((d) => d.severity === 'error')) throw new LazyArgDiagnostics(typeDiags);
+    if (typeDiags.some((d) => d.severity === 'error')) throw new LazyArgDiagnostics(1, typeDiags.filter((d) => d.severity === 'error'));
     const { value, diagnostics } = valueArg!.evaluate();
-    if (diagnostics.some((d) => d.severity === 'error')) throw new LazyArgDiagnostics(diagnostics);
+    if (diagnostics.some((d) => d.severity === 'error')) throw new LazyArgDiagnostics(0, diagnostics.filter((d) => d.severity === 'error'));
     const r = convertValue(value, type);
     if ('message' in r) throw new FunctionArgError(0, r.message);
     return r.value;

@@ -43,19 +43,18 @@ export function parseTimestamp(ts: string): Timestamp {
     if (rest() === '') throw new TimeParseError(`not a valid RFC3339 timestamp: end of string where ${JSON.stringify(ch)} is expected`);
     throw new TimeParseError(`not a valid RFC3339 timestamp: found ${JSON.stringify(rest())} where ${JSON.stringify(ch)} is expected`);
   };
+  // A field out of range is reported, as Go does, with the text after it.
   const range = (ok: boolean, what: string): void => {
-    if (!ok) throw new TimeParseError(`not a valid RFC3339 timestamp: ${what} out of range`);
+    if (!ok) throw new TimeParseError(`not a valid RFC3339 timestamp: cannot use ${JSON.stringify(rest())} as ${what}`);
   };
   const year = num(4, 'year');
   sep('-');
-  const monthAt = rest();
   const month = num(2, 'month');
-  if (month < 1 || month > 12) throw new TimeParseError(`not a valid RFC3339 timestamp: cannot use ${JSON.stringify(monthAt)} as month`);
+  range(month >= 1 && month <= 12, 'month');
   sep('-');
-  const dayAt = rest();
   const day = num(2, 'day of month');
   const daysIn = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeap(year) ? 1 : 0);
-  if (day < 1 || day > daysIn) throw new TimeParseError(`not a valid RFC3339 timestamp: cannot use ${JSON.stringify(dayAt)} as day of month`);
+  range(day >= 1 && day <= daysIn, 'day of month');
   sep('T');
   const hour = num(2, 'hour');
   range(hour < 24, 'hour');
@@ -247,8 +246,8 @@ function formatDate(format: string, t: Timestamp): string {
       case 'Z':
         if (n === 1) out += offsetText(t, ':', true);
         else if (n === 3) out += t.utc ? 'UTC' : offsetText(t, '', false);
-        else if (n === 4) out += offsetText(t, ':', false);
-        else if (n === 5) out += offsetText(t, '', false);
+        else if (n === 4) out += offsetText(t, '', false);
+        else if (n === 5) out += offsetText(t, ':', false);
         else bad(tok, 'time zone must be "Z", "ZZZ", "ZZZZ", or "ZZZZZ"');
         break;
       default:

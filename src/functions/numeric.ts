@@ -31,10 +31,75 @@ export const log = define({
   impl: ([n, base]) => floatNum(Math.log(n!.asNumber().toNumber()) / Math.log(base!.asNumber().toNumber())),
 });
 
+/** Splits a finite non-zero double into a fraction in [0.5, 1) and a power of two (Go's Frexp). */
+function frexp(x: number): [number, number] {
+  if (x === 0 || !Number.isFinite(x)) return [x, 0];
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  let exp = (view.getUint16(0) >> 4) & 0x7ff;
+  let scale = 0;
+  if (exp === 0) {
+    view.setFloat64(0, x * 2 ** 64);
+    exp = (view.getUint16(0) >> 4) & 0x7ff;
+    scale = -64;
+  }
+  const e = exp - 1022 + scale;
+  view.setUint16(0, (view.getUint16(0) & 0x800f) | (1022 << 4));
+  return [view.getFloat64(0), e];
+}
+
+/** Go's math.Pow, step for step, so results match Packer's to the last bit. */
+function goPow(x: number, y: number): number {
+  if (y === 0 || x === 1) return 1;
+  if (y === 1) return x;
+  if (Number.isNaN(x) || Number.isNaN(y)) return NaN;
+  if (x === 0 || !Number.isFinite(x) || !Number.isFinite(y)) return Math.pow(x, y);
+  if (y === 0.5) return Math.sqrt(x);
+  if (y === -0.5) return 1 / Math.sqrt(x);
+  let yi = Math.trunc(Math.abs(y));
+  let yf = Math.abs(y) - yi;
+  if (yf !== 0 && x < 0) return NaN;
+  if (yi >= 2 ** 63) {
+    if (x === -1) return 1;
+    return (Math.abs(x) < 1) === y > 0 ? 0 : Infinity;
+  }
+  let a1 = 1.0;
+  let ae = 0;
+  if (yf !== 0) {
+    if (yf > 0.5) {
+      yf--;
+      yi++;
+    }
+    a1 = Math.exp(yf * Math.log(x));
+  }
+  let [x1, xe] = frexp(x);
+  for (let i = BigInt(yi); i !== 0n; i >>= 1n) {
+    if (xe < -(1 << 12) || 1 << 12 < xe) {
+      ae += xe;
+      break;
+    }
+    if ((i & 1n) === 1n) {
+      a1 *= x1;
+      ae += xe;
+    }
+    x1 *= x1;
+    xe <<= 1;
+    if (x1 < 0.5) {
+      x1 += x1;
+      xe--;
+    }
+  }
+  if (y < 0) {
+    a1 = 1 / a1;
+    ae = -ae;
+  }
+  return a1 * 2 ** ae;
+}
+
 export const pow = define({
   params: [param('num', number), param('power', number)],
   returnType: number,
-  impl: ([n, p]) => floatNum(Math.pow(n!.asNumber().toNumber(), p!.asNumber().toNumber())),
+  impl: ([n, p]) => floatNum(goPow(n!.asNumber().toNumber(), p!.asNumber().toNumber())),
 });
 
 export const signum = define({

@@ -237,12 +237,9 @@ export const substr = define({
     const clusters = graphemes(args[0]!.asString());
     let offset = intArg(args, 1);
     const length = intArg(args, 2);
-    if (offset < 0) offset += clusters.length;
+    if (offset < 0) offset = Math.max(0, offset + clusters.length);
     else if (length === 0) return Value.string('');
-    const start = offset > 0 ? offset : 0;
-    if (start >= clusters.length) return Value.string('');
-    if (length < 0) return Value.string(clusters.slice(start).join(''));
-    const count = offset + length - start;
-    return Value.string((count <= 0 ? clusters.slice(start) : clusters.slice(start, start + count)).join(''));
+    if (offset >= clusters.length) return Value.string('');
+    return Value.string((length < 0 ? clusters.slice(offset) : clusters.slice(offset, offset + length)).join(''));
   },
 });

@@ -104,13 +104,15 @@ export class FunctionArityError extends Error {
   }
 }
 
-/** Thrown by a lazy function (`convert`) to report the diagnostics of evaluating one of its
- * argument expressions unchanged: the evaluator reports `diagnostics` as they are. */
+/** Thrown by a lazy function (`convert`) when evaluating argument `argIndex` failed: the
+ * argument's own diagnostics, reported as they are (see `functionCallProblem`). */
 export class LazyArgDiagnostics extends Error {
+  readonly argIndex: number;
   readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[]) {
+  constructor(argIndex: number, diagnostics: Diagnostic[]) {
     super(diagnostics.map((d) => d.summary).join('; '));
     this.name = 'LazyArgDiagnostics';
+    this.argIndex = argIndex;
     this.diagnostics = diagnostics;
   }
 }
