@@ -116,7 +116,7 @@ test('lex: template mode scans literal text and sequences', () => {
   const { tokens } = lex('a\n"b" ${c} $${d}', 'f', { mode: 'template' });
   assert.deepEqual(
     tokens.map((t) => `${t.type}:${t.bytes}`),
-    ['StringLit:a\n"b" ', 'TemplateInterp:${', 'Ident:c', 'TemplateSeqEnd:}', 'StringLit: $${d}', 'EOF:'],
+    ['StringLit:a\n', 'StringLit:"b" ', 'TemplateInterp:${', 'Ident:c', 'TemplateSeqEnd:}', 'StringLit: $${d}', 'EOF:'],
   );
 });
 
