@@ -9,6 +9,14 @@ import { validateCommand } from '../commands/validate.js';
 import { inspectCommand } from '../commands/inspect.js';
 import { consoleCommand } from '../commands/console.js';
 import { buildCommand } from '../commands/build.js';
+import { stateCommand } from '../commands/state/state.js';
+import { stateListCommand } from '../commands/state/list.js';
+import { stateShowCommand } from '../commands/state/show.js';
+import { stateRmCommand } from '../commands/state/rm.js';
+import { statePullCommand } from '../commands/state/pull.js';
+import { statePushCommand } from '../commands/state/push.js';
+import { stateUnlockCommand } from '../commands/state/unlock.js';
+import { stateRestoreCommand } from '../commands/state/restore.js';
 
 export const commands: readonly Command[] = [
   versionCommand,
@@ -17,4 +25,12 @@ export const commands: readonly Command[] = [
   inspectCommand,
   consoleCommand,
   buildCommand,
+  stateCommand,
+  stateListCommand,
+  stateShowCommand,
+  stateRmCommand,
+  statePullCommand,
+  statePushCommand,
+  stateUnlockCommand,
+  stateRestoreCommand,
 ];

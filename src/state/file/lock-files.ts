@@ -18,7 +18,7 @@
  * microseconds; one older than GUARD_STALE_MS was left by a crash and is removed.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LockNotFoundError, StateLockedError } from '../errors.js';
 import type { LockInfo, LockRequest } from '../interfaces.js';
 import { holderState, newLockInfo } from '../lock-holder.js';
@@ -126,14 +126,14 @@ export class FileLocks {
   }
 
   /** Creates `file` holding `info`; returns undefined when created, else the current holder. */
-  private tryCreate(file: string, info: LockInfo): Holder | undefined {
+  private tryCreate(file: string, info: LockInfo, createdFolder = false): Holder | undefined {
     let fd: number;
     try {
       fd = this.fs.open(file, 'wx', 0o600);
     } catch (err) {
-      if (isErrno(err, 'ENOENT') && file !== this.writeLockFile) {
-        this.fs.mkdir(this.locksDir, 0o700);
-        return this.tryCreate(file, info);
+      if (isErrno(err, 'ENOENT') && !createdFolder) {
+        this.fs.mkdir(dirname(file), 0o700); // the state's folder, or the locks folder, is new
+        return this.tryCreate(file, info, true);
       }
       if (!isErrno(err, 'EEXIST')) throw err;
       return this.readHolder(file) ?? this.tryCreate(file, info);

@@ -1,0 +1,89 @@
+/**
+ * `builder state restore`: puts the backup (the version before the last full write) back as the
+ * state, after showing what it will replace. On a terminal it asks first; without one it needs
+ * -force. A current state that cannot be read (the case the corrupt-state error sends users here
+ * for) is moved aside to `<state>.corrupt-<time>` rather than deleted. The serial still grows.
+ */
+import type { Command, CommandContext } from '../../cli/command.js';
+import { UserError } from '../../cli/errors.js';
+import { parseFlags } from '../../cli/flags.js';
+import { StateCorruptError } from '../../state/errors.js';
+import { StateManager } from '../../state/manager.js';
+import type { StateFile } from '../../state/types.js';
+import { askYesNo, LOCK_FLAG_HELP, lockFlags, refuseArguments, STATE_FLAG_HELP, stateClient, stateFlag, warner } from './options.js';
+import { renameSync } from 'node:fs';
+
+/** One line per build that differs between the current state and the backup. */
+export function describeReplacement(current: StateFile | undefined, backup: StateFile): string[] {
+  const lines: string[] = [];
+  const now = current?.builds ?? {};
+  const keys = [...new Set([...Object.keys(now), ...Object.keys(backup.builds)])].sort();
+  for (const k of keys) {
+    const a = now[k];
+    const b = backup.builds[k];
+    if (a && !b) lines.push(`  - ${k} (${a.status}) is not in the backup: it will be forgotten`);
+    else if (!a && b) lines.push(`  + ${k} (${b.status}) comes back`);
+    else if (a && b && JSON.stringify(a) !== JSON.stringify(b)) lines.push(`  ~ ${k}: ${a.status} now, ${b.status} in the backup`);
+  }
+  return lines;
+}
+
+export const stateRestoreCommand: Command = {
+  name: ['state', 'restore'],
+  synopsis: 'Put the backup of the state back',
+  usage:
+    'Usage: builder state restore [options]\n\n' +
+    '  Replaces the state with its backup (<state>.backup, the version before the last full write),\n' +
+    '  after showing what changes. An unreadable state is kept as <state>.corrupt-<time>.\n\n' +
+    `Options:\n\n  -force                 Do not ask for confirmation (needed without a terminal).\n${STATE_FLAG_HELP}\n${LOCK_FLAG_HELP}`,
+  async run(args, ctx) {
+    const { flags, args: rest } = parseFlags(args, { ...stateFlag, ...lockFlags, force: { kind: 'bool' } });
+    refuseArguments(rest);
+    const client = stateClient(flags.state, ctx);
+    const backup = await client.backup();
+    if (!backup) throw new UserError('STATE_NO_BACKUP', `there is no backup of the state ${client.location} (${client.backupPath} does not exist).`);
+    const m = new StateManager({ client, lock: flags.lock, lockTimeoutMs: flags['lock-timeout'], onWarning: warner(ctx) });
+    let corrupt: StateCorruptError | undefined;
+    try {
+      await m.refresh();
+    } catch (err) {
+      if (!(err instanceof StateCorruptError)) throw err;
+      corrupt = err;
+    }
+    const current = corrupt ? undefined : m.exists ? m.snapshot() : undefined;
+    ctx.stdout.write(`Restoring ${client.location} from ${client.backupPath} (serial ${backup.serial}, ${Object.keys(backup.builds).length} build(s)).\n`);
+    if (corrupt) ctx.stdout.write(`The current state cannot be read (${corrupt.fault}); it will be kept as ${client.location}.corrupt-<time>.\n`);
+    else if (current) {
+      const diff = describeReplacement(current, backup);
+      ctx.stdout.write(diff.length === 0 ? 'The builds in the backup are the same as now.\n' : `It replaces the current state (serial ${current.serial}):\n${diff.join('\n')}\n`);
+    }
+    if (!(await confirmed(ctx, flags.force))) return 1;
+    const lock = await m.lockState('state restore');
+    try {
+      if (corrupt) {
+        const aside = `${client.location}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        renameSync(client.location, aside);
+        ctx.stdout.write(`Moved the unreadable state to ${aside}.\n`);
+        await m.refresh();
+        await m.replace({ ...backup, serial: backup.serial + 1 }, { force: true });
+      } else {
+        await m.replace(backup, { force: true });
+      }
+    } finally {
+      if (lock) await m.unlock(lock.id);
+    }
+    ctx.stdout.write(`Restored the state: serial ${m.serial}, ${m.buildKeys().length} build(s).\n`);
+    await m.close();
+    return 0;
+  },
+};
+
+async function confirmed(ctx: CommandContext, force: boolean): Promise<boolean> {
+  if (force) return true;
+  if (!ctx.stdinIsTTY) {
+    throw new UserError('STATE_CONFIRMATION_NEEDED', 'state restore asks before replacing the state, and there is no terminal to ask on. Run it with -force to restore anyway.');
+  }
+  if (await askYesNo(ctx, 'Replace the current state with the backup?')) return true;
+  ctx.stderr.write('Nothing was changed.\n');
+  return false;
+}

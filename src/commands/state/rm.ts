@@ -1,0 +1,105 @@
+/**
+ * `builder state rm [-force] BUILD…`: forgets builds. A timestamped copy of the state is saved
+ * first. A build with a kept instance (kept after a failure so that the next run resumes on it)
+ * is only forgotten after a "yes" on the terminal, or with -force; with no terminal and no -force
+ * the command refuses. Each build is locked while it is removed, so a run working on it refuses
+ * the removal.
+ *
+ * Destroying the kept instance belongs to the build engine: the command is made by
+ * `createStateRmCommand({ destroyKeptInstance })`, and the engine registers a version that destroys
+ * instances. Without one, the instance is left alone and the user is told so.
+ */
+import type { Command, CommandContext } from '../../cli/command.js';
+import { UsageError, UserError } from '../../cli/errors.js';
+import { parseFlags } from '../../cli/flags.js';
+import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
+import type { LockInfo } from '../../state/interfaces.js';
+import type { BuildState } from '../../state/types.js';
+import { askYesNo, LOCK_FLAG_HELP, lockFlags, openState, STATE_FLAG_HELP, stateFlag } from './options.js';
+
+/** Destroys the instance a build kept; throws (a UserError, ideally) when it cannot. */
+export type KeptInstanceDestroyer = (key: string, build: BuildState, ctx: CommandContext) => Promise<void>;
+
+export interface StateRmOptions {
+  destroyKeptInstance?: KeptInstanceDestroyer;
+}
+
+function hasKeptInstance(b: BuildState): boolean {
+  return b.instance !== null && b.instance.keep_on_failure;
+}
+
+function describeInstance(b: BuildState): string {
+  const i = b.instance!;
+  return `instance ${i.id} (${i.builder_id}${i.provider ? `, ${i.provider}` : ''})`;
+}
+
+export function createStateRmCommand(options: StateRmOptions): Command {
+  const destroy = options.destroyKeptInstance;
+  const fate = destroy ? 'destroy it and forget the build' : 'forget the build (the instance itself is left as it is)';
+  return {
+    name: ['state', 'rm'],
+    synopsis: 'Forget builds recorded in the state',
+    usage:
+      'Usage: builder state rm [options] BUILD...\n\n' +
+      '  Removes builds from the state, after saving a timestamped copy of it. A build whose instance was\n' +
+      `  kept after a failure is only removed after confirmation (or with -force): builder will ${fate}.\n\n` +
+      `Options:\n\n  -force                 Do not ask about kept instances.\n${STATE_FLAG_HELP}\n${LOCK_FLAG_HELP}`,
+    async run(args, ctx) {
+      const { flags, args: keys } = parseFlags(args, { ...stateFlag, ...lockFlags, force: { kind: 'bool' } });
+      if (keys.length === 0) throw new UsageError('state rm needs at least one build');
+      const m = await openState({ state: flags.state, lock: flags.lock, lockTimeoutMs: flags['lock-timeout'] }, ctx);
+      if (!m.exists) throw new StateNotFoundError(m.location);
+      const missing = keys.find((k) => m.build(k) === undefined);
+      if (missing !== undefined) throw new BuildNotInStateError(m.location, missing, m.buildKeys().sort());
+      const locks: LockInfo[] = [];
+      try {
+        for (const k of keys) {
+          const lock = await m.lockBuild(k, 'state rm');
+          if (lock) locks.push(lock);
+        }
+        await m.refresh();
+        const chosen: string[] = [];
+        for (const k of new Set(keys)) {
+          const b = m.build(k);
+          if (!b) continue; // removed by someone else meanwhile
+          if (hasKeptInstance(b) && !flags.force) {
+            if (!ctx.stdinIsTTY) {
+              throw new UserError(
+                'STATE_RM_KEPT_INSTANCE',
+                `build "${k}" has a kept ${describeInstance(b)}: the next run would resume on it. ` +
+                  `There is no terminal to confirm on; run the command again with -force to ${fate}.`,
+              );
+            }
+            if (!(await askYesNo(ctx, `Build "${k}" has a kept ${describeInstance(b)}. ${destroy ? 'Destroy it and forget the build' : 'Forget the build (the instance is left as it is)'}?`))) {
+              ctx.stderr.write(`Kept build "${k}".\n`);
+              continue;
+            }
+          }
+          chosen.push(k);
+        }
+        if (chosen.length === 0) return 1;
+        const copy = m.client.saveCopy ? await m.client.saveCopy('rm') : undefined;
+        if (copy) ctx.stdout.write(`Saved a copy of the state before this change to ${copy}\n`);
+        for (const k of chosen) {
+          const b = m.build(k)!;
+          if (!hasKeptInstance(b)) continue;
+          if (destroy) {
+            await destroy(k, b, ctx);
+            ctx.stdout.write(`Destroyed the kept ${describeInstance(b)} of build "${k}".\n`);
+          } else {
+            ctx.stderr.write(`Warning: the kept ${describeInstance(b)} of build "${k}" was not destroyed; remove it yourself if it is no longer needed.\n`);
+          }
+        }
+        const removed = await m.remove(chosen);
+        for (const k of removed) ctx.stdout.write(`Removed build "${k}".\n`);
+        ctx.stdout.write(`Removed ${removed.length} build(s) from ${m.location} (serial ${m.serial}).\n`);
+        return chosen.length === new Set(keys).size ? 0 : 1;
+      } finally {
+        for (const l of locks) await m.unlock(l.id).catch(() => undefined);
+        await m.close();
+      }
+    },
+  };
+}
+
+export const stateRmCommand: Command = createStateRmCommand({});

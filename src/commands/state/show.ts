@@ -1,0 +1,110 @@
+/**
+ * `builder state show [BUILD] [-json]`: the state (a summary of every build) or one build in
+ * detail, for people; `-json` prints the raw record instead.
+ */
+import type { Command } from '../../cli/command.js';
+import { parseFlags } from '../../cli/flags.js';
+import { UsageError } from '../../cli/errors.js';
+import { encodeStateIndented } from '../../state/format.js';
+import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
+import { resumePoint } from '../../state/resume.js';
+import type { BuildState, StateFile, StepState } from '../../state/types.js';
+import { openState, STATE_FLAG_HELP, stateFlag } from './options.js';
+
+export const stateShowCommand: Command = {
+  name: ['state', 'show'],
+  synopsis: 'Show the state, or one build in it',
+  usage:
+    'Usage: builder state show [options] [BUILD]\n\n' +
+    '  Shows the state: its serial, lineage and a line per build; with BUILD, that build in detail\n' +
+    '  (its instance, every step with status, attempts and error, and its artifacts).\n\n' +
+    `Options:\n\n  -json                  Print the raw JSON instead.\n${STATE_FLAG_HELP}`,
+  async run(args, ctx) {
+    const { flags, args: rest } = parseFlags(args, { ...stateFlag, json: { kind: 'bool' } });
+    if (rest.length > 1) throw new UsageError(`state show takes at most one build, got ${rest.length}`);
+    const m = await openState({ state: flags.state }, ctx);
+    if (!m.exists) throw new StateNotFoundError(m.location);
+    const key = rest[0];
+    if (key === undefined) {
+      ctx.stdout.write(flags.json ? encodeStateIndented(m.snapshot()) : describeState(m.snapshot(), m.location));
+      return 0;
+    }
+    const build = m.build(key);
+    if (!build) throw new BuildNotInStateError(m.location, key, m.buildKeys().sort());
+    ctx.stdout.write(flags.json ? `${JSON.stringify(build, null, 2)}\n` : describeBuild(key, build));
+    return 0;
+  },
+};
+
+function describeState(s: StateFile, path: string): string {
+  const lines = [
+    `State:    ${path}`,
+    `Serial:   ${s.serial}`,
+    `Lineage:  ${s.lineage}`,
+    `Written by builder ${s.builder_version || 'unknown'} (Packer language ${s.packer_version || 'unknown'})`,
+  ];
+  if (s.template.path) lines.push(`Template: ${s.template.path}`);
+  if (s.last_run) lines.push(`Last run: ${s.last_run.run_uuid} (${s.last_run.started_at}${s.last_run.completed_at ? ` to ${s.last_run.completed_at}` : ', not finished'})`);
+  const keys = Object.keys(s.builds).sort();
+  lines.push('', keys.length === 0 ? 'No builds.' : `Builds (${keys.length}):`);
+  const width = Math.max(0, ...keys.map((k) => k.length));
+  for (const k of keys) lines.push(`  ${k.padEnd(width)}  ${summary(s.builds[k]!)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function summary(b: BuildState): string {
+  const steps = [...b.provisioners, ...b.post_processors];
+  const done = steps.filter((p) => p.status === 'complete' || p.status === 'skipped').length;
+  let text = `${b.status}, ${done}/${steps.length} steps done`;
+  if (b.instance?.keep_on_failure) text += `, instance ${b.instance.id} kept`;
+  if (b.error) text += ` — ${firstLine(b.error)}`;
+  return text;
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0]!;
+  return line.length > 100 ? `${line.slice(0, 99)}…` : line;
+}
+
+function describeSteps(title: string, steps: readonly StepState[]): string[] {
+  if (steps.length === 0) return [`  ${title}: none`];
+  const lines = [`  ${title}:`];
+  steps.forEach((p, i) => {
+    const label = p.name ? `${p.type} "${p.name}"` : p.type;
+    let line = `    ${String(i + 1).padStart(2)}. ${label.padEnd(24)} ${p.status.padEnd(9)}`;
+    if (p.attempts > 0) line += ` ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}`;
+    if (p.started_at) line += `, ${p.started_at}${p.ended_at ? ` to ${p.ended_at}` : ''}`;
+    lines.push(line);
+    if (p.error) lines.push(`        error: ${firstLine(p.error)}`);
+  });
+  return lines;
+}
+
+function describeBuild(key: string, b: BuildState): string {
+  const lines = [`Build ${key}`, `  Status:      ${b.status}${b.error ? ` — ${firstLine(b.error)}` : ''}`];
+  if (b.started_at) lines.push(`  Started:     ${b.started_at}`);
+  if (b.completed_at) lines.push(`  Completed:   ${b.completed_at}`);
+  if (b.fingerprint) lines.push(`  Fingerprint: ${b.fingerprint}`);
+  if (b.instance) {
+    const i = b.instance;
+    lines.push(`  Instance:    ${i.id} (${i.builder_id}${i.provider ? `, ${i.provider}` : ''}), created ${i.created_at || 'at an unknown time'}`);
+    if (i.keep_on_failure) lines.push('               kept after a failure: the next run resumes on it');
+    for (const [k, v] of Object.entries(i.metadata)) lines.push(`               ${k} = ${JSON.stringify(v)}`);
+  } else {
+    lines.push('  Instance:    none');
+  }
+  lines.push(...describeSteps('Provisioners', b.provisioners), ...describeSteps('Post-processors', b.post_processors));
+  if (b.artifacts.length === 0) lines.push('  Artifacts: none');
+  else {
+    lines.push('  Artifacts:');
+    for (const a of b.artifacts) {
+      lines.push(`    ${a.id} (${a.builder_id})${a.files.length ? `: ${a.files.join(', ')}` : ''}`);
+    }
+  }
+  const resume = resumePoint(b);
+  if (resume && b.status !== 'pending') {
+    const label = resume.phase === 'provisioners' ? 'provisioner' : 'post-processor';
+    lines.push(`  A new run resumes at ${label} ${resume.index + 1} (${resume.step.type}, ${resume.step.status}).`);
+  }
+  return `${lines.join('\n')}\n`;
+}
