@@ -35,6 +35,7 @@ export function fileArtifact(target: string, cwd: string): Artifact {
 export const fileBuilder = {
   type: 'file',
   builderId: FILE_BUILDER_ID,
+  provisionsWithoutStep: true,
   configSpec: {
     attributes: { source: { type: 'string' }, target: { type: 'string' }, content: { type: 'string' } },
   },

@@ -190,7 +190,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
       },
       async cleanup(s) {
         if (!s.provisionFailed) return;
-        ui.say('Provisioning step had errors: Running the cleanup provisioner, if present...');
+        if (!spec.builder.provisionsWithoutStep) ui.say('Provisioning step had errors: Running the cleanup provisioner, if present...');
         const p = spec.errorCleanupProvisioner;
         if (!p) return;
         try {

@@ -156,6 +156,10 @@ export interface BuilderDef<C = unknown> {
   reconnect?(config: C, instance: InstanceRecord, ctx: StepContext): Promise<boolean>;
   /** True when the instance outlives a completed build (null builder: the host it connects to). */
   instanceOutlivesBuild?: boolean;
+  /** True when Packer runs this builder's provisioners straight from its Run, without a
+   * multistep StepProvision (the file builder): a failed provisioner is then not followed by
+   * "Provisioning step had errors: Running the cleanup provisioner, if present...". */
+  provisionsWithoutStep?: boolean;
 }
 
 export interface ProvisionerDef<C = unknown> {

@@ -146,7 +146,8 @@ async function abortWithoutCleanup<C>(
       if (opts.onError !== 'ask') opts.ui.error(failure.error.message);
       opts.ui.error(info.cancelled ? 'Interrupted, aborting...' : `Step "${failure.step.name ?? failure.step.id}" failed, aborting...`);
       logged = true;
-    } else if (step.name && step.cleanup) {
+    } else if (step.name && step.cleanup && step.name !== failure.step.name) {
+      // Steps sharing the failed step's Packer name are parts of that one Packer step.
       opts.ui.error(`aborted: skipping cleanup of step "${step.name}"`);
     }
   }

@@ -150,7 +150,9 @@ export async function runShellLocal(cfg: ShellLocalConfig, ctx: StepContext, env
     }
     const vars = flattenEnvVars(cfg, envName);
     for (const script of scripts) {
-      const argv = cfg.executeCommand.map((t) => renderGoTemplate(t, { Vars: vars.flat, Script: script, Command: script, WinRMPassword: '' }).text);
+      // Packer shows the script as given but runs it by its absolute path.
+      const abs = resolve(ctx.cwd, script);
+      const argv = cfg.executeCommand.map((t) => renderGoTemplate(t, { Vars: vars.flat, Script: abs, Command: abs, WinRMPassword: '' }).text);
       ctx.ui.say(`Running local shell script: ${script}`);
       let result;
       try {

@@ -64,6 +64,8 @@ export const checksumPostProcessor = {
         );
         if (!existed) files.push(output);
         await mkdir(dirname(outPath), { recursive: true, mode: 0o755 });
+        // Packer opens (creates) the checksum file before reading the input.
+        await appendFile(outPath, '', { mode: 0o644 });
         let sum: string;
         try {
           sum = await hashFile(resolve(ctx.cwd, file), type, ctx.signal);
