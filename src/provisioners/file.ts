@@ -1,0 +1,160 @@
+/**
+ * The `file` provisioner: copies files and folders to the machine being built, or from it with
+ * `direction = "download"` (Packer's provisioner/file).
+ *
+ * Upload: a folder source is copied with the rsync rule (`dir` creates `destination/dir`, `dir/`
+ * copies the contents); a file goes to `destination`, or to `destination/<name>` when the
+ * destination ends in "/"; `content` is written to a local file named `pkr-file-content` and
+ * uploaded like a file. Download: a destination ending in "/" is a folder (created, with the
+ * source's name appended unless the source ends in "/" or "*"); a source ending in "/" or holding
+ * glob characters is fetched as a folder. Relative local paths resolve against the folder builder
+ * was started in. Messages: "Uploading SRC => DST", "Downloading SRC => DST", "Upload failed: …".
+ *
+ * Departure from Packer: after a folder download Packer skips the remaining sources (it returns
+ * early); here every source is processed.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { goFsError } from '../communicators/fs-error.js';
+import { hasGlob } from '../communicators/shell-quote.js';
+import type { Communicator, ConfigSpec, PrepareResult, ProvisionerDef, StepContext } from '../core/component.js';
+import { asBool, asString, asStringList, ConfigReader } from '../core/config-reader.js';
+
+export interface FileConfig {
+  /** `sources` followed by `source`, as Packer orders them. */
+  sources: string[];
+  content?: string;
+  destination: string;
+  direction: 'upload' | 'download';
+  generated: boolean;
+}
+
+export const fileConfigSpec: ConfigSpec = {
+  attributes: {
+    source: { type: 'string' },
+    sources: { type: 'list(string)' },
+    content: { type: 'string' },
+    destination: { type: 'string' },
+    direction: { type: 'string' },
+    generated: { type: 'bool' },
+  },
+};
+
+export function prepareFile(raw: Record<string, unknown>): PrepareResult<FileConfig> {
+  const r = new ConfigReader(raw);
+  const errors = r.errors;
+  const direction = r.get('direction', asString) || 'upload';
+  if (direction !== 'upload' && direction !== 'download') errors.push('Direction must be one of: download, upload.');
+  const sources = [...(r.get('sources', asStringList) ?? [])];
+  const source = r.get('source', asString) ?? '';
+  if (source !== '') sources.push(source);
+  const content = r.get('content', asString) || undefined;
+  const generated = r.get('generated', asBool) ?? false;
+  if (direction === 'upload' && !generated) {
+    for (const src of sources) {
+      try {
+        statSync(src);
+      } catch (err) {
+        errors.push(`Bad source '${src}': ${goFsError('stat', src, err)}`);
+      }
+    }
+  }
+  if (sources.length > 0 && content !== undefined) errors.push('source(s) conflicts with content.');
+  if (sources.length === 0 && content === undefined) errors.push('Source must be specified.');
+  if (content !== undefined && direction === 'download') errors.push('content can only be uploaded; it cannot be used with direction = "download".');
+  const destination = r.get('destination', asString) ?? '';
+  if (destination === '') errors.push('Destination must be specified.');
+  if (errors.length > 0) return { errors, warnings: [] };
+  return { config: { sources, content, destination, direction: direction as 'upload' | 'download', generated }, errors, warnings: [] };
+}
+
+/** A local path resolved against `cwd`, keeping a trailing "/" (it selects "contents only"). */
+function localPath(cwd: string, path: string): string {
+  const abs = resolve(cwd, path);
+  return path.endsWith('/') && !abs.endsWith('/') ? `${abs}/` : abs;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function upload(config: FileConfig, ctx: StepContext, comm: Communicator, sources: string[]): Promise<void> {
+  const dst = config.destination;
+  for (const src of sources) {
+    ctx.ui.say(`Uploading ${src} => ${dst}`);
+    const local = localPath(ctx.cwd, src);
+    let info;
+    try {
+      info = await stat(local);
+    } catch (err) {
+      throw new UserError('FILE_SOURCE', goFsError('stat', src, err));
+    }
+    try {
+      if (info.isDirectory()) {
+        await comm.uploadDir(dst, local, [], ctx.signal);
+      } else {
+        const fileDst = dst.endsWith('/') ? dst + basename(local) : dst;
+        await comm.upload(fileDst, createReadStream(local), info.mode & 0o7777, ctx.signal);
+      }
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      ctx.ui.error(`Upload failed: ${messageOf(err)}`);
+      throw err;
+    }
+  }
+}
+
+async function download(config: FileConfig, ctx: StepContext, comm: Communicator): Promise<void> {
+  for (const src of config.sources) {
+    let dst = config.destination;
+    let dir = dst;
+    if (!dst.endsWith('/')) dir = dirname(dst);
+    else if (!src.endsWith('/') && !src.endsWith('*')) dst = join(dst, basename(src));
+    ctx.ui.say(`Downloading ${src} => ${dst}`);
+    await mkdir(resolve(ctx.cwd, dir), { recursive: true, mode: 0o755 });
+    try {
+      if (src.endsWith('/') || hasGlob(src)) await comm.downloadDir(src, resolve(ctx.cwd, dst), ctx.signal);
+      else await comm.download(src, resolve(ctx.cwd, dst), ctx.signal);
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      ctx.ui.error(`Download failed: ${messageOf(err)}`);
+      throw err;
+    }
+  }
+}
+
+async function runFile(config: FileConfig, ctx: StepContext & { comm?: Communicator }): Promise<void> {
+  const comm = ctx.comm;
+  if (comm === undefined) throw new UserError('NO_COMMUNICATOR', 'The file provisioner needs a communicator, but this build has none.');
+  if (config.direction === 'download') {
+    await download(config, ctx, comm);
+    return;
+  }
+  let tempDir: string | undefined;
+  try {
+    const sources = [...config.sources];
+    if (config.content !== undefined) {
+      tempDir = await mkdtemp(join(tmpdir(), 'builder-file-'));
+      const path = join(tempDir, 'pkr-file-content');
+      await writeFile(path, config.content, { mode: 0o600 });
+      sources.push(path);
+    }
+    await upload(config, ctx, comm, sources);
+  } finally {
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+export const fileProvisioner = {
+  type: 'file',
+  configSpec: fileConfigSpec,
+  prepare: prepareFile,
+  run: runFile,
+  /** The local files and folders the step uploads (absolute paths; folders are listed as folders). */
+  inputFiles(config: FileConfig): string[] {
+    return config.direction === 'upload' ? config.sources.map((src) => resolve(src)) : [];
+  },
+} satisfies ProvisionerDef<FileConfig>;
