@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DiagnosticsError } from '../src/diagnostics.js';
 import type { Body, Expression } from '../src/hcl/ast.js';
@@ -27,11 +28,11 @@ import { lex } from '../src/hcl/lexer.js';
 import { parseJsonConfig } from '../src/hcl/json.js';
 import { parseConfig, parseExpression, parseTemplate } from '../src/hcl/parser.js';
 
-const FINDINGS_DIR = 'test/fixtures/fuzz';
+export const FINDINGS_DIR = 'test/fixtures/fuzz';
 /** CPU time (not wall time: the machine may be busy) after which an input counts as a hang. */
 const HANG_CPU_MS = 20_000;
 
-interface Input {
+export interface Input {
   text: string;
   json: boolean;
   how: string;
@@ -187,7 +188,7 @@ function makeInput(seed: number, corpus: readonly { name: string; text: string; 
 type Evaluate = (expr: Expression, ctx: unknown) => unknown;
 type Format = (source: string, filename: string) => unknown;
 
-interface Optional {
+export interface Optional {
   evaluate?: Evaluate;
   evalContext?: unknown;
   formatSource?: Format;
@@ -199,7 +200,7 @@ async function importOptional(specifier: string): Promise<unknown> {
   return import(specifier);
 }
 
-async function loadOptional(): Promise<Optional> {
+export async function loadOptional(): Promise<Optional> {
   const out: Optional = {};
   try {
     const evalModule = (await importOptional('../src/hcl/eval.js')) as { evaluate?: Evaluate };
@@ -239,7 +240,7 @@ function expressionsOf(body: Body, limit: number): Expression[] {
 }
 
 /** Runs every target on one input; calls `onFailure` for each one that throws. */
-function runTargets(input: Input, optional: Optional, onFailure: (target: string, err: unknown) => void): void {
+export function runTargets(input: Input, optional: Optional, onFailure: (target: string, err: unknown) => void): void {
   const attempt = (target: string, f: () => void): void => {
     try {
       f();
@@ -396,8 +397,9 @@ async function main(): Promise<void> {
   process.exitCode = findings.length > 0 ? 1 : 0;
 }
 
-if (isMainThread) {
-  void main();
-} else {
+const runDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (!isMainThread) {
   void workerMain();
+} else if (runDirectly) {
+  void main();
 }
