@@ -33,3 +33,15 @@ export interface Command {
   usage: string;
   run(args: readonly string[], ctx: CommandContext): Promise<number>;
 }
+
+/**
+ * An entry of the command table (src/cli/commands.ts): the words and synopsis of a command and a
+ * loader for it, so that starting builder imports only the command that runs (and its
+ * dependencies), not every command's. `load` resolves to the command whose `name` and `synopsis`
+ * are the entry's (a test checks they agree).
+ */
+export interface CommandEntry {
+  name: readonly string[];
+  synopsis: string;
+  load(): Promise<Command>;
+}

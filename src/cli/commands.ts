@@ -1,36 +1,27 @@
 /**
  * The command table. Each command lives in its own file under src/commands/ and is listed here
- * once; `main.ts` picks the longest match of command words.
+ * once, with its words, its synopsis and a lazy import; `main.ts` picks the longest match of
+ * command words and loads only that command.
  */
-import type { Command } from './command.js';
-import { versionCommand } from '../commands/version.js';
-import { fmtCommand } from '../commands/fmt.js';
-import { validateCommand } from '../commands/validate.js';
-import { inspectCommand } from '../commands/inspect.js';
-import { consoleCommand } from '../commands/console.js';
-import { buildCommand } from '../commands/build.js';
-import { stateCommand } from '../commands/state/state.js';
-import { stateListCommand } from '../commands/state/list.js';
-import { stateShowCommand } from '../commands/state/show.js';
-import { stateRmCommand } from '../commands/state/rm.js';
-import { statePullCommand } from '../commands/state/pull.js';
-import { statePushCommand } from '../commands/state/push.js';
-import { stateUnlockCommand } from '../commands/state/unlock.js';
-import { stateRestoreCommand } from '../commands/state/restore.js';
+import type { Command, CommandEntry } from './command.js';
 
-export const commands: readonly Command[] = [
-  versionCommand,
-  fmtCommand,
-  validateCommand,
-  inspectCommand,
-  consoleCommand,
-  buildCommand,
-  stateCommand,
-  stateListCommand,
-  stateShowCommand,
-  stateRmCommand,
-  statePullCommand,
-  statePushCommand,
-  stateUnlockCommand,
-  stateRestoreCommand,
+function entry(name: readonly string[], synopsis: string, load: () => Promise<Command>): CommandEntry {
+  return { name, synopsis, load };
+}
+
+export const commands: readonly CommandEntry[] = [
+  entry(['version'], 'Prints the builder version', async () => (await import('../commands/version.js')).versionCommand),
+  entry(['fmt'], 'Rewrites HCL2 config files to canonical format', async () => (await import('../commands/fmt.js')).fmtCommand),
+  entry(['validate'], 'Check that a template is valid', async () => (await import('../commands/validate.js')).validateCommand),
+  entry(['inspect'], 'See components of a template', async () => (await import('../commands/inspect.js')).inspectCommand),
+  entry(['console'], 'Creates a console for testing variable interpolation', async () => (await import('../commands/console.js')).consoleCommand),
+  entry(['build'], 'Build image(s) from template', async () => (await import('../commands/build.js')).buildCommand),
+  entry(['state'], 'Inspect and change the build state', async () => (await import('../commands/state/state.js')).stateCommand),
+  entry(['state', 'list'], 'List the builds in the state', async () => (await import('../commands/state/list.js')).stateListCommand),
+  entry(['state', 'show'], 'Show the state, or one build in it', async () => (await import('../commands/state/show.js')).stateShowCommand),
+  entry(['state', 'rm'], 'Forget builds recorded in the state', async () => (await import('../commands/state/rm.js')).stateRmCommand),
+  entry(['state', 'pull'], 'Print the current state', async () => (await import('../commands/state/pull.js')).statePullCommand),
+  entry(['state', 'push'], 'Replace the state with a state file', async () => (await import('../commands/state/push.js')).statePushCommand),
+  entry(['state', 'unlock'], 'Break a lock on the state', async () => (await import('../commands/state/unlock.js')).stateUnlockCommand),
+  entry(['state', 'restore'], 'Put the backup of the state back', async () => (await import('../commands/state/restore.js')).stateRestoreCommand),
 ];

@@ -4,14 +4,14 @@
  * error into one clear message and an exit code (see src/cli/errors.ts). Only internal errors may
  * show a stack trace, and only with BUILDER_LOG=1 or PACKER_LOG=1.
  */
-import type { Command, CommandContext } from './command.js';
+import type { Command, CommandContext, CommandEntry } from './command.js';
 import { commands } from './commands.js';
 import { UsageError, UserError } from './errors.js';
 import { DiagnosticsError, formatDiagnostics } from '../diagnostics.js';
 import { readFileSync } from 'node:fs';
 
-export function findCommand(argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
-  let best: Command | undefined;
+export function findCommand(argv: readonly string[]): { command: CommandEntry; rest: readonly string[] } | undefined {
+  let best: CommandEntry | undefined;
   for (const c of commands) {
     if (c.name.every((w, i) => argv[i] === w) && (!best || c.name.length > best.name.length)) best = c;
   }
@@ -36,8 +36,10 @@ export async function runCli(argv: readonly string[], ctx: CommandContext): Prom
     ctx.stderr.write(`builder: unknown command "${argv[0]}"\n\n${mainUsage()}`);
     return 1;
   }
-  const { command, rest } = found;
+  const { rest } = found;
+  let command: Command | undefined;
   try {
+    command = await found.command.load();
     return await command.run(rest, ctx);
   } catch (err) {
     return reportError(err, command, ctx);

@@ -2,7 +2,11 @@
  * Checks the components of the builds a template would run (what `validate` does after loading,
  * like Packer's GetBuilds + Prepare): every source, provisioner and post-processor type must be
  * known, its body must fit the component's ConfigSpec, and the component's `prepare` must accept
- * the evaluated configuration. Values known only while building are unknown here.
+ * the evaluated configuration.
+ *
+ * Values known only while building (`build.Host`, …) are given as placeholders such as
+ * "{{ build `Host` }}" — what Packer puts there while validating — so that a field like
+ * "HOST=${build.Host}" is checked as the string it will be, not as an unknown.
  */
 import { errorDiag, warningDiag, type Diagnostic, type Range } from '../diagnostics.js';
 import type { ConfigSpec, PrepareResult } from '../core/component.js';
@@ -10,7 +14,9 @@ import { builders } from '../builders/registry.js';
 import { provisioners } from '../provisioners/registry.js';
 import { postProcessors } from '../post-processors/registry.js';
 import { evaluateSourceConfig, evaluateStepConfig } from './evaluate-config.js';
-import type { BuildContextValues, EvaluatedConfig, PlannedBuild, Template } from './model.js';
+import { BUILD_CONTEXT_KEYS, type BuildContextValues, type EvaluatedConfig, type PlannedBuild, type Template } from './model.js';
+
+const PLACEHOLDERS: Record<string, string> = Object.fromEntries(BUILD_CONTEXT_KEYS.map((k) => [k, `{{ build \`${k}\` }}`]));
 
 interface Checkable {
   configSpec: ConfigSpec;
@@ -44,7 +50,7 @@ export function checkBuilds(template: Template, planned: readonly PlannedBuild[]
     }
   };
   for (const p of planned) {
-    const values: BuildContextValues = { buildName: p.build.name, sourceName: p.source.localName, sourceType: p.source.type };
+    const values: BuildContextValues = { buildName: p.build.name, sourceName: p.source.localName, sourceType: p.source.type, build: PLACEHOLDERS };
     const builder = builders.get(p.source.type);
     if (!builder) {
       add([errorDiag(`Unknown source type "${p.source.type}"`, `builder has no builder of type "${p.source.type}". Known types: ${[...builders.keys()].join(', ')}.`, p.sourceDef.range)]);

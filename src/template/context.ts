@@ -48,19 +48,26 @@ export function varObject(template: Pick<Template, 'variables'>): Value {
   return Value.object(m);
 }
 
-/** `local.*` as an object of the locals evaluated so far. */
-export function localObject(template: Pick<Template, 'locals'>): Value {
+/** `local.*` as an object of the locals evaluated so far (or of those named in `only`). */
+export function localObject(template: Pick<Template, 'locals'>, only?: readonly string[]): Value {
   const m = new Map<string, Value>();
-  for (const [name, l] of template.locals) m.set(name, (l.value ?? Value.unknown()).markSensitive(l.sensitive));
+  const names = only ?? template.locals.keys();
+  for (const name of names) {
+    const l = template.locals.get(name);
+    if (l) m.set(name, (l.value ?? Value.unknown()).markSensitive(l.sensitive));
+  }
   return Value.object(m);
 }
 
-/** The context of locals and build blocks. */
-export function localsContext(template: Pick<Template, 'variables' | 'locals'>, base: ContextBase): EvalContext {
+/**
+ * The context of locals and build blocks. `vars` and `locals` may be given ready-made (the
+ * loader makes `var` once, and for each local a `local` object of only the locals it refers to).
+ */
+export function localsContext(template: Pick<Template, 'variables' | 'locals'>, base: ContextBase, vars?: Value, locals?: Value): EvalContext {
   return {
     variables: new Map([
-      ['var', varObject(template)],
-      ['local', localObject(template)],
+      ['var', vars ?? varObject(template)],
+      ['local', locals ?? localObject(template)],
       ['path', pathObject(base)],
       ['packer', Value.object({ version: Value.string(PACKER_LANGUAGE_VERSION) })],
     ]),
@@ -69,21 +76,42 @@ export function localsContext(template: Pick<Template, 'variables' | 'locals'>, 
   };
 }
 
-/** The context of component bodies for one build (values absent from `values` are unknown). */
+/** The locals context of a loaded template, made once: component bodies of every build share it. */
+const loadedContexts = new WeakMap<Template, EvalContext>();
+/** Component contexts by template and build values: every step of one build shares one. */
+const buildContexts = new WeakMap<Template, Map<string, EvalContext>>();
+
+/** The context of component bodies for one build (values absent from `values` are unknown).
+ * Call it only on a loaded template (its variables and locals no longer change). */
 export function componentContext(template: Template, values: BuildContextValues): EvalContext {
-  const base = { root: template.root, cwd: template.cwd, env: {} };
-  const ctx = localsContext(template, base);
+  const key = JSON.stringify([values.buildName, values.sourceName, values.sourceType, values.build]);
+  let byValues = buildContexts.get(template);
+  if (!byValues) buildContexts.set(template, (byValues = new Map()));
+  const cached = byValues.get(key);
+  if (cached) return cached;
+  const made = makeComponentContext(template, values);
+  byValues.set(key, made);
+  return made;
+}
+
+function makeComponentContext(template: Template, values: BuildContextValues): EvalContext {
+  let ctx = loadedContexts.get(template);
+  if (!ctx) {
+    ctx = localsContext(template, { root: template.root, cwd: template.cwd, env: {} });
+    loadedContexts.set(template, ctx);
+  }
   const str = (s: string | undefined): Value => (s === undefined ? Value.unknown(T.string) : Value.string(s));
   const build = new Map<string, Value>([['name', str(values.buildName)]]);
   for (const key of BUILD_CONTEXT_KEYS) build.set(key, str(values.build?.[key]));
   for (const [key, v] of Object.entries(values.build ?? {})) if (!build.has(key)) build.set(key, Value.string(v));
-  const variables = new Map(ctx.variables);
-  variables.set('source', Value.object({ name: str(values.sourceName), type: str(values.sourceType) }));
-  variables.set('build', Value.object(build));
-  return { ...ctx, variables };
+  const own = new Map([
+    ['source', Value.object({ name: str(values.sourceName), type: str(values.sourceType) })],
+    ['build', Value.object(build)],
+  ]);
+  return withVariables(ctx, own);
 }
 
 /** A child context with extra variables (for `dynamic` iterators). */
 export function withVariables(ctx: EvalContext, extra: ReadonlyMap<string, Value>): EvalContext {
-  return { ...ctx, variables: new Map([...ctx.variables, ...extra]) };
+  return { variables: extra, functions: ctx.functions, functionContext: ctx.functionContext, parent: ctx };
 }

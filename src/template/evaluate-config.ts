@@ -13,7 +13,7 @@
  */
 import { errorDiag, type Diagnostic, type Range } from '../diagnostics.js';
 import type { Attribute, Block, Body } from '../hcl/ast.js';
-import { bodyContent, bodyJustAttributes, type BodySchema } from '../hcl/body.js';
+import { bodyContent, bodyJustAttributes, missingItemRange, type BodySchema } from '../hcl/body.js';
 import { evaluate, type EvalContext } from '../hcl/eval.js';
 import { convert } from '../values/convert.js';
 import { T, type Type, type Value } from '../values/value.js';
@@ -137,8 +137,7 @@ function decodeLayers(
   if (spec) {
     for (const [name, a] of Object.entries(spec.attributes)) {
       if (a.required && !attrs.has(name) && !overrideFields.has(name)) {
-        const at = layers[0]!;
-        diags.push(errorDiag('Missing required argument', `The argument "${name}" is required, but no definition was found.`, at.kind === 'native' ? at.endRange : at.range));
+        diags.push(errorDiag('Missing required argument', `The argument "${name}" is required, but no definition was found.`, missingItemRange(layers[0]!)));
       }
     }
   }
@@ -168,9 +167,23 @@ function typed(name: string, value: Value, spec: ConfigSpec | undefined, subject
   return c.value;
 }
 
+/**
+ * What an unknown string becomes in the plain configuration (Packer's hcl2shim does the same with
+ * its own marker), so that a component's `prepare` sees a present, non-empty value for e.g.
+ * `"${build.Host}"` while validating. Unknown values of other types become `undefined`.
+ */
+export const UNKNOWN_STRING = '<unknown>';
+
 /** Plain JS data of a value; every sensitive string inside is recorded for masking. */
 function plain(v: Value, sensitive: Set<string>): unknown {
   collectSensitive(v, false, sensitive);
+  return toPlain(v);
+}
+
+function toPlain(v: Value): unknown {
+  if (v.unknown) return v.type.kind === 'string' || v.type.kind === 'dynamic' ? UNKNOWN_STRING : undefined;
+  if (Array.isArray(v.raw)) return (v.raw as Value[]).map(toPlain);
+  if (v.raw instanceof Map) return Object.fromEntries([...(v.raw as Map<string, Value>)].map(([k, e]) => [k, toPlain(e)]));
   return v.toJS();
 }
 

@@ -20,7 +20,7 @@ import { errorDiag, hasErrors, type Diagnostic, type SourceLookup } from '../dia
 import type { Block, File } from '../hcl/ast.js';
 import { bodyContent, type BodySchema } from '../hcl/body.js';
 import { decodeBuildBlock } from './build.js';
-import { defaultsContext, localsContext, type ContextBase } from './context.js';
+import { defaultsContext, localObject, localsContext, varObject, type ContextBase } from './context.js';
 import { decodeDataBlock } from './data.js';
 import { findTemplateFiles, parseTemplateFile } from './files.js';
 import { decodeLocalBlock, decodeLocalsBlock, evaluateLocals, type DeclaredLocal } from './locals.js';
@@ -153,13 +153,15 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     ...collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFileIsError ?? false, () => localsContext(template, base)),
   );
 
+  // Variables are final from here on: `var` is made once.
+  const vars = varObject(template);
   const locals = new Map<string, LocalDef>();
   template.locals = locals;
-  diags.push(...evaluateLocals(declaredLocals, locals, () => localsContext(template, base)));
+  diags.push(...evaluateLocals(declaredLocals, locals, (refs) => localsContext(template, base, vars, localObject(template, refs))));
 
   for (const b of ofType('source')) diags.push(...decodeSourceBlock(b, template.sources));
   for (const b of ofType('data')) diags.push(...decodeDataBlock(b, template.dataSources));
-  const buildCtx = localsContext(template, base);
+  const buildCtx = localsContext(template, base, vars);
   for (const b of ofType('build')) {
     const r = decodeBuildBlock(b, buildCtx, template.sources);
     diags.push(...r.diagnostics);

@@ -122,13 +122,14 @@ export function orderLocals(declared: ReadonlyMap<string, DeclaredLocal>): { ord
 }
 
 /**
- * Evaluates the locals in dependency order into `locals`. `contextFor` gives the context with the
- * locals evaluated so far.
+ * Evaluates the locals in dependency order into `locals`. `contextFor(refs)` gives the context
+ * with the locals evaluated so far; `refs` names the locals the expression refers to (only those
+ * need to be in it).
  */
 export function evaluateLocals(
   declared: ReadonlyMap<string, DeclaredLocal>,
   locals: Map<string, LocalDef>,
-  contextFor: () => EvalContext,
+  contextFor: (refs: readonly string[]) => EvalContext,
 ): Diagnostic[] {
   const diags: Diagnostic[] = [];
   const { order, cycles } = orderLocals(declared);
@@ -148,7 +149,7 @@ export function evaluateLocals(
   for (const l of declared.values()) locals.set(l.name, { name: l.name, sensitive: l.sensitive, range: l.range });
   for (const name of order) {
     const l = declared.get(name)!;
-    const r = evaluate(l.expr, contextFor());
+    const r = evaluate(l.expr, contextFor(localRefs(l.expr)));
     diags.push(...r.diagnostics);
     if (r.diagnostics.some((d) => d.severity === 'error')) continue;
     locals.set(name, { name, sensitive: l.sensitive || r.value.containsSensitive(), value: r.value, range: l.range });

@@ -176,7 +176,9 @@ export const BUILD_CONTEXT_KEYS: readonly string[] = [
 ];
 
 export interface EvaluatedConfig {
-  /** The body's attributes, and nested blocks as lists of objects, as plain JS data. */
+  /** The body's attributes, and nested blocks as lists of objects, as plain JS data. An unknown
+   * string (a value known only while building, absent from BuildContextValues) is the text
+   * "<unknown>" (`UNKNOWN_STRING`); an unknown value of another type is `undefined`. */
   config: Record<string, unknown>;
   /** Every value in `config` that came from a sensitive value, to mask in output. */
   sensitiveValues: string[];

@@ -4,9 +4,9 @@
  *
  * Version constraints use HashiCorp's go-version syntax: comma-separated comparisons, each with
  * `=`, `!=`, `>`, `>=`, `<`, `<=` or `~>` (pessimistic: `~> 1.7` means >= 1.7, < 2.0; `~> 1.7.2`
- * means >= 1.7.2, < 1.8.0). Versions are compared with `semver`.
+ * means >= 1.7.2, < 1.8.0). Versions are compared with `semver`'s compare (imported alone: the whole package is slow to load).
  */
-import semver from 'semver';
+import compareVersions from 'semver/functions/compare.js';
 import { errorDiag, type Diagnostic } from '../diagnostics.js';
 import type { Block } from '../hcl/ast.js';
 import { bodyContent, bodyJustAttributes, type BodySchema } from '../hcl/body.js';
@@ -39,7 +39,7 @@ function parseConstraint(text: string): Comparison[] | undefined {
 }
 
 function satisfies(version: string, c: Comparison): boolean {
-  const cmp = semver.compare(version, c.version);
+  const cmp = compareVersions(version, c.version);
   switch (c.op) {
     case '=':
       return cmp === 0;
@@ -58,7 +58,7 @@ function satisfies(version: string, c: Comparison): boolean {
       if (cmp < 0) return false;
       const [major, minor] = c.version.split('.').map(Number) as [number, number];
       const upper = c.segments <= 2 ? `${major + 1}.0.0` : `${major}.${minor + 1}.0`;
-      return semver.compare(version, upper) < 0;
+      return compareVersions(version, upper) < 0;
     }
   }
 }

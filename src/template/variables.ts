@@ -97,7 +97,7 @@ export function decodeVariableBlock(block: Block, ctx: EvalContext, declared: Ma
   if (type) {
     const t = parseTypeConstraint(type.expr);
     diags.push(...t.diagnostics);
-    if (t.type) {
+    if (!t.diagnostics.some((d) => d.severity === 'error')) {
       def.type = t.type;
       v.typed = true;
     }
@@ -107,11 +107,8 @@ export function decodeVariableBlock(block: Block, ctx: EvalContext, declared: Ma
     const r = evaluate(dflt.expr, ctx);
     diags.push(...r.diagnostics);
     if (!r.diagnostics.some((d) => d.severity === 'error')) {
-      const value = convertTo(r.value, v, dflt.expr.range, 'Invalid default value for variable', "This default value is not compatible with the variable's type constraint", diags);
-      if (value) {
-        def.default = value;
-        if (!v.typed) def.type = value.type;
-      }
+      def.default = convertTo(r.value, v, dflt.expr.range, 'Invalid default value for variable', "This default value is not compatible with the variable's type constraint", diags);
+      if (!v.typed) def.type = def.default.type;
     }
   }
   for (const vb of content.blocks) {
@@ -157,12 +154,14 @@ export function decodeVariablesBlock(block: Block, ctx: EvalContext, declared: M
   return diags;
 }
 
-function convertTo(value: Value, v: DeclaredVariable, subject: Range, summary: string, lead: string, diags: Diagnostic[]): Value | undefined {
+/** Converts a given value to the variable's type. On failure the error is reported and the
+ * result is unknown (as Packer does), so that the variable is not also reported as unset. */
+function convertTo(value: Value, v: DeclaredVariable, subject: Range, summary: string, lead: string, diags: Diagnostic[]): Value {
   if (!v.typed) return value;
   const c = convert(value, v.def.type);
   if ('message' in c) {
     diags.push(errorDiag(summary, `${lead}: ${c.error}.`, subject));
-    return undefined;
+    return Value.unknown(v.def.type);
   }
   return c.value;
 }
@@ -212,7 +211,7 @@ export function collectVariableValues(
     const got = valueFromText(text, v, `<value for var.${name} from env>`, diags);
     if (!got) continue;
     const value = convertTo(got.value, v, got.range ?? v.def.range, 'Invalid value for variable', `The value for ${name} is not compatible with the variable's type constraint`, diags);
-    if (value) setValue(v, value, 'env');
+    setValue(v, value, 'env');
   }
   for (const src of sources) {
     if (src.kind === 'var') {
@@ -230,7 +229,7 @@ export function collectVariableValues(
       const got = valueFromText(src.value, v, `<value for var.${src.name} from arguments>`, diags);
       if (!got) continue;
       const value = convertTo(got.value, v, got.range ?? v.def.range, 'Invalid argument value for -var variable', `The received arg value for ${src.name} is not compatible with the variable's type constraint`, diags);
-      if (value) setValue(v, value, 'cli');
+      setValue(v, value, 'cli');
       continue;
     }
     diags.push(...applyVarFile(src.file, src.path, declared, undeclaredIsError));
@@ -293,7 +292,7 @@ function applyVarFile(file: File, path: string, declared: Map<string, DeclaredVa
     diags.push(...r.diagnostics);
     if (r.diagnostics.some((d) => d.severity === 'error')) continue;
     const value = convertTo(r.value, v, attr.expr.range, 'Invalid value for variable', `The value for ${attr.name} is not compatible with the variable's type constraint`, diags);
-    if (value) setValue(v, value, path, attr.expr.range);
+    setValue(v, value, path, attr.expr.range);
   }
   return diags;
 }

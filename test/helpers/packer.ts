@@ -40,9 +40,15 @@ export interface PackerResult {
   stderr: string;
 }
 
-/** Lowers `required_version` constraints that Packer 1.6.6 refuses, in HCL and JSON files. */
+/**
+ * Lowers `required_version` constraints that Packer 1.6.6 refuses only for being older than the
+ * language builder implements (`>= 1.7.0` … `>= 1.11.x`) to `>= 1.6.0`, in HCL and JSON files.
+ * Other constraints (`>= 99.0.0`) are left alone, so both tools still judge them.
+ */
 export function lowerRequiredVersion(text: string): string {
-  return text.replace(/(required_version"?\s*[=:]\s*")[^"]*(")/g, '$1>= 1.6.0$2');
+  return text.replace(/(required_version"?\s*[=:]\s*")\s*>=\s*1\.(\d+)(?:\.\d+)?\s*(")/g, (whole, head: string, minor: string, tail: string) =>
+    Number(minor) >= 7 && Number(minor) <= 11 ? `${head}>= 1.6.0${tail}` : whole,
+  );
 }
 
 function copyLowered(from: string, to: string): void {

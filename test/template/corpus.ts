@@ -62,8 +62,8 @@ export const corpus: readonly CorpusCase[] = [
 
   // ---- invalid ---------------------------------------------------------------------------------
   { path: 'err-unsupported-argument.pkr.hcl', expect: { errors: ['Unsupported argument'] } },
-  { path: 'json-unsupported-argument.pkr.json', expect: { errors: ['Unsupported argument'] } },
-  { path: 'err-undeclared-variable-ref.pkr.hcl', expect: { errors: ['Reference to undeclared input variable'] } },
+  { path: 'json-unsupported-argument.pkr.json', expect: { errors: ['Extraneous JSON object property'] } },
+  { path: 'err-undeclared-variable-ref.pkr.hcl', expect: { errors: ['Unsupported attribute'] } },
   { path: 'err-unset-variable.pkr.hcl', expect: { errors: ['Unset variable "needed"'] } },
   { path: 'var-file-values.pkr.hcl', expect: { errors: ['Unset variable "region"'] } },
   { path: 'err-bad-default-type.pkr.hcl', expect: { errors: ['Invalid default value for variable'] } },
@@ -75,7 +75,7 @@ export const corpus: readonly CorpusCase[] = [
   { path: 'err-bad-source-reference.pkr.hcl', expect: { errors: ['Invalid source reference'] } },
   { path: 'err-unknown-provisioner.pkr.hcl', expect: { errors: ['Unknown provisioner type "no-such-provisioner"'] } },
   { path: 'err-unknown-builder.pkr.hcl', expect: { errors: ['Unknown source type "no-such-builder"'] } },
-  { path: 'err-bad-duration.pkr.hcl', expect: { errors: ['Invalid duration'] } },
+  { path: 'err-bad-duration.pkr.hcl', expect: { errors: ['Failed to parse pause_before duration'] } },
   { path: 'err-invalid-max-retries.pkr.hcl', expect: { errors: ['Unsuitable value type'] } },
   { path: 'err-env-in-locals.pkr.hcl', expect: { errors: ['Call to unknown function'] } },
   { path: 'err-duplicate-variable.pkr.hcl', expect: { errors: ['Duplicate variable'] } },
