@@ -4,8 +4,9 @@
  * Contracts:
  * - `parseJsonConfig` never throws; problems are diagnostics with HCL's JSON summaries. JSON
  *   errors cascade, so parsing stops at the first one (as in HCL); the file's body is then empty.
- * - Strict JSON (RFC 8259): no comments, no trailing commas, no single quotes. Duplicate
- *   property names are kept (body decoding reports duplicate arguments, see `body.ts`).
+ * - Strict JSON (RFC 8259), as Packer reads it: no comments, no trailing commas, no single quotes,
+ *   no byte-order mark. Duplicate property names are kept (body decoding reports duplicate
+ *   arguments, see `body.ts`).
  * - The root value must be an object, or (as HCL allows) an array of objects.
  * - Nesting deeper than `MAX_NESTING` is reported as "Nesting too deep"; time is linear.
  */
@@ -57,7 +58,6 @@ class JsonParser {
   private depth = 0;
 
   constructor(private readonly src: string, private readonly filename: string) {
-    if (src.charCodeAt(0) === 0xfeff) this.i = 1; // a byte-order mark is not part of the value
   }
 
   atEnd(): boolean {
@@ -132,7 +132,7 @@ class JsonParser {
       case '':
         return this.fail('Missing value', 'The JSON data ends prematurely.', this.charRange());
       default:
-        if (c === '-' || (c >= '0' && c <= '9')) return this.parseNumber();
+        if (c === '-' || c === '.' || (c >= '0' && c <= '9')) return this.parseNumber();
         if (/[A-Za-z_]/.test(c)) return this.parseKeyword();
         return this.fail('Invalid start of value', 'A JSON value must start with a brace, a bracket, a number, a string, or a keyword.', this.charRange());
     }

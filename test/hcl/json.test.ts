@@ -31,7 +31,6 @@ const values: [string, string][] = [
   ['{"${x}": "${y}"}', '{"${x}":"${y}"}'],
   ['{"a": 1, "a": 2}', '{"a":1,"a":2}'],
   ['[{"a": 1}, {"b": 2}]', '[{"a":1},{"b":2}]'],
-  ['\uFEFF{"a": 1}', '{"a":1}'],
   ['{"n": 123456789012345678901234567890}', '{"n":123456789012345678901234567890}'],
 ];
 
@@ -79,6 +78,8 @@ const errors: [string, string, string][] = [
   ['{"a": NaN}', '1:7', 'Invalid JSON keyword: The JavaScript identifier "NaN" cannot be used in JSON.'],
   ['{"a": 01}', '1:7', 'Invalid JSON number: There is a syntax error in the given JSON number.'],
   ['{"a": 1.}', '1:7', 'Invalid JSON number: There is a syntax error in the given JSON number.'],
+  ['{"a": .5}', '1:7', 'Invalid JSON number: There is a syntax error in the given JSON number.'],
+  ['\uFEFF{}', '1:1', 'Invalid start of value: A JSON value must start with a brace, a bracket, a number, a string, or a keyword.'],
   ['{"a": "x\ny"}', '1:9', 'Invalid JSON string: A JSON string cannot span lines; use the \\n escape sequence for a newline.'],
   ['{"a": "\\q"}', '1:8', 'Invalid JSON string: "\\q" is not a valid JSON escape sequence.'],
   ['{"a": "\\u12"}', '1:8', 'Invalid JSON string: The \\u escape sequence must be followed by four hexadecimal digits.'],
