@@ -3,7 +3,7 @@
  * available, retrying refused or unreachable connections until ssh_timeout and failed logins up to
  * ssh_handshake_attempts; then, with pause_before_connecting, disconnects, pauses and connects again.
  *
- * Output, as Packer prints it: "Using SSH communicator to connect: HOST", "Waiting for SSH to become
+ * Output, as Packer 1.6.6 prints it: "Using ssh communicator to connect: HOST", "Waiting for SSH to become
  * available...", "Connected to SSH!", "Pausing 10s before connecting...".
  */
 import { readFileSync } from 'node:fs';
@@ -126,7 +126,7 @@ export const sshCommunicator = {
     if (config.host === '') {
       throw new UserError('SSH_NO_HOST', 'ssh_host must be set: the ssh communicator does not know which machine to connect to.');
     }
-    ctx.ui.say(`Using SSH communicator to connect: ${config.host}`);
+    ctx.ui.say(`Using ssh communicator to connect: ${config.host}`);
     let conn = await connectOnce(config, ctx);
     if (config.pauseBeforeConnectingMs > 0) {
       conn.close();

@@ -202,7 +202,8 @@ function checkExit(config: ShellConfig, result: { exitStatus?: number; disconnec
   if (!config.validExitCodes.includes(result.exitStatus)) {
     throw new UserError(
       'SCRIPT_EXIT_STATUS',
-      `Script exited with non-zero exit status: ${result.exitStatus}. Allowed exit codes are: [${config.validExitCodes.join(' ')}]`,
+      // Packer 1.6.6's wording, without a space after the first sentence (the reference output).
+      `Script exited with non-zero exit status: ${result.exitStatus}.Allowed exit codes are: [${config.validExitCodes.join(' ')}]`,
     );
   }
 }

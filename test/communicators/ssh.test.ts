@@ -2,6 +2,8 @@
  * The ssh communicator against a real sshd (test/helpers/sshd.ts) on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +52,7 @@ describe('ssh communicator', { skip }, () => {
     const { comm, info, ctx } = await connect(keyAuth);
     try {
       assert.deepEqual(ctx.ui.lines, [
-        '==> Using SSH communicator to connect: 127.0.0.1',
+        '==> Using ssh communicator to connect: 127.0.0.1',
         '==> Waiting for SSH to become available...',
         '==> Connected to SSH!',
       ]);
@@ -125,7 +127,7 @@ describe('ssh communicator', { skip }, () => {
     const { comm, ctx } = await connect({ ...keyAuth, pause_before_connecting: '10ms' });
     await comm.close();
     assert.deepEqual(ctx.ui.lines, [
-      '==> Using SSH communicator to connect: 127.0.0.1',
+      '==> Using ssh communicator to connect: 127.0.0.1',
       '==> Waiting for SSH to become available...',
       '==> Connected to SSH!',
       '==> Pausing 10ms before connecting...',
@@ -170,6 +172,34 @@ describe('ssh communicator', { skip }, () => {
       await assert.rejects(pending, /cancelled by test/);
     } finally {
       await comm.close();
+    }
+  });
+
+  test('ssh_agent_auth logs in with the agent; the agent is forwarded unless disabled', async (t) => {
+    if (!existsSync('/usr/bin/ssh-agent') || !existsSync('/usr/bin/ssh-add')) return t.skip('ssh-agent not installed');
+    const sock = join(work, 'agent.sock');
+    const agent = spawn('/usr/bin/ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    const saved = process.env.SSH_AUTH_SOCK;
+    try {
+      while (!existsSync(sock)) await new Promise((r) => setTimeout(r, 20));
+      execFileSync('/usr/bin/ssh-add', ['-q', sshd.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      process.env.SSH_AUTH_SOCK = sock;
+      const base = { ssh_host: sshd.host, ssh_port: sshd.port, ssh_username: sshd.user, ssh_agent_auth: true };
+      const forwarded = await connect(base);
+      const notForwarded = await connect({ ...base, ssh_disable_agent_forwarding: true });
+      try {
+        assert.match((await run(forwarded.comm, 'echo "[$SSH_AUTH_SOCK]"')).stdout[0]!, /^\[\/.+\]$/);
+        assert.deepEqual((await run(notForwarded.comm, 'echo "[$SSH_AUTH_SOCK]"')).stdout, ['[]']);
+      } finally {
+        await forwarded.comm.close();
+        await notForwarded.comm.close();
+      }
+      delete process.env.SSH_AUTH_SOCK;
+      await assert.rejects(connect({ ...base, ssh_timeout: '1s' }), /SSH_AUTH_SOCK is not set/);
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+      agent.kill();
     }
   });
 

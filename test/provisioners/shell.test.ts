@@ -131,11 +131,11 @@ describe('shell provisioner over ssh', { skip: sshdSkipReason() }, () => {
   test('exit codes: a disallowed one fails with Packer\'s message; valid_exit_codes allows others', async () => {
     await assert.rejects(provision({ inline: ['exit 3'] }), (err: unknown) => {
       assert.ok(err instanceof UserError);
-      assert.equal(err.message, 'Script exited with non-zero exit status: 3. Allowed exit codes are: [0]');
+      assert.equal(err.message, 'Script exited with non-zero exit status: 3.Allowed exit codes are: [0]');
       return true;
     });
     await assert.rejects(provision({ inline: ['exit 4'], valid_exit_codes: [0, 3] }), {
-      message: 'Script exited with non-zero exit status: 4. Allowed exit codes are: [0 3]',
+      message: 'Script exited with non-zero exit status: 4.Allowed exit codes are: [0 3]',
     });
     await provision({ inline: ['exit 3'], valid_exit_codes: [0, 3] });
   });
