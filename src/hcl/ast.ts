@@ -6,7 +6,7 @@
  * - A file parses to a `File` whose `body` is either a native body (attributes and blocks known
  *   from syntax) or a JSON body (whose attributes and blocks are known only once a schema says
  *   which names are blocks: see `src/hcl/body.ts`). Decoders never look inside a body directly;
- *   they call `bodyContent(body, schema)` / `bodyAttributes(body)` from `body.ts`.
+ *   they call `bodyContent` / `bodyPartialContent` / `bodyJustAttributes` from `body.ts`.
  * - Expressions of both syntaxes are `Expression` nodes evaluated by `src/hcl/eval.ts`. A JSON
  *   value in expression position is a `JsonExpression`, evaluated the way HCL's JSON spec says
  *   (strings are templates, objects are objects whose keys are templates, …).
