@@ -2,12 +2,13 @@
  * `build { … }` blocks: `name`, `description`, `sources` (strings such as "source.null.basic" or
  * "null.basic"), inner `source "source.TYPE.NAME" { name = …, more fields }` blocks that rename a
  * source and add fields for this build only, `provisioner`, `error-cleanup-provisioner`,
- * `post-processor` and `post-processors { post-processor … }` chains.
+ * `post-processor` and `post-processors { post-processor … }` chains. An `hcp_packer_registry`
+ * block is accepted with a warning that it is ignored.
  *
  * `dynamic` blocks in the build body are expanded first (so `dynamic "provisioner"` works).
  * Whether component types exist is checked by `validate` against the registries.
  */
-import { errorDiag, type Diagnostic, type Range } from '../diagnostics.js';
+import { errorDiag, warningDiag, type Diagnostic, type Range } from '../diagnostics.js';
 import type { Block } from '../hcl/ast.js';
 import { bodyContent, bodyPartialContent, type BodySchema } from '../hcl/body.js';
 import { evaluate, type EvalContext } from '../hcl/eval.js';
@@ -26,6 +27,7 @@ const buildSchema: BodySchema = {
     { type: 'error-cleanup-provisioner', labelNames: ['type'] },
     { type: 'post-processor', labelNames: ['type'] },
     { type: 'post-processors', labelNames: [] },
+    { type: 'hcp_packer_registry', labelNames: [] },
   ],
 };
 
@@ -134,6 +136,15 @@ export function decodeBuildBlock(block: Block, ctx: EvalContext, sources: Readon
         if (p) build.postProcessors.push([p]);
         break;
       }
+      case 'hcp_packer_registry':
+        diags.push(
+          warningDiag(
+            'HCP Packer registry not supported',
+            'builder does not publish build metadata to HCP Packer; this hcp_packer_registry block is ignored.',
+            defRange(b),
+          ),
+        );
+        break;
       case 'post-processors': {
         const pc = bodyContent(b.body, postProcessorsSchema);
         diags.push(...pc.diagnostics);

@@ -368,3 +368,50 @@ test('a folder without templates, and a file of another kind, are errors', async
     assert.deepEqual(errors(load(dir, 'missing.pkr.hcl').diagnostics), ['Could not find any config file in missing.pkr.hcl']);
   });
 });
+
+test('nested blocks follow the spec (single or list), and dynamic blocks expand inside component bodies', async () => {
+  await inDir(
+    {
+      'main.pkr.hcl': `
+variable "disks" {
+  default = [10, 20]
+}
+source "null" "s" {
+  communicator = "none"
+  settings {
+    size = 1
+  }
+  dynamic "disk" {
+    for_each = var.disks
+    content {
+      size = disk.value
+      index = disk.key
+    }
+  }
+}
+build {
+  sources = ["source.null.s"]
+  hcp_packer_registry {
+    bucket_name = "ignored"
+  }
+}
+`,
+    },
+    (dir) => {
+      const r = load(dir);
+      assert.deepEqual(errors(r.diagnostics), []);
+      assert.deepEqual(warnings(r.diagnostics), ['HCP Packer registry not supported']);
+      const sizeSpec: ConfigSpec = { attributes: { size: { type: 'number' }, index: { type: 'number' } } };
+      const spec: ConfigSpec = {
+        attributes: { communicator: { type: 'string' } },
+        blocks: { settings: { nesting: 'single', spec: sizeSpec }, disk: { nesting: 'list', spec: sizeSpec } },
+      };
+      const t = r.template!;
+      const cfg = evaluateSourceConfig(t, expandBuilds(t)[0]!, {}, spec);
+      assert.deepEqual(cfg.diagnostics, []);
+      assert.deepEqual(cfg.config, { communicator: 'none', settings: { size: 1 }, disk: [{ size: 10, index: 0 }, { size: 20, index: 1 }] });
+      const missing = evaluateSourceConfig(t, expandBuilds(t)[0]!, {}, { attributes: { ...spec.attributes, region: { type: 'string', required: true } }, blocks: spec.blocks });
+      assert.deepEqual(errors(missing.diagnostics), ['Missing required argument']);
+    },
+  );
+});
