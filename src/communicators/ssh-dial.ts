@@ -141,7 +141,13 @@ function goMethodName(type: AuthenticationType): string {
 }
 
 function sshHandshake(sock: Duplex, creds: SshCredentials, opts: DialOptions, hostLabel: string): Promise<Client> {
-  const methods = authMethods(creds);
+  let methods: AnyAuthMethod[];
+  try {
+    methods = authMethods(creds);
+  } catch (err) {
+    sock.destroy();
+    return Promise.reject(err);
+  }
   const attempted = new Set<string>();
   return new Promise((resolve, reject) => {
     const client = new Client();
