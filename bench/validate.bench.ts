@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const N = 200;
-const RUNS = 10;
+const RUNS = 5;
 
 /** The generated template (also valid for Packer 1.6.6). */
 export function benchTemplate(n: number): string {
