@@ -106,7 +106,9 @@ export function decodeVariableBlock(block: Block, ctx: EvalContext, declared: Ma
   if (dflt) {
     const r = evaluate(dflt.expr, ctx);
     diags.push(...r.diagnostics);
-    if (!r.diagnostics.some((d) => d.severity === 'error')) {
+    if (r.diagnostics.some((d) => d.severity === 'error')) {
+      def.default = Value.unknown(def.type); // reported; not also "unset"
+    } else {
       def.default = convertTo(r.value, v, dflt.expr.range, 'Invalid default value for variable', "This default value is not compatible with the variable's type constraint", diags);
       if (!v.typed) def.type = def.default.type;
     }

@@ -1,8 +1,9 @@
 /**
  * `builder validate` against `packer validate` (Packer 1.6.6): for every corpus case that 1.6.6
  * can judge (test/template/corpus.ts; cases using newer features say why they are left out),
- * builder accepts exactly what Packer accepts and rejects what it rejects. Skipped, with the
- * reason, when packer is not installed.
+ * builder accepts exactly what Packer accepts and rejects what it rejects; and `builder inspect`
+ * prints the same bytes as `packer inspect` for the valid templates listed below. Skipped, with
+ * the reason, when packer is not installed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,4 +39,33 @@ test('builder validate agrees with packer validate 1.6.6 on the corpus', { skip 
 
 test('cases packer 1.6.6 cannot judge say why', () => {
   for (const c of corpus) if (c.notIn166 !== undefined) assert.ok(c.notIn166.length > 10, caseName(c));
+});
+
+/** Valid corpus templates whose `inspect` output must be byte-identical to Packer 1.6.6's.
+ * (build-inner-source.pkr.hcl is left out on purpose: builder prints a renamed source by its new
+ * name, as current Packer does; 1.6.6 printed the name of the source block.) */
+const INSPECTED = [
+  'minimal-null.pkr.hcl',
+  'variable-types.pkr.hcl',
+  'locals-order.pkr.hcl',
+  'provisioner-meta.pkr.hcl',
+  'post-processor-chains.pkr.hcl',
+  'json-basic.pkr.json',
+  'dir-auto-pkrvars',
+  'legacy-variables-block.pkr.hcl',
+  'expressions-in-locals.pkr.hcl',
+  'multiple-builds.pkr.hcl',
+  'dynamic-block.pkr.hcl',
+  'sensitive-variable.pkr.hcl',
+];
+
+test('builder inspect prints what packer inspect 1.6.6 prints', { skip }, async (t) => {
+  const results = await inBatches(INSPECTED, 4, (p) => runPacker('inspect', [], join(FIXTURES, p)));
+  for (const [i, p] of INSPECTED.entries()) {
+    await t.test(p, async () => {
+      const ours = await runInProcess(['inspect', p], { cwd: FIXTURES });
+      assert.equal(results[i]!.status, 0, results[i]!.stderr);
+      assert.equal(ours.stdout, results[i]!.stdout);
+    });
+  }
 });

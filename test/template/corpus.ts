@@ -59,6 +59,10 @@ export const corpus: readonly CorpusCase[] = [
   { path: 'dynamic-block.pkr.hcl', expect: 'valid' },
   { path: 'env-in-variable-default.pkr.hcl', expect: 'valid' },
   { path: 'sources-without-prefix.pkr.hcl', expect: 'valid' },
+  { path: 'no-build-block.pkr.hcl', expect: 'valid' },
+  { path: 'keep-input-artifact-string-bool.pkr.hcl', expect: 'valid' },
+  { path: 'dir-mixed-json-hcl', expect: 'valid' },
+  { path: 'string-var-takes-text.pkr.hcl', args: ['-var', 'name=["not", "parsed"]'], expect: 'valid' },
 
   // ---- invalid ---------------------------------------------------------------------------------
   { path: 'err-unsupported-argument.pkr.hcl', expect: { errors: ['Unsupported argument'] } },
@@ -97,6 +101,11 @@ export const corpus: readonly CorpusCase[] = [
     expect: { errors: ['Undefined variable'] },
     notIn166: 'an undeclared var-file variable is an error in validate (issue 2); Packer 1.6.6 only warns',
   },
+  { path: 'err-keep-input-artifact-type.pkr.hcl', expect: { errors: ['Unsuitable value type'] } },
+  { path: 'err-unknown-build-argument.pkr.hcl', expect: { errors: ['Unsupported argument'] } },
+  { path: 'err-var-in-default.pkr.hcl', expect: { errors: ['Variables not allowed'] } },
+  { path: 'err-locals-unset-variable.pkr.hcl', expect: { errors: ['Unset variable "name"'] } },
+  { path: 'err-bad-var-file-value.pkr.hcl', args: ['-var-file', 'bad-types.pkrvars.json'], expect: { errors: ['Invalid value for variable'] } },
   { path: 'err-variable-in-pkrvars.pkr.hcl', args: ['-var-file', 'declares.pkrvars.hcl'], expect: { errors: ['Variable declaration in a .pkrvar file'] } },
 ];
 
