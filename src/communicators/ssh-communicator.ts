@@ -48,6 +48,19 @@ class LineSplitter {
   }
 }
 
+/**
+ * Sends a "signal" channel request (RFC 4254 6.9); sshd delivers it to the command's whole process
+ * group. ssh2's public `Channel.signal()` sends nothing once our side has sent EOF, which every
+ * command without stdin has; the protocol allows the request after EOF, so it is sent directly.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const internal = channel as unknown as { outgoing?: { id?: number; state?: string }; _client?: { _protocol?: { signal?(id: number, name: string): void } } };
+  const id = internal.outgoing?.id;
+  const protocol = internal._client?._protocol;
+  const state = internal.outgoing?.state;
+  if (id !== undefined && (state === 'open' || state === 'eof') && typeof protocol?.signal === 'function') protocol.signal(id, name);
+}
+
 function signalNumber(name: string): number {
   const key = (name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof constants.signals;
   return constants.signals[key] ?? 0;
@@ -89,7 +102,7 @@ export class SshCommunicator implements Communicator {
         exitStatus = code ?? 128 + signalNumber(signalName ?? '');
       });
       const onAbort = (): void => {
-        channel.signal('KILL');
+        sendSignal(channel, 'KILL');
         channel.close();
         reject(signal.reason instanceof Error ? signal.reason : new Error('remote command cancelled'));
       };

@@ -163,13 +163,22 @@ describe('ssh communicator', { skip }, () => {
     }
   });
 
-  test('cancelling a command kills it and rejects', async () => {
-    const { comm } = await connect(keyAuth);
+  test('cancelling a command kills its remote process tree and rejects', async (t) => {
+    // sshd refuses "signal" requests for root sessions (they run without privilege separation).
+    if (sshd.passwordUser === undefined) return t.skip(`needs a non-root login: ${sshd.passwordSkip}`);
+    const { comm } = await connect({ ssh_host: sshd.host, ssh_port: sshd.port, ssh_username: sshd.passwordUser, ssh_password: sshd.password });
     try {
       const ac = new AbortController();
-      const pending = comm.start({ command: 'sleep 30' }, ac.signal);
-      setTimeout(() => ac.abort(new Error('cancelled by test')), 100);
+      const pending = comm.start({ command: 'sh -c "sleep 30.123; echo never"; echo never' }, ac.signal);
+      setTimeout(() => ac.abort(new Error('cancelled by test')), 300);
       await assert.rejects(pending, /cancelled by test/);
+      // sshd delivers the signal to the command's process group: the whole remote tree ends.
+      let alive = true;
+      for (let i = 0; i < 50 && alive; i++) {
+        alive = (await run(comm, "pgrep -f 'sleep 30[.]123'")).exitStatus === 0;
+        if (alive) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(alive, false);
     } finally {
       await comm.close();
     }
