@@ -76,6 +76,9 @@ export function localsContext(template: Pick<Template, 'variables' | 'locals'>, 
   };
 }
 
+/** Communicator-time values that are secrets: marked sensitive, so they are masked in output. */
+export const SECRET_BUILD_KEYS: ReadonlySet<string> = new Set(['Password', 'SSHPrivateKey', 'WinRMPassword']);
+
 /** The locals context of a loaded template, made once: component bodies of every build share it. */
 const loadedContexts = new WeakMap<Template, EvalContext>();
 /** Component contexts by template and build values: every step of one build shares one. */
@@ -102,7 +105,7 @@ function makeComponentContext(template: Template, values: BuildContextValues): E
   }
   const str = (s: string | undefined): Value => (s === undefined ? Value.unknown(T.string) : Value.string(s));
   const build = new Map<string, Value>([['name', str(values.buildName)]]);
-  for (const key of BUILD_CONTEXT_KEYS) build.set(key, str(values.build?.[key]));
+  for (const key of BUILD_CONTEXT_KEYS) build.set(key, str(values.build?.[key]).markSensitive(SECRET_BUILD_KEYS.has(key)));
   for (const [key, v] of Object.entries(values.build ?? {})) if (!build.has(key)) build.set(key, Value.string(v));
   const own = new Map([
     ['source', Value.object({ name: str(values.sourceName), type: str(values.sourceType) })],

@@ -18,7 +18,7 @@ import { evaluate, type EvalContext } from '../hcl/eval.js';
 import { convert } from '../values/convert.js';
 import { T, type Type, type Value } from '../values/value.js';
 import type { ConfigSpec } from '../core/component.js';
-import { componentContext } from './context.js';
+import { componentContext, SECRET_BUILD_KEYS } from './context.js';
 import { expandDynamicBlocks } from './dynamic.js';
 import type { BuildContextValues, EvaluatedConfig, PlannedBuild, PostProcessorDef, ProvisionerDef, Template } from './model.js';
 import { placeString } from './ranges.js';
@@ -53,6 +53,14 @@ export function evaluateConfig(
   });
   const sensitive = new Set<string>();
   const config = decodeLayers(expanded, spec, ctx, diags, sensitive, override);
+  // As Packer's secret filter: every sensitive variable's and local's strings, and the secret
+  // communicator values, are masked wherever they appear, not only as whole config values.
+  for (const v of template.variables.values()) if (v.sensitive && v.value) collectSensitive(v.value, true, sensitive);
+  for (const l of template.locals.values()) if (l.sensitive && l.value) collectSensitive(l.value, true, sensitive);
+  for (const key of SECRET_BUILD_KEYS) {
+    const secret = values.build?.[key];
+    if (secret) sensitive.add(secret);
+  }
   return { config, sensitiveValues: [...sensitive], diagnostics: diags };
 }
 

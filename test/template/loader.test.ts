@@ -332,7 +332,7 @@ build {
       assert.equal(t.locals.get('login')!.sensitive, true);
       const [p] = expandBuilds(t);
       const cfg = evaluateStepConfig(t, p!, t.builds[0]!.provisioners[0]!, {}, SHELL_SPEC);
-      assert.deepEqual(cfg.sensitiveValues, ['admin:hunter2']);
+      assert.deepEqual(cfg.sensitiveValues.sort(), ['admin:hunter2', 'hunter2']);
     },
   );
 });
@@ -412,6 +412,31 @@ build {
       assert.deepEqual(cfg.config, { communicator: 'none', settings: { size: 1 }, disk: [{ size: 10, index: 0 }, { size: 20, index: 1 }] });
       const missing = evaluateSourceConfig(t, expandBuilds(t)[0]!, {}, { attributes: { ...spec.attributes, region: { type: 'string', required: true } }, blocks: spec.blocks });
       assert.deepEqual(errors(missing.diagnostics), ['Missing required argument']);
+    },
+  );
+});
+
+test('communicator secrets (build.Password, build.SSHPrivateKey) are sensitive', async () => {
+  await inDir(
+    {
+      'main.pkr.hcl': `
+source "null" "s" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.s"]
+  provisioner "shell-local" {
+    inline = ["echo \${build.Host}", "login \${build.Password}"]
+  }
+}
+`,
+    },
+    (dir) => {
+      const t = load(dir).template!;
+      const [p] = expandBuilds(t);
+      const cfg = evaluateStepConfig(t, p!, t.builds[0]!.provisioners[0]!, { build: { Host: '10.0.0.1', Password: 'pw123' } }, SHELL_SPEC);
+      assert.deepEqual(cfg.config, { inline: ['echo 10.0.0.1', 'login pw123'] });
+      assert.deepEqual(cfg.sensitiveValues.sort(), ['login pw123', 'pw123']);
     },
   );
 });
