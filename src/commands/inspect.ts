@@ -1,7 +1,7 @@
 /**
  * `builder inspect`: shows what a template declares, in Packer's `inspect` layout: input
  * variables (sensitive ones as "<sensitive>"), local variables, and each build with its sources,
- * provisioners and post-processor chains.
+ * provisioners and post-processor chains; required plugins first, when the template has some.
  */
 import type { Command } from '../cli/command.js';
 import { UsageError } from '../cli/errors.js';
@@ -25,7 +25,17 @@ const byName = <T>(m: ReadonlyMap<string, T>): [string, T][] => [...m].sort(([a]
 
 /** Renders the template the way `packer inspect` does for HCL2 templates. */
 export function formatInspect(t: Template): string {
-  const out: string[] = ['Packer Inspect: HCL2 mode', '', '> input-variables:', ''];
+  const out: string[] = ['Packer Inspect: HCL2 mode', ''];
+  // Not in Packer 1.6.6 (which has no required_plugins): listed only when the template has some.
+  if (t.packer.requiredPlugins.length > 0) {
+    out.push('> required-plugins:', '');
+    for (const p of t.packer.requiredPlugins) {
+      const parts = [p.source ? `source ${JSON.stringify(p.source)}` : '', p.version ? `version ${JSON.stringify(p.version)}` : ''].filter(Boolean);
+      out.push(`${p.name}: ${parts.join(', ')}`);
+    }
+    out.push('');
+  }
+  out.push('> input-variables:', '');
   for (const [name, v] of byName(t.variables)) out.push(`var.${name}: ${shown(v.value, v.sensitive)}`);
   out.push('', '> local-variables:', '');
   for (const [name, l] of byName(t.locals)) out.push(`local.${name}: ${shown(l.value, l.sensitive)}`);

@@ -116,6 +116,12 @@ test('inspect: builds with names, descriptions, chains and locals', async () => 
   assert.match(locals.stdout, /> local-variables:\n\nlocal\.greeting: "HELLO-2"\nlocal\.list: "\[\\n {2}\\"a\\",\\n {2}\\"c\\",\\n\]"\n/);
 });
 
+test('inspect: required plugins are listed before the variables', async () => {
+  const r = await runInProcess(['inspect', 'required-plugins.pkr.hcl'], { cwd: FIXTURES });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Packer Inspect: HCL2 mode\n\n> required-plugins:\n\ndocker: source "github\.com\/hashicorp\/docker", version ">= 1\.0\.0"\n\n> input-variables:\n/);
+});
+
 test('inspect: an invalid template is reported, exit 1', async () => {
   const r = await runProcess(['inspect', 'err-unset-variable.pkr.hcl'], { cwd: FIXTURES });
   assert.equal(r.code, 1);
