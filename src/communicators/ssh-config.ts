@@ -5,8 +5,9 @@
  * ssh_keep_alive_interval 5s; ssh_file_transfer_method scp; the bastion port 22 and the bastion
  * key defaulting to ssh_private_key_file.
  *
- * Host keys are not checked, as in Packer (its client uses InsecureIgnoreHostKey); there is no
- * option to change that.
+ * Host keys are not checked by default, as in Packer (its client uses InsecureIgnoreHostKey). An
+ * extension, `ssh_host_key_policy = "strict"`, checks them against `ssh_known_hosts_file`
+ * (default ~/.ssh/known_hosts) for the target and the bastion.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -49,6 +50,10 @@ export interface SshConfig {
   ciphers?: string[];
   keyExchangeAlgorithms?: string[];
   bastion?: SshBastionConfig;
+  /** "ignore" (Packer's behaviour) or "strict". */
+  hostKeyPolicy: 'ignore' | 'strict';
+  /** Expanded path; used with the strict policy. */
+  knownHostsFile: string;
 }
 
 const str = { type: 'string' } as const;
@@ -82,6 +87,8 @@ export const sshConfigSpec: ConfigSpec = {
     ssh_bastion_password: str,
     ssh_bastion_private_key_file: str,
     ssh_bastion_agent_auth: bool,
+    ssh_host_key_policy: str,
+    ssh_known_hosts_file: str,
   },
 };
 
@@ -165,6 +172,10 @@ export function prepareSshConfig(raw: Record<string, unknown>): PrepareResult<Ss
   }
 
   const pauseBeforeConnectingMs = r.get('pause_before_connecting', asDuration) ?? 0;
+  const hostKeyPolicy = r.get('ssh_host_key_policy', asString) || 'ignore';
+  if (hostKeyPolicy !== 'ignore' && hostKeyPolicy !== 'strict') {
+    errors.push(`ssh_host_key_policy ('${hostKeyPolicy}') is invalid, valid policies: ignore (the default, as in Packer: host keys are not checked), strict (host keys must be in ssh_known_hosts_file)`);
+  }
   const config: SshConfig = {
     host: r.get('ssh_host', asString) ?? '',
     port: port === 0 ? 22 : port,
@@ -182,6 +193,8 @@ export function prepareSshConfig(raw: Record<string, unknown>): PrepareResult<Ss
     ciphers: r.get('ssh_ciphers', asStringList),
     keyExchangeAlgorithms: r.get('ssh_key_exchange_algorithms', asStringList),
     bastion,
+    hostKeyPolicy: hostKeyPolicy === 'strict' ? 'strict' : 'ignore',
+    knownHostsFile: expandUser(r.get('ssh_known_hosts_file', asString) || '~/.ssh/known_hosts'),
   };
   if (config.port < 1 || config.port > 65535) errors.push(`ssh_port ${config.port} is not a valid TCP port`);
   return errors.length > 0 ? { errors, warnings } : { config, errors, warnings };

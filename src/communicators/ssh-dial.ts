@@ -2,18 +2,19 @@
  * One attempt to open an SSH connection: TCP (directly, or through a bastion host's forwarded
  * channel), then the SSH handshake and authentication. Failures are `DialError`s whose `kind` says
  * whether retrying can help: `tcp` (refused, unreachable), `auth` (credentials refused — counted
- * against ssh_handshake_attempts), `handshake` (anything else in the SSH layer).
+ * against ssh_handshake_attempts), `handshake` (anything else in the SSH layer), `hostkey` (the
+ * host key was refused by the known-hosts check; retrying cannot help).
  *
  * Authentication follows Packer's order: agent (ssh_agent_auth), private key, then password and
  * keyboard-interactive answered with the password. Host keys are accepted without checking, as
- * Packer does.
+ * Packer does, unless `hostKeyCheck` is given.
  */
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type AnyAuthMethod, type AuthenticationType, type ConnectConfig } from 'ssh2';
 
-export type DialErrorKind = 'tcp' | 'auth' | 'handshake';
+export type DialErrorKind = 'tcp' | 'auth' | 'handshake' | 'hostkey';
 
 export class DialError extends Error {
   constructor(
@@ -48,6 +49,8 @@ export interface DialOptions {
   handshakeTimeoutMs: number;
   ciphers?: string[];
   keyExchangeAlgorithms?: string[];
+  /** Returns the check of the key `host:port` presents (undefined: accept every key). */
+  hostKeyCheck?: (host: string, port: number) => (key: Buffer) => string | undefined;
   signal: AbortSignal;
 }
 
@@ -140,7 +143,7 @@ function goMethodName(type: AuthenticationType): string {
   return type === 'agent' ? 'publickey' : type;
 }
 
-function sshHandshake(sock: Duplex, creds: SshCredentials, opts: DialOptions, hostLabel: string): Promise<Client> {
+function sshHandshake(sock: Duplex, creds: DialTarget, opts: DialOptions, hostLabel: string): Promise<Client> {
   let methods: AnyAuthMethod[];
   try {
     methods = authMethods(creds);
@@ -175,6 +178,14 @@ function sshHandshake(sock: Duplex, creds: SshCredentials, opts: DialOptions, ho
         (next as unknown as (m: false) => void)(false);
       },
     };
+    let hostKeyError: string | undefined;
+    const check = opts.hostKeyCheck?.(creds.host, creds.port);
+    if (check !== undefined) {
+      config.hostVerifier = (key: Buffer) => {
+        hostKeyError = check(key);
+        return hostKeyError === undefined;
+      };
+    }
     if (opts.agentForwarding) {
       const sockPath = process.env.SSH_AUTH_SOCK;
       if (sockPath !== undefined && sockPath !== '') {
@@ -207,7 +218,9 @@ function sshHandshake(sock: Duplex, creds: SshCredentials, opts: DialOptions, ho
       settled = true;
       client.end();
       sock.destroy();
-      if (err.level === 'client-authentication') {
+      if (hostKeyError !== undefined) {
+        reject(new DialError('hostkey', `ssh: handshake failed: ssh: host key refused: ${hostKeyError}`));
+      } else if (err.level === 'client-authentication') {
         const tried = [...attempted].sort().join(' ');
         reject(new DialError('auth', `ssh: handshake failed: ssh: unable to authenticate, attempted methods [${tried}], no supported methods remain`));
       } else if (err.level === 'client-timeout') {
@@ -239,7 +252,8 @@ export async function dialSsh(opts: DialOptions): Promise<SshConnection> {
       bastionClient = await sshHandshake(bsock, bastion, opts, bastionLabel);
     } catch (err) {
       // Any failure to reach or log in to the bastion is a connection failure, as in Packer.
-      throw new DialError('tcp', `Error connecting to bastion ${bastionLabel}: ${(err as Error).message}`);
+      const kind = err instanceof DialError && err.kind === 'hostkey' ? 'hostkey' : 'tcp';
+      throw new DialError(kind, `Error connecting to bastion ${bastionLabel}: ${(err as Error).message}`);
     }
     bastionClient.on('error', () => undefined);
     try {

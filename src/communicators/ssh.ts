@@ -15,6 +15,7 @@ import { goDuration } from '../ui/go-duration.js';
 import { SshCommunicator } from './ssh-communicator.js';
 import { prepareSshConfig, sshConfigSpec, type SshConfig } from './ssh-config.js';
 import { DialError, dialSsh, type SshConnection } from './ssh-dial.js';
+import { knownHostsCheck } from './known-hosts.js';
 
 /** Packer's pauses: between connection attempts, and after a refused login. */
 const RETRY_PAUSE_MS = 5000;
@@ -31,6 +32,7 @@ function dialer(config: SshConfig): (signal: AbortSignal) => Promise<SshConnecti
       handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       ciphers: config.ciphers,
       keyExchangeAlgorithms: config.keyExchangeAlgorithms,
+      hostKeyCheck: config.hostKeyPolicy === 'strict' ? (host, port) => knownHostsCheck(config.knownHostsFile, host, port) : undefined,
       signal,
     });
 }
@@ -68,6 +70,7 @@ async function waitForSsh(config: SshConfig, ctx: StepContext): Promise<SshConne
         if (loop.signal.aborted) throw err;
         if (!(err instanceof DialError)) throw err;
         lastError = err.message;
+        if (err.kind === 'hostkey') throw new UserError('SSH_HOST_KEY', err.message);
         if (err.kind === 'auth') {
           authFailures++;
           lastError = authErrorMessage(err.message);
@@ -102,7 +105,7 @@ async function connectOnce(config: SshConfig, ctx: StepContext): Promise<SshConn
     return conn;
   } catch (err) {
     if (err instanceof UserError) {
-      ctx.ui.error(err.code === 'SSH_AUTH' ? `Error waiting for SSH: ${err.message}` : err.message);
+      ctx.ui.error(err.code === 'SSH_TIMEOUT' ? err.message : `Error waiting for SSH: ${err.message}`);
     }
     throw err;
   }

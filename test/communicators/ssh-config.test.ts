@@ -51,6 +51,15 @@ test('errors use Packer wording', () => {
   ]);
 });
 
+test('ssh_host_key_policy is "ignore" by default (as in Packer) and must be a known policy', () => {
+  const c = prepareSshConfig({ ssh_username: 'u' }).config!;
+  assert.equal(c.hostKeyPolicy, 'ignore');
+  assert.equal(c.knownHostsFile, join(homedir(), '.ssh/known_hosts'));
+  assert.deepEqual(prepareSshConfig({ ssh_username: 'u', ssh_host_key_policy: 'tofu' }).errors, [
+    "ssh_host_key_policy ('tofu') is invalid, valid policies: ignore (the default, as in Packer: host keys are not checked), strict (host keys must be in ssh_known_hosts_file)",
+  ]);
+});
+
 test('a key file that is not a key is refused at prepare time', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ssh-config-'));
   try {

@@ -212,6 +212,29 @@ describe('ssh communicator', { skip }, () => {
     }
   });
 
+  test('ssh_host_key_policy = "strict" checks the host key against ssh_known_hosts_file', async () => {
+    const hostKey = (await readFile(join(sshd.dir, 'host_ed25519.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
+    const otherKey = (await readFile(`${sshd.wrongKeyPath}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
+    const name = `[127.0.0.1]:${sshd.port}`;
+    const file = join(work, 'known_hosts');
+    const strict = { ...keyAuth, ssh_host_key_policy: 'strict', ssh_known_hosts_file: file };
+
+    await writeFile(file, `# comment\nother.example ${otherKey}\n${name} ${hostKey}\n`);
+    await (await connect(strict)).comm.close();
+    execFileSync('/usr/bin/ssh-keygen', ['-q', '-H', '-f', file], { stdio: 'ignore' });
+    assert.doesNotMatch(await readFile(file, 'utf8'), /127\.0\.0\.1/);
+    await (await connect(strict)).comm.close();
+
+    await writeFile(file, '');
+    const ctx = testContext();
+    await assert.rejects(connect(strict, ctx), {
+      message: `ssh: handshake failed: ssh: host key refused: ${name} is not a known host in ${file}; add its key with: ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${file}`,
+    });
+    assert.match(ctx.ui.lines.at(-1)!, /^==> Error waiting for SSH: ssh: handshake failed: ssh: host key refused: /);
+    await writeFile(file, `${name} ${otherKey}\n`);
+    await assert.rejects(connect(strict), /does not match the one in .*someone may be intercepting the connection/);
+  });
+
   for (const method of ['scp', 'sftp'] as const) {
     test(`${method}: upload and download of files and directories, with Packer's trailing-slash rule`, async () => {
       const base = join(work, method);
