@@ -12,7 +12,8 @@ import { parseConfig } from '../hcl/parser.js';
 import { parseJsonConfig } from '../hcl/json.js';
 
 export interface TemplateFiles {
-  /** The folder of the template (`path.root`). */
+  /** The folder of the template (`path.root`), as Packer gives it: the path as the user wrote it
+   * for a folder, its `dirname` for a file (so it is relative when the path was, e.g. "."). */
   root: string;
   /** Configuration files: HCL ones first, then JSON ones, each in lexical order. */
   configFiles: string[];
@@ -58,7 +59,7 @@ export function findTemplateFiles(path: string, cwd: string): TemplateFiles {
         ],
       };
     }
-    return { root: dirname(full), configFiles: [full], autoVarFiles: [], diagnostics: [] };
+    return { root: dirname(path), configFiles: [full], autoVarFiles: [], diagnostics: [] };
   }
   const names = readdirSync(full).sort(lexical).filter((n) => statSync(join(full, n)).isFile());
   const rel = (n: string): string => join(path, n);
@@ -68,7 +69,7 @@ export function findTemplateFiles(path: string, cwd: string): TemplateFiles {
   if (configFiles.length === 0) {
     diagnostics.push(errorDiag(`Could not find any config file in ${path}`, 'A config file must be suffixed with `.pkr.hcl` or `.pkr.json`. A folder can be referenced.'));
   }
-  return { root: full, configFiles: configFiles.map((f) => resolve(cwd, f)), autoVarFiles: autoVarFiles.map((f) => resolve(cwd, f)), diagnostics };
+  return { root: path, configFiles: configFiles.map((f) => resolve(cwd, f)), autoVarFiles: autoVarFiles.map((f) => resolve(cwd, f)), diagnostics };
 }
 
 /**

@@ -440,3 +440,13 @@ build {
     },
   );
 });
+
+test('path.root is the template folder as given (relative when the path was), path.cwd is absolute', async () => {
+  await inDir({ 'main.pkr.hcl': 'locals {\n  root = path.root\n  cwd = path.cwd\n}\n' }, (dir) => {
+    const file = load(dir, 'main.pkr.hcl').template!;
+    assert.equal(file.locals.get('root')!.value!.toJS(), '.');
+    assert.equal(file.locals.get('cwd')!.value!.toJS(), dir);
+    assert.equal(load(dir, '.').template!.locals.get('root')!.value!.toJS(), '.');
+    assert.equal(load(join(dir, '..'), join(dir.split('/').pop()!, 'main.pkr.hcl')).template!.locals.get('root')!.value!.toJS(), dir.split('/').pop());
+  });
+});
