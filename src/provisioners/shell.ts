@@ -2,7 +2,7 @@
  * The `shell` provisioner: runs scripts on the machine being built, over the communicator
  * (Packer's provisioner/shell).
  *
- * For each script (inline commands become a local temp script `packer-shell…` starting with
+ * For each script (inline commands become a local temp script `$TMPDIR/packer-shell…` starting with
  * `#!` + inline_shebang), in one retried unit (start_retry_timeout, 2 s between attempts, as in
  * Packer, so a reboot between upload and run is survived): upload it to remote_path, `chmod 0755`
  * it, and run execute_command (default `chmod +x {{.Path}}; {{.Vars}} {{.Path}}`). `{{.Vars}}` is the
@@ -20,7 +20,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -168,6 +168,20 @@ async function retryUntil<T>(timeoutMs: number, signal: AbortSignal, fn: () => P
   }
 }
 
+/** Writes inline commands where Packer does: `packer-shell` + random digits in the temp folder
+ * (created exclusively, readable only by the owner). */
+async function writeInlineScript(body: string): Promise<string> {
+  for (;;) {
+    const path = join(tmpdir(), `packer-shell${randomInt(1e9, 1e10 - 1)}`);
+    try {
+      await writeFile(path, body, { mode: 0o600, flag: 'wx' });
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** Runs a command whose output is not shown; resolves to its exit status (undefined: dropped). */
 async function runQuiet(comm: Communicator, command: string, signal: AbortSignal): Promise<number | undefined> {
   return (await comm.start({ command }, signal)).exitStatus;
@@ -214,13 +228,11 @@ async function runShell(config: ShellConfig, ctx: StepContext & { comm?: Communi
   const { signal, ui } = ctx;
   const remotePath = config.remotePath ?? `${config.remoteFolder}/${config.remoteFile ?? `script_${randomInt(9999)}.sh`}`;
   const scripts = config.scripts.map((path) => ({ shown: path, local: resolve(ctx.cwd, path) }));
-  let tempDir: string | undefined;
+  let inlineFile: string | undefined;
   try {
     if (config.inline !== undefined) {
-      tempDir = await mkdtemp(join(tmpdir(), 'builder-shell-'));
-      const path = join(tempDir, `packer-shell${randomInt(1e9, 1e10 - 1)}`);
-      await writeFile(path, `#!${config.inlineShebang}\n${config.inline.map((c) => `${c}\n`).join('')}`, { mode: 0o600 });
-      scripts.push({ shown: path, local: path });
+      inlineFile = await writeInlineScript(`#!${config.inlineShebang}\n${config.inline.map((c) => `${c}\n`).join('')}`);
+      scripts.push({ shown: inlineFile, local: inlineFile });
     }
     const vars = flattenEnvVars(config, { buildName: ctx.env.PACKER_BUILD_NAME ?? '', builderType: ctx.env.PACKER_BUILDER_TYPE ?? ctx.builderType });
 
@@ -270,7 +282,7 @@ async function runShell(config: ShellConfig, ctx: StepContext & { comm?: Communi
       }
     }
   } finally {
-    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+    if (inlineFile !== undefined) await rm(inlineFile, { force: true });
   }
   if (config.pauseAfterMs > 0) {
     ui.say(`Pausing ${goDuration(config.pauseAfterMs)} after this provisioner...`);
