@@ -51,7 +51,7 @@ export function normalise(line: string, ignoreErrorText = false): string {
 
 /** The build a line belongs to, if any. */
 function targetOf(line: string): string | undefined {
-  const m = /^(?:\S+: )?(?:==>|   ) ([^\s:(]+)(?: \([^)]*\))?:/.exec(line) ?? /^Build '([^']+)'/.exec(line) ?? /^--> ([^\s:]+):/.exec(line);
+  const m = /^(?:\S+: )?(?:==>| {3}) ([^\s:(]+)(?: \([^)]*\))?:/.exec(line) ?? /^Build '([^']+)'/.exec(line) ?? /^--> ([^\s:]+):/.exec(line);
   return m?.[1];
 }
 

@@ -1,0 +1,93 @@
+/**
+ * `npm run bench -- build`: whole-process time and peak memory of `builder build` side by side
+ * with Packer 1.6.6 on the same templates, measured with hyperfine (time) and /usr/bin/time
+ * (peak RSS):
+ * - basic: examples/basic-null.pkr.hcl (one shell-local step + manifest);
+ * - steps100: one build with 100 trivial shell-local steps;
+ * - builds10: ten builds of one trivial step each.
+ * Packer runs without required_version (1.6.6 refuses ">= 1.7.0") and with CHECKPOINT_DISABLE=1.
+ * Set BENCH_RUNS to change the number of runs (default 5; Packer's 100-step case runs 2 times).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = join(repo, 'dist/src/cli/main.js');
+const PACKER = '/usr/bin/packer';
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+
+const nullSource = 'source "null" "s" {\n  communicator = "none"\n}\n';
+const templates: Record<string, { text: string; packerRuns: number; target: number; packerRef: string }> = {
+  basic: {
+    text: readFileSync(join(repo, 'examples/basic-null.pkr.hcl'), 'utf8').replace(/required_version\s*=\s*"[^"]*"/, 'required_version = ">= 1.6.0"'),
+    packerRuns: runs,
+    target: 1 / 3,
+    packerRef: '~0.40 s',
+  },
+  steps100: {
+    text: `${nullSource}build {\n  sources = ["source.null.s"]\n${Array.from({ length: 100 }, (_, i) => `  provisioner "shell-local" {\n    inline = ["echo step ${i}"]\n  }\n`).join('')}}\n`,
+    packerRuns: 2,
+    target: 1 / 20,
+    packerRef: '~15 s',
+  },
+  builds10: {
+    text: `${Array.from({ length: 10 }, (_, i) => `source "null" "s${i}" {\n  communicator = "none"\n}\n`).join('')}build {\n  sources = [${Array.from({ length: 10 }, (_, i) => `"source.null.s${i}"`).join(', ')}]\n  provisioner "shell-local" {\n    inline = ["echo one step"]\n  }\n}\n`,
+    packerRuns: runs,
+    target: 1 / 5,
+    packerRef: '~3.3 s',
+  },
+};
+
+function hyperfine(dir: string, cmd: string, n: number): { mean: number; stddev: number } {
+  const out = join(dir, 'hf.json');
+  execFileSync('hyperfine', ['--style', 'none', '--warmup', '1', '--runs', String(n), '--export-json', out, cmd], {
+    cwd: dir,
+    env: { ...process.env, CHECKPOINT_DISABLE: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const r = (JSON.parse(readFileSync(out, 'utf8')) as { results: { mean: number; stddev: number }[] }).results[0]!;
+  return { mean: r.mean, stddev: r.stddev ?? 0 };
+}
+
+function peakKb(dir: string, argv: string[]): number {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1' }, encoding: 'utf8' });
+  const lines = r.stderr.trim().split('\n');
+  return Number(lines[lines.length - 1]);
+}
+
+const filter = process.argv.slice(2);
+const rows: string[] = [];
+const haveHyperfine = spawnSync('hyperfine', ['--version']).status === 0;
+if (!haveHyperfine) {
+  process.stdout.write('hyperfine is not installed; skipping the build benchmark.\n');
+  process.exit(0);
+}
+for (const [name, t] of Object.entries(templates)) {
+  if (filter.length > 0 && !filter.some((f) => name.includes(f))) continue;
+  const dir = mkdtempSync(join(tmpdir(), 'builder-bench-'));
+  try {
+    writeFileSync(join(dir, 'bench.pkr.hcl'), t.text);
+    const ours = hyperfine(dir, `${process.execPath} ${cli} build -color=false bench.pkr.hcl`, runs);
+    const oursMem = peakKb(dir, [process.execPath, cli, 'build', '-color=false', 'bench.pkr.hcl']);
+    let packerCell = 'not installed';
+    let ratio = '';
+    let packerMem = '';
+    if (existsSync(PACKER)) {
+      const p = hyperfine(dir, `${PACKER} build -color=false bench.pkr.hcl`, t.packerRuns);
+      packerCell = `${p.mean.toFixed(3)} s ± ${p.stddev.toFixed(3)}`;
+      ratio = `${(ours.mean / p.mean).toFixed(3)} (target ≤ ${t.target.toFixed(3)})`;
+      packerMem = `${(peakKb(dir, [PACKER, 'build', '-color=false', 'bench.pkr.hcl']) / 1024).toFixed(1)} MiB`;
+    }
+    rows.push(
+      `| ${name} | ${ours.mean.toFixed(3)} s ± ${ours.stddev.toFixed(3)} | ${packerCell} (issue: ${t.packerRef}) | ${ratio} | ${(oursMem / 1024).toFixed(1)} MiB | ${packerMem} |`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+process.stdout.write(
+  `| template | builder (mean ± σ) | packer 1.6.6 | builder / packer | builder peak RSS | packer peak RSS |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+);
