@@ -1,6 +1,8 @@
 /** The provisioners by type name. */
 import type { ProvisionerDef } from '../core/component.js';
 import { breakpointProvisioner } from './breakpoint.js';
+import { fileProvisioner } from './file.js';
+import { shellProvisioner } from './shell.js';
 import { shellLocalProvisioner } from './shell-local.js';
 
 function registry(defs: readonly ProvisionerDef<unknown>[]): ReadonlyMap<string, ProvisionerDef<unknown>> {
@@ -12,4 +14,4 @@ function registry(defs: readonly ProvisionerDef<unknown>[]): ReadonlyMap<string,
   return map;
 }
 
-export const provisioners = registry([shellLocalProvisioner, breakpointProvisioner]);
+export const provisioners = registry([shellLocalProvisioner, shellProvisioner, fileProvisioner, breakpointProvisioner]);
