@@ -128,9 +128,48 @@ function isInvalidInMain(src: string, i: number): boolean {
 
 /** Scans `source` into tokens. See the module comment for the contract. */
 export function lex(source: string, filename: string, options: LexOptions = {}): { tokens: Token[]; diagnostics: Diagnostic[] } {
+  const stream = new TokenStream(source, filename, options);
+  const tokens: Token[] = [];
+  for (;;) {
+    const tok = stream.next();
+    tokens.push(tok);
+    if (tok.type === 'EOF') break;
+  }
+  return { tokens, diagnostics: stream.diagnostics };
+}
+
+/**
+ * The same tokens as `lex`, produced one at a time, so that a consumer (the parser) holds only
+ * the tokens it still needs: memory stays small even for inputs of millions of tokens.
+ * `diagnostics` grows as tokens are scanned; it is complete once `EOF` has been returned.
+ * After `EOF`, `next` keeps returning that `EOF` token.
+ */
+export class TokenStream {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly tokens: Generator<Token, void, undefined>;
+  private eof: Token | undefined;
+
+  constructor(source: string, filename: string, options: LexOptions = {}) {
+    this.tokens = scanTokens(source, filename, options, new InvalidTokenReporter(this.diagnostics));
+  }
+
+  next(): Token {
+    if (this.eof) return this.eof;
+    const r = this.tokens.next();
+    const tok = r.done ? undefined : r.value;
+    if (tok === undefined || tok.type === 'EOF') {
+      this.eof = tok ?? this.eof;
+      if (this.eof === undefined) throw new Error('scanner ended without EOF');
+      return this.eof;
+    }
+    return tok;
+  }
+}
+
+function* scanTokens(source: string, filename: string, options: LexOptions, reporter: InvalidTokenReporter): Generator<Token, void, undefined> {
   const src = source;
   const n = src.length;
-  const tokens: Token[] = [];
+  const pending: Token[] = [];
   const start = options.start ?? { line: 1, column: 1, byte: 0 };
   const byteBase = start.byte;
   let line = start.line;
@@ -158,7 +197,9 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
       }
     }
     lastEnd = { line, column, byte: byteBase + to };
-    tokens.push({ type, bytes: src.slice(from, to), range: { filename, start: startPos, end: lastEnd } });
+    const tok: Token = { type, bytes: src.slice(from, to), range: { filename, start: startPos, end: lastEnd } };
+    reporter.check(tok);
+    pending.push(tok);
   };
 
   const beginSequence = (type: 'TemplateInterp' | 'TemplateControl', p: number): number => {
@@ -237,7 +278,11 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
     p = 1;
   }
 
-  while (p < n) {
+  for (;;) {
+    // Hand out what the previous step scanned (`continue` below comes back here).
+    for (let k = 0; k < pending.length; k++) yield pending[k];
+    pending.length = 0;
+    if (p >= n) break;
     const frame = frames[frames.length - 1];
     const c = src.charCodeAt(p);
 
@@ -440,55 +485,59 @@ export function lex(source: string, filename: string, options: LexOptions = {}):
     p = q;
   }
   emit('EOF', n, n);
-  return { tokens, diagnostics: invalidTokenDiagnostics(tokens) };
+  yield pending[0];
 }
 
-/** Diagnostics for tokens that never belong in HCL source, limited as HCL limits them. */
-function invalidTokenDiagnostics(tokens: readonly Token[]): Diagnostic[] {
-  const diags: Diagnostic[] = [];
-  let toldBitwise = 0;
-  let toldBacktick = 0;
-  let toldApostrophe = 0;
-  let toldSemicolon = 0;
-  let toldBadUTF8 = 0;
-  for (const tok of tokens) {
+/** Reports tokens that never belong in HCL source, limited as HCL's `checkInvalidTokens` limits
+ * them. */
+class InvalidTokenReporter {
+  private toldBitwise = 0;
+  private toldBacktick = 0;
+  private toldApostrophe = 0;
+  private toldSemicolon = 0;
+  private toldBadUTF8 = 0;
+
+  constructor(private readonly diags: Diagnostic[]) {}
+
+  check(tok: Token): void {
+    const diags = this.diags;
     switch (tok.type) {
       case 'BitwiseAnd':
       case 'BitwiseOr':
       case 'BitwiseXor':
       case 'BitwiseNot': {
-        if (toldBitwise < 4) {
+        if (this.toldBitwise < 4) {
           const suggestion =
             tok.type === 'BitwiseAnd' ? ' Did you mean boolean AND ("&&")?'
               : tok.type === 'BitwiseOr' ? ' Did you mean boolean OR ("||")?'
                 : tok.type === 'BitwiseNot' ? ' Did you mean boolean NOT ("!")?' : '';
           diags.push(errorDiag('Unsupported operator', `Bitwise operators are not supported.${suggestion}`, tok.range));
-          toldBitwise += 1;
+          this.toldBitwise += 1;
         }
         break;
       }
       case 'Backtick':
-        if (toldBacktick % 2 === 0) {
+        if (this.toldBacktick % 2 === 0) {
           diags.push(errorDiag('Invalid character', 'The "`" character is not valid. To create a multi-line string, use the "heredoc" syntax, like "<<EOT".', tok.range));
         }
-        if (toldBacktick <= 2) toldBacktick += 1;
+        if (this.toldBacktick <= 2) this.toldBacktick += 1;
         break;
       case 'Quote':
-        if (toldApostrophe % 2 === 0) {
+        if (this.toldApostrophe % 2 === 0) {
           diags.push(errorDiag('Invalid character', 'Single quotes are not valid. Use double quotes (") to enclose strings.', tok.range));
         }
-        if (toldApostrophe <= 2) toldApostrophe += 1;
+        if (this.toldApostrophe <= 2) this.toldApostrophe += 1;
         break;
       case 'Semicolon':
-        if (toldSemicolon < 1) {
+        if (this.toldSemicolon < 1) {
           diags.push(errorDiag('Invalid character', 'The ";" character is not valid. Use newlines to separate arguments and blocks, and commas to separate items in collection values.', tok.range));
-          toldSemicolon += 1;
+          this.toldSemicolon += 1;
         }
         break;
       case 'BadUTF8':
-        if (toldBadUTF8 < 1) {
+        if (this.toldBadUTF8 < 1) {
           diags.push(errorDiag('Invalid character encoding', 'All input files must be UTF-8 encoded. Ensure that UTF-8 encoding is selected in your editor.', tok.range));
-          toldBadUTF8 += 1;
+          this.toldBadUTF8 += 1;
         }
         break;
       case 'QuotedNewline':
@@ -506,5 +555,4 @@ function invalidTokenDiagnostics(tokens: readonly Token[]): Diagnostic[] {
         break;
     }
   }
-  return diags;
 }

@@ -28,7 +28,7 @@ import type {
   TokenType,
   Traverser,
 } from './ast.js';
-import { lex } from './lexer.js';
+import { TokenStream } from './lexer.js';
 
 /** The deepest nesting the parser accepts (see the module contract). */
 export const MAX_NESTING = 250;
@@ -37,23 +37,22 @@ const START: Pos = { line: 1, column: 1, byte: 0 };
 
 /** Parses a whole configuration file in HCL native syntax. */
 export function parseConfig(source: string, filename: string): { file: File; diagnostics: Diagnostic[] } {
-  const lexed = lex(source, filename);
-  const p = new Parser(lexed.tokens, lexed.diagnostics);
+  const p = new Parser(new TokenStream(source, filename), START);
   let body: NativeBody;
   try {
     body = p.parseBody('EOF');
     p.limitExpressionDepth(body);
   } catch (e) {
     if (!(e instanceof NestingTooDeep)) throw e;
-    body = emptyBody(lexed.tokens);
+    const eof = p.skipToEnd().range;
+    body = { kind: 'native', attributes: [], blocks: [], range: p.rangeToEnd(eof), endRange: eof };
   }
-  return { file: { filename, source, body }, diagnostics: p.diagnostics };
+  return { file: { filename, source, body }, diagnostics: p.finish() };
 }
 
 /** Parses a standalone expression (newlines are insignificant, as inside parentheses). */
 export function parseExpression(source: string, filename: string, start: Pos = START): { expr: Expression; diagnostics: Diagnostic[] } {
-  const lexed = lex(source, filename, { start });
-  const p = new Parser(lexed.tokens, lexed.diagnostics);
+  const p = new Parser(new TokenStream(source, filename, { start }), start);
   let expr: Expression;
   try {
     p.pushNewlines(false);
@@ -66,31 +65,49 @@ export function parseExpression(source: string, filename: string, start: Pos = S
     expr = p.limitDepth(expr);
   } catch (e) {
     if (!(e instanceof NestingTooDeep)) throw e;
-    expr = placeholder(lexed.tokens[0].range);
+    expr = placeholder(p.rangeToEnd(p.skipToEnd().range));
   }
-  return { expr, diagnostics: p.diagnostics };
+  return { expr, diagnostics: p.finish() };
 }
 
 /** Parses a bare template: literal text with `${…}` interpolations and `%{…}` directives. */
 export function parseTemplate(source: string, filename: string, start: Pos = START): { expr: Expression; diagnostics: Diagnostic[] } {
-  const lexed = lex(source, filename, { mode: 'template', start });
-  const p = new Parser(lexed.tokens, lexed.diagnostics);
+  if (!source.includes('${') && !source.includes('%{') && !LONE_SURROGATE.test(source)) {
+    // No sequences, hence no escapes or strip markers: the whole text is one literal.
+    const range: Range = { filename, start, end: endOf(source, start) };
+    return { expr: { kind: 'template', parts: [{ kind: 'literal', value: source, range }], range }, diagnostics: [] };
+  }
+  const p = new Parser(new TokenStream(source, filename, { mode: 'template', start }), start);
   let expr: Expression;
   try {
-    expr = p.limitDepth(p.parseTemplateUntil('EOF', false, lexed.tokens[0].range));
+    const at: Range = { filename, start, end: start };
+    expr = p.limitDepth(p.parseTemplateUntil('EOF', false, at));
   } catch (e) {
     if (!(e instanceof NestingTooDeep)) throw e;
-    expr = placeholder(lexed.tokens[0].range);
+    expr = placeholder(p.rangeToEnd(p.skipToEnd().range));
   }
-  return { expr, diagnostics: p.diagnostics };
+  return { expr, diagnostics: p.finish() };
 }
 
 class NestingTooDeep extends Error {}
 
-function emptyBody(tokens: readonly Token[]): NativeBody {
-  const eof = tokens[tokens.length - 1].range;
-  const range = rangeBetween(tokens[0].range, eof);
-  return { kind: 'native', attributes: [], blocks: [], range, endRange: eof };
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** The position just after `text`, which starts at `start`. */
+function endOf(text: string, start: Pos): Pos {
+  let line = start.line;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
+    line += 1;
+    lineStart = i + 1;
+  }
+  const lastLine = text.slice(lineStart);
+  let column = (line === start.line ? start.column : 1) + lastLine.length;
+  for (let i = 0; i < lastLine.length; i++) {
+    const c = lastLine.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) column -= 1; // second half of a code point
+  }
+  return { line, column, byte: start.byte + text.length };
 }
 
 /** A stand-in for an expression that failed to parse (an error has been reported). */
@@ -125,6 +142,15 @@ const NUMBER = /^[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?$/;
 /** Template items before they are assembled into `TemplatePart`s (as in HCL's template parser). */
 type TemplateItem =
   | { t: 'literal'; value: string; range: Range }
+  | SequenceItem;
+
+type SequenceItem = Exclude<RawTemplateItem, { t: 'literal' }>;
+
+/** Template items as scanned: consecutive literal tokens share one item, keeping each token's
+ * text as a piece, because strip markers and `<<-` indentation apply to single tokens (one per
+ * heredoc line). Sharing keeps memory small for templates of millions of lines. */
+type RawTemplateItem =
+  | { t: 'literal'; pieces: string[]; range: Range }
   | { t: 'interp'; expr: Expression; range: Range }
   | { t: 'if'; cond: Expression; range: Range }
   | { t: 'for'; keyVar?: string; valueVar: string; coll: Expression; range: Range }
@@ -132,27 +158,38 @@ type TemplateItem =
   | { t: 'end'; range: Range };
 
 class Parser {
-  readonly diagnostics: Diagnostic[];
+  /** The parser's own diagnostics (the scanner's are added by `finish`). */
+  private readonly diagnostics: Diagnostic[] = [];
   /** Set once recovery has been attempted: suppresses follow-on "unexpected token" errors. */
   recovery = false;
-  private readonly toks: Token[];
-  private next = 0;
+  /** Tokens scanned but not yet read (from `head`), without `Spaces`; the rest is in `stream`. */
+  private buf: Token[] = [];
+  private head = 0;
   private prevTok: Token | undefined;
   private readonly newlines: boolean[] = [true];
   private depth = 0;
   private errorCount = 0;
 
-  constructor(tokens: Token[], lexDiagnostics: Diagnostic[]) {
-    this.toks = tokens.filter((t) => t.type !== 'Spaces');
-    this.diagnostics = [...lexDiagnostics];
-  }
+  constructor(private readonly stream: TokenStream, private readonly start: Pos) {}
 
   // ---- token access --------------------------------------------------------------------------
 
+  /** The buffered token at index `i` (scanning more as needed); `EOF` repeats at the end. */
+  private at(i: number): Token {
+    while (i >= this.buf.length) {
+      const last = this.buf[this.buf.length - 1];
+      if (last !== undefined && last.type === 'EOF') return last;
+      const tok = this.stream.next();
+      if (tok.type !== 'Spaces') this.buf.push(tok);
+    }
+    return this.buf[i];
+  }
+
   private scan(): [Token, number] {
     const includeNewlines = this.newlines[this.newlines.length - 1];
-    for (let i = this.next; i < this.toks.length; i++) {
-      const tok = this.toks[i];
+    for (let i = this.head; ; i++) {
+      const tok = this.at(i);
+      if (tok.type === 'EOF') return [tok, i];
       if (tok.type === 'Comment') {
         // Line comments absorb the newline that ends them; it still ends a body item.
         if (includeNewlines && tok.bytes.endsWith('\n')) return [{ type: 'Newline', bytes: '\n', range: tok.range }, i + 1];
@@ -161,7 +198,6 @@ class Parser {
       if (tok.type === 'Newline' && !includeNewlines) continue;
       return [tok, i + 1];
     }
-    return [this.toks[this.toks.length - 1], this.toks.length];
   }
 
   peek(): Token {
@@ -170,9 +206,32 @@ class Parser {
 
   read(): Token {
     const [tok, next] = this.scan();
-    this.next = next;
+    this.head = next;
     this.prevTok = tok;
+    if (this.head > 1024 && this.head * 2 > this.buf.length) {
+      this.buf = this.buf.slice(this.head);
+      this.head = 0;
+    }
     return tok;
+  }
+
+  /** Reads everything left (after a parse was abandoned); returns the EOF token. */
+  skipToEnd(): Token {
+    for (;;) {
+      const tok = this.stream.next();
+      if (tok.type === 'EOF') return tok;
+    }
+  }
+
+  /** From the start of the input to the end of `end`. */
+  rangeToEnd(end: Range): Range {
+    return { filename: end.filename, start: this.start, end: end.end };
+  }
+
+  /** All diagnostics: the scanner's (for the whole input), then the parser's. */
+  finish(): Diagnostic[] {
+    this.skipToEnd();
+    return [...this.stream.diagnostics, ...this.diagnostics];
   }
 
   private prevRange(): Range {
@@ -268,7 +327,7 @@ class Parser {
     const attributes: Attribute[] = [];
     const blocks: Block[] = [];
     const seen = new Map<string, Attribute>();
-    const startRange = end === 'EOF' ? this.toks[0].range : this.prevRange();
+    const startRange = end === 'EOF' ? this.rangeToEnd(this.peek().range) : this.prevRange();
     let endRange: Range;
     for (;;) {
       const next = this.peek();
@@ -1000,7 +1059,7 @@ class Parser {
     const { items, range } = this.parseTemplateItems(end, openRange);
     if (flush) flushHeredoc(items);
     const passthrough = items.length === 2 && items[0].t === 'interp';
-    const melded = meldLiterals(items);
+    const melded = items.map(joinPieces);
     const fullRange = end === 'EOF' ? range : rangeBetween(openRange, this.prevRange());
     if (passthrough && melded[0].t === 'interp') {
       return { kind: 'templateWrap', wrapped: melded[0].expr, range: fullRange };
@@ -1009,8 +1068,8 @@ class Parser {
     return { kind: 'template', parts: builder.parseRoot(), range: fullRange };
   }
 
-  private parseTemplateItems(end: TokenType, openRange: Range): { items: TemplateItem[]; range: Range } {
-    const items: TemplateItem[] = [];
+  private parseTemplateItems(end: TokenType, openRange: Range): { items: RawTemplateItem[]; range: Range } {
+    const items: RawTemplateItem[] = [];
     const startRange = this.peek().range;
     let ltrimNext = false;
     let nextCanTrimPrev = false;
@@ -1028,13 +1087,19 @@ class Parser {
       const trimPrevious = (): void => {
         if (canTrimPrev && next.bytes.endsWith('~') && items.length > 0) {
           const prev = items[items.length - 1];
-          if (prev.t === 'literal') prev.value = trimSpaceRight(prev.value);
+          if (prev.t === 'literal') prev.pieces[prev.pieces.length - 1] = trimSpaceRight(prev.pieces[prev.pieces.length - 1]);
         }
       };
       if (next.type === 'StringLit' || next.type === 'QuotedLit') {
         let value = this.decodeLiteral(next);
         if (ltrim) value = trimSpaceLeft(value);
-        items.push({ t: 'literal', value, range: next.range });
+        const prev = items[items.length - 1];
+        if (prev !== undefined && prev.t === 'literal') {
+          prev.pieces.push(value);
+          prev.range = { filename: prev.range.filename, start: prev.range.start, end: next.range.end };
+        } else {
+          items.push({ t: 'literal', pieces: [value], range: next.range });
+        }
         nextCanTrimPrev = true;
         continue;
       }
@@ -1096,14 +1161,14 @@ class Parser {
     if (items.length === 0) {
       const at = end === 'EOF' ? startRange : openRange;
       const point = end === 'EOF' ? at.start : at.end;
-      items.push({ t: 'literal', value: '', range: { filename: at.filename, start: point, end: point } });
+      items.push({ t: 'literal', pieces: [''], range: { filename: at.filename, start: point, end: point } });
     }
     items.push({ t: 'end', range: endRange });
     return { items, range: rangeBetween(startRange, endRange) };
   }
 
   /** The inside of `%{ … }` after the opener; returns 'skip' after reporting a broken directive. */
-  private parseDirective(opener: Token): TemplateItem | 'skip' {
+  private parseDirective(opener: Token): SequenceItem | 'skip' {
     const kw = this.peek();
     if (kw.type !== 'Ident') {
       if (!this.recovery) {
@@ -1399,67 +1464,50 @@ function trimSpaceRight(s: string): string {
 }
 
 /**
- * `<<-` heredocs: removes from each line-leading literal the smallest number of leading
- * white-space characters among the non-blank lines (a line starting with a sequence counts 0).
+ * `<<-` heredocs: removes from each line-leading literal token the smallest number of leading
+ * white-space characters among the non-blank lines (a line starting with a sequence counts 0),
+ * as HCL does, token by token (a literal item holds one piece per token).
  */
-function flushHeredoc(items: TemplateItem[]): void {
+function flushHeredoc(items: RawTemplateItem[]): void {
   let minSpaces = Number.MAX_SAFE_INTEGER;
   let newline = true;
-  const adjust: Extract<TemplateItem, { t: 'literal' }>[] = [];
+  const adjust: [Extract<RawTemplateItem, { t: 'literal' }>, number][] = [];
+  const visit = (spacesOf: () => number): void => {
+    if (!newline) return;
+    newline = false;
+    minSpaces = Math.min(minSpaces, spacesOf());
+  };
   for (const item of items) {
-    if (newline) {
-      newline = false;
-      let spaces = 0;
-      if (item.t === 'literal') {
-        const trimmed = trimSpaceLeft(item.value);
-        if (trimmed.length === 0 && item.value.endsWith('\n')) {
-          spaces = Number.MAX_SAFE_INTEGER;
-        } else {
-          spaces = [...item.value.slice(0, item.value.length - trimmed.length)].length;
-          adjust.push(item);
-        }
-      } else if (item.t === 'end') {
-        break;
-      }
-      if (spaces < minSpaces) minSpaces = spaces;
+    if (item.t === 'end') break;
+    if (item.t !== 'literal') {
+      visit(() => 0);
+      continue;
     }
-    if (item.t === 'literal' && item.value.endsWith('\n')) newline = true;
+    item.pieces.forEach((piece, j) => {
+      visit(() => {
+        const trimmed = trimSpaceLeft(piece);
+        if (trimmed.length === 0 && piece.endsWith('\n')) return Number.MAX_SAFE_INTEGER;
+        adjust.push([item, j]);
+        return [...piece.slice(0, piece.length - trimmed.length)].length;
+      });
+      if (piece.endsWith('\n')) newline = true;
+    });
   }
-  for (const lit of adjust) {
-    const chars = [...lit.value.slice(0, minSpaces * 2)].slice(0, minSpaces).join('');
-    lit.value = lit.value.slice(chars.length);
-    lit.range = { ...lit.range, start: { ...lit.range.start, column: lit.range.start.column + minSpaces, byte: lit.range.start.byte + chars.length } };
+  for (const [item, j] of adjust) {
+    const piece = item.pieces[j];
+    const removed = [...piece.slice(0, minSpaces * 2)].slice(0, minSpaces).join('').length;
+    item.pieces[j] = piece.slice(removed);
+    if (j === 0) {
+      const start = item.range.start;
+      item.range = { ...item.range, start: { line: start.line, column: start.column + minSpaces, byte: start.byte + removed } };
+    }
   }
 }
 
-/** Joins consecutive literal items into one. */
-function meldLiterals(items: TemplateItem[]): TemplateItem[] {
-  const out: TemplateItem[] = [];
-  let pending: string[] = [];
-  let pendingItem: Extract<TemplateItem, { t: 'literal' }> | undefined;
-  const flushPending = (): void => {
-    if (pendingItem) {
-      pendingItem.value = pending.length === 1 ? pending[0] : pending.join('');
-      out.push(pendingItem);
-    }
-    pendingItem = undefined;
-    pending = [];
-  };
-  for (const item of items) {
-    if (item.t === 'literal') {
-      if (pendingItem) {
-        pendingItem.range = { ...pendingItem.range, end: item.range.end };
-      } else {
-        pendingItem = { ...item };
-      }
-      pending.push(item.value);
-      continue;
-    }
-    flushPending();
-    out.push(item);
-  }
-  flushPending();
-  return out;
+/** A literal item's final text. */
+function joinPieces(item: RawTemplateItem): TemplateItem {
+  if (item.t !== 'literal') return item;
+  return { t: 'literal', value: item.pieces.length === 1 ? item.pieces[0] : item.pieces.join(''), range: item.range };
 }
 
 /** The closest candidate to `given` (Levenshtein distance < 3), as HCL suggests names. */

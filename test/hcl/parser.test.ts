@@ -192,6 +192,10 @@ const expressions: [string, string][] = [
   // a strip marker trims only the adjacent literal token, and heredoc literals are one per line
   ['<<EOT\n%{ for x in xs ~}\n${x}\n%{ endfor ~}\nEOT\n', 'tmpl(%for x in xs {"" ${x} "\\n"} "")'],
   ['<<EOT\n${x ~}\n\n  y\nEOT\n', 'tmpl(${x} "\\n  y\\n")'],
+  // strip markers and `<<-` together, token by token (checked against packer 1.6.6's console)
+  ['<<-EOT\n  %{ if true ~}\n  yes\n  %{ endif ~}\n  EOT\n', 'tmpl("" %if true {"  yes\\n"} "")'],
+  ['<<-EOT\n  a ${"x" ~}\n\n  b\n  EOT\n', 'tmpl("a " ${tmpl("x")} "\\nb\\n")'],
+  ['<<-EOT\n    a\n  ${x}\n    b\n  EOT\n', 'tmpl("  a\\n" ${x} "\\n  b\\n")'],
 ];
 
 for (const [src, want] of expressions) {
@@ -390,6 +394,13 @@ test('nesting up to the limit parses', () => {
   const depth = Math.floor(MAX_NESTING / 2) - 2;
   const src = `a = ${'['.repeat(depth)}${']'.repeat(depth)}\nb = ${'"${'.repeat(depth / 2)}1${'}"'.repeat(depth / 2)}\n${'x {\n'.repeat(depth)}${'}\n'.repeat(depth)}`;
   assert.deepEqual(parseConfig(src, 'ok.pkr.hcl').diagnostics, []);
+});
+
+test('a heredoc of a million lines parses', () => {
+  const { file, diagnostics } = parseConfig(`a = <<-EOT\n${'  x\n'.repeat(1_000_000)}  EOT\n`, 'lines.pkr.hcl');
+  assert.deepEqual(diagnostics, []);
+  const e = (file.body as NativeBody).attributes[0].expr;
+  assert.equal(e.kind === 'template' && e.parts[0].kind === 'literal' ? e.parts[0].value : '', 'x\n'.repeat(1_000_000));
 });
 
 test('a large string parses to its exact value', () => {
