@@ -175,7 +175,7 @@ function parseHeader(line: string): ScpHeader {
 /** Reads a header line, turning the remote's error lines (status 1 or 2) into errors. */
 async function readHeader(r: StreamReader): Promise<string> {
   const first = await r.readByte();
-  if (first === 1 || first === 2) throw new Error((await r.readLine()).replace(/^scp: /, ''));
+  if (first === 1 || first === 2) throw new Error(await r.readLine());
   return String.fromCharCode(first) + (await r.readLine());
 }
 

@@ -110,10 +110,11 @@ async function upload(config: FileConfig, ctx: StepContext, comm: Communicator, 
 async function download(config: FileConfig, ctx: StepContext, comm: Communicator): Promise<void> {
   for (const src of config.sources) {
     let dst = config.destination;
+    // Packer 1.6.6 names the destination as written (later versions print the joined path).
+    ctx.ui.say(`Downloading ${src} => ${dst}`);
     let dir = dst;
     if (!dst.endsWith('/')) dir = dirname(dst);
     else if (!src.endsWith('/') && !src.endsWith('*')) dst = join(dst, basename(src));
-    ctx.ui.say(`Downloading ${src} => ${dst}`);
     await mkdir(resolve(ctx.cwd, dir), { recursive: true, mode: 0o755 });
     try {
       if (src.endsWith('/') || hasGlob(src)) await comm.downloadDir(src, resolve(ctx.cwd, dst), ctx.signal);

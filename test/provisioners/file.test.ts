@@ -123,7 +123,7 @@ describe('file provisioner over ssh', { skip: sshdSkipReason() }, () => {
     await run({ source: join(remote, 'logs', 't*'), destination: `${join(out, 'glob')}/` });
     assert.deepEqual(ctx.ui.lines, [
       `==> Downloading ${join(remote, 'logs', 'one.log')} => ${join(out, 'deep', 'copy.log')}`,
-      `==> Downloading ${join(remote, 'logs', 'two.log')} => ${join(out, 'two.log')}`,
+      `==> Downloading ${join(remote, 'logs', 'two.log')} => ${out}/`,
       `==> Downloading ${join(remote, 'logs')}/ => ${join(out, 'tree')}/`,
       `==> Downloading ${join(remote, 'logs', 't*')} => ${join(out, 'glob')}/`,
     ]);
