@@ -6,6 +6,9 @@ import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { posix, resolve } from 'node:path';
 import { minimatch } from 'minimatch';
+import { rangeString } from '../diagnostics.js';
+import { parseTemplate } from '../hcl/parser.js';
+import { variablesOf } from '../hcl/traversals.js';
 import { T, Value } from '../values/value.js';
 import { define, param } from './support.js';
 import { FunctionArgError, FunctionError, type FunctionCallContext } from './types.js';
@@ -192,6 +195,15 @@ export const templatefile = define({
     for (const name of vars!.entries().keys()) {
       if (!IDENTIFIER.test(name)) {
         throw new FunctionArgError(1, `invalid template variable name ${JSON.stringify(name)}: must start with a letter, followed by zero or more letters, digits, and underscores`);
+      }
+    }
+    // Checked here, as Packer does, for a clearer message than the template's own evaluation gives.
+    const parsed = parseTemplate(text, path);
+    if (!parsed.diagnostics.some((d) => d.severity === 'error')) {
+      for (const ref of variablesOf(parsed.expr)) {
+        if (!vars!.entries().has(ref.root)) {
+          throw new FunctionArgError(1, `vars map does not contain key ${JSON.stringify(ref.root)}, referenced at ${rangeString(ref.range)}`);
+        }
       }
     }
     return ctx.renderTemplate(text, path, vars!.entries());

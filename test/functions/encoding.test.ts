@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { test } from 'node:test';
+import { check } from './check.js';
+import { run, table, type Case } from './helpers.js';
+
+const cases: Case[] = [
+  ['base64encode("Hello World")', 'SGVsbG8gV29ybGQ='],
+  ['base64encode("héllo")', 'aMOpbGxv'],
+  ['base64decode("SGVsbG8gV29ybGQ=")', 'Hello World'],
+  ['base64decode("SGVsbG8gV29ybGQ")', { error: "failed to decode base64 data 'SGVsbG8gV29ybGQ'" }],
+  ['base64decode("/w==")', { error: 'the result of decoding the provided string is not valid UTF-8' }],
+  ['csvdecode("a,b,c\\n1,2,3\\n4,5,6")', '[\n  {\n    "a" = "1"\n    "b" = "2"\n    "c" = "3"\n  },\n  {\n    "a" = "4"\n    "b" = "5"\n    "c" = "6"\n  },\n]'],
+  ['csvdecode("a,b\\n\\"x, y\\",\\"say \\"\\"hi\\"\\"\\"\\n")[0].b', 'say "hi"'],
+  ['length(csvdecode("a,b\\n"))', '0'],
+  ['csvdecode("")', { error: 'missing header line' }],
+  ['csvdecode("a,a\\n1,2")', { error: 'duplicate column name "a"' }],
+  ['csvdecode("a,b\\n1,2,3")', { error: 'CSV parse error on line 2: wrong number of fields' }],
+  ['csvdecode("a,b\\n1,x\\"y")', { error: 'CSV parse error on line 2: bare " in non-quoted-field' }],
+  ['jsondecode("{\\"hello\\": \\"world\\"}")', '{\n  "hello" = "world"\n}'],
+  ['jsondecode("true")', 'true'],
+  ['jsondecode("[1, \\"a\\", null]")[1]', 'a'],
+  ['jsondecode("0.1") + jsondecode("0.2") == 0.3', 'true'],
+  ['jsondecode("9007199254740993") == 9007199254740993', 'true'],
+  ['jsondecode("{")', { error: 'Invalid value for "str" parameter' }],
+  ['jsondecode("[1,]")', { error: "invalid character ']' looking for beginning of value" }],
+  ['jsonencode({"hello" = "world"})', '{"hello":"world"}'],
+  ['jsonencode({b = 1, a = [true, null, "x<"], c = 1e20, d = 0.1})', '{"a":[true,null,"x\\u003c"],"b":1,"c":100000000000000000000,"d":0.1}'],
+  ['jsonencode("tab\\there & \\"quotes\\"")', '"tab\\there \\u0026 \\"quotes\\""'],
+  ['jsonencode(null)', 'null'],
+  ['textencodebase64("Hello World", "UTF-16LE")', 'SABlAGwAbABvACAAVwBvAHIAbABkAA=='],
+  ['textencodebase64("Hé", "ISO-8859-1")', 'SOk='],
+  ['textencodebase64("Hello", "utf-8")', 'SGVsbG8='],
+  ['textencodebase64("€", "ascii")', { error: 'the given string contains characters that cannot be represented in US-ASCII' }],
+  ['textencodebase64("a", "EBCDIC-nope")', { error: '"EBCDIC-nope" is not a supported IANA encoding name or alias' }],
+  ['textdecodebase64("SABlAGwAbABvACAAVwBvAHIAbABkAA==", "UTF-16LE")', 'Hello World'],
+  ['textdecodebase64("SOk=", "latin1")', 'Hé'],
+  ['textdecodebase64("SGVsbG8=!", "UTF-8")', { error: 'the given value is has an invalid base64 symbol at offset 8' }],
+  ['urlencode("Hello World!")', 'Hello+World%21'],
+  ['urlencode("☃")', '%E2%98%83'],
+  ['urlencode("a-b_c.d~e/f?g=h")', 'a-b_c.d~e%2Ff%3Fg%3Dh'],
+  ['yamldecode("hello: world")', '{\n  "hello" = "world"\n}'],
+  ['yamldecode("true")', 'true'],
+  ['yamldecode("{a: &a [1, 2], b: *a}").b[1]', '2'],
+  ['yamldecode("a: 1.50\\nb: 0x1F\\nc: ~\\nd: 2001-12-14")', '{\n  "a" = 1.5\n  "b" = 31\n  "d" = "2001-12-14"\n}'],
+  ['yamldecode("")', 'null'],
+  ['yamldecode("a: [1")', { error: 'Invalid value for "src" parameter' }],
+  ['yamlencode({a = "b", c = "d"})', '"a": "b"\n"c": "d"\n'],
+  ['yamlencode({foo = [1, 2, 3], bar = "baz"})', '"bar": "baz"\n"foo":\n- 1\n- 2\n- 3\n'],
+  ['yamlencode({foo = [1, {a = "b", c = "d"}, 3], bar = "baz"})', '"bar": "baz"\n"foo":\n- 1\n- "a": "b"\n  "c": "d"\n- 3\n'],
+  ['yamlencode({a = {b = {c = 1}}, e = [], f = {}})', '"a":\n  "b":\n    "c": 1\n"e": []\n"f": {}\n'],
+  ['yamlencode({h = "l1\\nl2", t = "end\\n"})', '"h": |-\n  l1\n  l2\n"t": |\n  end\n'],
+  ['yamlencode([[1, 2], null, true])', '- - 1\n  - 2\n- null\n- true\n'],
+  ['yamlencode("tab\\t\\"q\\"")', '"tab\\t\\"q\\""\n'],
+];
+
+test('encoding functions', (t) => table(t, cases, check));
+
+test('base64gzip compresses with gzip and encodes the result in base64', () => {
+  const r = run('base64gzip("hello hello hello")');
+  assert.equal(r.error, undefined);
+  const bytes = Buffer.from(r.text!, 'base64');
+  assert.equal(bytes[0], 0x1f);
+  assert.equal(bytes[1], 0x8b);
+  assert.equal(gunzipSync(bytes).toString('utf8'), 'hello hello hello');
+});
