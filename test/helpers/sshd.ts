@@ -42,7 +42,10 @@ export interface Sshd {
   /** The server's temp dir (config, keys, log). */
   dir: string;
   logPath: string;
-  pid: number;
+  /** Stops listening (new connections are refused; open sessions go on), as while a machine reboots. */
+  pause(): Promise<void>;
+  /** Listens again on the same port. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -180,27 +183,38 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd | { ski
   ].join('\n');
   await writeFile(configPath, config);
 
-  const child: ChildProcess = spawn(SSHD, ['-D', '-f', configPath, '-E', logPath], { stdio: 'ignore' });
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
+  // The listening sshd; `pause()` stops it (new connections are refused, open sessions live on,
+  // as while a machine reboots) and `resume()` starts it again on the same port.
+  let child: ChildProcess | undefined;
+  const halt = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
+    const done = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    await done;
+  };
   const cleanup = async (): Promise<void> => {
-    if (!exited) {
-      const done = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await done;
-    }
+    await halt();
     if (passwordUser !== undefined) await removeUser(passwordUser);
     await rm(dir, { recursive: true, force: true });
   };
-  for (let i = 0; !(await canConnect(port)); i++) {
-    if (exited || i > 100) {
-      const log = await readFile(logPath, 'utf8').catch(() => '');
-      await cleanup();
-      throw new Error(`sshd did not start on port ${port}: ${log}`);
+  const launch = async (): Promise<void> => {
+    const started = spawn(SSHD, ['-D', '-f', configPath, '-E', logPath], { stdio: 'ignore' });
+    child = started;
+    for (let i = 0; !(await canConnect(port)); i++) {
+      if (started.exitCode !== null || i > 100) {
+        const log = await readFile(logPath, 'utf8').catch(() => '');
+        throw new Error(`sshd did not start on port ${port}: ${log}`);
+      }
+      await sleep(20);
     }
-    await sleep(20);
+  };
+  try {
+    await launch();
+  } catch (err) {
+    await cleanup();
+    throw err;
   }
   return {
     host: '127.0.0.1',
@@ -213,7 +227,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd | { ski
     passwordSkip,
     dir,
     logPath,
-    pid: child.pid!,
+    pause: halt,
+    resume: launch,
     stop: cleanup,
   };
 }

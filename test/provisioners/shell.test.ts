@@ -89,6 +89,16 @@ describe('shell provisioner over ssh', { skip: sshdSkipReason() }, () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
+  // Kill this session's sshd process (the nearest sshd ancestor), which drops the connection.
+  const dropSession = [
+    'p=$$',
+    'while [ "$p" -gt 1 ]; do',
+    '  if [ "$(cat /proc/$p/comm)" = sshd ]; then kill -9 "$p"; break; fi',
+    "  p=$(awk '{print $4}' /proc/$p/stat)",
+    'done',
+    'sleep 10',
+  ];
+
   async function provision(raw: Record<string, unknown>) {
     const ctx = testContext({ cwd: work });
     await shellProvisioner.run(prepared(raw), { ...ctx, comm });
@@ -161,20 +171,28 @@ describe('shell provisioner over ssh', { skip: sshdSkipReason() }, () => {
   });
 
   test('a dropped connection fails the step unless expect_disconnect; then the clean-up reconnects', async () => {
-    // Kill this session's sshd process (the nearest sshd ancestor), which drops the connection.
-    const dropSession = [
-      'p=$$',
-      'while [ "$p" -gt 1 ]; do',
-      '  if [ "$(cat /proc/$p/comm)" = sshd ]; then kill -9 "$p"; break; fi',
-      "  p=$(awk '{print $4}' /proc/$p/stat)",
-      'done',
-      'sleep 10',
-    ];
     await assert.rejects(provision({ inline: dropSession }), /^UserError: Script disconnected unexpectedly\. If you expected your script to disconnect/);
     const remote = join(work, 'dropped.sh');
     await provision({ inline: dropSession, expect_disconnect: true, remote_path: remote });
     assert.equal(existsSync(remote), false);
     assert.deepEqual(await provision({ inline: ['echo still here'] }).then((l) => l.slice(1)), ['    still here']);
+  });
+
+  test('expect_disconnect across a "reboot": the clean-up retries until SSH is back (start_retry_timeout)', async () => {
+    const marker = join(work, 'rebooting');
+    const remote = join(work, 'reboot.sh');
+    const run = provision({
+      inline: [`touch ${marker}`, 'sleep 1', ...dropSession],
+      expect_disconnect: true,
+      start_retry_timeout: '30s',
+      remote_path: remote,
+    });
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 50));
+    await sshd.pause();
+    await new Promise((r) => setTimeout(r, 2500));
+    await sshd.resume();
+    await run;
+    assert.equal(existsSync(remote), false);
   });
 
   test('pause_after pauses, saying so', async () => {
