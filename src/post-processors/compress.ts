@@ -9,6 +9,9 @@
  * the path as given (both as in Packer). `compression_level` is 1–9 (higher values mean 9; 0 and
  * -1 the default). The input artifact is deleted unless kept (`keep_input_artifact`, or another
  * chain keeps it).
+ *
+ * `tar` and `yazl` are imported when an archive is written, not when builder starts: most runs
+ * never compress, and loading them costs every run tens of milliseconds.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -16,8 +19,6 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createBrotliCompress, createGzip } from 'node:zlib';
-import { create as createTar } from 'tar';
-import yazl from 'yazl';
 import type { Artifact, PostProcessorDef } from '../core/component.js';
 import { asInt, asString, ConfigReader } from '../core/config-reader.js';
 import { renderGoTemplate } from '../core/go-template.js';
@@ -141,6 +142,7 @@ async function writeTar(files: readonly string[], cwd: string, target: string, a
       await symlink(resolve(cwd, f), join(stage, name));
       names.push(name);
     }
+    const { create: createTar } = await import('tar');
     const base = { cwd: stage, follow: true, file: target };
     if (algorithm === 'pgzip') await createTar({ ...base, gzip: level !== undefined ? { level } : true }, names);
     else if (algorithm === 'brotli') {
@@ -153,11 +155,12 @@ async function writeTar(files: readonly string[], cwd: string, target: string, a
 }
 
 /** A zip with one entry per file, named by its path as given (Packer's filepath.ToSlash). */
-function writeZip(files: readonly string[], cwd: string, target: string, level: number | undefined): Promise<void> {
+async function writeZip(files: readonly string[], cwd: string, target: string, level: number | undefined): Promise<void> {
+  const { default: yazl } = await import('yazl');
   const zip = new yazl.ZipFile();
   for (const f of files) {
     zip.addFile(resolve(cwd, f), f.replaceAll('\\', '/').replace(/^\/+/, ''), level !== undefined ? { compressionLevel: level } : {});
   }
   zip.end();
-  return pipeline(zip.outputStream, createWriteStream(target));
+  await pipeline(zip.outputStream, createWriteStream(target));
 }
