@@ -7,7 +7,7 @@
  * line). File names sent by the remote side are refused when they contain "/" or are "." or "..",
  * so a hostile server cannot write outside the target folder.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, ReadStream } from 'node:fs';
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -124,13 +124,23 @@ async function sendDirEntries(w: Writable, r: StreamReader, dir: string, exclude
 
 /** Uploads one file to `remotePath` (its folder must exist). */
 export async function scpUpload(client: Client, remotePath: string, data: Readable | Buffer, mode: number | undefined, signal: AbortSignal): Promise<void> {
-  const buffer = Buffer.isBuffer(data) ? data : await readAll(data);
+  // scp sends the size first: a file stream is measured and streamed, other streams are read
+  // into memory first.
+  let body: Readable | Buffer;
+  let size: number;
+  if (data instanceof ReadStream && typeof data.path === 'string') {
+    body = data;
+    size = (await stat(data.path)).size;
+  } else {
+    body = Buffer.isBuffer(data) ? data : await readAll(data);
+    size = body.length;
+  }
   const slash = remotePath.lastIndexOf('/');
   const dir = slash < 0 ? '.' : slash === 0 ? '/' : remotePath.slice(0, slash);
   const name = remotePath.slice(slash + 1);
   await scpSession(client, `scp -t ${quoteRemotePath(dir)}`, async (w, r) => {
     await expectAck(r);
-    await sendFile(w, r, name, buffer, buffer.length, mode ?? 0o644);
+    await sendFile(w, r, name, body, size, mode ?? 0o644);
   }, signal);
 }
 
