@@ -375,7 +375,7 @@ export function goTimeFormat(layout: string, t: Timestamp): string {
   let i = 0;
   outer: while (i < layout.length) {
     const frac = /^[.,](0+|9+)(?![0-9])/.exec(layout.slice(i));
-    if (frac && /[0-9]/.test(layout[i - 1] ?? '')) {
+    if (frac) {
       const n = frac[1]!.length;
       let digits = fracDigits.slice(0, n);
       if (frac[1]![0] === '9') digits = digits.replace(/0+$/, '');
