@@ -72,10 +72,16 @@ export class SshCommunicator implements Communicator {
     private readonly options: SshCommunicatorOptions,
   ) {}
 
-  /** The live client, reconnecting once when the connection has dropped. */
+  private redialing: Promise<SshConnection> | undefined;
+
+  /** The live client, reconnecting once when the connection has dropped (concurrent callers share
+   * one reconnection). */
   private async client(signal: AbortSignal): Promise<Client> {
     if (this.connection.closed) {
-      this.connection = await this.options.redial(signal);
+      this.redialing ??= this.options.redial(signal).finally(() => {
+        this.redialing = undefined;
+      });
+      this.connection = await this.redialing;
     }
     return this.connection.client;
   }

@@ -106,9 +106,4 @@ export class StreamReader {
       await sink(piece);
     }
   }
-
-  /** True when the stream has ended and nothing is left to read. */
-  get atEnd(): boolean {
-    return this.ended && this.buffered === 0;
-  }
 }

@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const SSHD = '/usr/sbin/sshd';
-export const SSH_KEYGEN = '/usr/bin/ssh-keygen';
+const SSHD = '/usr/sbin/sshd';
+const SSH_KEYGEN = '/usr/bin/ssh-keygen';
 
 export interface Sshd {
   host: string;
