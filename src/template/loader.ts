@@ -135,19 +135,19 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
 
   // Values: auto var files (lexical order), then -var / -var-file in command-line order.
   const valueSources: ValueSource[] = [];
-  const addVarFile = (file: string, auto: boolean): void => {
+  const addVarFile = (file: string): void => {
     const ext = extname(file);
     if (ext !== '.hcl' && ext !== '.json') {
       diags.push(errorDiag(`Could not guess format of ${file}`, 'A var file must be suffixed with `.hcl` or `.json`.'));
       return;
     }
     const f = parse(resolve(cwd, file));
-    if (f) valueSources.push({ kind: 'file', file: f, path: file, auto });
+    if (f) valueSources.push({ kind: 'file', file: f, path: file });
   };
-  for (const f of found.autoVarFiles) addVarFile(f, true);
+  for (const f of found.autoVarFiles) addVarFile(f);
   for (const input of options.inputs ?? []) {
     if (input.kind === 'var') valueSources.push(input);
-    else addVarFile(input.path, false);
+    else addVarFile(input.path);
   }
   diags.push(
     ...collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFileIsError ?? false, () => localsContext(template, base)),

@@ -182,7 +182,7 @@ function valueFromText(text: string, v: DeclaredVariable, fakeFilename: string, 
 }
 
 /** Where values come from, in increasing precedence after defaults and the environment. */
-export type ValueSource = { kind: 'var'; name: string; value: string } | { kind: 'file'; file: File; path: string; auto: boolean };
+export type ValueSource = { kind: 'var'; name: string; value: string } | { kind: 'file'; file: File; path: string };
 
 const varDeclSchema: BodySchema = { attributes: [], blocks: [{ type: 'variable', labelNames: ['name'] }] };
 
