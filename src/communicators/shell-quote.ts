@@ -13,21 +13,22 @@ export function shellQuote(text: string): string {
 
 /** Quotes a remote path, leaving a leading `~` or `~/` unquoted so the shell expands it. */
 export function quoteRemotePath(path: string): string {
-  const tilde = /^~(?=\/|$)/.exec(path);
-  if (tilde === null) return shellQuote(path);
-  const rest = path.slice(1);
-  return rest === '' ? '~' : `~${shellQuote(rest)}`;
+  const { prefix, rest } = splitTilde(path);
+  return rest === '' && prefix !== '' ? prefix : prefix + shellQuote(rest);
+}
+
+/** Splits off a leading `~` or `~/`, which must stay unquoted (with its slash) for the shell to
+ * expand it. */
+function splitTilde(path: string): { prefix: string; rest: string } {
+  if (path === '~') return { prefix: '~', rest: '' };
+  if (path.startsWith('~/')) return { prefix: '~/', rest: path.slice(2) };
+  return { prefix: '', rest: path };
 }
 
 /** Quotes a remote path pattern: like `quoteRemotePath`, but the glob characters `*?[]` stay
  * unquoted so that the remote shell expands them (Packer's download of `dir/*`). */
 export function quoteRemoteGlob(pattern: string): string {
-  let prefix = '';
-  let rest = pattern;
-  if (/^~(?=\/|$)/.test(pattern)) {
-    prefix = '~';
-    rest = pattern.slice(1);
-  }
+  const { prefix, rest } = splitTilde(pattern);
   const parts = rest.split(/([*?[\]])/).filter((p) => p !== '');
   return prefix + parts.map((p) => (/^[*?[\]]$/.test(p) ? p : shellQuote(p))).join('');
 }
