@@ -41,8 +41,9 @@ export interface LoadOptions {
   cwd: string;
   /** Parse the files and check the top-level structure only (`validate -syntax-only`). */
   syntaxOnly?: boolean;
-  /** Report a var-file value for an undeclared variable as an error, not a warning (`validate`). */
-  undeclaredVarFileIsError?: boolean;
+  /** What a var-file value for an undeclared variable is: a warning (the default), an error
+   * (`validate`), or nothing (`validate -no-warn-undeclared-var`). */
+  undeclaredVarFile?: 'warning' | 'error' | 'ignore';
 }
 
 export interface LoadResult {
@@ -150,7 +151,7 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     else addVarFile(input.path);
   }
   diags.push(
-    ...collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFileIsError ?? false, () => localsContext(template, base)),
+    ...collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFile ?? 'warning', () => localsContext(template, base)),
   );
 
   // Variables are final from here on: `var` is made once.

@@ -188,14 +188,14 @@ const varDeclSchema: BodySchema = { attributes: [], blocks: [{ type: 'variable',
 
 /**
  * Applies values with Packer's precedence to the declared variables, then reports unset
- * variables and runs validation rules. `undeclaredIsError` turns the warning about a var-file
- * value for an undeclared variable into an error (as `validate` does).
+ * variables and runs validation rules. `undeclared` says what a var-file value for an undeclared
+ * variable is: a warning, an error (as `validate` makes it) or nothing.
  */
 export function collectVariableValues(
   declared: Map<string, DeclaredVariable>,
   env: NodeJS.ProcessEnv,
   sources: readonly ValueSource[],
-  undeclaredIsError: boolean,
+  undeclared: 'warning' | 'error' | 'ignore',
   validationContext: (vars: Map<string, DeclaredVariable>) => EvalContext,
 ): Diagnostic[] {
   const diags: Diagnostic[] = [];
@@ -234,7 +234,7 @@ export function collectVariableValues(
       setValue(v, value, 'cli');
       continue;
     }
-    diags.push(...applyVarFile(src.file, src.path, declared, undeclaredIsError));
+    diags.push(...applyVarFile(src.file, src.path, declared, undeclared));
   }
   for (const v of declared.values()) {
     if (v.def.value === undefined) {
@@ -258,7 +258,7 @@ function setValue(v: DeclaredVariable, value: Value, source: string, range?: Ran
   v.valueRange = range;
 }
 
-function applyVarFile(file: File, path: string, declared: Map<string, DeclaredVariable>, undeclaredIsError: boolean): Diagnostic[] {
+function applyVarFile(file: File, path: string, declared: Map<string, DeclaredVariable>, undeclared: 'warning' | 'error' | 'ignore'): Diagnostic[] {
   const diags: Diagnostic[] = [];
   const probe = bodyPartialContent(file.body, varDeclSchema);
   for (const block of probe.content.blocks) {
@@ -279,7 +279,8 @@ function applyVarFile(file: File, path: string, declared: Map<string, DeclaredVa
   for (const attr of attributes.values()) {
     const v = declared.get(attr.name);
     if (!v) {
-      const make = undeclaredIsError ? errorDiag : warningDiag;
+      if (undeclared === 'ignore') continue;
+      const make = undeclared === 'error' ? errorDiag : warningDiag;
       diags.push(
         make(
           'Undefined variable',

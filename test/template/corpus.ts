@@ -106,6 +106,12 @@ export const corpus: readonly CorpusCase[] = [
   { path: 'err-var-in-default.pkr.hcl', expect: { errors: ['Variables not allowed'] } },
   { path: 'err-locals-unset-variable.pkr.hcl', expect: { errors: ['Unset variable "name"'] } },
   { path: 'err-bad-var-file-value.pkr.hcl', args: ['-var-file', 'bad-types.pkrvars.json'], expect: { errors: ['Invalid value for variable'] } },
+  {
+    path: 'var-file-values.pkr.hcl',
+    args: ['-no-warn-undeclared-var', '-var-file', 'undeclared.pkrvars.hcl'],
+    expect: 'valid',
+    notIn166: 'Packer 1.6.6 has no -no-warn-undeclared-var flag (current Packer has)',
+  },
   { path: 'err-variable-in-pkrvars.pkr.hcl', args: ['-var-file', 'declares.pkrvars.hcl'], expect: { errors: ['Variable declaration in a .pkrvar file'] } },
 ];
 

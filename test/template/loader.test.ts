@@ -96,13 +96,14 @@ variable "s" {
   );
 });
 
-test('an undeclared variable in a var file is a warning, or an error when asked; in -var it is an error', async () => {
+test('an undeclared variable in a var file is a warning, an error or nothing as asked; in -var it is an error', async () => {
   await inDir({ 'main.pkr.hcl': PRECEDENCE, 'x.pkrvars.hcl': 'nobody = 1\n' }, (dir) => {
     const inputs: LoadOptions['inputs'] = [{ kind: 'file', path: 'x.pkrvars.hcl' }];
     const lenient = load(dir, '.', { inputs });
     assert.deepEqual(errors(lenient.diagnostics), []);
     assert.deepEqual(warnings(lenient.diagnostics), ['Undefined variable']);
-    assert.deepEqual(errors(load(dir, '.', { inputs, undeclaredVarFileIsError: true }).diagnostics), ['Undefined variable']);
+    assert.deepEqual(errors(load(dir, '.', { inputs, undeclaredVarFile: 'error' }).diagnostics), ['Undefined variable']);
+    assert.deepEqual(load(dir, '.', { inputs, undeclaredVarFile: 'ignore' }).diagnostics, []);
     assert.deepEqual(errors(load(dir, '.', { inputs: [{ kind: 'var', name: 'nobody', value: '1' }] }).diagnostics), ['Undefined -var variable']);
   });
 });
