@@ -80,7 +80,14 @@ describe('shell provisioner over ssh', { skip: sshdSkipReason() }, () => {
     if ('skip' in started) throw new Error(started.skip);
     sshd = started;
     work = await mkdtemp(join(tmpdir(), 'shell-prov-'));
-    const c = sshCommunicator.prepare({ ssh_host: sshd.host, ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.keyPath });
+    // sftp: uploads need no remote shell, which keeps this file quick (scp is tested elsewhere).
+    const c = sshCommunicator.prepare({
+      ssh_host: sshd.host,
+      ssh_port: sshd.port,
+      ssh_username: sshd.user,
+      ssh_private_key_file: sshd.keyPath,
+      ssh_file_transfer_method: 'sftp',
+    });
     comm = (await sshCommunicator.connect(c.config!, testContext())).comm;
   });
   after(async () => {
