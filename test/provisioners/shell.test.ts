@@ -189,14 +189,15 @@ describe('shell provisioner over ssh', { skip: sshdSkipReason() }, () => {
     const marker = join(work, 'rebooting');
     const remote = join(work, 'reboot.sh');
     const run = provision({
-      inline: [`touch ${marker}`, 'sleep 1', ...dropSession],
+      inline: [`touch ${marker}`, 'sleep 0.5', ...dropSession],
       expect_disconnect: true,
       start_retry_timeout: '30s',
       remote_path: remote,
     });
     while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 50));
+    // Down before the session drops, so the first clean-up attempt is refused and retried.
     await sshd.pause();
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 1000));
     await sshd.resume();
     await run;
     assert.equal(existsSync(remote), false);
