@@ -1,8 +1,8 @@
 /**
  * Checks the components of the builds a template would run (what `validate` does after loading,
  * like Packer's GetBuilds + Prepare): every source, provisioner and post-processor type must be
- * known, its body must fit the component's ConfigSpec, and the component's `prepare` must accept
- * the evaluated configuration.
+ * known (in every build, selected or not), and in the selected builds each body must fit its
+ * component's ConfigSpec and the component's `prepare` must accept the evaluated configuration.
  *
  * Values known only while building (`build.Host`, …) are given as placeholders such as
  * "{{ build `Host` }}" — what Packer puts there while validating — so that a field like
@@ -37,7 +37,34 @@ function prepareDiags(kind: string, type: string, range: Range, evaluated: Evalu
   return diags;
 }
 
-/** Diagnostics for every component of the planned builds; each distinct problem reported once. */
+/** "Unknown … type" diagnostics for every component of every build, selected or not (as Packer
+ * 1.6.6 reports them while decoding, whatever -only / -except say). */
+function unknownTypes(template: Template): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const b of template.builds) {
+    for (const ref of b.sources) {
+      const def = template.sources.get(`${ref.type}.${ref.sourceName}`);
+      if (def && !builders.has(ref.type)) {
+        out.push(errorDiag(`Unknown source type "${ref.type}"`, `builder has no builder of type "${ref.type}". Known types: ${[...builders.keys()].join(', ')}.`, def.range));
+      }
+    }
+    const provs = b.errorCleanupProvisioner ? [...b.provisioners, b.errorCleanupProvisioner] : b.provisioners;
+    for (const p of provs) {
+      if (!provisioners.has(p.type)) {
+        out.push(errorDiag(`Unknown provisioner type "${p.type}"`, `builder has no provisioner of type "${p.type}". Known types: ${[...provisioners.keys()].join(', ')}.`, p.range));
+      }
+    }
+    for (const pp of b.postProcessors.flat()) {
+      if (!postProcessors.has(pp.type)) {
+        out.push(errorDiag(`Unknown post-processor type "${pp.type}"`, `builder has no post-processor of type "${pp.type}". Known types: ${[...postProcessors.keys()].join(', ')}.`, pp.range));
+      }
+    }
+  }
+  return out;
+}
+
+/** Diagnostics for the template's component types (all builds) and for every component of the
+ * planned builds; each distinct problem reported once. */
 export function checkBuilds(template: Template, planned: readonly PlannedBuild[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
@@ -49,32 +76,19 @@ export function checkBuilds(template: Template, planned: readonly PlannedBuild[]
       out.push(d);
     }
   };
+  add(unknownTypes(template));
   for (const p of planned) {
     const values: BuildContextValues = { buildName: p.build.name, sourceName: p.source.localName, sourceType: p.source.type, build: PLACEHOLDERS };
     const builder = builders.get(p.source.type);
-    if (!builder) {
-      add([errorDiag(`Unknown source type "${p.source.type}"`, `builder has no builder of type "${p.source.type}". Known types: ${[...builders.keys()].join(', ')}.`, p.sourceDef.range)]);
-    } else {
-      add(prepareDiags('source', p.source.type, p.sourceDef.range, evaluateSourceConfig(template, p, values, builder.configSpec), builder));
-    }
+    if (builder) add(prepareDiags('source', p.source.type, p.sourceDef.range, evaluateSourceConfig(template, p, values, builder.configSpec), builder));
     const provs = p.errorCleanupProvisioner ? [...p.provisioners, p.errorCleanupProvisioner] : p.provisioners;
     for (const prov of provs) {
       const def = provisioners.get(prov.type);
-      if (!def) {
-        add([errorDiag(`Unknown provisioner type "${prov.type}"`, `builder has no provisioner of type "${prov.type}". Known types: ${[...provisioners.keys()].join(', ')}.`, prov.range)]);
-        continue;
-      }
-      add(prepareDiags('provisioner', prov.type, prov.range, evaluateStepConfig(template, p, prov, values, def.configSpec), def));
+      if (def) add(prepareDiags('provisioner', prov.type, prov.range, evaluateStepConfig(template, p, prov, values, def.configSpec), def));
     }
-    for (const chain of p.postProcessors) {
-      for (const pp of chain) {
-        const def = postProcessors.get(pp.type);
-        if (!def) {
-          add([errorDiag(`Unknown post-processor type "${pp.type}"`, `builder has no post-processor of type "${pp.type}". Known types: ${[...postProcessors.keys()].join(', ')}.`, pp.range)]);
-          continue;
-        }
-        add(prepareDiags('post-processor', pp.type, pp.range, evaluateStepConfig(template, p, pp, values, def.configSpec), def));
-      }
+    for (const pp of p.postProcessors.flat()) {
+      const def = postProcessors.get(pp.type);
+      if (def) add(prepareDiags('post-processor', pp.type, pp.range, evaluateStepConfig(template, p, pp, values, def.configSpec), def));
     }
   }
   return out;

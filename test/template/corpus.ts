@@ -112,6 +112,10 @@ export const corpus: readonly CorpusCase[] = [
     expect: 'valid',
     notIn166: 'Packer 1.6.6 has no -no-warn-undeclared-var flag (current Packer has)',
   },
+  { path: 'only-except-config.pkr.hcl', args: ['-except=broken.*'], expect: 'valid' },
+  { path: 'only-except-config.pkr.hcl', args: ['-only=good.null.one'], expect: 'valid' },
+  { path: 'only-except-config.pkr.hcl', expect: { errors: ['Unsupported argument'] } },
+  { path: 'only-except-filter.pkr.hcl', args: ['-except=broken.*'], expect: { errors: ['Unknown provisioner type "no-such-provisioner"'] } },
   { path: 'err-variable-in-pkrvars.pkr.hcl', args: ['-var-file', 'declares.pkrvars.hcl'], expect: { errors: ['Variable declaration in a .pkrvar file'] } },
 ];
 
