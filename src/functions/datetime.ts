@@ -5,7 +5,7 @@
  */
 import { T, Value } from '../values/value.js';
 import { define, param } from './support.js';
-import { FunctionArgError } from './types.js';
+import { FunctionArgError, FunctionError } from './types.js';
 
 const string = T.string;
 
@@ -308,12 +308,14 @@ export const timeadd = define({
   params: [param('timestamp', string), param('duration', string)],
   returnType: string,
   impl: ([ts, dur]) => {
-    const t = timestampArg(ts!, 0);
+    // cty reports both faults as errors of the call, not of one argument.
+    let t: Timestamp;
     let d: bigint;
     try {
+      t = parseTimestamp(ts!.asString());
       d = parseDuration(dur!.asString());
     } catch (e) {
-      throw new FunctionArgError(1, (e as Error).message);
+      throw new FunctionError((e as Error).message);
     }
     const totalNanos = BigInt(t.epoch) * 1000000000n + BigInt(t.nanos) + d;
     const epoch = totalNanos / 1000000000n - (totalNanos % 1000000000n < 0n ? 1n : 0n);

@@ -36,10 +36,10 @@ const cases: Case[] = [
   ['timeadd("2017-11-22T00:00:00+01:00", "-1.5h")', '2017-11-21T22:30:00+01:00'],
   ['timeadd("2017-11-22T00:00:00Z", "1h2m3s4ms")', '2017-11-22T01:02:03Z'],
   ['timeadd("2016-02-28T23:00:00Z", "2h")', '2016-02-29T01:00:00Z'],
-  ['timeadd("2017-11-22T00:00:00Z", "1d")', { error: 'Invalid value for "duration" parameter: time: unknown unit "d" in duration "1d".' }],
+  ['timeadd("2017-11-22T00:00:00Z", "1d")', { error: 'Call to function "timeadd" failed: time: unknown unit "d" in duration "1d".' }],
   ['timeadd("2017-11-22T00:00:00Z", "10")', { error: 'time: missing unit in duration "10"' }],
   ['timeadd("2017-11-22T00:00:00Z", "")', { error: 'time: invalid duration ""' }],
-  ['timeadd("yesterday", "1h")', { error: 'Invalid value for "timestamp" parameter' }],
+  ['timeadd("yesterday", "1h")', { error: 'Call to function "timeadd" failed: not a valid RFC3339 timestamp: cannot use "yesterday" as year.' }],
 ];
 
 test('formatdate and timeadd', (t) => table(t, cases, check));
