@@ -12,6 +12,7 @@ import ssh2 from 'ssh2';
 import { UserError } from '../cli/errors.js';
 import type { CommunicatorDef, ConnectionInfo, StepContext } from '../core/component.js';
 import { goDuration } from '../ui/go-duration.js';
+import { pause } from './sleep.js';
 import { SshCommunicator } from './ssh-communicator.js';
 import { prepareSshConfig, sshConfigSpec, type SshConfig } from './ssh-config.js';
 import { DialError, dialSsh, type SshConnection } from './ssh-dial.js';
@@ -134,7 +135,7 @@ export const sshCommunicator = {
     if (config.pauseBeforeConnectingMs > 0) {
       conn.close();
       ctx.ui.say(`Pausing ${goDuration(config.pauseBeforeConnectingMs)} before connecting...`);
-      await sleep(config.pauseBeforeConnectingMs, undefined, { signal: ctx.signal });
+      await pause(config.pauseBeforeConnectingMs, ctx.signal);
       conn = await connectOnce(config, ctx);
     }
     const comm = new SshCommunicator(conn, { pty: config.pty, fileTransferMethod: config.fileTransferMethod, redial: dialer(config) });

@@ -23,11 +23,11 @@ import { statSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../cli/errors.js';
 import { quoteRemotePath } from '../communicators/shell-quote.js';
 import { asDuration } from '../communicators/go-duration.js';
 import { goFsError } from '../communicators/fs-error.js';
+import { pause } from '../communicators/sleep.js';
 import type { Communicator, ConfigSpec, PrepareResult, ProvisionerDef, StepContext } from '../core/component.js';
 import { asBool, asIntList, asString, asStringList, asStringMap, ConfigReader } from '../core/config-reader.js';
 import { renderGoTemplate } from '../core/go-template.js';
@@ -163,7 +163,7 @@ async function retryUntil<T>(timeoutMs: number, signal: AbortSignal, fn: () => P
       return await fn();
     } catch (err) {
       if (signal.aborted || err instanceof UserError || Date.now() >= deadline) throw err;
-      await sleep(RETRY_DELAY_MS, undefined, { signal });
+      await pause(RETRY_DELAY_MS, signal);
     }
   }
 }
@@ -286,7 +286,7 @@ async function runShell(config: ShellConfig, ctx: StepContext & { comm?: Communi
   }
   if (config.pauseAfterMs > 0) {
     ui.say(`Pausing ${goDuration(config.pauseAfterMs)} after this provisioner...`);
-    await sleep(config.pauseAfterMs, undefined, { signal });
+    await pause(config.pauseAfterMs, signal);
   }
 }
 

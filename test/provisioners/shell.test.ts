@@ -208,6 +208,15 @@ describe('shell provisioner over ssh', { skip: sshdSkipReason() }, () => {
     assert.equal(lines.at(-1), '==> Pausing 10ms after this provisioner...');
   });
 
+  test('cancelling during pause_after stops at once with the reason', async () => {
+    const ac = new AbortController();
+    const ctx = testContext({ cwd: work, signal: ac.signal });
+    const pending = shellProvisioner.run(prepared({ inline: ['true'], pause_after: '1h' }), { ...ctx, comm });
+    while (ctx.ui.lines.at(-1) !== '==> Pausing 1h0m0s after this provisioner...') await new Promise((r) => setTimeout(r, 20));
+    ac.abort(new Error('interrupted by test'));
+    await assert.rejects(pending, { message: 'interrupted by test' });
+  });
+
   test('ssh_pty: the script runs on a terminal', async () => {
     const c = sshCommunicator.prepare({ ssh_host: sshd.host, ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.keyPath, ssh_pty: true });
     const ptyComm = (await sshCommunicator.connect(c.config!, testContext())).comm;
