@@ -8,7 +8,7 @@
  * literally for `string`, `number` and untyped variables, and parsed as an HCL expression
  * otherwise. Validation rules run on the final value.
  */
-import { errorDiag, warningDiag, type Diagnostic, type Range } from '../diagnostics.js';
+import { errorDiag, rangeString, warningDiag, type Diagnostic, type Range } from '../diagnostics.js';
 import type { Block, Expression } from '../hcl/ast.js';
 import { bodyContent, bodyJustAttributes, bodyPartialContent, type BodySchema } from '../hcl/body.js';
 import { evaluate, type EvalContext } from '../hcl/eval.js';
@@ -23,7 +23,8 @@ import { defRange, placeString } from './ranges.js';
 
 export interface ValidationRule {
   condition: Expression;
-  errorMessage: Expression;
+  /** A literal string, as in Packer: one or more sentences. */
+  errorMessage: string;
   range: Range;
 }
 
@@ -112,6 +113,7 @@ export function decodeVariableBlock(block: Block, ctx: EvalContext, declared: Ma
       def.default = convertTo(r.value, v, dflt.expr.range, 'Invalid default value for variable', "This default value is not compatible with the variable's type constraint", diags);
       if (!v.typed) def.type = def.default.type;
     }
+    v.valueRange = dflt.expr.range;
   }
   for (const vb of content.blocks) {
     const vc = bodyContent(vb.body, validationSchema);
@@ -126,11 +128,35 @@ export function decodeVariableBlock(block: Block, ctx: EvalContext, declared: Ma
       );
       continue;
     }
-    v.validations.push({ condition: condition.expr, errorMessage: errorMessage.expr, range: defRange(vb) });
+    const m = evaluate(errorMessage.expr, null);
+    diags.push(...m.diagnostics);
+    if (m.diagnostics.some((d) => d.severity === 'error')) continue;
+    const message = typeof m.value.raw === 'string' ? m.value.raw : undefined;
+    if (message === undefined || !looksLikeSentences(message)) {
+      diags.push(
+        errorDiag(
+          'Invalid validation error message',
+          'Validation error message must be at least one full sentence starting with an uppercase letter ( if the alphabet permits it ) and ending with a period or question mark.',
+          errorMessage.expr.range,
+        ),
+      );
+      continue;
+    }
+    v.validations.push({ condition: condition.expr, errorMessage: message, range: defRange(vb) });
   }
   def.validationCount = v.validations.length;
   declared.set(name, v);
   return diags;
+}
+
+/** Terraform's rule for validation messages, which Packer keeps: a sentence that starts with an
+ * upper-case letter (when it starts with a letter) and ends with ".", "?" or "!". */
+function looksLikeSentences(s: string): boolean {
+  const chars = [...s];
+  if (chars.length === 0) return false;
+  const first = chars[0]!;
+  if (/\p{L}/u.test(first) && !/\p{Lu}/u.test(first)) return false;
+  return ['.', '?', '!'].includes(chars[chars.length - 1]!);
 }
 
 /** Decodes a legacy `variables { name = default … }` block: untyped variables with defaults. */
@@ -203,6 +229,8 @@ export function collectVariableValues(
     if (v.def.default !== undefined && !v.def.default.isNull) {
       v.def.value = v.def.default;
       v.def.source = 'default';
+    } else {
+      v.valueRange = undefined;
     }
   }
   for (const [key, text] of Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -300,6 +328,13 @@ function applyVarFile(file: File, path: string, declared: Map<string, DeclaredVa
   return diags;
 }
 
+/** Packer's name for where a value came from, in "Invalid value for … variable". */
+function sourceKind(source: string | undefined): string {
+  if (source === 'cli') return 'cmd';
+  if (source === 'env' || source === 'default') return source;
+  return 'varfile';
+}
+
 function runValidations(v: DeclaredVariable, ctx: EvalContext): Diagnostic[] {
   const diags: Diagnostic[] = [];
   if (v.def.value === undefined) return diags;
@@ -315,14 +350,11 @@ function runValidations(v: DeclaredVariable, ctx: EvalContext): Diagnostic[] {
       continue;
     }
     if (c.value.unknown || c.value.asBool()) continue;
-    const m = evaluate(rule.errorMessage, ctx);
-    const mc = convert(m.value, T.string);
-    const message = 'value' in mc && !mc.value.unknown && !mc.value.isNull ? mc.value.unmark().asString() : 'The value is not valid.';
     diags.push(
       errorDiag(
-        'Invalid value for variable',
-        `${message}\n\nThis was checked by the validation rule at ${placeString(rule.range)}.`,
-        v.valueRange ?? v.def.range,
+        `Invalid value for ${sourceKind(v.def.source)} variable`,
+        `${rule.errorMessage}\n\nThis was checked by the validation rule at ${rangeString(rule.range)}.`,
+        v.valueRange,
       ),
     );
   }

@@ -125,10 +125,13 @@ variable "size" {
     (dir) => {
       assert.deepEqual(errors(load(dir).diagnostics), []);
       const bad = load(dir, '.', { inputs: [{ kind: 'var', name: 'size', value: '-1' }] });
-      assert.deepEqual(errors(bad.diagnostics), ['Invalid value for variable']);
-      assert.match(bad.diagnostics[0]!.detail ?? '', /^The size must be positive\./);
+      assert.deepEqual(errors(bad.diagnostics), ['Invalid value for cmd variable']);
+        assert.match(bad.diagnostics[0]!.detail ?? '', /^The size must be positive\.\n\nThis was checked by the validation rule at main\.pkr\.hcl:5,3-13\.$/);
     },
   );
+  await inDir({ 'main.pkr.hcl': 'variable "x" {\n  default = "a"\n  validation {\n    condition = var.x != ""\n    error_message = "too short"\n  }\n}\n' }, (dir) => {
+    assert.deepEqual(errors(load(dir).diagnostics), ['Invalid validation error message']);
+  });
 });
 
 test('env() works in variable defaults only', async () => {
