@@ -79,7 +79,7 @@ export const chunklist = define({
   impl: (args) => {
     const list = args[0]!;
     const size = intArg(args, 1);
-    if (size < 0) throw new FunctionArgError(1, 'the size argument must be positive');
+    if (size < 0) throw new FunctionError('the size argument must be positive');
     const et = list.type.kind === 'list' ? list.type.elem : dyn;
     const items = list.elements();
     if (items.length === 0) return Value.list([], T.list(et));
@@ -375,7 +375,7 @@ export const sort = define({
     if (!list!.isWhollyKnown) return Value.unknown(T.list(T.string));
     const items = list!.elements();
     items.forEach((e, i) => {
-      if (e.isNull) throw new FunctionArgError(0, `given list element ${i} is null; a null string cannot be sorted`);
+      if (e.isNull) throw new FunctionError(`given list element ${i} is null; a null string cannot be sorted`);
     });
     return Value.list([...items].sort((a, b) => compareCodePoints(a.asString(), b.asString())), T.string);
   },

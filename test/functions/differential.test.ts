@@ -33,6 +33,7 @@ const EXPRESSIONS = [
   'values({b = 1, a = 2})', 'length({a = 1, b = 2})', 'lookup({a = "x"}, "b", "d")', 'merge({a = 1}, {b = "x"})', 'range(1, 4, 0.5)', 'range(3, 1)',
   'reverse([1, 2, 3])', 'setintersection(["a", "b"], ["b"])', 'setunion(["b"], ["a"])', 'setproduct(["a", "b"], [1])', 'slice([1, 2, 3], 1, 2)',
   'sort(["b", "B", "a"])', 'zipmap(["a", "b"], [1, 2])', 'element([], 0)',
+  'sort([null])', 'chunklist([1], -1)', 'concat("a")', 'keys("a")', 'merge("a")', 'flatten("a")', 'setproduct(["a"])', 'replace("hello", "/l+/", "L")',
   // encoding
   'base64encode("héllo")', 'base64decode("SGVsbG8=")', 'csvdecode("a,b\\n1,2\\n")', 'jsondecode("{\\"a\\": [1.50, true, null]}")',
   'jsonencode({b = 1, a = [true, null, "x<&>"], c = 1e20, d = 0.1, e = "tab\\t"})', 'urlencode("Hello World!/☃")',
