@@ -184,3 +184,13 @@ test('timeout stops the step and fails naming the timeout; pause_before says it 
     '==> null.a: Cancelling provisioner after a timeout...',
   ]);
 });
+
+test('-debug pauses before each step until Enter', async () => {
+  const t = testUi();
+  const asked: string[] = [];
+  t.ui.ask = async (q) => (asked.push(q), '');
+  const log: Log = { events: [] };
+  await runSteps([step('create'), step('connect', { name: 'StepConnect' })], log, { signal: signal(), onError: 'cleanup', ui: t.ui, debug: true });
+  assert.deepEqual(asked, ["Pausing before step 'create'. Press enter to continue.", "Pausing before step 'StepConnect'. Press enter to continue."]);
+  assert.deepEqual(log.events, ['run create', 'run connect', 'cleanup connect', 'cleanup create']);
+});
