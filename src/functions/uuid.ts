@@ -1,5 +1,6 @@
 /** UUID functions (go-cty-funcs' uuid package): uuidv4, uuidv5. */
-import { v4, v5 } from 'uuid';
+import { randomUUID } from 'node:crypto';
+import { v5 } from 'uuid';
 import { T, Value } from '../values/value.js';
 import { define, param } from './support.js';
 import { FunctionError } from './types.js';
@@ -14,7 +15,7 @@ const NAMESPACES: Record<string, string> = {
 export const uuidv4 = define({
   params: [],
   returnType: T.string,
-  impl: () => Value.string(v4()),
+  impl: () => Value.string(randomUUID()),
 });
 
 /** Parses a namespace UUID as google/uuid does (also accepting `{…}` and `urn:uuid:` forms). */
