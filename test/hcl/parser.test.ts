@@ -396,11 +396,11 @@ test('nesting up to the limit parses', () => {
   assert.deepEqual(parseConfig(src, 'ok.pkr.hcl').diagnostics, []);
 });
 
-test('a heredoc of a million lines parses', () => {
-  const { file, diagnostics } = parseConfig(`a = <<-EOT\n${'  x\n'.repeat(1_000_000)}  EOT\n`, 'lines.pkr.hcl');
+test('a heredoc of many lines parses', () => {
+  const { file, diagnostics } = parseConfig(`a = <<-EOT\n${'  x\n'.repeat(200_000)}  EOT\n`, 'lines.pkr.hcl');
   assert.deepEqual(diagnostics, []);
   const e = (file.body as NativeBody).attributes[0].expr;
-  assert.equal(e.kind === 'template' && e.parts[0].kind === 'literal' ? e.parts[0].value : '', 'x\n'.repeat(1_000_000));
+  assert.equal(e.kind === 'template' && e.parts[0].kind === 'literal' ? e.parts[0].value : '', 'x\n'.repeat(200_000));
 });
 
 test('a large string parses to its exact value', () => {
