@@ -44,8 +44,8 @@ export function parseConfig(source: string, filename: string): { file: File; dia
     p.limitExpressionDepth(body);
   } catch (e) {
     if (!(e instanceof NestingTooDeep)) throw e;
-    const eof = p.skipToEnd().range;
-    body = { kind: 'native', attributes: [], blocks: [], range: p.rangeToEnd(eof), endRange: eof };
+    const range = wholeRange(source, filename, START);
+    body = { kind: 'native', attributes: [], blocks: [], range, endRange: { filename, start: range.end, end: range.end } };
   }
   return { file: { filename, source, body }, diagnostics: p.finish() };
 }
@@ -65,7 +65,7 @@ export function parseExpression(source: string, filename: string, start: Pos = S
     expr = p.limitDepth(expr);
   } catch (e) {
     if (!(e instanceof NestingTooDeep)) throw e;
-    expr = placeholder(p.rangeToEnd(p.skipToEnd().range));
+    expr = placeholder(wholeRange(source, filename, start));
   }
   return { expr, diagnostics: p.finish() };
 }
@@ -84,7 +84,7 @@ export function parseTemplate(source: string, filename: string, start: Pos = STA
     expr = p.limitDepth(p.parseTemplateUntil('EOF', false, at));
   } catch (e) {
     if (!(e instanceof NestingTooDeep)) throw e;
-    expr = placeholder(p.rangeToEnd(p.skipToEnd().range));
+    expr = placeholder(wholeRange(source, filename, start));
   }
   return { expr, diagnostics: p.finish() };
 }
@@ -92,6 +92,10 @@ export function parseTemplate(source: string, filename: string, start: Pos = STA
 class NestingTooDeep extends Error {}
 
 const LONE_SURROGATE = /\p{Cs}/u;
+
+function wholeRange(source: string, filename: string, start: Pos): Range {
+  return { filename, start, end: endOf(source, start) };
+}
 
 /** The position just after `text`, which starts at `start`. */
 function endOf(text: string, start: Pos): Pos {
@@ -169,6 +173,8 @@ class Parser {
   private readonly newlines: boolean[] = [true];
   private depth = 0;
   private errorCount = 0;
+  /** Set when the parse stopped at "Nesting too deep". */
+  private abandoned = false;
 
   constructor(private readonly stream: TokenStream, private readonly start: Pos) {}
 
@@ -215,22 +221,20 @@ class Parser {
     return tok;
   }
 
-  /** Reads everything left (after a parse was abandoned); returns the EOF token. */
-  skipToEnd(): Token {
-    for (;;) {
-      const tok = this.stream.next();
-      if (tok.type === 'EOF') return tok;
-    }
-  }
 
   /** From the start of the input to the end of `end`. */
   rangeToEnd(end: Range): Range {
     return { filename: end.filename, start: this.start, end: end.end };
   }
 
-  /** All diagnostics: the scanner's (for the whole input), then the parser's. */
+  /** All diagnostics: the scanner's, then the parser's. The scanner's cover the whole input,
+   * except after "Nesting too deep", when the rest of the input is not scanned. */
   finish(): Diagnostic[] {
-    this.skipToEnd();
+    if (!this.abandoned) {
+      while (this.stream.next().type !== 'EOF') {
+        // scan the rest for its diagnostics
+      }
+    }
     return [...this.stream.diagnostics, ...this.diagnostics];
   }
 
@@ -254,6 +258,7 @@ class Parser {
   enter(at: Range): void {
     this.depth += 1;
     if (this.depth > MAX_NESTING) {
+      this.abandoned = true;
       this.error('Nesting too deep', `This configuration nests blocks, brackets or templates more than ${MAX_NESTING} levels deep, which is not supported.`, at);
       throw new NestingTooDeep();
     }
