@@ -3,7 +3,8 @@
  *
  * 1. find and parse the files (a file, or a folder's `*.pkr.hcl` and `*.pkr.json`); stop on
  *    syntax errors;
- * 2. `packer` blocks: check `required_version` (stop when unmet: later errors would only confuse);
+ * 2. `packer` blocks: check `required_version` (stop when unmet, reporting only that: later
+ *    errors, such as blocks a newer Packer knows, would only confuse);
  * 3. declare variables (`variable`, `variables`) and locals (`locals`, `local`);
  * 4. give variables their values (default < PKR_VAR_ < *.auto.pkrvars.* < -var/-var-file in
  *    command-line order), report unset ones, run validation rules;
@@ -91,11 +92,13 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
   const files = found.configFiles.map(parse).filter((f): f is File => f !== undefined);
   if (hasErrors(diags)) return { diagnostics: diags, sources };
 
-  // Top-level blocks of every file, grouped by type in file order.
+  // Top-level blocks of every file, grouped by type in file order. Their structural problems are
+  // reported after the version check: a template for a newer Packer gets the version error only.
   const blocks: Block[] = [];
+  const structureDiags: Diagnostic[] = [];
   for (const f of files) {
     const { content, diagnostics } = bodyContent(f.body, topSchema);
-    diags.push(...diagnostics);
+    structureDiags.push(...diagnostics);
     blocks.push(...content.blocks);
   }
   const ofType = (t: string): Block[] => blocks.filter((b) => b.type === t);
@@ -113,13 +116,14 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     builds: [],
     dataSources: [],
   };
-  if (options.syntaxOnly) return { template, diagnostics: diags, sources };
+  if (options.syntaxOnly) return { template, diagnostics: [...diags, ...structureDiags], sources };
 
   const defaults = defaultsContext(base);
   const versionDiags: Diagnostic[] = [];
   for (const b of ofType('packer')) versionDiags.push(...decodePackerBlock(b, defaults, template.packer));
   diags.push(...versionDiags);
   if (hasErrors(versionDiags)) return { template, diagnostics: diags, sources };
+  diags.push(...structureDiags);
 
   // Variables and locals are declared first, whatever file or order they are in.
   const declared = new Map<string, DeclaredVariable>();

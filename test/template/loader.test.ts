@@ -454,3 +454,9 @@ test('path.root is the template folder as given (relative when the path was), pa
     assert.equal(load(join(dir, '..'), join(dir.split('/').pop()!, 'main.pkr.hcl')).template!.locals.get('root')!.value!.toJS(), dir.split('/').pop());
   });
 });
+
+test('a template for a newer Packer gets only the version error', async () => {
+  await inDir({ 'main.pkr.hcl': 'packer {\n  required_version = ">= 99.0.0"\n}\nfuture_block "x" {\n}\n' }, (dir) => {
+    assert.deepEqual(errors(load(dir).diagnostics), ['Unsupported Packer Core version']);
+  });
+});
