@@ -52,7 +52,7 @@ function faulty(call: Call, code: string, target: RegExp): { fs: FileSystem; arm
 
 const cases: { name: string; call: Call; code: string; target: RegExp; cause: RegExp; whole: boolean }[] = [
   { name: 'ENOSPC writing the state file', call: 'write', code: 'ENOSPC', target: /\.tmp-/, cause: /no space left on device \(ENOSPC\)/, whole: true },
-  { name: 'EIO at fsync of the state file', call: 'fsync', code: 'EIO', target: /\.tmp-/, cause: /input\/output error \(EIO\)/, whole: true },
+  { name: 'EIO at fdatasync of the state file', call: 'fdatasync', code: 'EIO', target: /\.tmp-/, cause: /input\/output error \(EIO\)/, whole: true },
   { name: 'ENOSPC creating the temporary file', call: 'open', code: 'ENOSPC', target: /\.tmp-/, cause: /\(ENOSPC\)/, whole: true },
   { name: 'EIO at the rename', call: 'rename', code: 'EIO', target: /\.tmp-/, cause: /\(EIO\)/, whole: true },
   { name: 'ENOSPC appending to the journal', call: 'write', code: 'ENOSPC', target: /\.journal$/, cause: /no space left on device \(ENOSPC\)/, whole: false },

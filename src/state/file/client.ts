@@ -15,7 +15,9 @@
  * record fails its checksum and is ignored (and cut off by the next writer), and the state file is
  * only ever replaced by rename.
  */
-import { dirname } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { holderState } from '../lock-holder.js';
 import { decodeState, encodeState } from '../format.js';
 import { StateWriteError } from '../errors.js';
 import type { LockInfo, LockRequest, StateChange, StateClient } from '../interfaces.js';
@@ -55,6 +57,8 @@ export class FileStateClient implements StateClient {
   private readonly compactBytes: number;
   private readonly locksImpl: FileLocks;
   private cursor: Cursor | undefined;
+  /** Whether leftovers of dead writers were looked for (once per client). */
+  private tidied = false;
 
   constructor(options: FileStateClientOptions) {
     this.location = options.path;
@@ -286,8 +290,18 @@ export class FileStateClient implements StateClient {
 
   /** Writes the whole state as the new state file (keeping the backup) and empties the journal. */
   private writeFull(state: StateFile): void {
+    if (!this.tidied) {
+      removeLeftoverTemps(this.fs, this.location);
+      this.tidied = true;
+    }
     writeFileDurably(this.fs, this.location, encodeState(state), this.backupPath);
     const base = this.fs.stat(this.location);
+    const c = this.cursor;
+    // The caller holds the write lock and this client knows the journal holds nothing: done.
+    if (c !== undefined && c.state === state && c.journalEnd === 0 && !c.torn) {
+      this.cursor = { state, base, journalEnd: 0, torn: false };
+      return;
+    }
     try {
       const fd = this.fs.open(this.journalPath, 'r+');
       try {
@@ -305,6 +319,34 @@ export class FileStateClient implements StateClient {
       }
     }
     this.cursor = { state, base, journalEnd: 0, torn: false };
+  }
+}
+
+/** A temporary file left by a writer that died mid-write is removed once it is a minute old. */
+const LEFTOVER_AGE_MS = 60_000;
+
+/** Removes temporary files of whole writes whose writer (a process on this host) is gone. */
+function removeLeftoverTemps(fs: FileSystem, path: string): void {
+  const dir = dirname(path);
+  const prefixes = [`.${basename(path)}.tmp-`, `.${basename(path)}.backup.tmp-`];
+  let names: string[];
+  try {
+    names = fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const prefix = prefixes.find((p) => name.startsWith(p));
+    if (!prefix) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    const file = join(dir, name);
+    try {
+      if (!Number.isInteger(pid) || Date.now() - fs.stat(file).mtimeMs < LEFTOVER_AGE_MS) continue;
+      if (holderState({ host: hostname(), pid }) !== 'dead') continue;
+      fs.unlink(file);
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 }
 

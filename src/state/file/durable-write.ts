@@ -39,8 +39,8 @@ export function writeFileDurably(fs: FileSystem, path: string, chunks: readonly 
     fd = fs.open(tmp, 'wx', 0o600);
     action = 'write';
     for (const c of chunks) fs.write(fd, c);
-    action = 'flush (fsync)';
-    fs.fsync(fd);
+    action = 'flush (fdatasync)';
+    fs.fdatasync(fd); // data and size: all a new file needs before its rename
     fs.close(fd);
     fd = undefined;
     if (backup) {

@@ -27,6 +27,8 @@ import { isErrno, type FileSystem, type FileStat } from './fs.js';
 /** A lock file that cannot be parsed this long after it was created was left by a crash mid-write. */
 const UNREADABLE_STALE_MS = 2000;
 const GUARD_STALE_MS = 5000;
+/** How often a process waiting for the write lock looks at who holds it. */
+const INSPECT_EVERY_MS = 250;
 
 interface Holder {
   file: string;
@@ -39,8 +41,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class FileLocks {
   readonly writeLockFile: string;
   readonly locksDir: string;
-  /** Files of the locks this object took, by id (release without a search). */
-  private readonly own = new Map<string, string>();
+  /**
+   * The locks this object took, by id: the file, the record and the file's identity when created,
+   * so that releasing one is a stat and an unlink (no read, no search).
+   */
+  private readonly own = new Map<string, { file: string; info: LockInfo; stat: FileStat }>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -88,8 +93,7 @@ export class FileLocks {
 
   /** Breaks (or releases) the lock with this id, wherever it is. */
   async unlock(id: string): Promise<LockInfo> {
-    const ownFile = this.own.get(id);
-    if (ownFile !== undefined) {
+    if (this.own.has(id)) {
       const info = this.releaseOwn(id);
       if (info) return info;
     }
@@ -108,42 +112,58 @@ export class FileLocks {
 
   private async lockWrite(operation: string, timeoutMs: number): Promise<LockInfo> {
     const info = newLockInfo('write', operation, this.statePath);
-    const holder = this.tryCreate(this.writeLockFile, info);
-    if (!holder) return info;
+    let current: Holder | 'held' | undefined = this.tryCreate(this.writeLockFile, info, true);
+    if (!current) return info;
     const started = Date.now();
+    let inspected = started;
     let delay = 1;
-    let current: Holder | undefined = holder;
     for (;;) {
-      if (current && !this.takeOverIfAbandoned(current)) {
+      // Look at the holder (is it dead? who is it?) now and then only: the write lock is usually
+      // free again within a millisecond, and reading it on every try slows down its holder.
+      if (current === 'held' || !this.takeOverIfAbandoned(current)) {
         const waited = Date.now() - started;
-        if (waited >= timeoutMs) throw new StateLockedError(this.statePath, [current.info ?? unreadableHolder(current, this.statePath)], waited);
-        await sleep(Math.min(delay * (0.5 + Math.random()), timeoutMs - waited));
-        delay = Math.min(delay * 1.5, 50);
+        if (waited >= timeoutMs) {
+          const holder = current === 'held' ? this.readHolder(this.writeLockFile) : current;
+          if (holder) throw new StateLockedError(this.statePath, [holder.info ?? unreadableHolder(holder, this.statePath)], waited);
+        }
+        await sleep(Math.min(delay * (0.5 + Math.random()), Math.max(1, timeoutMs - waited)));
+        delay = Math.min(delay * 1.5, 10);
       }
-      current = this.tryCreate(this.writeLockFile, info);
+      const inspect = Date.now() - inspected >= INSPECT_EVERY_MS;
+      if (inspect) inspected = Date.now();
+      current = this.tryCreate(this.writeLockFile, info, inspect);
       if (!current) return info;
     }
   }
 
-  /** Creates `file` holding `info`; returns undefined when created, else the current holder. */
-  private tryCreate(file: string, info: LockInfo, createdFolder = false): Holder | undefined {
+  /**
+   * Creates `file` holding `info`; returns undefined when created, else the current holder —
+   * or just 'held' when `inspect` is false.
+   */
+  private tryCreate(file: string, info: LockInfo, inspect: false, createdFolder?: boolean): Holder | 'held' | undefined;
+  private tryCreate(file: string, info: LockInfo, inspect?: true, createdFolder?: boolean): Holder | undefined;
+  private tryCreate(file: string, info: LockInfo, inspect: boolean, createdFolder?: boolean): Holder | 'held' | undefined;
+  private tryCreate(file: string, info: LockInfo, inspect = true, createdFolder = false): Holder | 'held' | undefined {
     let fd: number;
     try {
       fd = this.fs.open(file, 'wx', 0o600);
     } catch (err) {
       if (isErrno(err, 'ENOENT') && !createdFolder) {
         this.fs.mkdir(dirname(file), 0o700); // the state's folder, or the locks folder, is new
-        return this.tryCreate(file, info, true);
+        return this.tryCreate(file, info, inspect, true);
       }
       if (!isErrno(err, 'EEXIST')) throw err;
-      return this.readHolder(file) ?? this.tryCreate(file, info);
+      if (!inspect) return 'held';
+      return this.readHolder(file) ?? this.tryCreate(file, info, true);
     }
+    let stat: FileStat;
     try {
       this.fs.write(fd, Buffer.from(JSON.stringify(info)));
+      stat = this.fs.fstat(fd);
     } finally {
       this.fs.close(fd);
     }
-    this.own.set(info.id, file);
+    this.own.set(info.id, { file, info, stat });
     return undefined;
   }
 
@@ -243,14 +263,22 @@ export class FileLocks {
 
   /** Releases a lock this object took. Returns its info, or undefined when someone broke it. */
   private releaseOwn(id: string): LockInfo | undefined {
-    const file = this.own.get(id);
-    if (file === undefined) return undefined;
+    const own = this.own.get(id);
+    if (own === undefined) return undefined;
     this.own.delete(id);
-    const holder = this.readHolder(file);
-    if (!holder?.info || holder.info.id !== id) return undefined;
-    this.fs.unlink(file);
-    return holder.info;
+    let now: FileStat;
+    try {
+      now = this.fs.stat(own.file);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    // Same inode, size and modification time: still the file this object wrote.
+    if (now.ino !== own.stat.ino || now.size !== own.stat.size || now.mtimeMs !== own.stat.mtimeMs) return undefined;
+    this.fs.unlink(own.file);
+    return own.info;
   }
+
 }
 
 function unreadableHolder(holder: Holder, statePath: string): LockInfo {
