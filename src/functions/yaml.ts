@@ -58,14 +58,42 @@ function nodeValue(node: Node | null, doc: { contents: unknown }): Value {
   throw new YamlError('unsupported YAML node');
 }
 
-function quote(s: string): string {
+/**
+ * A double-quoted scalar as libyaml writes it. When `fold` is given, a space past column 80 (the
+ * emitter's best width) becomes a line break followed by `fold.indent` (libyaml's folding; a
+ * following space is kept by a `\\` escape); `fold.column` is where the opening quote stands.
+ */
+function quote(s: string, fold?: { column: number; indent: string }): string {
+  const esc: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\0': '\\0', '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '\x1b': '\\e', '\x85': '\\N', '\xa0': '\\_', '\u2028': '\\L', '\u2029': '\\P' };
+  const chars = [...s];
   let out = '"';
-  for (const ch of s) {
+  let column = (fold?.column ?? 0) + 1;
+  let spaces = false;
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
     const c = ch.codePointAt(0)!;
-    const esc: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\0': '\\0', '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '\x1b': '\\e', '\x85': '\\N', '\xa0': '\\_', '\u2028': '\\L', '\u2029': '\\P' };
-    if (esc[ch] !== undefined) out += esc[ch];
-    else if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0) || c === 0xfeff) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    else out += ch;
+    if (ch === ' ') {
+      if (fold && !spaces && column > 80 && i !== 0 && i !== chars.length - 1) {
+        out += `\n${fold.indent}`;
+        column = fold.indent.length;
+        if (chars[i + 1] === ' ') {
+          out += '\\';
+          column++;
+        }
+      } else {
+        out += ' ';
+        column++;
+      }
+      spaces = true;
+      continue;
+    }
+    spaces = false;
+    let piece: string;
+    if (esc[ch] !== undefined) piece = esc[ch]!;
+    else if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0) || c === 0xfeff) piece = `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    else piece = ch;
+    out += piece;
+    column += [...piece].length;
   }
   return `${out}"`;
 }
@@ -79,12 +107,14 @@ function literalBlock(s: string, indent: string): string {
   return `|${indicator}${chomp}\n${lines.join('\n')}`;
 }
 
-function scalar(v: Value, indent: string): string | undefined {
+/** A scalar or empty collection at column `column` whose continuation lines are indented by
+ * `indent`; undefined for a non-empty collection. */
+function scalar(v: Value, indent: string, column: number): string | undefined {
   if (v.isNull) return 'null';
   switch (v.type.kind) {
     case 'string': {
       const s = v.asString();
-      return s.includes('\n') && !/[ \t]\n|[\x00-\x08\x0b-\x1f]/.test(s) ? literalBlock(s, indent) : quote(s);
+      return s.includes('\n') && !/[ \t]\n|[\x00-\x08\x0b-\x1f]/.test(s) ? literalBlock(s, indent) : quote(s, { column, indent });
     }
     case 'number':
       return v.asNumber().toFixed();
@@ -97,30 +127,27 @@ function scalar(v: Value, indent: string): string | undefined {
   }
 }
 
-/** Lines of `v` at `indent`; the first line is not indented (the caller places it). */
+/** Lines of a non-empty collection whose entries start at `indent`; the first line is not
+ * indented (the caller places it). */
 function emit(v: Value, indent: string): string {
-  if (v.unknown) throw new YamlError('cannot serialize unknown value as YAML');
-  const s = scalar(v, `${indent}  `);
-  if (s !== undefined) return s;
   if (v.isSequence) {
     return v
       .elements()
-      .map((e) => {
-        const inner = scalar(e, `${indent}  `) ?? emit(e, `${indent}  `);
-        return `- ${inner}`;
-      })
+      .map((e) => `- ${scalar(e, `${indent}  `, indent.length + 2) ?? emit(e, `${indent}  `)}`)
       .join(`\n${indent}`);
   }
   return [...v.entries()]
     .map(([k, e]) => {
-      const sc = scalar(e, `${indent}  `);
-      if (sc !== undefined) return `${quote(k)}: ${sc}`;
-      if (e.isSequence) return `${quote(k)}:\n${indent}${emit(e, indent)}`;
-      return `${quote(k)}:\n${indent}  ${emit(e, `${indent}  `)}`;
+      const key = quote(k);
+      const sc = scalar(e, `${indent}  `, indent.length + [...key].length + 2);
+      if (sc !== undefined) return `${key}: ${sc}`;
+      if (e.isSequence) return `${key}:\n${indent}${emit(e, indent)}`;
+      return `${key}:\n${indent}  ${emit(e, `${indent}  `)}`;
     })
     .join(`\n${indent}`);
 }
 
 export function yamlEncode(v: Value): string {
-  return `${emit(v, '')}\n`;
+  if (!v.isWhollyKnown) throw new YamlError('cannot serialize unknown value as YAML');
+  return `${scalar(v, '  ', 0) ?? emit(v, '')}\n`;
 }

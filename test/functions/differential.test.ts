@@ -14,6 +14,8 @@ import { run } from './helpers.js';
 
 const template = fileURLToPath(new URL('../../../test/fixtures/functions/console', import.meta.url));
 
+const LONG = 'aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp qqqq rrrr ssss tttt uuuu';
+
 const EXPRESSIONS = [
   // numeric
   'abs(-12.4)', 'ceil(5.1)', 'floor(-4.1)', 'log(50, 10)', 'log(16, 2)', 'pow(3, 2.5)', 'pow(2, -3)', 'pow(1.1, 7)',
@@ -37,7 +39,8 @@ const EXPRESSIONS = [
   // encoding
   'base64encode("héllo")', 'base64decode("SGVsbG8=")', 'csvdecode("a,b\\n1,2\\n")', 'jsondecode("{\\"a\\": [1.50, true, null]}")',
   'jsonencode({b = 1, a = [true, null, "x<&>"], c = 1e20, d = 0.1, e = "tab\\t"})', 'urlencode("Hello World!/☃")',
-  'yamldecode("a: 1\\nb: [x, 2.5]\\nc: {d: true}")', 'yamlencode({a = "b", c = [1, {d = "e", f = "g"}], h = "l1\\nl2", e = [], n = null})',
+  'yamldecode("a: 1\\nb: [x, 2.5]\\nc: {d: true}")', `yamlencode({x = {y = "${LONG}"}, z = ["${LONG}  two"], r = [["${LONG}"]]})`, `yamlencode("${LONG}")`,
+  'yamlencode(["  lead\\nx", "trail \\nx", "é☃", "a\\u0001b", "yes", "1.5", {"a b" = 1.5}])', 'yamlencode({a = "b", c = [1, {d = "e", f = "g"}], h = "l1\\nl2", e = [], n = null})',
   // date and time
   'formatdate("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01Z")', 'formatdate("Z ZZZ ZZZZ ZZZZZ H:m:s AA aa", "2018-01-02T03:12:01+05:30")',
   'formatdate("\'T\'YY MMMM M D EEEE \'o\'\'clock\' YY", "2006-01-02T15:04:05Z")', 'formatdate("A", "2018-01-02T23:12:01Z")',
