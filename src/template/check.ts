@@ -23,6 +23,11 @@ interface Checkable {
   prepare(raw: Record<string, unknown>): PrepareResult<unknown>;
 }
 
+/** A component's message with every sensitive value in it replaced by "<sensitive>". */
+function maskSensitive(text: string, secrets: readonly string[]): string {
+  return [...secrets].sort((a, b) => b.length - a.length).reduce((t, secret) => t.split(secret).join('<sensitive>'), text);
+}
+
 function prepareDiags(kind: string, type: string, range: Range, evaluated: EvaluatedConfig, def: Checkable): Diagnostic[] {
   const diags = [...evaluated.diagnostics];
   if (diags.some((d) => d.severity === 'error')) return diags;
@@ -30,10 +35,11 @@ function prepareDiags(kind: string, type: string, range: Range, evaluated: Evalu
   try {
     result = def.prepare(evaluated.config);
   } catch (e) {
-    return [...diags, errorDiag(`Failed preparing ${kind} "${type}"`, (e as Error).message, range)];
+    return [...diags, errorDiag(`Failed preparing ${kind} "${type}"`, maskSensitive((e as Error).message, evaluated.sensitiveValues), range)];
   }
-  if (result.errors.length > 0) diags.push(errorDiag(`Failed preparing ${kind} "${type}"`, result.errors.map((e) => `* ${e}`).join('\n'), range));
-  for (const w of result.warnings) diags.push(warningDiag(`Warning from ${kind} "${type}"`, w, range));
+  const mask = (text: string): string => maskSensitive(text, evaluated.sensitiveValues);
+  if (result.errors.length > 0) diags.push(errorDiag(`Failed preparing ${kind} "${type}"`, result.errors.map((e) => `* ${mask(e)}`).join('\n'), range));
+  for (const w of result.warnings) diags.push(warningDiag(`Warning from ${kind} "${type}"`, mask(w), range));
   return diags;
 }
 

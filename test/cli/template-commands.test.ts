@@ -36,6 +36,13 @@ test('validate: several problems are all reported in one run', async () => {
   assert.equal((r.stderr.match(/^Error: Invalid default value for variable$/gm) ?? []).length, 2);
 });
 
+test('validate: a component message quoting a sensitive value shows <sensitive>', async () => {
+  const r = await runInProcess(['validate', 'err-sensitive-in-message.pkr.hcl'], { cwd: FIXTURES });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /not in format 'key=value': <sensitive>/);
+  assert.doesNotMatch(r.stderr, /s3cr3t-t0ken/);
+});
+
 test('validate: -syntax-only stops after parsing', async () => {
   const ok = await runProcess(['validate', '-syntax-only', 'err-unset-variable.pkr.hcl'], { cwd: FIXTURES });
   assert.equal(ok.stdout, 'Syntax-only check passed. Everything looks okay.\n');

@@ -92,6 +92,7 @@ export const corpus: readonly CorpusCase[] = [
   { path: 'err-wrong-argument-type.pkr.hcl', expect: { errors: ['Incorrect attribute value type'] } },
   { path: 'err-multiple-problems.pkr.hcl', expect: { errors: ['Invalid default value for variable', 'Invalid default value for variable'] } },
   { path: 'err-validation-message.pkr.hcl', expect: { errors: ['Invalid validation error message'] } },
+  { path: 'err-sensitive-in-message.pkr.hcl', expect: { errors: ['Failed preparing provisioner "shell-local"'] } },
   { path: 'validation-fail.pkr.hcl', expect: { errors: ['The image_id value must be a valid AMI id, starting with "ami-".'] } },
   { path: 'required-version-unmet.pkr.hcl', expect: { errors: ['Unsupported Packer Core version'] } },
   { path: 'var-file-values.pkr.hcl', args: ['-var', 'region=x', '-var', 'nope=1'], expect: { errors: ['Undefined -var variable'] } },
