@@ -9,12 +9,12 @@
  * decoded, with the context of the body's phase.
  *
  * The iterator's values are written into the syntax tree as literal expressions, so the expanded
- * body can be evaluated later (with build-time values) like any other body. JSON-syntax bodies are
- * returned unchanged.
+ * body can be evaluated later (with build-time values) like any other body. In JSON-syntax bodies a
+ * `dynamic` property is reported as not supported (and removed, so nothing else is reported).
  */
 import { errorDiag, type Diagnostic, type Range } from '../diagnostics.js';
 import type { Block, Body, Expression, NativeBody } from '../hcl/ast.js';
-import { bodyContent, type BodySchema } from '../hcl/body.js';
+import { bodyContent, bodyPartialContent, type BodySchema } from '../hcl/body.js';
 import { evaluate, type EvalContext } from '../hcl/eval.js';
 import { convert } from '../values/convert.js';
 import { T, Value, formatNumber } from '../values/value.js';
@@ -30,7 +30,24 @@ function hasDynamic(body: Body): boolean {
   return body.kind === 'native' && body.blocks.some((b) => b.type === 'dynamic' || hasDynamic(b.body));
 }
 
+const jsonDynamicSchema: BodySchema = { attributes: [], blocks: [{ type: 'dynamic', labelNames: ['type'] }] };
+
 export function expandDynamicBlocks(body: Body, ctx: EvalContext): { body: Body; diagnostics: Diagnostic[] } {
+  if (body.kind === 'json') {
+    if (body.value.kind !== 'object' || !body.value.props.some((p) => p.name === 'dynamic')) return { body, diagnostics: [] };
+    const { content, remain } = bodyPartialContent(body, jsonDynamicSchema);
+    const at = content.blocks[0]?.typeRange ?? body.range;
+    return {
+      body: remain,
+      diagnostics: [
+        errorDiag(
+          'Dynamic blocks are not supported in JSON syntax',
+          'builder expands `dynamic` blocks only in native syntax (.pkr.hcl). Write this block in a .pkr.hcl file, or list the generated blocks in full.',
+          at,
+        ),
+      ],
+    };
+  }
   if (!hasDynamic(body)) return { body, diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
   return { body: expandNative(body as NativeBody, ctx, diagnostics), diagnostics };

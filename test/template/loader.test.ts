@@ -460,3 +460,20 @@ test('a template for a newer Packer gets only the version error', async () => {
     assert.deepEqual(errors(load(dir).diagnostics), ['Unsupported Packer Core version']);
   });
 });
+
+test('a dynamic block in JSON syntax is reported as not supported, once', async () => {
+  await inDir(
+    {
+      'main.pkr.json': JSON.stringify({
+        source: { null: { a: { communicator: 'none' } } },
+        build: {
+          sources: ['source.null.a'],
+          dynamic: { provisioner: { for_each: ['x'], labels: ['shell-local'], content: { inline: ['echo ${provisioner.value}'] } } },
+        },
+      }),
+    },
+    (dir) => {
+      assert.deepEqual(errors(load(dir).diagnostics), ['Dynamic blocks are not supported in JSON syntax']);
+    },
+  );
+});
