@@ -49,6 +49,12 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
+/** Servers still running, stopped when the test process exits without calling `stop()`. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 export interface SshdOptions {
   passwordUser?: boolean;
   /** Extra sshd_config lines; they take precedence over the defaults. */
@@ -187,11 +193,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd | { ski
   // as while a machine reboots) and `resume()` starts it again on the same port.
   let child: ChildProcess | undefined;
   const halt = async (): Promise<void> => {
-    const running = child;
+    const current = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
-    const done = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
+    if (current === undefined || current.exitCode !== null || current.signalCode !== null) return;
+    const done = new Promise((resolve) => current.once('exit', resolve));
+    current.kill('SIGTERM');
     await done;
   };
   const cleanup = async (): Promise<void> => {
@@ -202,6 +208,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd | { ski
   const launch = async (): Promise<void> => {
     const started = spawn(SSHD, ['-D', '-f', configPath, '-E', logPath], { stdio: 'ignore' });
     child = started;
+    running.add(started);
+    started.once('exit', () => running.delete(started));
     for (let i = 0; !(await canConnect(port)); i++) {
       if (started.exitCode !== null || i > 100) {
         const log = await readFile(logPath, 'utf8').catch(() => '');
