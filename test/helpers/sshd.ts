@@ -13,7 +13,7 @@
  * (`useradd` + `chpasswd`) for this server and removed by `stop()`; otherwise `passwordSkip` says why
  * there is none.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
@@ -49,10 +49,13 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-/** Servers still running, stopped when the test process exits without calling `stop()`. */
+/** Servers still running and test users still present, removed when the test process exits
+ * without calling `stop()`. */
 const running = new Set<ChildProcess>();
+const users = new Set<string>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGTERM');
+  for (const user of users) spawnSync('/usr/sbin/userdel', ['-r', '-f', user], { stdio: 'ignore' });
 });
 
 export interface SshdOptions {
@@ -161,6 +164,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd | { ski
     if (process.getuid?.() !== 0) passwordSkip = 'password login needs a test user, which only root can create';
     else {
       passwordUser = `bsshd${port}`;
+      users.add(passwordUser);
       password = await createPasswordUser(passwordUser);
     }
   }
@@ -202,7 +206,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd | { ski
   };
   const cleanup = async (): Promise<void> => {
     await halt();
-    if (passwordUser !== undefined) await removeUser(passwordUser);
+    if (passwordUser !== undefined) {
+      await removeUser(passwordUser);
+      users.delete(passwordUser);
+    }
     await rm(dir, { recursive: true, force: true });
   };
   const launch = async (): Promise<void> => {
