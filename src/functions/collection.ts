@@ -78,7 +78,7 @@ export const chunklist = define({
   params: [param('list', T.list(dyn)), param('size', T.number)],
   impl: (args) => {
     const list = args[0]!;
-    const size = intArg(args, 1);
+    const size = intArg(args, 1, 'invalid index: ');
     if (size < 0) throw new FunctionError('the size argument must be positive');
     const et = list.type.kind === 'list' ? list.type.elem : dyn;
     const items = list.elements();
@@ -388,7 +388,7 @@ export const zipmap = define({
     if (vt.kind !== 'list' && vt.kind !== 'tuple') throw new FunctionArgError(1, 'values argument must be a list or tuple value');
     const ks = k!.elements();
     const vs = v!.elements();
-    if (ks.length !== vs.length) throw new FunctionArgError(1, `number of keys (${ks.length}) does not match number of values (${vs.length})`);
+    if (ks.length !== vs.length) throw new FunctionError(`number of keys (${ks.length}) does not match number of values (${vs.length})`);
     const out = new Map<string, Value>();
     ks.forEach((key, i) => {
       if (key.isNull) throw new FunctionArgError(0, `keys list has null value at index ${i}`);

@@ -43,7 +43,7 @@ export const base64decode = define({
     const b = decodeStdBase64(str);
     if (typeof b === 'number') throw new FunctionError(`failed to decode base64 data '${str}'`);
     const text = validUtf8(b);
-    if (text === undefined) throw new FunctionError('the result of decoding the provided string is not valid UTF-8');
+    if (text === undefined) throw new FunctionError('the result of decoding the the provided string is not valid UTF-8'); // sic: go-cty-funcs' text
     return Value.string(text);
   },
 });
@@ -85,7 +85,7 @@ export const jsondecode = define({
     try {
       return ctyJsonDecode(s!.asString());
     } catch (e) {
-      if (e instanceof JsonSyntaxError) throw new FunctionArgError(0, e.message);
+      if (e instanceof JsonSyntaxError) throw new FunctionError(e.message);
       throw e;
     }
   },
@@ -103,29 +103,37 @@ export const yamldecode = define({
     try {
       return yamlDecode(s!.asString());
     } catch (e) {
-      if (e instanceof YamlError) throw new FunctionArgError(0, e.message);
+      if (e instanceof YamlError) throw new FunctionError(e.message);
       throw e;
     }
   },
 });
 
-class CsvError extends Error {
-  constructor(readonly line: number, readonly reason: string) {
-    super(`CSV parse error on line ${line}: ${reason}`);
-  }
-}
+/** A CSV error with Go's encoding/csv text ("parse error on line 2, column 4: bare \" in non-quoted-field"). */
+class CsvError extends Error {}
 
 /** Go's encoding/csv reader with its defaults: comma-separated, RFC 4180 quoting, every record
  * as long as the first. */
 function parseCsv(text: string): string[][] {
   const records: string[][] = [];
   let line = 1;
+  let lineStart = 0;
   let i = 0;
   const n = text.length;
+  const isEnd = (k: number): boolean => k >= n || text[k] === '\n' || (text[k] === '\r' && text[k + 1] === '\n');
+  const parseError = (recordLine: number, at: number, reason: string): CsvError => {
+    const column = Buffer.byteLength(text.slice(lineStart, at)) + 1;
+    const where = `parse error on line ${line}, column ${column}: ${reason}`;
+    return new CsvError(recordLine === line ? where : `record on line ${recordLine}; ${where}`);
+  };
+  const newline = (): void => {
+    i += text[i] === '\r' ? 2 : 1;
+    line++;
+    lineStart = i;
+  };
   while (i < n) {
-    if (text[i] === '\n' || (text[i] === '\r' && text[i + 1] === '\n')) {
-      i += text[i] === '\r' ? 2 : 1;
-      line++;
+    if (isEnd(i)) {
+      newline();
       continue;
     }
     const recordLine = line;
@@ -135,7 +143,7 @@ function parseCsv(text: string): string[][] {
       if (text[i] === '"') {
         i++;
         for (;;) {
-          if (i >= n) throw new CsvError(line, 'extraneous or missing " in quoted-field');
+          if (i >= n) throw parseError(recordLine, i, 'extraneous or missing " in quoted-field');
           const c = text[i]!;
           if (c === '"') {
             if (text[i + 1] === '"') {
@@ -146,20 +154,23 @@ function parseCsv(text: string): string[][] {
             i++;
             break;
           }
-          if (c === '\n') line++;
           if (c === '\r' && text[i + 1] === '\n') {
-            i++;
+            field += '\n';
+            newline();
+            continue;
+          }
+          if (c === '\n') {
+            field += '\n';
+            newline();
             continue;
           }
           field += c;
           i++;
         }
-        if (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
-          throw new CsvError(line, 'extraneous or missing " in quoted-field');
-        }
+        if (!isEnd(i) && text[i] !== ',') throw parseError(recordLine, i, 'extraneous or missing " in quoted-field');
       } else {
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
-          if (text[i] === '"') throw new CsvError(line, 'bare " in non-quoted-field');
+        while (!isEnd(i) && text[i] !== ',') {
+          if (text[i] === '"') throw parseError(recordLine, i, 'bare " in non-quoted-field');
           field += text[i++];
         }
       }
@@ -168,16 +179,10 @@ function parseCsv(text: string): string[][] {
         i++;
         continue;
       }
-      if (text[i] === '\r') i++;
-      if (text[i] === '\n') {
-        i++;
-        line++;
-      }
+      if (i < n) newline();
       break;
     }
-    if (records.length > 0 && fields.length !== records[0]!.length) {
-      throw new CsvError(recordLine, 'wrong number of fields');
-    }
+    if (records.length > 0 && fields.length !== records[0]!.length) throw new CsvError(`record on line ${recordLine}: wrong number of fields`);
     records.push(fields);
   }
   return records;

@@ -25,13 +25,18 @@ export function goClean(p: string): string {
 /** go-homedir's Expand: a leading `~` or `~/` becomes the home folder. */
 export function expandHome(p: string): string {
   if (!p.startsWith('~')) return p;
-  if (p.length > 1 && p[1] !== '/' && p[1] !== '\\') throw new FunctionError('failed to expand ~: cannot expand user-specific home dir');
+  if (p.length > 1 && p[1] !== '/' && p[1] !== '\\') throw new FunctionError('cannot expand user-specific home dir');
   return homedir() + p.slice(1);
 }
 
 /** A path as the file functions open it: `~` expanded, relative to the template folder, cleaned. */
 function templatePath(ctx: FunctionCallContext, p: string): string {
-  const expanded = expandHome(p);
+  let expanded: string;
+  try {
+    expanded = expandHome(p);
+  } catch (e) {
+    throw new FunctionError(`failed to expand ~: ${(e as Error).message}`);
+  }
   return goClean(posix.isAbsolute(expanded) ? expanded : posix.join(ctx.baseDir, expanded));
 }
 

@@ -80,7 +80,7 @@ export const cidrhost = define({
     const requested = bigIntArg(h!, 1);
     const maxHost = (1n << BigInt(net.bits - net.prefix)) - 1n;
     const num = requested < 0n ? maxHost + requested + 1n : requested;
-    if (num > maxHost || num < 0n) throw new FunctionError(`prefix of ${net.prefix} does not accommodate a host numbered ${requested}`);
+    if (num > maxHost || num < 0n) throw new FunctionError(`prefix of ${net.prefix} does not accommodate a host numbered ${num}`);
     return Value.string(ipString(net.ip | num, net.bits));
   },
 });

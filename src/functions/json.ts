@@ -57,10 +57,10 @@ export class JsonSyntaxError extends Error {}
 export function ctyJsonDecode(text: string): Value {
   const p = new JsonParser(text);
   p.ws();
-  if (p.pos >= text.length) throw new JsonSyntaxError('unexpected end of JSON input');
+  if (p.pos >= text.length) throw new JsonSyntaxError('EOF');
   const v = p.value();
   p.ws();
-  if (p.pos < text.length) throw new JsonSyntaxError(`invalid character ${charName(text[p.pos]!)} after top-level value`);
+  if (p.pos < text.length) throw new JsonSyntaxError('extraneous data after JSON object');
   return v;
 }
 
@@ -77,7 +77,7 @@ class JsonParser {
   }
 
   private fail(context: string): never {
-    if (this.pos >= this.text.length) throw new JsonSyntaxError('unexpected end of JSON input');
+    if (this.pos >= this.text.length) throw new JsonSyntaxError('EOF');
     throw new JsonSyntaxError(`invalid character ${charName(this.text[this.pos]!)} ${context}`);
   }
 
@@ -88,10 +88,13 @@ class JsonParser {
     if (c === '"') return Value.string(this.string());
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
     for (const [word, v] of [['true', Value.bool(true)], ['false', Value.bool(false)], ['null', Value.null()]] as const) {
-      if (this.text.startsWith(word, this.pos)) {
-        this.pos += word.length;
-        return v;
+      if (c !== word[0]) continue;
+      for (let i = 1; i < word.length; i++) {
+        this.pos++;
+        if (this.text[this.pos] !== word[i]) this.fail(`in literal ${word} (expecting ${charName(word[i]!)})`);
       }
+      this.pos++;
+      return v;
     }
     return this.fail('looking for beginning of value');
   }
@@ -150,7 +153,7 @@ class JsonParser {
     this.pos++;
     let out = '';
     for (;;) {
-      if (this.pos >= this.text.length) throw new JsonSyntaxError('unexpected end of JSON input');
+      if (this.pos >= this.text.length) throw new JsonSyntaxError('EOF');
       const c = this.text[this.pos]!;
       if (c === '"') {
         this.pos++;

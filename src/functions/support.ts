@@ -4,7 +4,7 @@
  */
 import { convert } from '../values/convert.js';
 import { NumberContext, T, Value, type Num, type Type } from '../values/value.js';
-import { FunctionArgError, type FunctionDef, type Param } from './types.js';
+import { FunctionError, type FunctionDef, type Param } from './types.js';
 
 /** A parameter; `opts` adds `allowNull`, `allowUnknown`, `allowMarked`. */
 export function param(name: string, type: Type, opts: Omit<Param, 'name' | 'type'> = {}): Param {
@@ -32,12 +32,12 @@ export function tryConvert(v: Value, type: Type): Value | { message: string } {
 
 /**
  * Reads argument `index` as a JS integer the way gocty does for an `int` target: the number must
- * be whole and fit in 64 bits ("value must be a whole number, between … and …").
+ * be whole and fit in 64 bits. cty's functions return gocty's error as an error of the call.
  */
-export function intArg(args: readonly Value[], index: number): number {
+export function intArg(args: readonly Value[], index: number, prefix = ''): number {
   const n = args[index]!.asNumber();
   if (!n.isInteger() || n.abs().gt(Number.MAX_SAFE_INTEGER)) {
-    throw new FunctionArgError(index, 'value must be a whole number, between -9223372036854775808 and 9223372036854775807');
+    throw new FunctionError(`${prefix}value must be a whole number, between -9223372036854775808 and 9223372036854775807`);
   }
   return n.toNumber();
 }

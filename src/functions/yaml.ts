@@ -12,13 +12,19 @@ import { NumberContext, Value } from '../values/value.js';
 
 export class YamlError extends Error {}
 
+const TIMESTAMP = /^\d{4}-\d\d?-\d\d?(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d\d?(?::\d\d)?))?$/;
+
 export function yamlDecode(src: string): Value {
   const docs = parseAllDocuments(src, { schema: 'core', merge: true, uniqueKeys: false });
   if (!Array.isArray(docs)) throw new YamlError('the given YAML is not a sequence of documents');
   if (docs.length === 0) return Value.null();
-  if (docs.length > 1) throw new YamlError('unexpected extra content after value');
+  if (docs.length > 1) throw new YamlError('on line 1, column 1: unexpected extra content after value');
   const doc = docs[0]!;
-  if (doc.errors.length > 0) throw new YamlError(`on line ${doc.errors[0]!.linePos?.[0].line ?? '?'}, column ${doc.errors[0]!.linePos?.[0].col ?? '?'}: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const err = doc.errors[0];
+  if (err) {
+    const reason = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new YamlError(`on line ${err.linePos?.[0].line ?? 1}, column ${err.linePos?.[0].col ?? 1}: ${reason}`);
+  }
   return nodeValue(doc.contents as Node | null, doc);
 }
 
@@ -46,14 +52,18 @@ function nodeValue(node: Node | null, doc: { contents: unknown }): Value {
     if (typeof v === 'boolean') return Value.bool(v);
     if (typeof v === 'number' || typeof v === 'bigint') {
       const srcText = (node.source ?? String(v)).replace(/_/g, '');
-      if (/^[-+]?0x/i.test(srcText)) return Value.number(BigInt(srcText.replace('+', '')).toString());
-      if (/^[-+]?0o/i.test(srcText)) return Value.number(BigInt(srcText.replace(/^([-+]?)0o/i, '$10o').replace('+', '')).toString());
+      // go-cty-yaml reads hexadecimal and octal forms as strings.
+      if (/^[-+]?0[xo]/i.test(srcText)) return Value.string(node.source ?? String(v));
       if (/^[-+]?\.(inf|Inf|INF)$/.test(srcText)) return Value.number(new NumberContext(srcText.startsWith('-') ? -Infinity : Infinity));
       if (/\.nan$/i.test(srcText)) throw new YamlError('floating point NaN is not supported');
       return Value.number(new NumberContext(srcText));
     }
-    if (v instanceof Date) return Value.string(node.source ?? v.toISOString());
-    return Value.string(String(v));
+    const text = String(v);
+    // go-cty-yaml reads an unquoted YAML timestamp as a time and writes it as RFC 3339 text; a
+    // bare date is midnight UTC.
+    if (node.type === 'PLAIN' && /^\d{4}-\d\d-\d\d$/.test(text)) return Value.string(`${text}T00:00:00Z`);
+    if (node.type === 'PLAIN' && TIMESTAMP.test(text)) return Value.string(text.replace(/[ \t]+/, 'T').replace(/[ \t]+/g, ''));
+    return Value.string(text);
   }
   throw new YamlError('unsupported YAML node');
 }

@@ -35,6 +35,9 @@ const EXPRESSIONS = [
   'values({b = 1, a = 2})', 'length({a = 1, b = 2})', 'lookup({a = "x"}, "b", "d")', 'merge({a = 1}, {b = "x"})', 'range(1, 4, 0.5)', 'range(3, 1)',
   'reverse([1, 2, 3])', 'setintersection(["a", "b"], ["b"])', 'setunion(["b"], ["a"])', 'setproduct(["a", "b"], [1])', 'slice([1, 2, 3], 1, 2)',
   'sort(["b", "B", "a"])', 'zipmap(["a", "b"], [1, 2])', 'element([], 0)',
+  'jsondecode("{")', 'jsondecode("nope")', 'jsondecode("1 2")', 'csvdecode("a,b\\n1,2,3")', 'csvdecode("a,b\\n1,x\\"y")', 'csvdecode("a,b\\n\\"1,2")',
+  'base64decode("/w==")', 'yamldecode("- a\\n- 0x1F\\n- 1e3\\n- .inf\\n- ~\\n- True\\n- 2001-12-14")', 'cidrhost("10.0.0.0/30", -5)', 'substr("abc", 1.5, 1)',
+  'pathexpand("~bob/x")', 'uuidv5("nope", "x")', 'parseint(10, 10)', 'slice(["a", "b"], 2, 1)', 'coalesce([1], "a")',
   'sort([null])', 'chunklist([1], -1)', 'concat("a")', 'keys("a")', 'merge("a")', 'flatten("a")', 'setproduct(["a"])', 'replace("hello", "/l+/", "L")',
   // encoding
   'base64encode("héllo")', 'base64decode("SGVsbG8=")', 'csvdecode("a,b\\n1,2\\n")', 'jsondecode("{\\"a\\": [1.50, true, null]}")',
