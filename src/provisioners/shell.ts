@@ -14,9 +14,10 @@
  * an exit status outside valid_exit_codes (default [0]) fails it with Packer's message. The
  * remote script is removed afterwards unless skip_clean.
  *
- * Departures from Packer, both stricter: environment variable names must be shell names
- * (Packer would paste any name into the command line), and the remote paths in the commands this
- * provisioner writes itself (chmod, rm) are quoted.
+ * Departures from Packer: environment variable names must be shell names (Packer would paste any
+ * name into the command line); the remote paths in the commands this provisioner writes itself
+ * (chmod, rm) are quoted; with use_env_var_file the variables file is removed after the last
+ * script, not the first (in Packer later scripts cannot source it).
  */
 import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -244,6 +245,7 @@ async function runShell(config: ShellConfig, ctx: StepContext & { comm?: Communi
         try {
           await comm.upload(remoteVarFile, config.binary ? content : toUnixLineEndings(content), undefined, signal);
         } catch (err) {
+          if (err instanceof UserError) throw err;
           throw new Error(`Error uploading envVarFile: ${messageOf(err)}`);
         }
         await runQuiet(comm, `chmod 0600 ${quoteRemotePath(remoteVarFile)}`, signal);
@@ -276,11 +278,11 @@ async function runShell(config: ShellConfig, ctx: StepContext & { comm?: Communi
         );
       });
       checkExit(config, result);
-      if (!config.skipClean) {
-        await removeRemoteFile(comm, remotePath, config, signal);
-        if (envVarFile !== '') await removeRemoteFile(comm, envVarFile, config, signal);
-      }
+      if (!config.skipClean) await removeRemoteFile(comm, remotePath, config, signal);
     }
+    // Packer removes the variables file after the first script, so later scripts cannot source it;
+    // here it goes once every script has run.
+    if (!config.skipClean && envVarFile !== '') await removeRemoteFile(comm, envVarFile, config, signal);
   } finally {
     if (inlineFile !== undefined) await rm(inlineFile, { force: true });
   }

@@ -174,6 +174,11 @@ describe('shell provisioner over ssh', { skip: sshdSkipReason() }, () => {
     assert.deepEqual(custom.slice(1), ['    arg v1']);
     const viaFile = await provision({ inline: ['echo "$V"'], environment_vars: ["V=from 'file'"], use_env_var_file: true, remote_folder: work });
     assert.deepEqual(viaFile.slice(1), ["    from 'file'"]);
+    // Every script can source the variables file, not only the first.
+    await writeFile(join(work, 'v1.sh'), 'echo "one: $V"\n');
+    await writeFile(join(work, 'v2.sh'), 'echo "two: $V"\n');
+    const twoScripts = await provision({ scripts: [join(work, 'v1.sh'), join(work, 'v2.sh')], environment_vars: ['V=x'], use_env_var_file: true, remote_folder: work });
+    assert.deepEqual(twoScripts.filter((l) => l.startsWith('    ')), ['    one: x', '    two: x']);
     assert.deepEqual((await readdir(work)).filter((n) => n.startsWith('varfile_')), []);
   });
 
