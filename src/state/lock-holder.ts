@@ -35,13 +35,17 @@ function currentUser(): string {
   }
 }
 
+/** user@host and the host, looked up once per process. */
+let identity: { who: string; host: string } | undefined;
+
 export function newLockInfo(scope: LockScope, operation: string, path: string, build?: string): LockInfo {
-  const host = hostname();
+  identity ??= { who: `${currentUser()}@${hostname()}`, host: hostname() };
+  const host = identity.host;
   const info: LockInfo = {
     id: randomUUID(),
     scope,
     operation,
-    who: `${currentUser()}@${host}`,
+    who: identity.who,
     host,
     pid: process.pid,
     created: new Date().toISOString(),

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
           errors++;
           process.stderr.write(`reader error: ${err instanceof Error ? err.message : String(err)}\n`);
         }
-        await new Promise((r) => setTimeout(r, 1)); // a reader pauses, so 50 of them leave the writers some CPU
+        await new Promise((r) => setTimeout(r, 5)); // a reader pauses, so 50 of them leave 20 writers some of the 2 cores
       }
       say({ reads, errors, regressions });
       break;
