@@ -94,7 +94,6 @@ export const coalesce = define({
   params: [],
   varParam: param('vals', dyn, { allowNull: true, allowUnknown: true }),
   impl: (args) => {
-    if (args.length === 0) throw new FunctionError('at least one argument is required');
     const ret = unifyTypes(args.map((a) => a.type));
     if (!ret) throw new FunctionError('all arguments must have the same type');
     for (const a of args) {

@@ -27,6 +27,13 @@ interface Verb {
 
 class FormatFailure extends Error {}
 
+/** More arguments than the verbs use: an error of the first unused argument (0 is the format). */
+class UnusedArguments extends FormatFailure {
+  constructor(readonly argIndex: number, maxArgUsed: number) {
+    super(maxArgUsed === 0 ? 'too many arguments; no verbs in format string' : `too many arguments; only ${maxArgUsed} used by format string`);
+  }
+}
+
 function byteOffset(s: string, index: number): number {
   return Buffer.byteLength(s.slice(0, index), 'utf8');
 }
@@ -40,10 +47,11 @@ function goQuoteByte(s: string, index: number): string {
   return `'${ch}'`;
 }
 
-/** Formats `args` by `format`, as cty's formatFSM does. */
+/** Formats `args` by `format`, as cty's formatFSM does; every argument must be used. */
 export function formatString(format: string, args: readonly Value[]): string {
   let out = '';
   let nextArg = 1;
+  let maxArgUsed = 0;
   let i = 0;
   const n = format.length;
   const unrecognized = (at: number): never => {
@@ -103,8 +111,10 @@ export function formatString(format: string, args: readonly Value[]): string {
     i++;
     verb.raw = format.slice(start, i);
     out += formatVerb(verb, args);
+    maxArgUsed = Math.max(maxArgUsed, verb.argNum);
     nextArg = verb.argNum + 1;
   }
+  if (args.length > maxArgUsed) throw new UnusedArguments(maxArgUsed + 1, maxArgUsed);
   return out;
 }
 
@@ -335,6 +345,7 @@ function runFormat(format: string, args: readonly Value[]): string {
   try {
     return formatString(format, args);
   } catch (e) {
+    if (e instanceof UnusedArguments) throw new FunctionArgError(e.argIndex, e.message);
     if (e instanceof FormatFailure) throw new FunctionError(e.message);
     throw e;
   }

@@ -112,7 +112,8 @@ function literalBlock(s: string, indent: string): string {
   const trailing = /\n*$/.exec(s)![0].length;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
   const indicator = s.startsWith(' ') ? '2' : '';
-  const body = trailing === 0 ? s : s.slice(0, s.length - (trailing === 1 ? 1 : 0));
+  // The caller ends the block with one line break, which stands for the last newline of `s`.
+  const body = trailing === 0 ? s : s.slice(0, -1);
   const lines = body.split('\n').map((l) => (l === '' ? '' : indent + l));
   return `|${indicator}${chomp}\n${lines.join('\n')}`;
 }
@@ -159,5 +160,8 @@ function emit(v: Value, indent: string): string {
 
 export function yamlEncode(v: Value): string {
   if (!v.isWhollyKnown) throw new YamlError('cannot serialize unknown value as YAML');
-  return `${scalar(v, '  ', 0) ?? emit(v, '')}\n`;
+  const text = `${scalar(v, '  ', 0) ?? emit(v, '')}\n`;
+  // A plain scalar as the whole document is "open ended": libyaml closes it with "...".
+  const plain = v.isNull || v.type.kind === 'number' || v.type.kind === 'bool';
+  return plain ? `${text}...\n` : text;
 }

@@ -20,6 +20,7 @@ const cases: Case[] = [
   ['coalesce(1, "2")', '1'],
   ['coalesce(null, "")', { error: 'no non-null, non-empty-string arguments' }],
   ['coalesce([1], "a")', { error: 'all arguments must have the same type' }],
+  ['coalesce()', { error: 'all arguments must have the same type' }],
   ['coalescelist(["a", "b"], ["c", "d"])', list('"a"', '"b"')],
   ['coalescelist([], ["c", "d"])', list('"c"', '"d"')],
   ['coalescelist([], [])', { error: 'no non-null arguments' }],

@@ -38,6 +38,8 @@ const EXPRESSIONS = [
   'jsondecode("{")', 'jsondecode("nope")', 'jsondecode("1 2")', 'csvdecode("a,b\\n1,2,3")', 'csvdecode("a,b\\n1,x\\"y")', 'csvdecode("a,b\\n\\"1,2")',
   'base64decode("/w==")', 'yamldecode("- a\\n- 0x1F\\n- 1e3\\n- .inf\\n- ~\\n- True\\n- 2001-12-14")', 'cidrhost("10.0.0.0/30", -5)', 'substr("abc", 1.5, 1)',
   'pathexpand("~bob/x")', 'uuidv5("nope", "x")', 'parseint(10, 10)', 'slice(["a", "b"], 2, 1)', 'coalesce([1], "a")',
+  'format("x", 1)', 'format("%[2]s", 1, 2, 3)', 'formatlist("%s", ["a"], "extra")', 'yamlencode(1)', 'yamlencode(null)', 'yamlencode("a\\nb\\n\\n")',
+  'yamlencode({a = "a\\n\\n", b = 1})', 'coalesce()',
   'sort([null])', 'chunklist([1], -1)', 'concat("a")', 'keys("a")', 'merge("a")', 'flatten("a")', 'setproduct(["a"])', 'replace("hello", "/l+/", "L")',
   // encoding
   'base64encode("héllo")', 'base64decode("SGVsbG8=")', 'csvdecode("a,b\\n1,2\\n")', 'jsondecode("{\\"a\\": [1.50, true, null]}")',

@@ -57,6 +57,10 @@ const cases: Case[] = [
   ['yamlencode({h = "l1\\nl2", t = "end\\n"})', '"h": |-\n  l1\n  l2\n"t": |\n  end\n'],
   ['yamlencode([[1, 2], null, true])', '- - 1\n  - 2\n- null\n- true\n'],
   ['yamlencode("tab\\t\\"q\\"")', '"tab\\t\\"q\\""\n'],
+  ['yamlencode(1)', '1\n...\n'],
+  ['yamlencode(null)', 'null\n...\n'],
+  ['yamlencode("a\\nb\\n\\n")', '|+\n  a\n  b\n\n'],
+  ['yamlencode({a = "a\\n\\n", b = 1})', '"a": |+\n  a\n\n"b": 1\n'],
   [
     'yamlencode({x = ["aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp qqqq  rrrr"]})',
     '"x":\n- "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp\n  qqqq  rrrr"\n',
