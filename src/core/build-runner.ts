@@ -68,6 +68,9 @@ export interface ResumePoint {
   skip: ReadonlySet<string>;
   /** The artifacts recorded for skipped "finish" / post-processor steps, by step id. */
   artifacts?: ReadonlyMap<string, Artifact>;
+  /** Chains before this index completed earlier: they are not run again; the recorded artifact
+   * of each one's last post-processor is reported, and the builder's artifact is kept. */
+  skipChainsBefore?: number;
 }
 
 export interface BuildRunOptions {
@@ -148,7 +151,6 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
     {
       id: 'create',
       async run(s, signal) {
-        await hooks?.onBuildStatus?.('creating');
         const resumeAt = opts.resume?.instance;
         if (resumeAt && spec.builder.reconnect && (await spec.builder.reconnect(spec.builderConfig, resumeAt, stepCtx(signal)))) {
           s.instance = resumeAt;
@@ -185,9 +187,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
       id: 'provision',
       name: 'StepProvision',
       cleanupWithCleanupProvisioner: true,
-      async run() {
-        if (spec.provisioners.length > 0) await hooks?.onBuildStatus?.('provisioning');
-      },
+      async run() {},
       async cleanup(s) {
         if (!s.provisionFailed) return;
         if (!spec.builder.provisionsWithoutStep) ui.say('Provisioning step had errors: Running the cleanup provisioner, if present...');
@@ -237,12 +237,27 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
     },
   ];
 
+  // The build's status changes before the first step of each phase starts (even when earlier
+  // steps are skipped on resume), so a checkpoint never shows a step of a later phase running
+  // under an earlier status.
+  let provisioning = false;
+  const observer: StepObserver = {
+    async onStepStart(id, attempt) {
+      if (!provisioning && id.startsWith('provisioner.')) {
+        provisioning = true;
+        await hooks?.onBuildStatus?.('provisioning');
+      }
+      await hooks?.onStepStart?.(id, attempt);
+    },
+    onStepEnd: (id, outcome) => hooks?.onStepEnd?.(id, outcome),
+  };
+  await hooks?.onBuildStatus?.('creating');
   try {
     await runSteps(steps, state, {
       signal: opts.signal,
       onError: opts.onError,
       ui,
-      observer: hooks,
+      observer,
       skip: opts.resume?.skip,
       debug: opts.debug,
     });
@@ -288,6 +303,13 @@ async function runPostProcessors(
   const errors: Error[] = [];
   let keepOriginal = spec.postProcessors.length === 0;
   chains: for (const [c, chain] of spec.postProcessors.entries()) {
+    if (c < (opts.resume?.skipChainsBefore ?? 0)) {
+      keepOriginal = true;
+      const last = opts.resume?.artifacts?.get(`post-processor.${c}.${chain.length - 1}`);
+      for (const i of chain.keys()) await hooks?.onStepEnd?.(`post-processor.${c}.${i}`, { status: 'skipped', attempts: 0 });
+      if (last) artifacts.push(last);
+      continue;
+    }
     let prior = builderArtifact;
     for (const [i, pp] of chain.entries()) {
       if (opts.signal.aborted) break chains;

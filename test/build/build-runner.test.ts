@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Artifact, BuilderDef, PostProcessorDef, ProvisionerDef } from '../../src/core/component.js';
-import { runBuild, type BuildSpec, type PostProcessorSpec, type ProvisionerSpec } from '../../src/core/build-runner.js';
+import { runBuild, type BuildSpec, type PostProcessorSpec, type ProvisionerSpec, type ResumePoint } from '../../src/core/build-runner.js';
 import type { OnErrorMode } from '../../src/core/runner.js';
 import { inTempDir, testUi } from './helpers.js';
 
@@ -54,7 +54,7 @@ function spec(over: Partial<BuildSpec>): BuildSpec {
   return { name: 'b.fake.x', packerBuildName: 'x', builderType: 'fake', builder, builderConfig: {}, provisioners: [], postProcessors: [], ...over };
 }
 
-async function run(s: BuildSpec, onError: OnErrorMode = 'cleanup', hooks = {}) {
+async function run(s: BuildSpec, onError: OnErrorMode = 'cleanup', hooks = {}, resume?: ResumePoint) {
   events.length = 0;
   const t = testUi('b.fake.x');
   return inTempDir(async (dir) => {
@@ -63,6 +63,7 @@ async function run(s: BuildSpec, onError: OnErrorMode = 'cleanup', hooks = {}) {
       signal: new AbortController().signal,
       onError,
       hooks,
+      resume,
       context: { cwd: dir, env: {}, runUuid: 'u', sensitive: [] },
     });
     return { r, lines: t.out.lines };
@@ -128,15 +129,15 @@ test('hooks hear every boundary: statuses, steps, instance, artifacts (where che
     onArtifact: (id: string, a: Artifact) => void heard.push(`artifact ${id} ${a.id}`),
   });
   assert.deepEqual(heard, [
-    'start create',
     'status creating',
+    'start create',
     'instance i-1',
     'end create complete',
     'start connect',
     'end connect complete',
     'start provision',
-    'status provisioning',
     'end provision complete',
+    'status provisioning',
     'start provisioner.0',
     'end provisioner.0 complete',
     'start finish',
@@ -148,4 +149,16 @@ test('hooks hear every boundary: statuses, steps, instance, artifacts (where che
     'artifact post-processor.0.0 m',
     'status complete',
   ]);
+});
+
+test('resume: completed provisioners and whole post-processor chains are skipped; recorded artifacts reported', async () => {
+  const recorded = artifact('m-recorded');
+  const { r } = await run(
+    spec({ provisioners: [prov('1'), prov('2')], postProcessors: [[pp('c', false), pp('m', true, { force: true })], [pp('k', true)]] }),
+    'cleanup',
+    {},
+    { instance: { id: 'i-0', metadata: {} }, skip: new Set(['provisioner.0']), artifacts: new Map([['post-processor.0.1', recorded]]), skipChainsBefore: 1 },
+  );
+  assert.deepEqual(events, ['create', 'connect', 'prov 2', 'finish', 'destroy instance', 'pp k(B)']);
+  assert.deepEqual(r.artifacts.map((a) => a.id), ['B', 'm-recorded', 'k']);
 });
