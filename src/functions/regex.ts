@@ -17,6 +17,13 @@ const POSIX: Record<string, string> = {
   upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
 };
 
+/** RE2's `\\s`: ASCII whitespace without `\\v` (JavaScript's `\\s` also matches Unicode spaces). */
+const RE2_SPACE = '\\t\\n\\f\\r ';
+
+const GENERAL_CATEGORIES = new Set(
+  'C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs'.split(' '),
+);
+
 function escapeLiteral(ch: string): string {
   return /[A-Za-z0-9]/.test(ch) ? ch : `\\u{${ch.codePointAt(0)!.toString(16)}}`;
 }
@@ -50,9 +57,22 @@ export function compileGoRegex(pattern: string, global = false): RegExp {
       }
       if (!inClass && n === 'A') out += '(?<![\\s\\S])';
       else if (!inClass && n === 'z') out += '(?![\\s\\S])';
-      else if ((n === 'p' || n === 'P') && chars[i + 1] !== '{') {
-        out += `\\${n}{${chars[i + 1] ?? ''}}`;
-        i++;
+      else if (n === 's') out += inClass ? RE2_SPACE : `[${RE2_SPACE}]`;
+      else if (n === 'S') {
+        if (inClass) throw new RegexSyntaxError('\\S inside a character class is not supported');
+        out += `[^${RE2_SPACE}]`;
+      } else if (n === 'p' || n === 'P') {
+        let name: string;
+        if (chars[i + 1] === '{') {
+          const close = chars.indexOf('}', i + 2);
+          if (close < 0) throw new RegexSyntaxError('invalid character class range: missing }');
+          name = chars.slice(i + 2, close).join('');
+          i = close;
+        } else name = chars[++i] ?? '';
+        const negated = name.startsWith('^');
+        const bare = negated ? name.slice(1) : name;
+        const property = GENERAL_CATEGORIES.has(bare) || bare === 'Any' ? bare : `Script=${bare}`;
+        out += `\\${(n === 'P') !== negated ? 'P' : 'p'}{${property === 'Any' ? 'Any' : property}}`;
       } else if (/[A-Za-z0-9]/.test(n)) out += `\\${n}`;
       else out += escapeLiteral(n);
       continue;
@@ -89,6 +109,10 @@ export function compileGoRegex(pattern: string, global = false): RegExp {
     }
     if (c === '(' && chars[i + 1] === '?' && /[imsU-]/.test(chars[i + 2] ?? '')) {
       throw new RegexSyntaxError('flags inside an expression are not supported; put them at the start, as (?i)');
+    }
+    if (c === '.') {
+      out += flags.includes('s') ? '[\\s\\S]' : '[^\\n]';
+      continue;
     }
     out += c;
   }
