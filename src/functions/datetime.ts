@@ -398,45 +398,27 @@ export function goTimeFormat(layout: string, t: Timestamp): string {
   return out;
 }
 
-/** strftime as github.com/jehiah/go-strftime implements it. */
+/** The strftime verbs github.com/jehiah/go-strftime knows, as Go layout elements. */
+const STRFTIME: Record<string, string> = {
+  B: 'January', b: 'Jan', m: '01', A: 'Monday', a: 'Mon', d: '02', H: '15', I: '03', M: '04', S: '05',
+  Y: '2006', y: '06', p: 'PM', Z: 'MST', z: '-0700',
+};
+
+/**
+ * strftime as github.com/jehiah/go-strftime (which Packer uses) does it: the format is split at
+ * every `%`, each piece whose first letter is a known verb has that letter replaced by a Go layout
+ * element (so the text before the first `%` is read the same way), other pieces keep their `%`,
+ * and the whole result is formatted as a Go layout — Go's reference-time digits in literal text
+ * are therefore replaced too, as in Packer.
+ */
 export function strftime(format: string, t: Timestamp): string {
-  const c = civil(t);
-  const h12 = c.hour % 12 === 0 ? 12 : c.hour % 12;
-  const verbs: Record<string, () => string> = {
-    a: () => DAYS[c.weekday]!.slice(0, 3),
-    A: () => DAYS[c.weekday]!,
-    b: () => MONTHS[c.month - 1]!.slice(0, 3),
-    B: () => MONTHS[c.month - 1]!,
-    c: () => goTimeFormat('Mon Jan _2 15:04:05 2006', t),
-    d: () => pad(c.day),
-    f: () => String(Math.floor(t.nanos / 1000)).padStart(6, '0'),
-    H: () => pad(c.hour),
-    I: () => pad(h12),
-    j: () => pad(c.yearDay, 3),
-    L: () => String(Math.floor(t.nanos / 1000000)).padStart(3, '0'),
-    m: () => pad(c.month),
-    M: () => pad(c.minute),
-    p: () => (c.hour >= 12 ? 'PM' : 'AM'),
-    S: () => pad(c.second),
-    w: () => String(c.weekday),
-    x: () => goTimeFormat('01/02/06', t),
-    X: () => goTimeFormat('15:04:05', t),
-    y: () => pad(c.year % 100),
-    Y: () => pad(c.year, 4),
-    z: () => offsetText(t, '', false),
-    Z: () => (t.utc ? 'UTC' : offsetText(t, '', false)),
-    '%': () => '%',
-  };
-  let out = '';
-  for (let i = 0; i < format.length; i++) {
-    const ch = format[i]!;
-    if (ch === '%' && i + 1 < format.length) {
-      const f = verbs[format[i + 1]!];
-      out += f ? f() : format.slice(i, i + 2);
-      i++;
-    } else out += ch;
+  let layout = '';
+  for (const chunk of format.split('%')) {
+    if (chunk === '') continue;
+    const verb = STRFTIME[chunk[0]!];
+    layout += verb !== undefined ? verb + chunk.slice(1) : `%${chunk}`;
   }
-  return out;
+  return goTimeFormat(layout, t);
 }
 
 function legacy(name: string, render: (format: string) => string) {

@@ -70,9 +70,13 @@ test('Go reference-time layouts', () => {
   assert.equal(goTimeFormat('002', t), '063');
 });
 
-test('strftime verbs', () => {
+test('strftime verbs, with go-strftime\'s reading of the text around them', () => {
   const t = parseTimestamp('2021-03-04T15:06:07Z');
-  assert.equal(strftime('%Y-%m-%d %H:%M:%S %a %A %b %B %j %I %p %y %Z %z %% %q', t), '2021-03-04 15:06:07 Thu Thursday Mar March 063 03 PM 21 UTC +0000 % %q');
+  assert.equal(strftime('%Y-%m-%d %H:%M:%S %a %A %b %B %I %p %y %Z %z', t), '2021-03-04 15:06:07 Thu Thursday Mar March 03 PM 21 UTC +0000');
+  assert.equal(strftime('%q|100%', t), '%q|300', 'an unknown verb keeps its %; the 1 of 100 is Go\'s month');
+  assert.equal(strftime('build-%Y', t), 'Maruild-2021', 'go-strftime reads the text before the first % as if a % preceded it');
+  assert.equal(strftime('v1-%Y', t), 'v3-2021');
+  assert.equal(strftime('at 2006', t), 'at 2021', 'Go reference digits in the text are formatted too');
 });
 
 test('Go durations', () => {
