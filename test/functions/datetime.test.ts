@@ -75,7 +75,7 @@ test('strftime verbs, with go-strftime\'s reading of the text around them', () =
   assert.equal(strftime('%Y-%m-%d %H:%M:%S %a %A %b %B %I %p %y %Z %z', t), '2021-03-04 15:06:07 Thu Thursday Mar March 03 PM 21 UTC +0000');
   assert.equal(strftime('%q|100%', t), '%q|300', 'an unknown verb keeps its %; the 1 of 100 is Go\'s month');
   assert.equal(strftime('build-%Y', t), 'Maruild-2021', 'go-strftime reads the text before the first % as if a % preceded it');
-  assert.equal(strftime('v1-%Y', t), 'v3-2021');
+  assert.equal(strftime('v1-%Y', t), '%v3-2021', 'and gives it a % when it is no verb');
   assert.equal(strftime('at 2006', t), 'at 2021', 'Go reference digits in the text are formatted too');
 });
 
