@@ -76,10 +76,10 @@ export class FileLocks {
       try {
         conflicts = request.scope === 'build' ? this.buildConflicts() : this.stateConflicts();
         if (conflicts.length === 0) {
-          const holder = this.tryCreate(file, info);
+          let holder = this.tryCreate(file, info);
+          if (holder && this.takeOverIfAbandoned(holder)) holder = this.tryCreate(file, info);
           if (!holder) return info;
-          if (!this.takeOverIfAbandoned(holder)) conflicts.push(holder.info ?? unreadableHolder(holder, this.statePath));
-          else if (!this.tryCreate(file, info)) return info;
+          conflicts.push(holder.info ?? unreadableHolder(holder, this.statePath));
         }
       } finally {
         this.releaseOwn(write.id);
