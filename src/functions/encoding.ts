@@ -249,22 +249,49 @@ export const textencodebase64 = define({
   },
 });
 
+/** A decoder for encodings outside the table: the WHATWG labels Node's TextDecoder knows
+ * (windows-125x, ISO-8859-x, Shift_JIS, EUC-KR, GBK, Big5, KOI8-R, …). */
+function otherDecoder(label: string): { encoding: string; decode(b: Buffer): string } | undefined {
+  try {
+    const d = new TextDecoder(label, { fatal: true });
+    // Node decodes windows-1252 as ISO-8859-1; its 0x80–0x9F differ.
+    return d.encoding === 'windows-1252' ? { encoding: 'windows-1252', decode: decodeWindows1252 } : d;
+  } catch {
+    return undefined;
+  }
+}
+
+const CP1252_HIGH = '€\ufffd‚ƒ„…†‡ˆ‰Š‹Œ\ufffdŽ\ufffd\ufffd‘’“”•–—˜™š›œ\ufffdžŸ';
+
+function decodeWindows1252(b: Buffer): string {
+  let out = '';
+  for (const x of b) out += x >= 0x80 && x <= 0x9f ? CP1252_HIGH[x - 0x80]! : String.fromCharCode(x);
+  return out;
+}
+
 export const textdecodebase64 = define({
   params: [param('source', string), param('encoding', string)],
   returnType: string,
   impl: ([s, enc]) => {
-    const e = encodingArg(enc!);
+    const known = ENCODINGS[enc!.asString().toLowerCase()];
+    const other = known ? undefined : otherDecoder(enc!.asString());
+    if (!known && !other) encodingArg(enc!);
+    const name = known?.name ?? other!.encoding;
     const b = decodeStdBase64(s!.asString());
     if (typeof b === 'number') throw new FunctionArgError(0, `the given value is has an invalid base64 symbol at offset ${b}`);
-    const label = e.node === 'utf16be' ? 'utf-16be' : e.node === 'utf16le' ? 'utf-16le' : e.node === 'utf8' ? 'utf-8' : 'latin1';
-    if (e.node === 'ascii' && b.some((x) => x > 0x7f)) throw new FunctionArgError(0, `the given string contains symbols that are not defined for ${e.name}`);
-    if (e.node === 'latin1') return Value.string(b.toString('latin1'));
-    let text: string;
+    const notDefined = (): never => {
+      throw new FunctionArgError(0, `the given string contains symbols that are not defined for ${name}`);
+    };
+    if (known?.node === 'ascii' && b.some((x) => x > 0x7f)) notDefined();
+    if (known?.node === 'latin1') return Value.string(b.toString('latin1'));
+    const label = known?.node === 'utf16be' ? 'utf-16be' : known?.node === 'utf16le' ? 'utf-16le' : 'utf-8';
     try {
-      text = new TextDecoder(label, { fatal: true }).decode(b);
-    } catch {
-      throw new FunctionArgError(0, `the given string contains symbols that are not defined for ${e.name}`);
+      const text = (other ?? new TextDecoder(label, { fatal: true })).decode(b);
+      if (text.includes('\ufffd')) notDefined();
+      return Value.string(text);
+    } catch (e) {
+      if (e instanceof FunctionArgError) throw e;
+      return notDefined();
     }
-    return Value.string(text);
   },
 });
