@@ -2,7 +2,8 @@
  * The scanner of HCL's native syntax: source text → tokens.
  *
  * Contracts:
- * - `lex` never throws and runs in time linear in the source length.
+ * - `lex` never throws and runs in time linear in the source length. `TokenStream` gives the
+ *   same tokens one at a time (the parser uses it, so that it never holds them all).
  * - The concatenation of the `bytes` of the returned tokens is the source exactly (spaces and
  *   tabs between tokens are `Spaces` tokens); the last token is always `EOF` (empty).
  * - Token kinds and boundaries follow HCL's scanner (`scan_tokens.rl`): line comments include
