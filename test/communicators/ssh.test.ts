@@ -203,6 +203,13 @@ describe('ssh communicator', { skip }, () => {
         await forwarded.comm.close();
         await notForwarded.comm.close();
       }
+      // The bastion can log in with the agent too (here the server is its own bastion).
+      const hop = await connect({ ...base, ssh_bastion_host: sshd.host, ssh_bastion_port: sshd.port, ssh_bastion_username: sshd.user, ssh_bastion_agent_auth: true });
+      try {
+        assert.deepEqual((await run(hop.comm, 'echo hop')).stdout, ['hop']);
+      } finally {
+        await hop.comm.close();
+      }
       delete process.env.SSH_AUTH_SOCK;
       await assert.rejects(connect({ ...base, ssh_timeout: '1s' }), /SSH_AUTH_SOCK is not set/);
     } finally {
