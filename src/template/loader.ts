@@ -155,7 +155,7 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     else addVarFile(input.path);
   }
   diags.push(
-    ...collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFile ?? 'warning', () => localsContext(template, base)),
+    ...collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFile ?? 'warning', () => localsContext(template, base), texts),
   );
 
   // Variables are final from here on: `var` is made once.

@@ -195,9 +195,16 @@ function convertTo(value: Value, v: DeclaredVariable, subject: Range, summary: s
 }
 
 /** A value given on the command line or in the environment, as text. */
-function valueFromText(text: string, v: DeclaredVariable, fakeFilename: string, diags: Diagnostic[]): { value: Value; range?: Range } | undefined {
+function valueFromText(
+  text: string,
+  v: DeclaredVariable,
+  fakeFilename: string,
+  diags: Diagnostic[],
+  texts: Map<string, string>,
+): { value: Value; range?: Range } | undefined {
   const k = v.def.type.kind;
   if (k === 'string' || k === 'number' || k === 'dynamic') return { value: Value.string(text) };
+  texts.set(fakeFilename, text);
   const p = parseExpression(text, fakeFilename);
   diags.push(...p.diagnostics);
   if (!p.expr || p.diagnostics.some((d) => d.severity === 'error')) return undefined;
@@ -214,7 +221,8 @@ const varDeclSchema: BodySchema = { attributes: [], blocks: [{ type: 'variable',
 
 /**
  * Applies values with Packer's precedence to the declared variables, then reports unset
- * variables and runs validation rules. `undeclared` says what a var-file value for an undeclared
+ * variables and runs validation rules. The text of values parsed as expressions is added to
+ * `texts` under their pseudo file names, so diagnostics can show it. `undeclared` says what a var-file value for an undeclared
  * variable is: a warning, an error (as `validate` makes it) or nothing.
  */
 export function collectVariableValues(
@@ -223,6 +231,7 @@ export function collectVariableValues(
   sources: readonly ValueSource[],
   undeclared: 'warning' | 'error' | 'ignore',
   validationContext: (vars: Map<string, DeclaredVariable>) => EvalContext,
+  texts: Map<string, string> = new Map(),
 ): Diagnostic[] {
   const diags: Diagnostic[] = [];
   for (const v of declared.values()) {
@@ -238,7 +247,7 @@ export function collectVariableValues(
     const name = key.slice('PKR_VAR_'.length);
     const v = declared.get(name);
     if (!v) continue;
-    const got = valueFromText(text, v, `<value for var.${name} from env>`, diags);
+    const got = valueFromText(text, v, `<value for var.${name} from env>`, diags, texts);
     if (!got) continue;
     const value = convertTo(got.value, v, got.range ?? v.def.range, 'Invalid value for variable', `The value for ${name} is not compatible with the variable's type constraint`, diags);
     setValue(v, value, 'env');
@@ -256,7 +265,7 @@ export function collectVariableValues(
         );
         continue;
       }
-      const got = valueFromText(src.value, v, `<value for var.${src.name} from arguments>`, diags);
+      const got = valueFromText(src.value, v, `<value for var.${src.name} from arguments>`, diags, texts);
       if (!got) continue;
       const value = convertTo(got.value, v, got.range ?? v.def.range, 'Invalid argument value for -var variable', `The received arg value for ${src.name} is not compatible with the variable's type constraint`, diags);
       setValue(v, value, 'cli');

@@ -74,6 +74,12 @@ test('validate: -var, -var-file and PKR_VAR_ reach the template', async () => {
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
 });
 
+test('validate: a -var value parsed as HCL shows its text under a diagnostic', async () => {
+  const r = await runInProcess(['validate', '-var', 'zones=["a"', 'variable-types.pkr.hcl'], { cwd: FIXTURES });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /on <value for var\.zones from arguments> line 1, column \d+:\n\s+1: \["a"\n/);
+});
+
 test('inspect: Packer\'s layout, sensitive values masked', async () => {
   const r = await runProcess(['inspect', 'sensitive-variable.pkr.hcl'], { cwd: FIXTURES });
   assert.equal(r.code, 0, r.stderr);
