@@ -57,6 +57,7 @@ const INSPECTED = [
   'multiple-builds.pkr.hcl',
   'dynamic-block.pkr.hcl',
   'sensitive-variable.pkr.hcl',
+  'type-conversions.pkr.hcl',
 ];
 
 test('builder inspect prints what packer inspect 1.6.6 prints', { skip }, async (t) => {
