@@ -11,12 +11,16 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import type * as Ssh2 from 'ssh2';
 import type { ConfigSpec, PrepareResult } from '../core/component.js';
 import { asBool, asInt, asString, asStringList, ConfigReader } from '../core/config-reader.js';
 import { goFsError } from './fs-error.js';
 import { asDuration } from './go-duration.js';
+
+/** ssh2 (about 60 ms to load) is required only to check a configured private key file. */
+const requireSsh2 = (): typeof Ssh2 => createRequire(import.meta.url)('ssh2') as typeof Ssh2;
 
 export interface SshBastionConfig {
   host: string;
@@ -107,7 +111,7 @@ function checkKeyFile(attr: string, path: string): string | undefined {
     return `${attr} is invalid: ${goFsError('stat', path, err)}`;
   }
   try {
-    const parsed = ssh2.utils.parseKey(readFileSync(path));
+    const parsed = requireSsh2().utils.parseKey(readFileSync(path));
     if (parsed instanceof Error) return `${attr} is invalid: Error parsing SSH private key file ${path}: ${parsed.message}`;
   } catch (err) {
     return `${attr} is invalid: ${goFsError('open', path, err)}`;

@@ -1,11 +1,15 @@
 /** Crypto and hash functions (go-cty-funcs' crypto package): bcrypt, md5, sha1, sha256, sha512,
  * rsadecrypt. Hashes are of the string's UTF-8 bytes, in lowercase hex. */
 import { createHash, createPrivateKey } from 'node:crypto';
-import bcryptjs from 'bcryptjs';
+import type * as Bcrypt from 'bcryptjs';
 import { T, Value } from '../values/value.js';
 import { decodeStdBase64 } from './encoding.js';
 import { define, param } from './support.js';
 import { FunctionError, type FunctionDef } from './types.js';
+import { lazyRequire } from './lazy-require.js';
+
+/** bcryptjs, loaded when `bcrypt` first runs. */
+const bcryptjs = lazyRequire<typeof Bcrypt>('bcryptjs');
 
 const string = T.string;
 
@@ -38,7 +42,7 @@ export const bcrypt = define({
     if (cost > 31) throw new FunctionError(`error occured generating password crypto/bcrypt: cost ${cost} is outside allowed range (4,31)`);
     const input = args[0]!.asString();
     if (Buffer.byteLength(input, 'utf8') > 72) throw new FunctionError('error occured generating password bcrypt: password length exceeds 72 bytes');
-    return Value.string(bcryptjs.hashSync(input, cost).replace(/^\$2b\$/, '$2a$'));
+    return Value.string(bcryptjs().hashSync(input, cost).replace(/^\$2b\$/, '$2a$'));
   },
 });
 

@@ -5,13 +5,17 @@
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { posix, resolve } from 'node:path';
-import { minimatch } from 'minimatch';
+import type * as Minimatch from 'minimatch';
 import { rangeString } from '../diagnostics.js';
 import { parseTemplate } from '../hcl/parser.js';
 import { variablesOf } from '../hcl/traversals.js';
 import { T, Value } from '../values/value.js';
 import { define, param } from './support.js';
 import { FunctionArgError, FunctionError, type FunctionCallContext } from './types.js';
+import { lazyRequire } from './lazy-require.js';
+
+/** minimatch, loaded when `fileset` first runs. */
+const minimatch = lazyRequire<typeof Minimatch>('minimatch');
 
 const string = T.string;
 
@@ -151,7 +155,7 @@ export const fileset = define({
     const pattern = goClean(pat!.asString());
     const all: string[] = [];
     walkFiles(resolve(ctx.cwd, base), '', all);
-    const matches = all.filter((f) => minimatch(f, pattern, { dot: true }));
+    const matches = all.filter((f) => minimatch().minimatch(f, pattern, { dot: true }));
     return Value.set(matches.map((m) => Value.string(m)), string);
   },
 });

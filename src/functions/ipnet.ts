@@ -3,10 +3,14 @@
  * cidrnetmask, cidrsubnet, cidrsubnets. Addresses are handled as integers of 32 (IPv4) or 128
  * (IPv6) bits, and printed the way Go's net package prints them.
  */
-import ipaddr from 'ipaddr.js';
+import type * as IpAddr from 'ipaddr.js';
 import { T, Value, type Num } from '../values/value.js';
 import { define, param, strings } from './support.js';
 import { FunctionArgError, FunctionError } from './types.js';
+import { lazyRequire } from './lazy-require.js';
+
+/** ipaddr.js, loaded when an address function first runs. */
+const ipaddr = lazyRequire<typeof IpAddr>('ipaddr.js');
 
 /** A network as net.ParseCIDR returns it: the address with host bits cleared, and its prefix. */
 interface Network {
@@ -27,13 +31,13 @@ function parseCidr(s: string): Network {
   let bits: 32 | 128;
   let bytes: number[];
   if (/^[0-9.]+$/.test(addr)) {
-    if (!ipaddr.IPv4.isValidFourPartDecimal(addr) || addr.split('.').some((p) => p.length > 1 && p.startsWith('0'))) return fail();
+    if (!ipaddr().IPv4.isValidFourPartDecimal(addr) || addr.split('.').some((p) => p.length > 1 && p.startsWith('0'))) return fail();
     bits = 32;
-    bytes = ipaddr.IPv4.parse(addr).toByteArray();
+    bytes = ipaddr().IPv4.parse(addr).toByteArray();
   } else {
-    if (!ipaddr.IPv6.isValid(addr) || addr.includes('%')) return fail();
+    if (!ipaddr().IPv6.isValid(addr) || addr.includes('%')) return fail();
     bits = 128;
-    bytes = ipaddr.IPv6.parse(addr).toByteArray();
+    bytes = ipaddr().IPv6.parse(addr).toByteArray();
   }
   if (prefix > bits) return fail();
   const ip = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
@@ -51,7 +55,7 @@ function ipString(ip: bigint, bits: 32 | 128): string {
   for (let i = bits / 8 - 1; i >= 0; i--) bytes.push(Number((ip >> BigInt(i * 8)) & 0xffn));
   if (bits === 32) return bytes.join('.');
   if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return bytes.slice(12).join('.');
-  return ipaddr.fromByteArray(bytes).toString();
+  return ipaddr().fromByteArray(bytes).toString();
 }
 
 function networkString(n: Network): string {

@@ -1,9 +1,13 @@
 /** UUID functions (go-cty-funcs' uuid package): uuidv4, uuidv5. */
 import { randomUUID } from 'node:crypto';
-import { v5 } from 'uuid';
+import type * as Uuid from 'uuid';
 import { T, Value } from '../values/value.js';
 import { define, param } from './support.js';
 import { FunctionError } from './types.js';
+import { lazyRequire } from './lazy-require.js';
+
+/** The uuid package, loaded when `uuidv5` first runs. */
+const uuid = lazyRequire<typeof Uuid>('uuid');
 
 const NAMESPACES: Record<string, string> = {
   dns: '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
@@ -37,6 +41,6 @@ export const uuidv5 = define({
   impl: ([ns, name]) => {
     const n = ns!.asString();
     const namespace = NAMESPACES[n] ?? parseNamespace(n);
-    return Value.string(v5(name!.asString(), namespace));
+    return Value.string(uuid().v5(name!.asString(), namespace));
   },
 });

@@ -7,15 +7,20 @@
  * block with the chomping indicator its trailing newlines need), keys double-quoted, sequences
  * inside mappings not indented (as libyaml emits them), `[]` / `{}` for empty collections.
  */
-import { isMap, isScalar, isSeq, isAlias, parseAllDocuments, type Node } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Node } from 'yaml';
 import { NumberContext, Value } from '../values/value.js';
+import { lazyRequire } from './lazy-require.js';
+
+/** The yaml package (about 50 ms to load), loaded when `yamldecode` first runs. */
+const yaml = lazyRequire<typeof Yaml>('yaml');
 
 export class YamlError extends Error {}
 
 const TIMESTAMP = /^\d{4}-\d\d?-\d\d?(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d\d?(?::\d\d)?))?$/;
 
 export function yamlDecode(src: string): Value {
-  const docs = parseAllDocuments(src, { schema: 'core', merge: true, uniqueKeys: false });
+  const docs = yaml().parseAllDocuments(src, { schema: 'core', merge: true, uniqueKeys: false });
   if (!Array.isArray(docs)) throw new YamlError('the given YAML is not a sequence of documents');
   if (docs.length === 0) return Value.null();
   if (docs.length > 1) throw new YamlError('on line 1, column 1: unexpected extra content after value');
@@ -30,6 +35,7 @@ export function yamlDecode(src: string): Value {
 
 function nodeValue(node: Node | null, doc: { contents: unknown }): Value {
   if (node === null || node === undefined) return Value.null();
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   if (isAlias(node)) return nodeValue(node.resolve(doc as never) as Node, doc);
   if (isMap(node)) {
     const m = new Map<string, Value>();
