@@ -153,6 +153,8 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
     },
     async onStepEnd(id: string, outcome: StepOutcome) {
       await updateStep(id, (s) => {
+        // A step skipped because an earlier run completed it stays recorded as complete.
+        if (outcome.status === 'skipped' && s.status === 'complete') return;
         s.status = outcome.status;
         s.ended_at = now();
         s.error = outcome.status === 'failed' ? errorText(outcome.error) : '';
