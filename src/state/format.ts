@@ -1,12 +1,15 @@
 /**
  * The state file's bytes: JSON with a checksum of its own content.
  *
- * Layout (one top-level member per line, each value compact, `checksum` last):
+ * Layout (one top-level member per line, each value compact, one build per line, `checksum` last):
  *
  *   {"version":2,
  *   "serial":7,
  *   …
- *   "builds":{…},
+ *   "builds":{
+ *   "web.null.a":{…},
+ *   "db.null.b":{…}
+ *   },
  *   "checksum":"sha256:<hex>"}
  *
  * The checksum is the SHA-256 of every byte before the `,` that opens the checksum member, so a
@@ -15,6 +18,13 @@
  * indented JSON costs half as much again on a 10,000-build state (docs/benchmarks.md);
  * `builder state pull` and `state show -json` print it indented.
  *
+ * One build per line lets a reader decode builds lazily (`lazyBuilds`): the whole file's checksum
+ * is verified at once, the top-level members are parsed and validated at once, and each build is
+ * parsed and validated on first access (a fault then throws the same StateCorruptError). A build
+ * never accessed is written back from its verified text, unparsed. Compact JSON has no raw
+ * newline inside a value, so the lines are found without parsing. Files of another layout (older
+ * writers, `state push`) are decoded eagerly.
+ *
  * A file without a checksum is accepted only where a person wrote it (`state push`) or when it
  * is of format version 1 (which had none).
  */
@@ -22,13 +32,13 @@ import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { StateCorruptError, StateVersionError } from './errors.js';
 import { isKnownVersion, upgradeDocument } from './upgrade.js';
-import { BUILD_STATUSES, STATE_FORMAT_VERSION, STEP_STATUSES, type StateFile } from './types.js';
+import { BUILD_STATUSES, STATE_FORMAT_VERSION, STEP_STATUSES, type BuildState, type StateFile } from './types.js';
 
 const CHECKSUM_TAIL = /,\s*"checksum"\s*:\s*"sha256:([0-9a-f]{64})"\s*\}\s*$/;
 
-/** Encodes a state as the chunks of its file (written in order; no copy of the large body). */
-export function encodeState(state: StateFile): Buffer[] {
-  const text =
+/** Encodes a state as the bytes of its file (one buffer, written with one call). */
+export function encodeState(state: StateFile): Buffer {
+  const head =
     `{"version":${state.version},\n` +
     `"serial":${state.serial},\n` +
     `"lineage":${JSON.stringify(state.lineage)},\n` +
@@ -36,11 +46,31 @@ export function encodeState(state: StateFile): Buffer[] {
     `"packer_version":${JSON.stringify(state.packer_version)},\n` +
     `"template":${JSON.stringify(state.template)},\n` +
     `"last_run":${JSON.stringify(state.last_run)},\n` +
-    `"builds":${JSON.stringify(state.builds)}`;
-  const body = Buffer.from(text, 'utf8');
-  const sum = createHash('sha256').update(body).digest('hex');
-  return [body, Buffer.from(`,\n"checksum":"sha256:${sum}"}\n`)];
+    `"builds":{`;
+  const keys = Object.keys(state.builds);
+  const lazy = lazyBuildObjects.has(state.builds);
+  const lines: string[] = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const raw = lazy ? rawBuildText(state.builds, key) : undefined;
+    lines[i] = `${JSON.stringify(key)}:${raw ?? JSON.stringify(state.builds[key])}`;
+  }
+  // The large part is written into the buffer as it is, not concatenated with the rest first.
+  const builds = lines.join(',\n');
+  const open = keys.length > 0 ? '\n' : '';
+  const close = keys.length > 0 ? '\n}' : '}';
+  const bodyLength = Buffer.byteLength(head) + open.length + Buffer.byteLength(builds) + close.length;
+  const out = Buffer.allocUnsafe(bodyLength + TRAILER_LENGTH);
+  let at = out.write(head, 0, 'utf8');
+  at += out.write(open, at, 'latin1');
+  at += out.write(builds, at, 'utf8');
+  at += out.write(close, at, 'latin1');
+  const sum = createHash('sha256').update(out.subarray(0, at)).digest('hex');
+  out.write(`,\n"checksum":"sha256:${sum}"}\n`, at, 'latin1');
+  return out;
 }
+
+const TRAILER_LENGTH = Buffer.byteLength(`,\n"checksum":"sha256:${'0'.repeat(64)}"}\n`);
 
 /** The state indented for people (`state pull`, `state show -json`), with its checksum. */
 export function encodeStateIndented(state: StateFile): string {
@@ -57,6 +87,12 @@ export interface DecodeOptions {
   backup?: string;
   /** Refuse a version-2+ document that carries no checksum (files on disk). */
   requireChecksum: boolean;
+  /**
+   * Parse and validate each build on first access (see the module comment), when the file is
+   * checksummed, of the current version and laid out one build per line. Default false: every
+   * build is parsed and validated before decodeState returns.
+   */
+  lazyBuilds?: boolean;
 }
 
 /** Decodes, verifies, upgrades and validates a state file. Throws StateCorruptError / StateVersionError. */
@@ -73,10 +109,15 @@ export function decodeState(bytes: Buffer, opts: DecodeOptions): StateFile {
     const actual = createHash('sha256').update(bytes.subarray(0, tailStart + tail.index)).digest('hex');
     if (actual !== expected) fail('its checksum does not match its content (it was edited by hand or damaged)');
   }
+  // Pure-ASCII files (the usual case) decode faster as latin1, into V8's compact one-byte strings.
+  const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+  if (tail && opts.lazyBuilds) {
+    const lazy = decodeLazily(text, opts);
+    if (lazy) return lazy;
+  }
   let doc: unknown;
   try {
-    // Pure-ASCII files (the usual case) decode faster as latin1, into V8's compact one-byte strings.
-    doc = JSON.parse(bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'));
+    doc = JSON.parse(text);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     fail(`it is not valid JSON (${msg})${/end of JSON input|Unterminated/.test(msg) ? '; the file looks truncated' : ''}`);
@@ -90,6 +131,96 @@ export function decodeState(bytes: Buffer, opts: DecodeOptions): StateFile {
   const fault = validateState(upgraded);
   if (fault) fail(fault);
   return upgraded as unknown as StateFile;
+}
+
+// ---- lazy builds ----------------------------------------------------------------------------------
+
+/** The verified text of each build not yet decoded, by the getter that decodes it. */
+const rawTextOf = new WeakMap<() => unknown, string>();
+/** The `builds` objects decodeLazily made (only their entries can have raw text). */
+const lazyBuildObjects = new WeakSet<object>();
+
+/** The file text of `builds[key]` when that build was never accessed (an untouched lazy build). */
+function rawBuildText(builds: Record<string, BuildState>, key: string): string | undefined {
+  const get = Object.getOwnPropertyDescriptor(builds, key)?.get;
+  return get === undefined ? undefined : rawTextOf.get(get);
+}
+
+const BUILDS_OPEN = '\n"builds":{\n';
+const BUILDS_CLOSE = '\n},\n"checksum":';
+
+/**
+ * Decodes a checksummed file of the current version laid out one build per line, leaving each
+ * build to be decoded on first access. Undefined when the text is not of that layout (the caller
+ * then decodes eagerly, which also names any fault).
+ */
+function decodeLazily(text: string, opts: DecodeOptions): StateFile | undefined {
+  const open = text.indexOf(BUILDS_OPEN);
+  const close = text.lastIndexOf(BUILDS_CLOSE);
+  if (open < 0 || close < open) return undefined;
+  let head: unknown;
+  try {
+    head = JSON.parse(`${text.slice(0, open + 1)}"builds":{}}`);
+  } catch {
+    return undefined;
+  }
+  if (!isObj(head) || head.version !== STATE_FORMAT_VERSION) return undefined;
+  const fault = validateState(head);
+  if (fault) throw new StateCorruptError(opts.file, fault, opts.backup);
+  const builds: Record<string, BuildState> = {};
+  // Compact JSON has no raw newline, so ",\n" occurs only between two build lines.
+  for (const line of text.slice(open + BUILDS_OPEN.length, close).split(',\n')) {
+    const entry = splitBuildLine(line);
+    if (!entry) return undefined;
+    defineLazyBuild(builds, entry[0], entry[1], opts);
+  }
+  lazyBuildObjects.add(builds);
+  head.builds = builds;
+  return head as unknown as StateFile;
+}
+
+/** `"key":{…}` → [key, '{…}']; undefined when the line is not one build entry. */
+function splitBuildLine(line: string): [string, string] | undefined {
+  if (line.charCodeAt(0) !== 0x22) return undefined;
+  let q = line.indexOf('"', 1);
+  let key: string;
+  if (line.lastIndexOf('\\', q) < 0) {
+    key = line.slice(1, q);
+  } else {
+    // The key has escapes: find its closing quote (one not escaped) and let JSON decode it.
+    for (q = 1; q < line.length; q++) {
+      const c = line.charCodeAt(q);
+      if (c === 0x5c) q++;
+      else if (c === 0x22) break;
+    }
+    try {
+      key = JSON.parse(line.slice(0, q + 1)) as string;
+    } catch {
+      return undefined;
+    }
+  }
+  if (q < 0 || line.charCodeAt(q + 1) !== 0x3a || line.charCodeAt(q + 2) !== 0x7b) return undefined;
+  return [key, line.slice(q + 2)];
+}
+
+function defineLazyBuild(builds: Record<string, BuildState>, key: string, raw: string, opts: DecodeOptions): void {
+  const settle = (value: BuildState): void => {
+    Object.defineProperty(builds, key, { value, writable: true, enumerable: true, configurable: true });
+  };
+  const get = (): BuildState => {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      throw new StateCorruptError(opts.file, `build "${key}" is not valid JSON (${err instanceof Error ? err.message : String(err)})`, opts.backup);
+    }
+    const fault = validateBuild(key, value);
+    if (fault) throw new StateCorruptError(opts.file, fault, opts.backup);
+    settle(value as BuildState);
+    return value as BuildState;
+  };
+  rawTextOf.set(get, raw);
+  Object.defineProperty(builds, key, { get, set: settle, enumerable: true, configurable: true });
 }
 
 // ---- validation: one small check per record kind; each returns the first fault, or undefined ----

@@ -2,6 +2,7 @@
  * The state file format: checksum, corrupt files of every kind (refused with the file, the fault
  * and the backup to restore), format versions and upgrades, exact round trips of hostile strings.
  */
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeState, encodeState, encodeStateIndented } from '../../src/state/format.js';
@@ -34,7 +35,7 @@ function corruptMessage(bytes: Buffer | string): string {
 
 test('a state round-trips through its file exactly', () => {
   const s = sample();
-  assert.deepEqual(decodeState(Buffer.concat(encodeState(s)), opts), s);
+  assert.deepEqual(decodeState(encodeState(s), opts), s);
 });
 
 test('the indented form (state pull) carries a valid checksum too', () => {
@@ -43,7 +44,7 @@ test('the indented form (state pull) carries a valid checksum too', () => {
 });
 
 test('an edited file fails its checksum, and the message names the file, the fault and the backup', () => {
-  const text = Buffer.concat(encodeState(sample())).toString().replace('"serial":7', '"serial":8');
+  const text = encodeState(sample()).toString().replace('"serial":7', '"serial":8');
   const msg = corruptMessage(text);
   assert.match(msg, /the state file \/work\/x\/\.packer\.d\/builder-state\.json cannot be read: its checksum does not match/);
   assert.match(msg, /builder state restore -state=\/work\/x\/\.packer\.d\/builder-state\.json/);
@@ -51,7 +52,7 @@ test('an edited file fails its checksum, and the message names the file, the fau
 });
 
 test('corrupt files are refused with the fault named', async (t) => {
-  const good = Buffer.concat(encodeState(sample()));
+  const good = encodeState(sample());
   const cases: [string, Buffer | string, RegExp][] = [
     ['empty', '', /the file is empty/],
     ['only whitespace', '  \n', /the file is empty/],
@@ -60,7 +61,7 @@ test('corrupt files are refused with the fault named', async (t) => {
     ['null bytes', Buffer.concat([good.subarray(0, 40), Buffer.alloc(16), good.subarray(56)]), /null byte at offset 40/],
     ['not an object', '[1,2,3]', /it is not a JSON object/],
     ['no checksum (version 2)', JSON.stringify(sample()), /it has no checksum/],
-    ['bad build status', Buffer.concat(encodeState({ ...sample(), builds: { k: { ...completeBuild('k'), status: 'done' as never } } })), /build "k": unknown status "done"/],
+    ['bad build status', encodeState({ ...sample(), builds: { k: { ...completeBuild('k'), status: 'done' as never } } }), /build "k": unknown status "done"/],
   ];
   for (const [name, bytes, fault] of cases) {
     await t.test(name, () => assert.match(corruptMessage(bytes), fault));
@@ -136,7 +137,7 @@ test('unicode and hostile strings round-trip exactly', () => {
   b.artifacts[0]!.metadata = Object.fromEntries(hostile.map((h, i) => [h.slice(0, 40), i]));
   s.builds[hostile[5]!] = b;
   s.template.variables = { [hostile[0]!]: hostile[1]! };
-  const back = decodeState(Buffer.concat(encodeState(s)), opts);
+  const back = decodeState(encodeState(s), opts);
   assert.deepEqual(back, s);
   assert.equal(back.builds[hostile[5]!]!.artifacts[0]!.files[4], 'lone surrogate \ud800 end');
 });
@@ -153,9 +154,88 @@ test('metadata nested 100 levels deep round-trips', () => {
   node.leaf = 'bottom';
   const s = sample();
   s.builds['a.null.one']!.artifacts[0]!.metadata = { deep: root };
-  const back = decodeState(Buffer.concat(encodeState(s)), opts);
+  const back = decodeState(encodeState(s), opts);
   assert.deepEqual(back, s);
   let walk = back.builds['a.null.one']!.artifacts[0]!.metadata.deep as Nested;
   for (let i = 0; i < 100; i++) walk = walk[`level${i}`] as Nested;
   assert.equal(walk.leaf, 'bottom');
+});
+
+// ---- lazy builds (how the file backend reads: each build decoded on first access) ----------------
+
+const lazyOpts = { ...opts, lazyBuilds: true };
+
+/** Keys a JSON line splitter could trip on: quotes, backslashes, `":{`, escaped newlines, non-ASCII. */
+const trickyKeys = ['plain.null.a', 'q"uote.null.b', 'back\\slash.null.c', 'colon":{.null.d', 'new\nline,\n.null.e', 'ünï\u2028cødé 🚀.null.f', '\\"\\', '42'];
+
+function trickyState(): StateFile {
+  const s = sample();
+  for (const [i, k] of trickyKeys.entries()) s.builds[k] = completeBuild(`t${i}`, i % 3);
+  s.builds['q"uote.null.b']!.error = '",\n"builds":{\n}\n},\n"checksum":';
+  return s;
+}
+
+test('lazily decoded builds equal eagerly decoded ones, hostile keys and values included', () => {
+  const s = trickyState();
+  const bytes = encodeState(s);
+  const lazy = decodeState(bytes, lazyOpts);
+  assert.deepEqual(lazy, decodeState(bytes, opts));
+  assert.deepEqual(lazy, s);
+  assert.deepEqual(Object.keys(lazy.builds), Object.keys(s.builds));
+});
+
+test('a lazily decoded state is written back byte for byte, and changes to it are written', () => {
+  const s = trickyState();
+  const bytes = encodeState(s);
+  const lazy = decodeState(bytes, lazyOpts);
+  assert.ok(encodeState(lazy).equals(bytes), 'untouched builds are written back from their text');
+  lazy.builds['plain.null.a']!.status = 'failed'; // accessed, then changed in place
+  lazy.builds['42'] = completeBuild('replaced');
+  delete lazy.builds['colon":{.null.d'];
+  lazy.builds['colon":{.null.d'] = completeBuild('readded', 2);
+  const expected = { ...trickyState(), lineage: s.lineage };
+  expected.builds['plain.null.a']!.status = 'failed';
+  expected.builds['42'] = completeBuild('replaced');
+  delete expected.builds['colon":{.null.d'];
+  expected.builds['colon":{.null.d'] = completeBuild('readded', 2);
+  assert.deepEqual(decodeState(encodeState(lazy), opts), expected);
+});
+
+test('a build that fails validation is refused on first access, naming the file, the fault and the backup', () => {
+  const s = sample();
+  s.builds['k.null.bad'] = { ...completeBuild('k'), status: 'done' as never };
+  const lazy = decodeState(encodeState(s), lazyOpts); // the checksum and the top level are checked at once
+  assert.equal(lazy.builds['a.null.one']!.name, 'a');
+  assert.throws(
+    () => lazy.builds['k.null.bad'],
+    (err: unknown) => {
+      assert.ok(err instanceof StateCorruptError, String(err));
+      assert.match(err.message, /the state file \/work\/x\/\.packer\.d\/builder-state\.json cannot be read: build "k\.null\.bad": unknown status "done"/);
+      assert.match(err.message, /cp \/work\/x\/\.packer\.d\/builder-state\.json\.backup/);
+      return true;
+    },
+  );
+  assert.throws(() => JSON.stringify(lazy), StateCorruptError, 'a copy of the whole state refuses it too');
+});
+
+test('lazy decoding still checks the checksum and the top level at once', () => {
+  const good = encodeState(trickyState());
+  assert.throws(() => decodeState(Buffer.from(good.toString().replace('"status":"complete"', '"status":"failed!"')), lazyOpts), /checksum does not match/);
+  const s = sample();
+  (s as unknown as Record<string, unknown>).serial = -1;
+  assert.throws(() => decodeState(encodeState(s), lazyOpts), /"serial" must be a whole number/);
+});
+
+test('a file of the earlier layout (all builds on one line) is read, eagerly', () => {
+  const s = sample();
+  const body = encodeState({ ...s, builds: {} }).toString();
+  const oneLine = body.slice(0, body.indexOf('"builds":{}')) + `"builds":${JSON.stringify(s.builds)}`;
+  const file = `${oneLine},\n"checksum":"sha256:${createHash('sha256').update(oneLine).digest('hex')}"}\n`;
+  assert.deepEqual(decodeState(Buffer.from(file), lazyOpts), s);
+  const bad = file.replace('"status":"complete"', '"status":"done"');
+  const rehashed = bad.slice(0, bad.lastIndexOf(',\n"checksum"'));
+  assert.throws(
+    () => decodeState(Buffer.from(`${rehashed},\n"checksum":"sha256:${createHash('sha256').update(rehashed).digest('hex')}"}\n`), lazyOpts),
+    /unknown status "done"/,
+  );
 });

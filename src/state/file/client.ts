@@ -180,7 +180,7 @@ export class FileStateClient implements StateClient {
       } finally {
         this.fs.close(fd);
       }
-      const state = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true });
+      const state = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true, lazyBuilds: true });
       const journal = this.readJournal(0) ?? { records: [], validEnd: 0, torn: false };
       const consistent = applyRecords(state, journal.records);
       let now: FileStat | undefined;
@@ -196,7 +196,7 @@ export class FileStateClient implements StateClient {
       if (attempt >= MAX_READ_ATTEMPTS) {
         // The state file keeps changing under us, or the journal does not follow it (a record is
         // missing): the state file alone is a consistent, if older, version.
-        const alone = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true });
+        const alone = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true, lazyBuilds: true });
         this.cursor = undefined;
         return alone;
       }
@@ -294,8 +294,7 @@ export class FileStateClient implements StateClient {
       removeLeftoverTemps(this.fs, this.location);
       this.tidied = true;
     }
-    writeFileDurably(this.fs, this.location, encodeState(state), this.backupPath);
-    const base = this.fs.stat(this.location);
+    const base = writeFileDurably(this.fs, this.location, encodeState(state), this.backupPath);
     const c = this.cursor;
     // The caller holds the write lock and this client knows the journal holds nothing: done.
     if (c !== undefined && c.state === state && c.journalEnd === 0 && !c.torn) {

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { StateWriteError } from '../errors.js';
-import { isErrno, type FileSystem } from './fs.js';
+import { isErrno, type FileStat, type FileSystem } from './fs.js';
 
 export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -25,22 +25,29 @@ export function syncFolder(fs: FileSystem, dir: string): void {
 }
 
 /**
- * Replaces `path` with `chunks` atomically and durably. When `backup` is given and `path` exists,
- * the replaced version becomes `backup`. Throws StateWriteError naming the cause; on failure
- * `path` is untouched and the temporary file is removed.
+ * Replaces `path` with `bytes` atomically and durably (one write, one fdatasync of the file, one
+ * fsync of the folder). When `backup` is given and `path` exists, the replaced version becomes
+ * `backup`. Returns the identity of the new file. Throws StateWriteError naming the cause; on
+ * failure `path` is untouched and the temporary file is removed.
  */
-export function writeFileDurably(fs: FileSystem, path: string, chunks: readonly Buffer[], backup?: string): void {
+export function writeFileDurably(fs: FileSystem, path: string, bytes: Buffer, backup?: string): FileStat {
   const dir = dirname(path);
   const tmp = tempNameFor(path);
   let action = 'create a temporary file next to';
   let fd: number | undefined;
   try {
-    fs.mkdir(dir, 0o700);
-    fd = fs.open(tmp, 'wx', 0o600);
+    try {
+      fd = fs.open(tmp, 'wx', 0o600);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      fs.mkdir(dir, 0o700); // the folder is created on the first write only
+      fd = fs.open(tmp, 'wx', 0o600);
+    }
     action = 'write';
-    for (const c of chunks) fs.write(fd, c);
+    fs.write(fd, bytes);
     action = 'flush (fdatasync)';
     fs.fdatasync(fd); // data and size: all a new file needs before its rename
+    const written = fs.fstat(fd); // a rename keeps inode, size and mtime
     fs.close(fd);
     fd = undefined;
     if (backup) {
@@ -51,6 +58,7 @@ export function writeFileDurably(fs: FileSystem, path: string, chunks: readonly 
     fs.rename(tmp, path);
     action = 'flush (fsync) the folder of';
     syncFolder(fs, dir);
+    return written;
   } catch (err) {
     if (fd !== undefined) {
       try {
