@@ -16,6 +16,10 @@ import { checkBuilds } from '../template/check.js';
 import { expandBuilds } from '../template/expand.js';
 import { loadTemplate } from '../template/loader.js';
 import { LineReader } from '../ui/line-reader.js';
+import { planRun, prepareStatefulRun } from '../core/stateful-build.js';
+import { describePlan } from '../core/plan.js';
+import { openFileState } from '../state/open.js';
+import { buildStatePath } from '../state/location.js';
 import { colorEnabled, RunUi } from '../ui/ui.js';
 
 const flagSpecs = {
@@ -28,6 +32,10 @@ const flagSpecs = {
   'timestamp-ui': { kind: 'bool' },
   'machine-readable': { kind: 'bool' },
   debug: { kind: 'bool' },
+  plan: { kind: 'bool' },
+  state: { kind: 'string' },
+  lock: { kind: 'bool', default: true },
+  'lock-timeout': { kind: 'duration', default: 0 },
 } as const;
 
 export const buildCommand: Command = {
@@ -50,6 +58,18 @@ Options:
   -parallel-builds=1            Number of builds to run in parallel. 1 disables parallelization.
                                 0 means no limit (default).
   -timestamp-ui                 Enable prefixing of each ui output with an RFC3339 timestamp.
+
+State (what builder adds to Packer):
+
+  -plan                         Print, for every selected build, whether it is up to date, would
+                                resume on its kept instance (and from which step), or would be
+                                built from the start, and why; run nothing.
+  -force                        Also: ignore the recorded state and build from the start.
+  -state=PATH                   The state file (default: BUILDER_STATE_PATH, else
+                                .packer.d/builder-state.json next to the template).
+  -lock=false                   Do not lock the state (unsafe when other runs share it).
+  -lock-timeout=DURATION        Wait this long for a build another process is working on
+                                (default 0s: refuse at once, naming the holder).
 ${buildFilterFlagsUsage}
 ${varFlagsUsage}`,
   async run(args, ctx) {
@@ -89,26 +109,74 @@ ${varFlagsUsage}`,
       input,
     });
     ui.masker.add(sensitive);
-    if (f.debug) ui.say('Debug mode enabled. Builds will not be parallelized.');
+    const context = {
+      cwd: ctx.cwd,
+      env: { ...ctx.env, PACKER_RUN_UUID: runUuid },
+      runUuid,
+      sensitive,
+      force: f.force,
+    };
+    const statePath = buildStatePath(f.state, ctx.env, ctx.cwd, template.root);
+    const warn = (message: string): void => void ctx.stderr.write(`Warning: ${message}\n`);
+    const state = await openFileState({ path: statePath, lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn });
+    const indexOf = new Map(specs.map((s, i) => [s.name, i]));
+    const say = (name: string, message: string): void => ui.build(name, indexOf.get(name) ?? 0).say(message);
     try {
-      const result = await runBuilds({
-        ui,
-        builds: specs,
-        parallel,
+      if (f.plan) {
+        for (const [name, plan] of planRun({ template, planned, specs, state, force: f.force, cwd: ctx.cwd })) say(name, describePlan(plan));
+        return 0;
+      }
+      // A failed build keeps its instance for a resume, except under an explicit -on-error=cleanup
+      // (Packer's behaviour: destroy now; the next run starts fresh).
+      const explicitCleanup = parsed.ordered.some((o) => o.name === 'on-error' && o.value === 'cleanup');
+      const run = await prepareStatefulRun({
+        template,
+        planned,
+        specs,
+        state,
+        force: f.force,
+        cwd: ctx.cwd,
+        keepInstanceOnFailure: !explicitCleanup,
+        say,
+        stepContext: (spec, signal) => ({ ...context, ui: ui.build(spec.name, indexOf.get(spec.name) ?? 0), signal, buildName: spec.name, builderType: spec.builderType }),
         signal: ctx.signal,
-        onError: onError as OnErrorMode,
-        debug: f.debug,
-        context: {
-          cwd: ctx.cwd,
-          env: { ...ctx.env, PACKER_RUN_UUID: runUuid },
-          runUuid,
-          sensitive,
-          force: f.force,
-        },
+        runUuid,
       });
-      return result.exitCode;
+      try {
+        if (f.debug) ui.say('Debug mode enabled. Builds will not be parallelized.');
+        const result = await runBuilds({
+          ui,
+          builds: run.toRun,
+          upToDate: specs.filter((s) => run.upToDate.has(s.name)).map((s) => ({ build: s, artifacts: run.upToDate.get(s.name)! })),
+          parallel,
+          signal: ctx.signal,
+          onError: onError as OnErrorMode,
+          debug: f.debug,
+          context,
+          hooksFor: (b) => run.hooksFor(b),
+          resumeFor: (b) => run.resumeFor(b),
+          keepInstanceOnFailure: !explicitCleanup,
+          onBuildEnd: async (b, r) => {
+            await run.hooksFor(b)?.recordArtifacts(r.artifacts);
+          },
+        });
+        await state.setLastRun({ ...(state.snapshot().last_run ?? { run_uuid: runUuid, started_at: '' }), completed_at: new Date().toISOString() });
+        for (const b of run.toRun) {
+          const rec = state.build(b.name);
+          if (result.results.get(b.name)?.error && rec?.instance?.keep_on_failure) {
+            ui.say(
+              `\n==> ${b.name}: The instance ${rec.instance.id} was kept. Run the same command again to resume ` +
+                `from the step that did not complete, or discard it with: builder state rm ${b.name}`,
+            );
+          }
+        }
+        return result.exitCode;
+      } finally {
+        await run.release();
+      }
     } finally {
       input?.close();
+      await state.close();
     }
   },
 };

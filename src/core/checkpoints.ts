@@ -68,6 +68,7 @@ export async function beginBuild(t: CheckpointTarget, plan: BuildPlan): Promise<
     b.post_processors = post;
     b.artifacts = resume ? b.artifacts.filter((a) => isSkippedChainArtifact(a, plan)) : [];
     if (!resume) b.instance = null;
+    return b;
   });
 }
 

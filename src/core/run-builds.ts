@@ -26,6 +26,11 @@ export interface RunBuildsOptions {
   /** Where a build resumes (issue 5). */
   resumeFor?(build: BuildSpec): ResumePoint | undefined;
   keepInstanceOnFailure?: boolean;
+  /** Called when a build has ended, before the next one starts on this worker (issue 5: the
+   * build's final artifacts are recorded in the state). */
+  onBuildEnd?(build: BuildSpec, result: BuildResult): Promise<void>;
+  /** Builds that are up to date (issue 5): not run, reported with their recorded artifacts. */
+  upToDate?: readonly { build: BuildSpec; artifacts: Artifact[] }[];
 }
 
 export interface RunBuildsResult {
@@ -73,6 +78,7 @@ export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult
         keepInstanceOnFailure: opts.keepInstanceOnFailure,
         context: { ...opts.context, env: { ...opts.context.env, PACKER_BUILD_NAME: build.packerBuildName, PACKER_BUILDER_TYPE: build.builderType } },
       });
+      await opts.onBuildEnd?.(build, r);
       const took = formatDuration(performance.now() - t0);
       if (r.error) bui.errorPlain(`Build '${build.name}' errored after ${took}: ${r.error.message}`);
       else bui.sayPlain(`Build '${build.name}' finished after ${took}.`);
@@ -87,7 +93,9 @@ export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult
     ui.say('Cleanly cancelled builds after being interrupted.');
     return { exitCode: 1, results, interrupted: true };
   }
-  printSummary(ui, builds, results);
+  for (const { build, artifacts } of opts.upToDate ?? []) results.set(build.name, { artifacts, cancelled: false });
+  const all = [...(opts.upToDate ?? []).map((u) => u.build), ...builds];
+  printSummary(ui, all, results);
   const failed = [...results.values()].some((r) => r.error);
   return { exitCode: failed ? 1 : 0, results, interrupted: false };
 }

@@ -10,3 +10,12 @@ export function resolveStatePath(flag: string | undefined, env: NodeJS.ProcessEn
   const given = flag !== undefined && flag !== '' ? flag : env.BUILDER_STATE_PATH || DEFAULT_STATE_PATH;
   return resolve(cwd, given);
 }
+
+/**
+ * Where `builder build` keeps its state: `-state PATH`, else BUILDER_STATE_PATH, else
+ * `.packer.d/builder-state.json` next to the template (in the template's folder).
+ */
+export function buildStatePath(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string, templateRoot: string): string {
+  if ((flag !== undefined && flag !== '') || env.BUILDER_STATE_PATH) return resolveStatePath(flag, env, cwd);
+  return resolve(cwd, templateRoot, DEFAULT_STATE_PATH);
+}

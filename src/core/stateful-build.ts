@@ -1,0 +1,271 @@
+/**
+ * What the state adds to `builder build`: per-build fingerprints, the plan (up to date / resume /
+ * fresh), build locks, and the resume points and checkpoint hooks the runner follows.
+ *
+ * Contracts:
+ * - Every build that will run is locked (a `build` lock in the state backend) before it is
+ *   planned, so two processes never plan or run the same build at once; builds that turn out to
+ *   be up to date are unlocked right after planning. Different builds lock independently.
+ * - Fingerprints are computed before anything runs, from configurations evaluated with the values
+ *   only a running build knows (`build.Host`, …) left unknown; the state's lineage is the salt
+ *   for sensitive values (see src/core/fingerprint.ts).
+ * - A resumed build's recorded instance is checked with the builder's `reconnect` before the run;
+ *   when it is gone, that is said, recorded, and the build falls back to a fresh one.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Artifact, ConfigSpec, PrepareResult, StepContext } from './component.js';
+import type { BuildSpec, ResumePoint } from './build-runner.js';
+import { fingerprint, artifactFilesHash } from './fingerprint.js';
+import { describePlan, planBuild, type BuildInputs, type BuildPlan, type PlannedStep } from './plan.js';
+import { beginBuild, checkpointHooks, type CheckpointTarget } from './checkpoints.js';
+import { builders } from '../builders/registry.js';
+import { provisioners } from '../provisioners/registry.js';
+import { postProcessors } from '../post-processors/registry.js';
+import { evaluateSourceConfig, evaluateStepConfig } from '../template/evaluate-config.js';
+import type { BuildContextValues, PlannedBuild, Template } from '../template/model.js';
+import type { StateManager } from '../state/manager.js';
+import type { LockInfo } from '../state/interfaces.js';
+import { recordVariables } from '../state/sensitive.js';
+import type { ArtifactState, JsonValue } from '../state/types.js';
+
+interface Component {
+  configSpec: ConfigSpec;
+  prepare(raw: Record<string, unknown>): PrepareResult<unknown>;
+  inputFiles?(config: unknown): string[];
+}
+
+/** The inputs of one planned build, as the planner compares them with the state. */
+export function buildInputs(template: Template, p: PlannedBuild, salt: string, cwd: string): BuildInputs {
+  const base: BuildContextValues = { buildName: p.build.name, sourceName: p.source.localName, sourceType: p.source.type };
+  const builder = builders.get(p.source.type);
+  const source = evaluateSourceConfig(template, p, base, builder?.configSpec);
+  const step = (block: PlannedBuild['provisioners'][number], def: Component | undefined): PlannedStep => {
+    const ev = evaluateStepConfig(template, p, block, base, def?.configSpec);
+    let files: string[] = [];
+    if (def?.inputFiles) {
+      const prepared = safePrepare(def, ev.config);
+      if (prepared !== undefined) files = def.inputFiles(prepared);
+    }
+    return {
+      type: block.type,
+      name: block.name ?? '',
+      fingerprint: fingerprint({ identity: { type: block.type, name: block.name ?? '' }, config: ev.config, sensitive: ev.sensitiveValues, files }, salt, cwd),
+    };
+  };
+  return {
+    key: p.name,
+    name: p.name,
+    builderType: p.source.type,
+    sourceFingerprint: fingerprint({ identity: { type: p.source.type }, config: source.config, sensitive: source.sensitiveValues }, salt, cwd),
+    provisioners: p.provisioners.map((b) => step(b, provisioners.get(b.type) as Component | undefined)),
+    postProcessorChains: p.postProcessors.map((chain) => chain.map((b) => step(b, postProcessors.get(b.type) as Component | undefined))),
+    canReconnect: typeof builder?.reconnect === 'function',
+    instanceOutlivesBuild: builder?.instanceOutlivesBuild === true,
+  };
+}
+
+function safePrepare(def: Component, raw: Record<string, unknown>): unknown {
+  try {
+    const r = def.prepare(raw);
+    return r.errors.length === 0 ? r.config : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a recorded artifact's files still exist with the recorded content. */
+export function artifactPresent(a: ArtifactState, cwd: string): boolean {
+  if (a.files.length === 0) return true;
+  return artifactFilesHash(a.files, cwd) === a.hash;
+}
+
+/** A recorded artifact, as the runner reports it for a build that was not run again. */
+export function recordedArtifact(a: ArtifactState): Artifact {
+  return {
+    builderId: a.builder_id,
+    id: a.id,
+    files: [...a.files],
+    description: typeof a.metadata.description === 'string' ? a.metadata.description : a.id,
+    state: {},
+    async destroy() {
+      // A recorded artifact belongs to an earlier run: it is never deleted by this one.
+    },
+  };
+}
+
+export interface StatefulRunOptions extends PlanRunOptions {
+  /** Keep the instance of a failed build for a later resume (not under an explicit -on-error=cleanup). */
+  keepInstanceOnFailure: boolean;
+  /** Where the plan and warnings are said. */
+  say(buildName: string, message: string): void;
+  /** The step context for destroying kept instances and checking reconnection. */
+  stepContext(spec: BuildSpec, signal: AbortSignal): StepContext;
+  signal: AbortSignal;
+  runUuid: string;
+}
+
+export interface StatefulRun {
+  plans: Map<string, BuildPlan>;
+  /** The builds to run (not up to date), in template order. */
+  toRun: BuildSpec[];
+  /** Recorded artifacts of up-to-date builds, by build name. */
+  upToDate: Map<string, Artifact[]>;
+  hooksFor(spec: BuildSpec): ReturnType<typeof checkpointHooks> | undefined;
+  resumeFor(spec: BuildSpec): ResumePoint | undefined;
+  /** Releases every build lock this run holds. */
+  release(): Promise<void>;
+}
+
+/** What `planRun` needs: the builds of one run and the state to compare them with. */
+export interface PlanRunOptions {
+  template: Template;
+  planned: readonly PlannedBuild[];
+  specs: readonly BuildSpec[];
+  state: StateManager;
+  force: boolean;
+  cwd: string;
+}
+
+/** The plan of every build, read-only (for `builder build -plan`): no lock, no write. */
+export function planRun(o: PlanRunOptions): Map<string, BuildPlan> {
+  const plans = new Map<string, BuildPlan>();
+  o.specs.forEach((spec, i) => plans.set(spec.name, planOne(o, o.planned[i]!).plan));
+  return plans;
+}
+
+function planOne(o: PlanRunOptions, p: PlannedBuild): { plan: BuildPlan; inputs: BuildInputs } {
+  const inputs = buildInputs(o.template, p, o.state.lineage, o.cwd);
+  const plan = planBuild(inputs, o.state.build(inputs.key), { force: o.force, artifactPresent: (a) => artifactPresent(a, o.cwd) });
+  return { plan, inputs };
+}
+
+/** Hash of the template's files, for the state's `template.hash`. */
+function templateHash(template: Template): string {
+  const h = createHash('sha256');
+  for (const f of template.files) h.update(`${f.filename}\n`).update(f.source).update('\n');
+  return `sha256:${h.digest('hex')}`;
+}
+
+/**
+ * Locks, plans and prepares the builds of one run. Throws the state's `StateLockedError` (naming
+ * the holder) when a build is locked by another process and `-lock-timeout` ran out.
+ */
+export async function prepareStatefulRun(o: StatefulRunOptions): Promise<StatefulRun> {
+  const locks: LockInfo[] = [];
+  const release = async (): Promise<void> => {
+    for (const l of locks.splice(0)) await o.state.unlock(l.id).catch(() => undefined);
+  };
+  try {
+    for (const spec of o.specs) {
+      const lock = await o.state.lockBuild(spec.name, 'build');
+      if (lock) locks.push(lock);
+    }
+    await o.state.refresh();
+    // The state's lineage salts hashes of sensitive values; a new state gets its lineage now.
+    const salt = o.state.lineage;
+    await o.state.setTemplate({
+      path: o.template.path,
+      hash: templateHash(o.template),
+      variables: recordVariables(
+        Object.fromEntries([...o.template.variables].map(([k, v]) => [k, (v.value?.unmark().toJS() ?? null) as JsonValue])),
+        new Set([...o.template.variables].filter(([, v]) => v.sensitive).map(([k]) => k)),
+        salt,
+      ),
+      files: Object.fromEntries(o.template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(readFileSafe(f.filename) ?? f.source).digest('hex')}`])),
+    });
+    await o.state.setLastRun({ run_uuid: o.runUuid, started_at: new Date().toISOString(), completed_at: '' });
+
+    const plans = new Map<string, BuildPlan>();
+    const inputs = new Map<string, BuildInputs>();
+    const toRun: BuildSpec[] = [];
+    const upToDate = new Map<string, Artifact[]>();
+    const targets = new Map<string, CheckpointTarget>();
+    const resumes = new Map<string, ResumePoint>();
+    for (const [i, spec] of o.specs.entries()) {
+      const p = o.planned[i]!;
+      const { inputs: inp, plan: first } = planOne(o, p);
+      let plan = first;
+      if (plan.action === 'resume' && plan.instance && spec.builder.reconnect) {
+        const ok = await spec.builder
+          .reconnect(spec.builderConfig, { id: plan.instance.id, metadata: plan.instance.metadata }, o.stepContext(spec, o.signal))
+          .catch(() => false);
+        if (!ok) {
+          o.say(spec.name, `The kept instance ${plan.instance.id} is gone; building from the start.`);
+          await o.state.update(inp.key, (b) => {
+            if (b) {
+              b.instance = null;
+              b.error = `the kept instance ${plan.instance!.id} was gone when the build resumed`;
+            }
+          });
+          plan = { ...plan, action: 'fresh', reason: 'the kept instance is gone', instance: undefined, destroyInstance: undefined };
+        }
+      }
+      plans.set(spec.name, plan);
+      inputs.set(spec.name, inp);
+      o.say(spec.name, describePlan(plan));
+      if (plan.action === 'up-to-date') {
+        upToDate.set(spec.name, plan.artifacts.map(recordedArtifact));
+        const lock = locks.findIndex((l) => l.build === spec.name);
+        if (lock >= 0) await o.state.unlock(locks.splice(lock, 1)[0]!.id);
+        continue;
+      }
+      if (plan.action === 'fresh' && plan.destroyInstance) {
+        const kept = plan.destroyInstance;
+        o.say(spec.name, `Destroying the kept instance ${kept.id} from the last run...`);
+        await spec.builder.destroy(spec.builderConfig, { id: kept.id, metadata: kept.metadata }, o.stepContext(spec, o.signal));
+      }
+      const target: CheckpointTarget = {
+        state: o.state,
+        key: inp.key,
+        buildName: p.build.name,
+        builderType: p.source.type,
+        builderId: spec.builder.builderId,
+        inputs: inp,
+        keepInstanceOnFailure: o.keepInstanceOnFailure && inp.canReconnect,
+        instanceOutlivesBuild: inp.instanceOutlivesBuild,
+        cwd: o.cwd,
+      };
+      await beginBuild(target, plan);
+      targets.set(spec.name, target);
+      if (plan.action === 'resume' && plan.instance) resumes.set(spec.name, resumePoint(plan, inp, o.state.build(inp.key)?.artifacts ?? []));
+      toRun.push(spec);
+    }
+    const hooks = new Map([...targets].map(([name, t]) => [name, checkpointHooks(t)]));
+    return {
+      plans,
+      toRun,
+      upToDate,
+      hooksFor: (spec) => hooks.get(spec.name),
+      resumeFor: (spec) => resumes.get(spec.name),
+      release,
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** The runner's resume point for a plan: skip the steps before the first to run. */
+function resumePoint(plan: BuildPlan, inputs: BuildInputs, artifacts: readonly ArtifactState[]): ResumePoint {
+  const skip = new Set<string>();
+  for (let i = 0; i < plan.firstProvisioner; i++) skip.add(`provisioner.${i}`);
+  const recorded = new Map<string, Artifact>();
+  inputs.postProcessorChains.forEach((chain, c) => {
+    if (c >= plan.firstChain) return;
+    chain.forEach((_, i) => skip.add(`post-processor.${c}.${i}`));
+  });
+  for (const a of artifacts) {
+    const step = typeof a.metadata.step === 'string' ? a.metadata.step : '';
+    if (step.startsWith('post-processor.')) recorded.set(step, recordedArtifact(a));
+  }
+  return { instance: plan.instance ? { id: plan.instance.id, metadata: plan.instance.metadata } : undefined, skip, artifacts: recorded, skipChainsBefore: plan.firstChain };
+}
+
+function readFileSafe(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
