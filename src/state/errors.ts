@@ -62,11 +62,18 @@ export class StateLockedError extends UserError {
 export class StateCorruptError extends UserError {
   readonly file: string;
   readonly fault: string;
-  constructor(file: string, fault: string, backup: string | undefined, code = 'STATE_CORRUPT') {
-    const restore = backup
-      ? `Restore the previous version with:\n\n  builder state restore -state=${shellQuote(file)}\n\n` +
-        `or copy it by hand:\n\n  cp ${shellQuote(backup)} ${shellQuote(file)}`
-      : 'No backup of it exists; move the file away to start a new state.';
+  /**
+   * `viaCommand` false: the fault was found in one build after the file was opened (see
+   * src/state/format.ts, lazy builds), where `builder state restore` would stop at the same fault,
+   * so only the copy command is offered.
+   */
+  constructor(file: string, fault: string, backup: string | undefined, code = 'STATE_CORRUPT', viaCommand = true) {
+    const restore = !backup
+      ? 'No backup of it exists; move the file away to start a new state.'
+      : viaCommand
+        ? `Restore the previous version with:\n\n  builder state restore -state=${shellQuote(file)}\n\n` +
+          `or copy it by hand:\n\n  cp ${shellQuote(backup)} ${shellQuote(file)}`
+        : `Restore the previous version by copying it:\n\n  cp ${shellQuote(backup)} ${shellQuote(file)}`;
     super(code, `the state file ${file} cannot be read: ${fault}.\n\n${restore}`);
     this.file = file;
     this.fault = fault;

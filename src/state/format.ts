@@ -204,23 +204,28 @@ function splitBuildLine(line: string): [string, string] | undefined {
 }
 
 function defineLazyBuild(builds: Record<string, BuildState>, key: string, raw: string, opts: DecodeOptions): void {
-  const settle = (value: BuildState): void => {
-    Object.defineProperty(builds, key, { value, writable: true, enumerable: true, configurable: true });
-  };
+  let decoded: BuildState | undefined;
   const get = (): BuildState => {
+    if (decoded !== undefined) return decoded;
     let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      throw new StateCorruptError(opts.file, `build "${key}" is not valid JSON (${err instanceof Error ? err.message : String(err)})`, opts.backup);
+      const fault = `build "${key}" is not valid JSON (${err instanceof Error ? err.message : String(err)})`;
+      throw new StateCorruptError(opts.file, fault, opts.backup, 'STATE_CORRUPT', false);
     }
     const fault = validateBuild(key, value);
-    if (fault) throw new StateCorruptError(opts.file, fault, opts.backup);
-    settle(value as BuildState);
-    return value as BuildState;
+    if (fault) throw new StateCorruptError(opts.file, fault, opts.backup, 'STATE_CORRUPT', false);
+    // From now on the object is what the state holds (it may be changed in place): no raw text.
+    rawTextOf.delete(get);
+    decoded = value as BuildState;
+    return decoded;
+  };
+  const set = (value: BuildState): void => {
+    Object.defineProperty(builds, key, { value, writable: true, enumerable: true, configurable: true });
   };
   rawTextOf.set(get, raw);
-  Object.defineProperty(builds, key, { get, set: settle, enumerable: true, configurable: true });
+  Object.defineProperty(builds, key, { get, set, enumerable: true, configurable: true });
 }
 
 // ---- validation: one small check per record kind; each returns the first fault, or undefined ----

@@ -212,6 +212,7 @@ test('a build that fails validation is refused on first access, naming the file,
       assert.ok(err instanceof StateCorruptError, String(err));
       assert.match(err.message, /the state file \/work\/x\/\.packer\.d\/builder-state\.json cannot be read: build "k\.null\.bad": unknown status "done"/);
       assert.match(err.message, /cp \/work\/x\/\.packer\.d\/builder-state\.json\.backup/);
+      assert.doesNotMatch(err.message, /builder state restore/, 'restore would stop at the same build');
       return true;
     },
   );

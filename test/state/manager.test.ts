@@ -12,7 +12,7 @@ import { StateManager } from '../../src/state/manager.js';
 import { openFileState } from '../../src/state/open.js';
 import { resumePoint } from '../../src/state/resume.js';
 import { recordVariables } from '../../src/state/sensitive.js';
-import { StatePushRefusedError } from '../../src/state/errors.js';
+import { StateCorruptError, StatePushRefusedError } from '../../src/state/errors.js';
 import { newBuild, newStep, type BuildState } from '../../src/state/types.js';
 import { completeBuild, tempDir } from './helpers/fixtures.js';
 
@@ -223,4 +223,31 @@ test('replace (push): another lineage or an older serial is refused unless force
   assert.equal(await m.replace(foreign, { force: true }), true);
   assert.equal(m.lineage, foreign.lineage);
   assert.equal(m.serial, 11);
+});
+
+test('a build record that fails validation in a checksummed file is refused when first read; the other builds work', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const client = new FileStateClient({ path });
+  const s = (await StateManager.open({ client })).snapshot();
+  s.serial = 4;
+  s.builds['good.null.a'] = completeBuild('good');
+  s.builds['bad.null.b'] = { ...completeBuild('bad'), status: 'done' as never }; // put() writes what it is given
+  await client.put(s);
+  const m = await StateManager.open({ client: new FileStateClient({ path }) });
+  assert.equal(m.build('good.null.a')?.status, 'complete');
+  const refused = (err: unknown): boolean => {
+    assert.ok(err instanceof StateCorruptError, String(err));
+    assert.equal(err.message.split('\n')[0], `the state file ${path} cannot be read: build "bad.null.b": unknown status "done".`);
+    assert.ok(err.message.includes(`cp ${path}.backup ${path}`), err.message);
+    return true;
+  };
+  assert.throws(() => m.build('bad.null.b'), refused);
+  await assert.rejects(m.update('bad.null.b', (b) => void (b!.error = 'x')), refused);
+  assert.equal(m.serial, 4, 'nothing was written');
+  assert.equal(await m.update('good.null.a', (b) => void (b!.error = 'changed')), true);
+  await m.close(); // compacts: the bad record is written back as it was, still refused
+  const again = await StateManager.open({ client: new FileStateClient({ path }) });
+  assert.equal(again.serial, 5);
+  assert.equal(again.build('good.null.a')?.error, 'changed');
+  assert.throws(() => again.build('bad.null.b'), refused);
 });
