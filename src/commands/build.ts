@@ -17,7 +17,8 @@ import { expandBuilds } from '../template/expand.js';
 import { loadTemplate } from '../template/loader.js';
 import { LineReader } from '../ui/line-reader.js';
 import { planRun, prepareStatefulRun } from '../core/stateful-build.js';
-import { describePlan } from '../core/plan.js';
+import { keptAfterFailureMessage, planMessage } from '../core/state-messages.js';
+import type { BuildPlan } from '../core/plan.js';
 import { openFileState } from '../state/open.js';
 import { buildStatePath } from '../state/location.js';
 import { colorEnabled, RunUi } from '../ui/ui.js';
@@ -123,7 +124,9 @@ ${varFlagsUsage}`,
     const say = (name: string, message: string): void => ui.build(name, indexOf.get(name) ?? 0).say(message);
     try {
       if (f.plan) {
-        for (const [name, plan] of planRun({ template, planned, specs, state, force: f.force, cwd: ctx.cwd })) say(name, describePlan(plan));
+        const plans = planRun({ template, planned, specs, state, force: f.force, cwd: ctx.cwd });
+        for (const [name, plan] of plans) say(name, planMessage(plan));
+        ui.say(`\n${planSummary([...plans.values()])}`);
         return 0;
       }
       // A failed build keeps its instance for a resume, except under an explicit -on-error=cleanup
@@ -164,10 +167,8 @@ ${varFlagsUsage}`,
         for (const b of run.toRun) {
           const rec = state.build(b.name);
           if (result.results.get(b.name)?.error && rec?.instance?.keep_on_failure) {
-            ui.say(
-              `\n==> ${b.name}: The instance ${rec.instance.id} was kept. Run the same command again to resume ` +
-                `from the step that did not complete, or discard it with: builder state rm ${b.name}`,
-            );
+            ui.say('');
+            say(b.name, keptAfterFailureMessage(b.name, rec.instance, b.builder.instanceOutlivesBuild === true));
           }
         }
         return result.exitCode;
@@ -180,3 +181,9 @@ ${varFlagsUsage}`,
     }
   },
 };
+
+/** The last line of `-plan`: how many builds would do what. */
+function planSummary(plans: readonly BuildPlan[]): string {
+  const count = (a: BuildPlan['action']): number => plans.filter((p) => p.action === a).length;
+  return `Plan: ${count('fresh')} to build from the start, ${count('resume')} to resume, ${count('up-to-date')} up to date. Nothing was run (-plan).`;
+}

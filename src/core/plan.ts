@@ -6,7 +6,8 @@
  *                 fingerprints, run from the first step that failed, was interrupted (`running`),
  *                 is pending or changed — and every step after it;
  *   - fresh:      no usable record, the source changed, or -force — destroy a kept instance first.
- * The plan is data: `builder build -plan` prints it, tests read it, and the runner follows it.
+ * The plan is data: `builder build -plan` prints it (src/core/state-messages.ts), tests read it,
+ * and the runner follows it.
  *
  * Step order is provisioners 0..n-1, then post-processor chains 0..m-1. A post-processor chain is
  * the unit of re-running post-processors: each post-processor's input is the previous one's
@@ -55,6 +56,8 @@ export interface BuildPlan {
   destroyInstance?: InstanceState;
   /** For up-to-date: the recorded artifacts, reported as the build's result. */
   artifacts: ArtifactState[];
+  /** The builder's instance outlives the build (null: the host it connects to), for messages. */
+  instanceOutlivesBuild: boolean;
 }
 
 export interface PlanOptions {
@@ -108,7 +111,7 @@ function firstChange(record: BuildState, inputs: BuildInputs): { provisioner: nu
 }
 
 export function planBuild(inputs: BuildInputs, record: BuildState | undefined, options: PlanOptions): BuildPlan {
-  const base = { key: inputs.key, name: inputs.name, firstProvisioner: 0, firstChain: 0, artifacts: [] as ArtifactState[] };
+  const base = { key: inputs.key, name: inputs.name, firstProvisioner: 0, firstChain: 0, artifacts: [] as ArtifactState[], instanceOutlivesBuild: inputs.instanceOutlivesBuild };
   const kept = record?.instance ?? undefined;
   const fresh = (reason: string): BuildPlan => ({
     ...base,
@@ -149,16 +152,4 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
     firstChain: change.chain,
     instance: kept,
   };
-}
-
-/** One line for the output: why the build will (or will not) run. */
-export function describePlan(plan: BuildPlan): string {
-  switch (plan.action) {
-    case 'up-to-date':
-      return `Up to date: ${plan.reason}. Skipping the build.`;
-    case 'resume':
-      return `Resuming on the kept instance ${plan.instance?.id ?? ''}: ${plan.reason}.`;
-    case 'fresh':
-      return `Building from the start: ${plan.reason}.${plan.destroyInstance ? ` The kept instance ${plan.destroyInstance.id} will be destroyed first.` : ''}`;
-  }
 }

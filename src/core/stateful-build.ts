@@ -17,7 +17,8 @@ import { readFileSync } from 'node:fs';
 import type { Artifact, ConfigSpec, PrepareResult, StepContext } from './component.js';
 import type { BuildSpec, ResumePoint } from './build-runner.js';
 import { fingerprint, artifactFilesHash } from './fingerprint.js';
-import { describePlan, planBuild, type BuildInputs, type BuildPlan, type PlannedStep } from './plan.js';
+import { planBuild, type BuildInputs, type BuildPlan, type PlannedStep } from './plan.js';
+import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './state-messages.js';
 import { beginBuild, checkpointHooks, type CheckpointTarget } from './checkpoints.js';
 import { builders } from '../builders/registry.js';
 import { provisioners } from '../provisioners/registry.js';
@@ -191,7 +192,7 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
           .reconnect(spec.builderConfig, { id: plan.instance.id, metadata: plan.instance.metadata }, o.stepContext(spec, o.signal))
           .catch(() => false);
         if (!ok) {
-          o.say(spec.name, `The kept instance ${plan.instance.id} is gone; building from the start.`);
+          o.say(spec.name, keptInstanceGoneMessage(plan.instance));
           await o.state.update(inp.key, (b) => {
             if (b) {
               b.instance = null;
@@ -203,7 +204,7 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
       }
       plans.set(spec.name, plan);
       inputs.set(spec.name, inp);
-      o.say(spec.name, describePlan(plan));
+      o.say(spec.name, planMessage(plan));
       if (plan.action === 'up-to-date') {
         upToDate.set(spec.name, plan.artifacts.map(recordedArtifact));
         const lock = locks.findIndex((l) => l.build === spec.name);
@@ -212,7 +213,7 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
       }
       if (plan.action === 'fresh' && plan.destroyInstance) {
         const kept = plan.destroyInstance;
-        o.say(spec.name, `Destroying the kept instance ${kept.id} from the last run...`);
+        if (!inp.instanceOutlivesBuild) o.say(spec.name, destroyingKeptMessage(kept));
         await spec.builder.destroy(spec.builderConfig, { id: kept.id, metadata: kept.metadata }, o.stepContext(spec, o.signal));
       }
       const target: CheckpointTarget = {

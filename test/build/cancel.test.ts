@@ -10,6 +10,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { alive, inTempDir } from './helpers.js';
 import { startCli } from './cli.js';
+import { keptAfterFailureMessage } from '../../src/core/state-messages.js';
+import type { InstanceState } from '../../src/state/types.js';
+
+/** What the null builder records for `communicator = "none"`: no host of its own. */
+const nullInstance: InstanceState = { id: 'null', builder_id: 'fnoeding.null', provider: 'null', created_at: '', metadata: { communicator: 'none' }, keep_on_failure: true };
 
 const template = `
 source "null" "a" {
@@ -60,7 +65,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       const r = await done;
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.match(r.stdout, /Cancelling build after receiving interrupt/);
-      assert.match(r.stdout, /Cleanly cancelled builds after being interrupted\.\n$/);
+      // Packer's last line; builder then says, per build, how to resume (src/core/state-messages.ts).
+      const after = r.stdout.split('Cleanly cancelled builds after being interrupted.\n')[1];
+      assert.ok(after !== undefined, r.stdout);
+      assert.deepEqual(
+        after.split('\n').filter((l) => l !== ''),
+        ['a', 'b'].map((b) => `==> null.${b}: ${keptAfterFailureMessage(`null.${b}`, nullInstance, true)}`),
+      );
       assert.equal(await readFile(join(dir, 'cleaned-a.txt'), 'utf8'), 'cleaned\n');
       assert.equal(await readFile(join(dir, 'cleaned-b.txt'), 'utf8'), 'cleaned\n');
       for (let i = 0; i < 100 && pids.some(alive); i++) await delay(20);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planBuild, describePlan, type BuildInputs } from '../../src/core/plan.js';
+import { planBuild, type BuildInputs } from '../../src/core/plan.js';
+import { planMessage } from '../../src/core/state-messages.js';
 import { newBuild, newStep, type BuildState } from '../../src/state/types.js';
 
 function inputs(over: Partial<BuildInputs> = {}): BuildInputs {
@@ -38,7 +39,7 @@ const present = { force: false, artifactPresent: () => true };
 test('no record: fresh', () => {
   const p = planBuild(inputs(), undefined, present);
   assert.equal(p.action, 'fresh');
-  assert.match(describePlan(p), /no previous build is recorded/);
+  assert.match(planMessage(p), /no previous build is recorded/);
 });
 
 test('complete and unchanged: up to date, artifacts reported', () => {

@@ -6,7 +6,10 @@
  * - the run-level lines (Wait completed, the summaries), in order;
  * - the exit code;
  * - the files left in the folder, with JSON manifests and checksum files by content.
- * Temp-script names, durations, timestamps and UUIDs are normalised.
+ * Temp-script names, durations, timestamps and UUIDs are normalised. What builder adds because of
+ * its state is left out of builder's side: the lines "==> BUILD: …" listed in
+ * src/core/state-messages.ts (the plan of each build, kept instances) and the state folder
+ * `.packer.d/`.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isStateEvent } from '../../src/core/state-messages.js';
 
 export const PACKER = '/usr/bin/packer';
 export const packerAvailable = existsSync(PACKER);
@@ -50,13 +54,23 @@ export function normalise(line: string, ignoreErrorText = false): string {
   return l;
 }
 
+/** The state folder builder writes next to the template (src/state/location.ts). */
+const STATE_DIR = '.packer.d';
+
 /** The build a line belongs to, if any. */
 function targetOf(line: string): string | undefined {
   const m = /^(?:\S+: )?(?:==>| {3}) ([^\s:(]+)(?: \([^)]*\))?:/.exec(line) ?? /^Build '([^']+)'/.exec(line) ?? /^--> ([^\s:]+):/.exec(line);
   return m?.[1];
 }
 
-export function factsOf(stdout: string, exitCode: number, ignoreErrorText: boolean): Omit<RunFacts, 'files'> {
+/** What follows "==> BUILD: " in a line (after an optional timestamp, or a machine-readable
+ * "TIME,,ui,say," record prefix), or '' for other lines. */
+function stateEventText(line: string): string {
+  return /^(?:\S+: |[^,]*,,ui,say,)?==> [^\s:]+: (.*)$/.exec(line)?.[1] ?? '';
+}
+
+/** `dropStateEvents`: leave out builder's state lines ("==> BUILD: Up to date: …", src/core/state-messages.ts). */
+export function factsOf(stdout: string, exitCode: number, ignoreErrorText: boolean, dropStateEvents = false): Omit<RunFacts, 'files'> {
   const builds: Record<string, string[]> = {};
   const run: string[] = [];
   for (const rawLine of stdout.split('\n')) {
@@ -65,6 +79,7 @@ export function factsOf(stdout: string, exitCode: number, ignoreErrorText: boole
     if (ignoreErrorText && line === 'Please see output above for more information.') continue;
     // Packer prints this from a goroutine that races the provisioner's own error: sometimes.
     if (ignoreErrorText && line.endsWith(': Cancelling provisioner after a timeout...')) continue;
+    if (dropStateEvents && isStateEvent(stateEventText(line))) continue;
     const t = targetOf(line);
     if (t && !line.startsWith('==> Wait') && !line.startsWith('==> Builds') && !line.startsWith('==> Some')) (builds[t] ??= []).push(line);
     else run.push(line);
@@ -141,7 +156,7 @@ export async function runBoth(source: string, template: string, opts: FixtureOpt
     const ignore = opts.ignoreErrorText ?? false;
     return {
       packer: { ...factsOf(p.stdout, p.code, ignore), files: await filesOf(pdir, skip) },
-      builder: { ...factsOf(b.stdout, b.code, ignore), files: await filesOf(bdir, skip) },
+      builder: { ...factsOf(b.stdout, b.code, ignore, true), files: await filesOf(bdir, new Set([...skip, STATE_DIR])) },
     };
   } finally {
     await Promise.all([rm(pdir, { recursive: true, force: true }), rm(bdir, { recursive: true, force: true })]);
