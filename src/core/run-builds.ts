@@ -5,6 +5,7 @@
  * On SIGINT/SIGTERM every running build is cancelled (its steps' process groups are killed and
  * its cleanups run) and the run ends with "Cleanly cancelled builds after being interrupted.".
  */
+import { setMaxListeners } from 'node:events';
 import type { Artifact, StepContext } from './component.js';
 import { runBuild, type BuildHooks, type BuildResult, type BuildSpec, type ResumePoint } from './build-runner.js';
 import type { OnErrorMode } from './runner.js';
@@ -52,6 +53,9 @@ export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult
     interruptSaid = true;
     ui.error('Cancelling build after receiving interrupt');
   };
+  // Every running build listens on the run's signal (its step's process, its timeout), so more than
+  // ten builds at once are expected, not a leak: no "MaxListenersExceededWarning" for them.
+  setMaxListeners(0, opts.signal);
   opts.signal.addEventListener('abort', onAbort, { once: true });
 
   const started = performance.now();
