@@ -1,7 +1,8 @@
 /**
  * Crash test (issue 5): `builder build` of a template with 20 short steps, each appending its
  * number to effects.log, is SIGKILLed at a random moment, again and again. After every kill:
- * - the state loads (the way every command loads it: `openFileState`),
+ * - the state loads (the way every command loads it: `openFileState`; every tenth time also
+ *   `builder state show -json`),
  * - its serial never went back,
  * - no step that the state recorded as complete has run again since (side effects are counted per
  *   step; a step may run twice only when it was not recorded complete, e.g. killed while `running`).
@@ -13,13 +14,14 @@
  * kills (default 100).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cliPath, repoRoot } from '../build/cli.js';
+import { cliPath, repoRoot, runCli } from '../build/cli.js';
 import { openFileState } from '../../src/state/open.js';
 import type { BuildState } from '../../src/state/types.js';
 
@@ -153,6 +155,15 @@ test('SIGKILL at random moments: the state loads, the serial never goes back, no
         // It finished before the kill: it must have succeeded, without a stack trace.
         assert.equal(outcome.code, 0, `${where}: the run ended on its own with ${outcome.code}: ${outcome.stderr}`);
         completedBeforeKill++;
+      }
+      if (i % 10 === 0) {
+        // Every tenth kill, also the way a user looks at it: `builder state show -json`.
+        // Killed before the first write, there is no state yet: the command says so.
+        const shown = await runCli(['state', 'show', '-json'], gen.dir, { BUILDER_STATE_PATH: '' });
+        if (existsSync(join(gen.dir, '.packer.d/builder-state.json'))) {
+          assert.equal(shown.code, 0, `${where}: builder state show -json: ${shown.stderr}`);
+          assert.ok((JSON.parse(shown.stdout) as { serial: number }).serial >= 1);
+        } else assert.match(shown.stderr, /^Error: no state at /, `${where}: builder state show -json`);
       }
       if (await gen.check(where)) gen = await newGeneration();
     }
