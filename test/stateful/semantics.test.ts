@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from '../build/cli.js';
-import { expectExit, inWorkdir, provisionerStatuses } from './helpers.js';
+import { expectExit, inWorkdir, provisionerStatuses } from './semantics-helpers.js';
 
 const NULL_SOURCE = 'source "null" "a" {\n  communicator = "none"\n}\n';
 
