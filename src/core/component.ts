@@ -122,6 +122,13 @@ export interface StepContext {
   force?: boolean;
 }
 
+/** What `BuilderDef.destroyRecorded` runs with: no template, no build UI. */
+export interface RecordedInstanceContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+}
+
 /** What a builder created: plain JSON, saved in state so a later run can reconnect to it. */
 export interface InstanceRecord {
   id: string;
@@ -156,6 +163,9 @@ export interface BuilderDef<C = unknown> {
   reconnect?(config: C, instance: InstanceRecord, ctx: StepContext): Promise<boolean>;
   /** True when the instance outlives a completed build (null builder: the host it connects to). */
   instanceOutlivesBuild?: boolean;
+  /** Destroys a kept instance from its record alone, without the template (`builder state rm`).
+   * Absent when the builder cannot, or when the instance outlives the build (nothing to destroy). */
+  destroyRecorded?(instance: InstanceRecord, ctx: RecordedInstanceContext): Promise<void>;
   /** True when Packer runs this builder's provisioners straight from its Run, without a
    * multistep StepProvision (the file builder): a failed provisioner is then not followed by
    * "Provisioning step had errors: Running the cleanup provisioner, if present...". */

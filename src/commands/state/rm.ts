@@ -6,8 +6,10 @@
  * the removal.
  *
  * Destroying the kept instance belongs to the build engine: the command is made by
- * `createStateRmCommand({ destroyKeptInstance })`, and the engine registers a version that destroys
- * instances. Without one, the instance is left alone and the user is told so.
+ * `createStateRmCommand({ destroyKeptInstance, keptInstanceFate })`; the registered command asks
+ * the builder that made the instance (src/core/kept-instances.ts). An instance no builder can
+ * destroy is left alone and the user is told so; the null builder's instance is the host it
+ * connects to, so there is nothing to destroy and only the record of the steps is forgotten.
  */
 import type { Command, CommandContext } from '../../cli/command.js';
 import { UsageError, UserError } from '../../cli/errors.js';
@@ -16,13 +18,24 @@ import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js'
 import type { LockInfo } from '../../state/interfaces.js';
 import type { BuildState } from '../../state/types.js';
 import { askYesNo, LOCK_FLAG_HELP, lockFlags, openState, STATE_FLAG_HELP, stateFlag } from './options.js';
+import { destroyKeptInstance, keptInstanceFate, type KeptInstanceFate } from '../../core/kept-instances.js';
 
 /** Destroys the instance a build kept; throws (a UserError, ideally) when it cannot. */
 export type KeptInstanceDestroyer = (key: string, build: BuildState, ctx: CommandContext) => Promise<void>;
 
 export interface StateRmOptions {
   destroyKeptInstance?: KeptInstanceDestroyer;
+  /** What happens to a build's kept instance (default: 'destroy' when there is a destroyer,
+   * else 'leave'); the destroyer is called only for 'destroy'. */
+  keptInstanceFate?(build: BuildState): KeptInstanceFate;
 }
+
+/** What confirming (or -force) does, as the end of a sentence. */
+const FATE_TEXT: Record<KeptInstanceFate, string> = {
+  destroy: 'destroy it and forget the build',
+  'nothing-to-destroy': 'forget the build (its instance is the host it connects to: there is nothing to destroy)',
+  leave: 'forget the build (the instance itself is left as it is)',
+};
 
 function hasKeptInstance(b: BuildState): boolean {
   return b.instance !== null && b.instance.keep_on_failure;
@@ -35,7 +48,8 @@ function describeInstance(b: BuildState): string {
 
 export function createStateRmCommand(options: StateRmOptions): Command {
   const destroy = options.destroyKeptInstance;
-  const fate = destroy ? 'destroy it and forget the build' : 'forget the build (the instance itself is left as it is)';
+  const fateOf = (b: BuildState): KeptInstanceFate => options.keptInstanceFate?.(b) ?? (destroy ? 'destroy' : 'leave');
+  const fate = destroy ? 'destroy it when its builder can, and forget the build' : FATE_TEXT.leave;
   return {
     name: ['state', 'rm'],
     synopsis: 'Forget builds recorded in the state',
@@ -67,10 +81,11 @@ export function createStateRmCommand(options: StateRmOptions): Command {
               throw new UserError(
                 'STATE_RM_KEPT_INSTANCE',
                 `build "${k}" has a kept ${describeInstance(b)}: the next run would resume on it. ` +
-                  `There is no terminal to confirm on; run the command again with -force to ${fate}.`,
+                  `There is no terminal to confirm on; run the command again with -force to ${FATE_TEXT[fateOf(b)]}.`,
               );
             }
-            if (!(await askYesNo(ctx, `Build "${k}" has a kept ${describeInstance(b)}. ${destroy ? 'Destroy it and forget the build' : 'Forget the build (the instance is left as it is)'}?`))) {
+            const question = FATE_TEXT[fateOf(b)].replace(/^./, (c) => c.toUpperCase());
+            if (!(await askYesNo(ctx, `Build "${k}" has a kept ${describeInstance(b)}. ${question}?`))) {
               ctx.stderr.write(`Kept build "${k}".\n`);
               continue;
             }
@@ -83,9 +98,12 @@ export function createStateRmCommand(options: StateRmOptions): Command {
         for (const k of chosen) {
           const b = m.build(k)!;
           if (!hasKeptInstance(b)) continue;
-          if (destroy) {
+          const f = fateOf(b);
+          if (f === 'destroy' && destroy) {
             await destroy(k, b, ctx);
             ctx.stdout.write(`Destroyed the kept ${describeInstance(b)} of build "${k}".\n`);
+          } else if (f === 'nothing-to-destroy') {
+            ctx.stdout.write(`Nothing to destroy for build "${k}": its ${describeInstance(b)} is the host the build connects to.\n`);
           } else {
             ctx.stderr.write(`Warning: the kept ${describeInstance(b)} of build "${k}" was not destroyed; remove it yourself if it is no longer needed.\n`);
           }
@@ -102,4 +120,4 @@ export function createStateRmCommand(options: StateRmOptions): Command {
   };
 }
 
-export const stateRmCommand: Command = createStateRmCommand({});
+export const stateRmCommand: Command = createStateRmCommand({ destroyKeptInstance, keptInstanceFate });
