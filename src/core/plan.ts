@@ -138,7 +138,7 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
   }
 
   // An unfinished build: failed, or interrupted (status still creating/provisioning/…).
-  if (!kept) return fresh(`the last build did not get as far as creating an instance (${record.status})`);
+  if (!kept) return fresh(`the last build ${record.status === 'failed' ? 'failed' : 'did not finish'} without keeping an instance to resume on`);
   if (!inputs.canReconnect) return fresh(`the last build did not complete, and a ${inputs.builderType} instance cannot be reconnected to`);
   if (!change) {
     return { ...base, action: 'resume', reason: 'every step completed but the build was not finished', firstProvisioner: inputs.provisioners.length, firstChain: inputs.postProcessorChains.length, instance: kept };
