@@ -38,39 +38,51 @@ const CHECKSUM_TAIL = /,\s*"checksum"\s*:\s*"sha256:([0-9a-f]{64})"\s*\}\s*$/;
 
 /** Encodes a state as the bytes of its file (one buffer, written with one call). */
 export function encodeState(state: StateFile): Buffer {
-  const head =
+  const out = new ByteWriter();
+  out.text(
     `{"version":${state.version},\n` +
-    `"serial":${state.serial},\n` +
-    `"lineage":${JSON.stringify(state.lineage)},\n` +
-    `"builder_version":${JSON.stringify(state.builder_version)},\n` +
-    `"packer_version":${JSON.stringify(state.packer_version)},\n` +
-    `"template":${JSON.stringify(state.template)},\n` +
-    `"last_run":${JSON.stringify(state.last_run)},\n` +
-    `"builds":{`;
+      `"serial":${state.serial},\n` +
+      `"lineage":${JSON.stringify(state.lineage)},\n` +
+      `"builder_version":${JSON.stringify(state.builder_version)},\n` +
+      `"packer_version":${JSON.stringify(state.packer_version)},\n` +
+      `"template":${JSON.stringify(state.template)},\n` +
+      `"last_run":${JSON.stringify(state.last_run)},\n` +
+      `"builds":{`,
+  );
   const keys = Object.keys(state.builds);
   const lazy = lazyBuildObjects.has(state.builds);
-  const lines: string[] = new Array<string>(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    const raw = lazy ? rawBuildText(state.builds, key) : undefined;
-    lines[i] = `${JSON.stringify(key)}:${raw ?? JSON.stringify(state.builds[key])}`;
+    // Each build goes straight into the buffer: no joined copy of the whole text is made.
+    out.text(`${i === 0 ? '\n' : ',\n'}${JSON.stringify(key)}:`);
+    out.text((lazy ? rawBuildText(state.builds, key) : undefined) ?? JSON.stringify(state.builds[key]));
   }
-  // The large part is written into the buffer as it is, not concatenated with the rest first.
-  const builds = lines.join(',\n');
-  const open = keys.length > 0 ? '\n' : '';
-  const close = keys.length > 0 ? '\n}' : '}';
-  const bodyLength = Buffer.byteLength(head) + open.length + Buffer.byteLength(builds) + close.length;
-  const out = Buffer.allocUnsafe(bodyLength + TRAILER_LENGTH);
-  let at = out.write(head, 0, 'utf8');
-  at += out.write(open, at, 'latin1');
-  at += out.write(builds, at, 'utf8');
-  at += out.write(close, at, 'latin1');
-  const sum = createHash('sha256').update(out.subarray(0, at)).digest('hex');
-  out.write(`,\n"checksum":"sha256:${sum}"}\n`, at, 'latin1');
-  return out;
+  out.text(keys.length > 0 ? '\n}' : '}');
+  const sum = createHash('sha256').update(out.bytes()).digest('hex');
+  out.text(`,\n"checksum":"sha256:${sum}"}\n`);
+  return out.bytes();
 }
 
-const TRAILER_LENGTH = Buffer.byteLength(`,\n"checksum":"sha256:${'0'.repeat(64)}"}\n`);
+/** Appends text as UTF-8 to a buffer that grows by doubling. */
+class ByteWriter {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private length = 0;
+
+  text(s: string): void {
+    const room = this.length + 3 * s.length; // a UTF-16 unit is at most 3 bytes of UTF-8
+    if (room > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(room, 2 * this.buffer.length));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.length += this.buffer.write(s, this.length, 'utf8');
+  }
+
+  /** The bytes written so far (a view, not a copy). */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+}
 
 /** The state indented for people (`state pull`, `state show -json`), with its checksum. */
 export function encodeStateIndented(state: StateFile): string {
