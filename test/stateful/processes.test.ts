@@ -3,6 +3,9 @@
  * - On disjoint builds, at once, ten times in a row: both complete and both are recorded — every
  *   step record of both builds, each side effect once, and as many persisted changes (serial) as
  *   when the two runs go one after the other.
+ * - On disjoint builds, one SIGKILLed at a random moment (seeded; BUILDER_CRASH_SEED replays):
+ *   the other completes and is recorded in full; the killed one's completed steps never run again,
+ *   and its next run completes it.
  * - On the same build: the second run stops at once naming the holder (who, pid, since when, the
  *   `builder state unlock` command), non-zero exit, no stack trace; with -lock-timeout it waits for
  *   the first, then finds the build up to date — or resumes it, when the first failed.
@@ -163,5 +166,52 @@ test('two processes on the same build: with -lock-timeout the second waits, then
     assertRecordedComplete(await loadState(dir), 'a.null.one', 'after both');
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('two processes on disjoint builds, one SIGKILLed at a random moment, ten times: the other completes and is recorded; the killed one resumes', async (t) => {
+  const seed = Number(process.env.BUILDER_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  t.diagnostic(`seed ${seed} (replay with BUILDER_CRASH_SEED=${seed})`);
+  let s = seed >>> 0;
+  const random = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
+  // How long a run of one build takes here: the kills are drawn from it.
+  const probe = await workDir();
+  const t0 = Date.now();
+  try {
+    assertOk(await build(probe, ['-only=a.*']).done, 'probe');
+  } finally {
+    await rm(probe, { recursive: true, force: true });
+  }
+  const durationMs = Date.now() - t0;
+  for (let round = 1; round <= 10; round++) {
+    const dir = await workDir();
+    const at = Math.floor(random() * durationMs);
+    const where = `round ${round}, a killed at ${at} ms (seed ${seed})`;
+    try {
+      const a = build(dir, ['-only=a.*']);
+      const b = build(dir, ['-only=b.*']);
+      const kill = new Promise((r) => setTimeout(r, at)).then(() => a.child.kill('SIGKILL'));
+      const [bDone] = await Promise.all([b.done, a.done, kill]);
+      assertOk(bDone, `${where}: b`);
+      const state = await loadState(dir);
+      assertRecordedComplete(state, 'b.null.one', where);
+      // Every step of a that the state records complete ran exactly once.
+      const seen = await effects(dir);
+      (state.builds['a.null.one']?.provisioners ?? []).forEach((p, i) => {
+        if (p.status === 'complete') assert.equal(seen.filter((e) => e === `a${i + 1}`).length, 1, `${where}: a${i + 1}`);
+      });
+      const completeBefore = (state.builds['a.null.one']?.provisioners ?? []).filter((p) => p.status === 'complete').length;
+      const again = await build(dir, ['-only=a.*']).done;
+      assertOk(again, `${where}: a again`);
+      const after = await loadState(dir);
+      assert.ok(after.serial > state.serial, `${where}: the serial grew`);
+      assertRecordedComplete(after, 'a.null.one', `${where}, a again`);
+      assertRecordedComplete(after, 'b.null.one', `${where}, a again`);
+      const final = await effects(dir);
+      for (let i = 1; i <= completeBefore; i++) assert.equal(final.filter((e) => e === `a${i}`).length, 1, `${where}: a${i} was complete and ran again`);
+      for (let i = 1; i <= STEPS; i++) assert.equal(final.filter((e) => e === `b${i}`).length, 1, `${where}: b${i}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 });
