@@ -167,8 +167,7 @@ ${varFlagsUsage}`,
         for (const b of run.toRun) {
           const rec = state.build(b.name);
           if (result.results.get(b.name)?.error && rec?.instance?.keep_on_failure) {
-            ui.say('');
-            say(b.name, keptAfterFailureMessage(b.name, rec.instance, b.builder.instanceOutlivesBuild === true));
+            ui.say(`\n==> ${b.name}: ${keptAfterFailureMessage(b.name, rec.instance, b.builder.instanceOutlivesBuild === true)}`);
           }
         }
         return result.exitCode;

@@ -64,9 +64,9 @@ function targetOf(line: string): string | undefined {
 }
 
 /** What follows "==> BUILD: " in a line (after an optional timestamp, or a machine-readable
- * "TIME,,ui,say," record prefix), or '' for other lines. */
+ * "TIME,,ui,say," record prefix, with its escaped leading newline), or '' for other lines. */
 function stateEventText(line: string): string {
-  return /^(?:\S+: |[^,]*,,ui,say,)?==> [^\s:]+: (.*)$/.exec(line)?.[1] ?? '';
+  return /^(?:\S+: |[^,]*,,ui,say,(?:\\n)?)?==> [^\s:]+: (.*)$/.exec(line)?.[1] ?? '';
 }
 
 /** `dropStateEvents`: leave out builder's state lines ("==> BUILD: Up to date: …", src/core/state-messages.ts). */
