@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { copyFile, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from '../build/cli.js';
 import { expectExit, inWorkdir, provisionerStatuses } from './semantics-helpers.js';
@@ -214,7 +214,7 @@ build {
   });
 });
 
-test('a missing or modified artifact file makes the build run again', async () => {
+test('a missing or modified artifact file makes the build run again; so does an edited step, for the file builder', async () => {
   await inWorkdir(async (w) => {
     await w.write(
       't.pkr.hcl',
@@ -244,6 +244,16 @@ build {
     assert.match(modified.stdout, /==> file\.f: Building from the start: the artifact File is missing or was modified\.\n/);
     assert.deepEqual(await w.lines('steps.log'), ['ran', 'ran', 'ran']);
     assert.deepEqual(await w.lines('out.txt'), ['hello']);
+
+    // The file builder's instance ends with the build: an edited step means a build from the start.
+    await w.write('t.pkr.hcl', (await readFile(join(w.dir, 't.pkr.hcl'), 'utf8')).replace('echo ran', 'echo ran again'));
+    const edited = await w.build('t.pkr.hcl');
+    expectExit(edited, 0);
+    assert.match(
+      edited.stdout,
+      /==> file\.f: Building from the start: provisioner 1 \(shell-local\) changed, and a file build's instance does not outlive the build, so it is rebuilt from the start\.\n/,
+    );
+    assert.deepEqual(await w.lines('steps.log'), ['ran', 'ran', 'ran', 'ran again']);
   });
 });
 
