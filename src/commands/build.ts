@@ -144,6 +144,7 @@ ${varFlagsUsage}`,
         stepContext: (spec, signal) => ({ ...context, ui: ui.build(spec.name, indexOf.get(spec.name) ?? 0), signal, buildName: spec.name, builderType: spec.builderType }),
         signal: ctx.signal,
         runUuid,
+        sensitive,
       });
       try {
         if (f.debug) ui.say('Debug mode enabled. Builds will not be parallelized.');

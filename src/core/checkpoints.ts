@@ -13,6 +13,7 @@
  *   failed run leaves it for a later resume.
  * - A step cancelled by SIGINT/SIGTERM is recorded as failed with the error "interrupted". A step
  *   whose process was SIGKILLed stays `running`; the planner treats it as interrupted.
+ * - Error texts are saved with the values of sensitive variables replaced by `<sensitive>`.
  * - Only the final artifacts of a build are recorded (intermediate post-processor artifacts may be
  *   deleted by Packer's keep rules), each with the id of the step that made it and a content hash.
  */
@@ -39,6 +40,8 @@ export interface CheckpointTarget {
   /** The instance stays usable after the build completed (see BuilderDef.instanceOutlivesBuild). */
   instanceOutlivesBuild: boolean;
   cwd: string;
+  /** Values of sensitive variables: replaced by `<sensitive>` in error texts before they are saved. */
+  sensitive?: readonly string[];
   now?: () => string;
 }
 
@@ -91,9 +94,12 @@ export function stepSlot(id: string, inputs: BuildInputs): { list: 'provisioners
   return undefined;
 }
 
-function errorText(error: Error | undefined): string {
+function errorText(error: Error | undefined, sensitive: readonly string[] = []): string {
   if (!error) return '';
-  return error instanceof CancelledError || error.name === 'CancelledError' ? 'interrupted' : error.message;
+  if (error instanceof CancelledError || error.name === 'CancelledError') return 'interrupted';
+  let text = error.message;
+  for (const s of [...sensitive].filter((v) => v !== '').sort((a, b) => b.length - a.length)) text = text.split(s).join('<sensitive>');
+  return text;
 }
 
 /** The hooks that checkpoint one build into the state. */
@@ -114,7 +120,7 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
         if (!b) return;
         b.status = status;
         if (status === 'failed') {
-          b.error = errorText(error);
+          b.error = errorText(error, t.sensitive);
           if (b.instance) {
             if (t.keepInstanceOnFailure) b.instance.keep_on_failure = true;
             else b.instance = null;
@@ -158,7 +164,7 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
         if (outcome.status === 'skipped' && s.status === 'complete') return;
         s.status = outcome.status;
         s.ended_at = now();
-        s.error = outcome.status === 'failed' ? errorText(outcome.error) : '';
+        s.error = outcome.status === 'failed' ? errorText(outcome.error, t.sensitive) : '';
       });
     },
     onArtifact(stepId: string, artifact: Artifact) {

@@ -104,6 +104,8 @@ export interface StatefulRunOptions extends PlanRunOptions {
   stepContext(spec: BuildSpec, signal: AbortSignal): StepContext;
   signal: AbortSignal;
   runUuid: string;
+  /** Values of sensitive variables, kept out of the error texts the state records. */
+  sensitive: readonly string[];
 }
 
 export interface StatefulRun {
@@ -226,6 +228,7 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
         keepInstanceOnFailure: o.keepInstanceOnFailure && inp.canReconnect,
         instanceOutlivesBuild: inp.instanceOutlivesBuild,
         cwd: o.cwd,
+        sensitive: o.sensitive,
       };
       await beginBuild(target, plan);
       targets.set(spec.name, target);

@@ -174,3 +174,29 @@ build {
     }
   });
 });
+
+test('an error text that holds a sensitive value is saved with the value masked', async () => {
+  const secret = 'hunter2-in-a-path';
+  await inWorkdir(async (w) => {
+    await w.write(
+      't.pkr.hcl',
+      `variable "token" {
+  type      = string
+  sensitive = true
+}
+source "file" "f" {
+  source = "\${var.token}.txt"
+  target = "out.txt"
+}
+build {
+  sources = ["source.file.f"]
+}
+`,
+    );
+    const r = await w.build('-var', `token=${secret}`, 't.pkr.hcl');
+    expectExit(r, 1);
+    assert.match(r.stdout, /errored after .*: open <sensitive>: no such file or directory\n/);
+    assert.equal((await w.buildState('file.f')).error, 'open <sensitive>: no such file or directory');
+    assert.ok(!(await allText(join(w.dir, '.packer.d'))).includes(secret));
+  });
+});
