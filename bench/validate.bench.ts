@@ -54,7 +54,8 @@ function loopMedian(argv: string[], env: NodeJS.ProcessEnv, cwd: string): number
 
 function main(): void {
   const here = dirname(fileURLToPath(import.meta.url));
-  const mainJs = join(here, '..', 'src', 'cli', 'main.js');
+  // The installed executable: the bundled CLI with its code cache (bin/builder.cjs).
+  const mainJs = join(here, '..', '..', 'bin', 'builder.cjs');
   const dir = mkdtempSync(join(tmpdir(), 'builder-bench-'));
   try {
     const file = join(dir, 'bench.pkr.hcl');

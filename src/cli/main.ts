@@ -9,6 +9,7 @@ import { commands } from './commands.js';
 import { UsageError, UserError } from './errors.js';
 import { DiagnosticsError, formatDiagnostics } from '../diagnostics.js';
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 export function findCommand(argv: readonly string[]): { command: CommandEntry; rest: readonly string[] } | undefined {
   let best: CommandEntry | undefined;
@@ -86,6 +87,13 @@ export function processContext(): CommandContext {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that went away (`builder build … | head`) must not crash the run: the rest of the
+  // output is dropped and the build goes on, so its state stays consistent.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -98,8 +106,8 @@ export function processContext(): CommandContext {
   };
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain || process.argv[1]?.endsWith('/builder')) {
+/** Runs the CLI on this process's arguments and sets the exit code (the executable's body). */
+export function main(): void {
   runCli(process.argv.slice(2), processContext()).then(
     (code) => {
       process.exitCode = code;
@@ -110,3 +118,7 @@ if (isMain || process.argv[1]?.endsWith('/builder')) {
     },
   );
 }
+
+// Run when this file is the program (`node dist/src/cli/main.js …`, as tests do); the installed
+// executable is bin/builder.cjs, which runs the bundle of src/cli/bin.ts.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

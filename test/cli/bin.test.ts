@@ -1,0 +1,52 @@
+/**
+ * The installed executable, bin/builder.cjs: it runs the bundle (dist/bin/builder.cjs, made by
+ * `npm run build`) and must behave as the unbundled CLI the other tests run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const bin = join(repo, 'bin', 'builder.cjs');
+const unbundled = join(repo, 'dist', 'src', 'cli', 'main.js');
+const skip = existsSync(join(repo, 'dist', 'bin', 'builder.cjs')) ? false : 'the bundle is missing: run npm run build';
+
+function run(exe: string, args: string[], cwd: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [exe, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('bin/builder.cjs gives the same answers as the unbundled CLI', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bin-test-'));
+  try {
+    copyFileSync(join(repo, 'examples', 'variables.pkr.hcl'), join(dir, 'variables.pkr.hcl'));
+    for (const args of [['version'], ['validate', 'variables.pkr.hcl'], ['inspect', 'variables.pkr.hcl'], ['nosuch'], ['validate', 'missing.pkr.hcl']]) {
+      const a = run(bin, args, dir);
+      const b = run(unbundled, args, dir);
+      assert.deepEqual(a, b, `builder ${args.join(' ')}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bin/builder.cjs builds the basic example, then finds it up to date', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bin-test-'));
+  try {
+    copyFileSync(join(repo, 'examples', 'basic-null.pkr.hcl'), join(dir, 'basic-null.pkr.hcl'));
+    const first = run(bin, ['build', 'basic-null.pkr.hcl'], dir);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.match(first.stdout, /Running basic null build test/);
+    assert.ok(existsSync(join(dir, 'manifest.json')));
+    const second = run(bin, ['build', 'basic-null.pkr.hcl'], dir);
+    assert.equal(second.code, 0);
+    assert.match(second.stdout, /Up to date/);
+    assert.doesNotMatch(second.stdout, /Running basic null build test/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
