@@ -7,7 +7,8 @@
  * numbers as `%g` with the shortest digits, and everything else (and `%#v` always) as JSON.
  */
 import { T, Value, type Num } from '../values/value.js';
-import { ctyJsonEncode, goJsonQuote, JsonEncodeError } from './json.js';
+import { ctyJsonEncode, JsonEncodeError } from './json.js';
+import { goJsonString } from '../values/go-json.js';
 import { define, graphemes, param, tryConvert } from './support.js';
 import { FunctionArgError, FunctionError } from './types.js';
 
@@ -190,7 +191,7 @@ function formatStringVerb(verb: Verb, arg: Value): string {
   if (!(c instanceof Value)) fail(verb, c.message);
   let s = c.asString();
   if (verb.prec > 0) s = graphemes(s).slice(0, verb.prec).join('');
-  return padWidth(verb, verb.mode === 'q' ? goJsonQuote(s) : s);
+  return padWidth(verb, verb.mode === 'q' ? goJsonString(s) : s);
 }
 
 /** Go's big.Int formatting with fmt flags, width and precision (minimum digits). */

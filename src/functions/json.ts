@@ -3,26 +3,8 @@
  * exact decimals without exponent, Go's string escaping) and `jsondecode` input (numbers kept
  * exact, objects become objects and arrays tuples: cty's "implied type").
  */
+import { goJsonString } from '../values/go-json.js';
 import { NumberContext, Value } from '../values/value.js';
-
-/** A string quoted the way Go's encoding/json writes it (HTML-safe: <, >, & escaped). */
-export function goJsonQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\b') out += '\\b';
-    else if (ch === '\f') out += '\\f';
-    else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&' || c === 0x2028 || c === 0x2029) {
-      out += `\\u${c.toString(16).padStart(4, '0')}`;
-    } else out += ch;
-  }
-  return `${out}"`;
-}
 
 /** Thrown for a value JSON cannot represent (an unknown value). */
 export class JsonEncodeError extends Error {}
@@ -33,7 +15,7 @@ export function ctyJsonEncode(v: Value): string {
   if (v.isNull) return 'null';
   switch (v.type.kind) {
     case 'string':
-      return goJsonQuote(v.asString());
+      return goJsonString(v.asString());
     case 'number':
       return v.asNumber().toFixed();
     case 'bool':
@@ -44,7 +26,7 @@ export function ctyJsonEncode(v: Value): string {
       return `[${v.elements().map(ctyJsonEncode).join(',')}]`;
     case 'map':
     case 'object':
-      return `{${[...v.entries()].map(([k, e]) => `${goJsonQuote(k)}:${ctyJsonEncode(e)}`).join(',')}}`;
+      return `{${[...v.entries()].map(([k, e]) => `${goJsonString(k)}:${ctyJsonEncode(e)}`).join(',')}}`;
     default:
       throw new JsonEncodeError('value is not known');
   }

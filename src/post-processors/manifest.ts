@@ -17,7 +17,7 @@ import { basename, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { PostProcessorDef } from '../core/component.js';
 import { asBool, asString, asStringMap, ConfigReader } from '../core/config-reader.js';
-import { goMarshalIndent, type GoJson } from './go-json.js';
+import { goMarshalIndent, type GoJson } from '../values/go-json.js';
 
 export interface ManifestConfig {
   output: string;

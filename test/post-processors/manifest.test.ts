@@ -4,7 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { fileArtifact } from '../../src/builders/file.js';
 import { nullArtifact } from '../../src/builders/null.js';
 import { manifestPostProcessor } from '../../src/post-processors/manifest.js';
-import { goMarshalIndent } from '../../src/post-processors/go-json.js';
+import { goMarshalIndent } from '../../src/values/go-json.js';
 import { join } from 'node:path';
 import { inTempDir, prepared, ctxWith } from './helpers.js';
 
