@@ -10,7 +10,7 @@
  * - Failures are returned as `{ summary, detail }` for the evaluator to place in a diagnostic.
  */
 import { convert } from '../values/convert.js';
-import { NumberContext, T, Value, typeEquals, type Num, type Type } from '../values/value.js';
+import { hasDynamic, NumberContext, T, Value, typeEquals, type Num, type Type } from '../values/value.js';
 
 export interface OpFailure {
   summary: string;
@@ -134,28 +134,11 @@ export function equalsValue(a: Value, b: Value): Value {
   return rawEquals(a.unmark(), b.unmark()).markSensitive(a.sensitive || b.sensitive);
 }
 
-function containsDynamic(t: Type): boolean {
-  switch (t.kind) {
-    case 'dynamic':
-      return true;
-    case 'list':
-    case 'set':
-    case 'map':
-      return containsDynamic(t.elem);
-    case 'tuple':
-      return t.elems.some(containsDynamic);
-    case 'object':
-      return [...t.attrs.values()].some(containsDynamic);
-    default:
-      return false;
-  }
-}
-
 function rawEquals(a: Value, b: Value): Value {
   if (a.unknown && b.unknown) return UNKNOWN_BOOL;
   if (a.unknown || b.unknown) {
     const [known, unknown] = a.unknown ? [b, a] : [a, b];
-    if (known.isNull || containsDynamic(unknown.type)) return UNKNOWN_BOOL;
+    if (known.isNull || hasDynamic(unknown.type)) return UNKNOWN_BOOL;
     if (!typeEquals(known.type, unknown.type)) return Value.bool(false);
     return UNKNOWN_BOOL;
   }
