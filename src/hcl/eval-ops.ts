@@ -10,7 +10,7 @@
  * - Failures are returned as `{ summary, detail }` for the evaluator to place in a diagnostic.
  */
 import { convert } from '../values/convert.js';
-import { hasDynamic, NumberContext, T, Value, typeEquals, type Num, type Type } from '../values/value.js';
+import { hasDynamic, NumberContext, T, Value, typeEquals, type Num } from '../values/value.js';
 
 export interface OpFailure {
   summary: string;
