@@ -87,7 +87,9 @@ test('two processes on disjoint builds of one state, ten times in a row: both re
       assertRecordedComplete(state, 'b.null.one', `round ${round}`);
       assert.equal(state.serial, expectedSerial, `round ${round}: serial ${state.serial}, but the same runs one after the other persist ${expectedSerial} changes`);
       assert.deepEqual(await effects(dir), ALL_EFFECTS, `round ${round}: every step ran once`);
-      // Both are up to date now, for a run of the whole template.
+      if (round < 10) continue;
+      // Both are up to date now, for a run of the whole template (checked once: it is not what
+      // the rounds vary).
       const again = await runCli(['build', '-color=false', 'two-builds.pkr.hcl'], dir, { TMPDIR: dir, BUILDER_STATE_PATH: '' });
       assertOk(again, `round ${round}, whole template again`);
       assert.match(again.stdout, /a\.null\.one: Up to date/);
