@@ -1,15 +1,12 @@
 /**
  * The state file's bytes: JSON with a checksum of its own content.
  *
- * Layout (one top-level member per line, each value compact, one build per line, `checksum` last):
+ * Layout (one top-level member per line, each value compact, `checksum` last):
  *
  *   {"version":2,
  *   "serial":7,
  *   …
- *   "builds":{
- *   "web.null.a":{…},
- *   "db.null.b":{…}
- *   },
+ *   "builds":{…},
  *   "checksum":"sha256:<hex>"}
  *
  * The checksum is the SHA-256 of every byte before the `,` that opens the checksum member, so a
@@ -18,12 +15,12 @@
  * indented JSON costs half as much again on a 10,000-build state (docs/benchmarks.md);
  * `builder state pull` and `state show -json` print it indented.
  *
- * One build per line lets a reader decode builds lazily (`lazyBuilds`): the whole file's checksum
- * is verified at once, the top-level members are parsed and validated at once, and each build is
- * parsed and validated on first access (a fault then throws the same StateCorruptError). A build
- * never accessed is written back from its verified text, unparsed. Compact JSON has no raw
- * newline inside a value, so the lines are found without parsing. Files of another layout (older
- * writers, `state push`) are decoded eagerly.
+ * Lazy builds (`lazyBuilds`, what the file backend uses): the whole file's checksum is verified
+ * and the top-level members are parsed and validated at once; the builds text is only cut into
+ * its entries (a scan for the commas between them, skipping strings) and each build is parsed and
+ * validated on first access (a fault then throws StateCorruptError). A build never accessed is
+ * written back from its verified text, unparsed. Files of another layout (`state push`, indented)
+ * are decoded eagerly.
  *
  * A file without a checksum is accepted only where a person wrote it (`state push`) or when it
  * is of format version 1 (which had none).
@@ -47,17 +44,20 @@ export function encodeState(state: StateFile): Buffer {
       `"packer_version":${JSON.stringify(state.packer_version)},\n` +
       `"template":${JSON.stringify(state.template)},\n` +
       `"last_run":${JSON.stringify(state.last_run)},\n` +
-      `"builds":{`,
+      `"builds":`,
   );
-  const keys = Object.keys(state.builds);
-  const lazy = lazyBuildObjects.has(state.builds);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    // Each build goes straight into the buffer: no joined copy of the whole text is made.
-    out.text(`${i === 0 ? '\n' : ',\n'}${JSON.stringify(key)}:`);
-    out.text((lazy ? rawBuildText(state.builds, key) : undefined) ?? JSON.stringify(state.builds[key]));
+  if (!lazyBuildObjects.has(state.builds)) {
+    out.text(JSON.stringify(state.builds));
+  } else {
+    // Builds never accessed are written back from their verified text.
+    let sep = '{';
+    for (const key of Object.keys(state.builds)) {
+      out.text(`${sep}${JSON.stringify(key)}:`);
+      out.text(rawBuildText(state.builds, key) ?? JSON.stringify(state.builds[key]));
+      sep = ',';
+    }
+    out.text(sep === '{' ? '{}' : '}');
   }
-  out.text(keys.length > 0 ? '\n}' : '}');
   const sum = createHash('sha256').update(out.bytes()).digest('hex');
   out.text(`,\n"checksum":"sha256:${sum}"}\n`);
   return out.bytes();
@@ -158,31 +158,33 @@ function rawBuildText(builds: Record<string, BuildState>, key: string): string |
   return get === undefined ? undefined : rawTextOf.get(get);
 }
 
-const BUILDS_OPEN = '\n"builds":{\n';
-const BUILDS_CLOSE = '\n},\n"checksum":';
+const BUILDS_MEMBER = '\n"builds":{';
+const CHECKSUM_MEMBER = ',\n"checksum":';
 
 /**
- * Decodes a checksummed file of the current version laid out one build per line, leaving each
- * build to be decoded on first access. Undefined when the text is not of that layout (the caller
- * then decodes eagerly, which also names any fault).
+ * Decodes a checksummed file of the current version in builder's layout, leaving each build to be
+ * decoded on first access. Undefined when the text is not of that layout (the caller then decodes
+ * eagerly, which also names any fault).
  */
 function decodeLazily(text: string, opts: DecodeOptions): StateFile | undefined {
-  const open = text.indexOf(BUILDS_OPEN);
-  const close = text.lastIndexOf(BUILDS_CLOSE);
-  if (open < 0 || close < open) return undefined;
+  const member = text.indexOf(BUILDS_MEMBER);
+  const end = text.lastIndexOf(CHECKSUM_MEMBER);
+  if (member < 0 || end < member) return undefined;
+  const open = member + BUILDS_MEMBER.length - 1;
   let head: unknown;
   try {
-    head = JSON.parse(`${text.slice(0, open + 1)}"builds":{}}`);
+    head = JSON.parse(`${text.slice(0, member + 1)}"builds":{}}`);
   } catch {
     return undefined;
   }
   if (!isObj(head) || head.version !== STATE_FORMAT_VERSION) return undefined;
+  const entries = buildEntries(text, open, end);
+  if (!entries) return undefined;
   const fault = validateState(head);
   if (fault) throw new StateCorruptError(opts.file, fault, opts.backup);
   const builds: Record<string, BuildState> = {};
-  // Compact JSON has no raw newline, so ",\n" occurs only between two build lines.
-  for (const line of text.slice(open + BUILDS_OPEN.length, close).split(',\n')) {
-    const entry = splitBuildLine(line);
+  for (let i = 0; i + 1 < entries.length; i++) {
+    const entry = splitEntry(text.slice(entries[i]! + 1, entries[i + 1]));
     if (!entry) return undefined;
     defineLazyBuild(builds, entry[0], entry[1], opts);
   }
@@ -191,28 +193,65 @@ function decodeLazily(text: string, opts: DecodeOptions): StateFile | undefined 
   return head as unknown as StateFile;
 }
 
-/** `"key":{…}` → [key, '{…}']; undefined when the line is not one build entry. */
-function splitBuildLine(line: string): [string, string] | undefined {
-  if (line.charCodeAt(0) !== 0x22) return undefined;
-  let q = line.indexOf('"', 1);
+/**
+ * The offsets of the `{`, of each `,` between entries and of the `}` of the object at `open`
+ * (compact JSON, as JSON.stringify writes it), which must close just before `end`; undefined
+ * otherwise. Strings are skipped whole, so braces and commas inside them do not count.
+ */
+function buildEntries(text: string, open: number, end: number): number[] | undefined {
+  const cuts = [open];
+  let depth = 0;
+  for (let i = open; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Find the closing quote: one preceded by an even number of backslashes.
+      let q = i;
+      for (;;) {
+        q = text.indexOf('"', q + 1);
+        if (q < 0 || q >= end) return undefined;
+        let b = q - 1;
+        while (text.charCodeAt(b) === 0x5c) b--;
+        if ((q - 1 - b) % 2 === 0) break;
+      }
+      i = q;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) {
+        if (i !== end - 1) return undefined;
+        if (cuts.length > 1 || i > open + 1) cuts.push(i);
+        return cuts;
+      }
+    } else if (c === 0x2c && depth === 1) {
+      cuts.push(i);
+    }
+  }
+  return undefined;
+}
+
+/** `"key":{…}` → [key, '{…}']; undefined when the text is not one build entry. */
+function splitEntry(entry: string): [string, string] | undefined {
+  if (entry.charCodeAt(0) !== 0x22) return undefined;
+  let q = entry.indexOf('"', 1);
   let key: string;
-  if (line.lastIndexOf('\\', q) < 0) {
-    key = line.slice(1, q);
+  if (entry.lastIndexOf('\\', q) < 0) {
+    key = entry.slice(1, q);
   } else {
     // The key has escapes: find its closing quote (one not escaped) and let JSON decode it.
-    for (q = 1; q < line.length; q++) {
-      const c = line.charCodeAt(q);
+    for (q = 1; q < entry.length; q++) {
+      const c = entry.charCodeAt(q);
       if (c === 0x5c) q++;
       else if (c === 0x22) break;
     }
     try {
-      key = JSON.parse(line.slice(0, q + 1)) as string;
+      key = JSON.parse(entry.slice(0, q + 1)) as string;
     } catch {
       return undefined;
     }
   }
-  if (q < 0 || line.charCodeAt(q + 1) !== 0x3a || line.charCodeAt(q + 2) !== 0x7b) return undefined;
-  return [key, line.slice(q + 2)];
+  if (q < 0 || entry.charCodeAt(q + 1) !== 0x3a || entry.charCodeAt(q + 2) !== 0x7b) return undefined;
+  return [key, entry.slice(q + 2)];
 }
 
 function defineLazyBuild(builds: Record<string, BuildState>, key: string, raw: string, opts: DecodeOptions): void {

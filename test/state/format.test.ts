@@ -2,7 +2,6 @@
  * The state file format: checksum, corrupt files of every kind (refused with the file, the fault
  * and the backup to restore), format versions and upgrades, exact round trips of hostile strings.
  */
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeState, encodeState, encodeStateIndented } from '../../src/state/format.js';
@@ -165,7 +164,12 @@ test('metadata nested 100 levels deep round-trips', () => {
 
 const lazyOpts = { ...opts, lazyBuilds: true };
 
-/** Keys a JSON line splitter could trip on: quotes, backslashes, `":{`, escaped newlines, non-ASCII. */
+/** True while build `key` of a lazily decoded state has not been decoded (an accessor holds it). */
+function isUndecoded(s: StateFile, key: string): boolean {
+  return Object.getOwnPropertyDescriptor(s.builds, key)?.get !== undefined;
+}
+
+/** Keys a splitter could trip on: quotes, backslashes, `":{`, escaped newlines, non-ASCII. */
 const trickyKeys = ['plain.null.a', 'q"uote.null.b', 'back\\slash.null.c', 'colon":{.null.d', 'new\nline,\n.null.e', 'ünï\u2028cødé 🚀.null.f', '\\"\\', '42'];
 
 function trickyState(): StateFile {
@@ -179,6 +183,7 @@ test('lazily decoded builds equal eagerly decoded ones, hostile keys and values 
   const s = trickyState();
   const bytes = encodeState(s);
   const lazy = decodeState(bytes, lazyOpts);
+  assert.ok(trickyKeys.every((k) => isUndecoded(lazy, k)), 'every build is left to first access');
   assert.deepEqual(lazy, decodeState(bytes, opts));
   assert.deepEqual(lazy, s);
   assert.deepEqual(Object.keys(lazy.builds), Object.keys(s.builds));
@@ -227,16 +232,22 @@ test('lazy decoding still checks the checksum and the top level at once', () => 
   assert.throws(() => decodeState(encodeState(s), lazyOpts), /"serial" must be a whole number/);
 });
 
-test('a file of the earlier layout (all builds on one line) is read, eagerly', () => {
+test('a checksummed file in another layout (indented, as state pull prints it) is decoded eagerly', () => {
+  const s = trickyState();
+  assert.deepEqual(decodeState(Buffer.from(encodeStateIndented(s)), lazyOpts), s);
+  s.builds['plain.null.a'] = { ...completeBuild('p'), status: 'done' as never };
+  assert.throws(() => decodeState(Buffer.from(encodeStateIndented(s)), lazyOpts), /build "plain\.null\.a": unknown status "done"/);
+});
+
+test('lazy decoding cuts the builds text only between builds (braces, commas and quotes inside strings)', () => {
   const s = sample();
-  const body = encodeState({ ...s, builds: {} }).toString();
-  const oneLine = body.slice(0, body.indexOf('"builds":{}')) + `"builds":${JSON.stringify(s.builds)}`;
-  const file = `${oneLine},\n"checksum":"sha256:${createHash('sha256').update(oneLine).digest('hex')}"}\n`;
-  assert.deepEqual(decodeState(Buffer.from(file), lazyOpts), s);
-  const bad = file.replace('"status":"complete"', '"status":"done"');
-  const rehashed = bad.slice(0, bad.lastIndexOf(',\n"checksum"'));
-  assert.throws(
-    () => decodeState(Buffer.from(`${rehashed},\n"checksum":"sha256:${createHash('sha256').update(rehashed).digest('hex')}"}\n`), lazyOpts),
-    /unknown status "done"/,
-  );
+  s.builds['a.null.one']!.error = '},{"x":[1,2]}, \\" \\\\", ,"k":{';
+  s.builds['b.null.two']!.artifacts[0]!.metadata = { '\\': '\\', '"},': ['{', '}', '[', ']', ','] };
+  s.builds['{,}'] = completeBuild('c');
+  const lazy = decodeState(encodeState(s), lazyOpts);
+  assert.ok(isUndecoded(lazy, '{,}'), 'the builds were cut lazily, not decoded eagerly');
+  assert.deepEqual(Object.keys(lazy.builds), Object.keys(s.builds));
+  assert.deepEqual(lazy, s);
+  const empty = decodeState(encodeState({ ...s, builds: {} }), lazyOpts);
+  assert.deepEqual(empty.builds, {});
 });
