@@ -93,6 +93,10 @@ async function loadBuild(dir: string): Promise<{ serial: number; build: BuildSta
 
 /** One directory whose build is killed until it completes. */
 class Generation {
+  /** How many times a kill left a step `running` in the state (the case the next run re-runs). */
+  static leftRunning = 0;
+  /** Steps that ran more than once in a completed build (allowed: they were not recorded complete). */
+  static ranTwice = 0;
   /** Side-effect count of each step when it was first seen recorded complete. */
   private readonly countWhenComplete = new Map<number, number>();
   private serial = 0;
@@ -109,11 +113,13 @@ class Generation {
     }
     (build?.provisioners ?? []).forEach((p, i) => {
       const step = i + 1;
+      if (p.status === 'running') Generation.leftRunning++;
       if (p.status !== 'complete' || this.countWhenComplete.has(step)) return;
       assert.ok(counts[step]! >= 1, `${where}: step ${step} is recorded complete but never ran`);
       this.countWhenComplete.set(step, counts[step]!);
     });
     if (build?.status !== 'complete') return false;
+    Generation.ranTwice += counts.filter((c) => c > 1).length;
     for (let step = 1; step <= STEPS; step++) assert.ok(this.countWhenComplete.has(step), `${where}: the build is complete but step ${step} is not`);
     return true;
   }
@@ -172,6 +178,7 @@ test('SIGKILL at random moments: the state loads, the serial never goes back, no
     assert.doesNotMatch(final.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(await gen.check('final run'), true, 'the final run completes the build');
     t.diagnostic(`${killed} runs killed, ${completedBeforeKill} finished before their kill time, ${generations - 1} build directories`);
+    t.diagnostic(`${Generation.leftRunning} kills left a step running; ${Generation.ranTwice} steps of completed builds ran more than once (never one recorded complete)`);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
