@@ -69,9 +69,10 @@ class ByteWriter {
   private length = 0;
 
   text(s: string): void {
-    const room = this.length + 3 * s.length; // a UTF-16 unit is at most 3 bytes of UTF-8
-    if (room > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(room, 2 * this.buffer.length));
+    let need = 3 * s.length; // a UTF-16 unit is at most 3 bytes of UTF-8
+    if (this.length + need > this.buffer.length && s.length > 65536) need = Buffer.byteLength(s); // exact, for the large part
+    if (this.length + need > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.length + need + 65536, 2 * this.buffer.length));
       this.buffer.copy(grown, 0, 0, this.length);
       this.buffer = grown;
     }
