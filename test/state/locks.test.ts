@@ -113,6 +113,34 @@ test('an abandoned build lock (dead process on this host) is taken over with a w
   assert.match(warnings[0]!, new RegExp(`the build lock dead-holder-id on build "web.null.a" of the state .* taken by someone@\\S+ \\(pid ${pid}\\) for "build" at 2026-11-25T09:00:00.000Z, was abandoned: that process no longer exists. Taking it over.`));
 });
 
+test('a break guard left by a breaker that died does not block taking over an abandoned lock', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const locks = new FileLocks(nodeFileSystem, path, () => undefined);
+  const m = await openFileState({ path, onWarning: () => undefined });
+  nodeFileSystem.mkdir(locks.locksDir, 0o700);
+  const holder = await deadPid();
+  const breaker = await deadPid();
+  const file = locks.buildLockFile('web.null.a');
+  plantLock(file, { pid: holder, scope: 'build', build: 'web.null.a', path, id: 'dead-holder-id' });
+  // A process killed while breaking the lock left its guard: fresh, and naming a dead breaker.
+  writeFileSync(`${file}.break`, JSON.stringify({ host: hostname(), pid: breaker }));
+  const lock = await m.lockBuild('web.null.a', 'build');
+  assert.ok(lock, 'the first run after the crash takes the lock over');
+  assert.equal(existsSync(`${file}.break`), false);
+});
+
+test('a fresh break guard of a live breaker is respected', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const locks = new FileLocks(nodeFileSystem, path, () => undefined);
+  const m = await openFileState({ path, lockTimeoutMs: 0, onWarning: () => undefined });
+  nodeFileSystem.mkdir(locks.locksDir, 0o700);
+  const file = locks.buildLockFile('web.null.a');
+  plantLock(file, { pid: await deadPid(), scope: 'build', build: 'web.null.a', path, id: 'dead-holder-id' });
+  writeFileSync(`${file}.break`, JSON.stringify({ host: hostname(), pid: process.pid }));
+  await assert.rejects(m.lockBuild('web.null.a', 'build'), isLocked);
+  assert.equal(existsSync(`${file}.break`), true);
+});
+
 test('an abandoned write lock (a writer killed mid-write) is taken over, and the update goes through', async (t) => {
   const path = join(tempDir(t), 'state.json');
   const warnings: string[] = [];

@@ -231,33 +231,63 @@ export class FileLocks {
     return true;
   }
 
-  /** Removes `holder.file` if it still holds the same lock, under the break guard. */
+  /**
+   * Removes `holder.file` if it still holds the same lock, under the break guard. The guard holds
+   * the breaker's identity, so a guard left by a breaker that died (killed mid-break) is removed at
+   * once, and the break is tried again, rather than blocking every takeover for GUARD_STALE_MS.
+   */
   private breakLock(holder: Holder): boolean {
     const guard = `${holder.file}.break`;
-    let fd: number;
-    try {
-      fd = this.fs.open(guard, 'wx', 0o600);
-    } catch (err) {
-      if (!isErrno(err, 'EEXIST')) throw err;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fd: number;
       try {
-        if (Date.now() - this.fs.stat(guard).mtimeMs > GUARD_STALE_MS) this.fs.unlink(guard);
-      } catch {
-        // another process removed it first
+        fd = this.fs.open(guard, 'wx', 0o600);
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw err;
+        if (!this.removeAbandonedGuard(guard)) return false;
+        continue;
       }
-      return false;
+      try {
+        const me = newLockInfo('write', 'break an abandoned lock', this.statePath);
+        this.fs.write(fd, Buffer.from(JSON.stringify({ host: me.host, pid: me.pid, pid_start: me.pid_start })));
+      } finally {
+        this.fs.close(fd);
+      }
+      try {
+        const now = this.readHolder(holder.file);
+        if (!now) return true;
+        const same = holder.info
+          ? now.info?.id === holder.info.id
+          : now.info === undefined && now.stat.ino === holder.stat.ino && now.stat.mtimeMs === holder.stat.mtimeMs;
+        if (!same) return false;
+        this.fs.unlink(holder.file);
+        return true;
+      } finally {
+        this.fs.unlink(guard);
+      }
     }
-    this.fs.close(fd);
+    return false;
+  }
+
+  /** Removes a break guard whose breaker died, or that is older than any break takes; true when
+   * it is gone (removed here or by another process). */
+  private removeAbandonedGuard(guard: string): boolean {
     try {
-      const now = this.readHolder(holder.file);
-      if (!now) return true;
-      const same = holder.info
-        ? now.info?.id === holder.info.id
-        : now.info === undefined && now.stat.ino === holder.stat.ino && now.stat.mtimeMs === holder.stat.mtimeMs;
-      if (!same) return false;
-      this.fs.unlink(holder.file);
-      return true;
-    } finally {
+      const stat = this.fs.stat(guard);
+      const age = Date.now() - stat.mtimeMs;
+      let breaker: Pick<LockInfo, 'host' | 'pid' | 'pid_start'> | undefined;
+      try {
+        breaker = JSON.parse(this.fs.readFile(guard).toString('utf8')) as Pick<LockInfo, 'host' | 'pid' | 'pid_start'>;
+      } catch {
+        breaker = undefined; // empty: the breaker died between creating and writing it, or is writing now
+      }
+      const abandoned = breaker && typeof breaker.pid === 'number' ? holderState(breaker) === 'dead' : age > UNREADABLE_STALE_MS;
+      if (!abandoned && age <= GUARD_STALE_MS) return false;
       this.fs.unlink(guard);
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return true; // another process removed it first
+      throw err;
     }
   }
 
