@@ -39,9 +39,13 @@ const templates: Record<string, { text: string; packerRuns: number; target: numb
   },
 };
 
+/** Every run is a full build: builder's state from the previous run is removed first (otherwise
+ * builder would find the build up to date and skip it). */
+const FRESH = 'rm -rf .packer.d';
+
 function hyperfine(dir: string, cmd: string, n: number): { mean: number; stddev: number } {
   const out = join(dir, 'hf.json');
-  execFileSync('hyperfine', ['--style', 'none', '--warmup', '1', '--runs', String(n), '--export-json', out, cmd], {
+  execFileSync('hyperfine', ['--style', 'none', '--warmup', '1', '--runs', String(n), '--prepare', FRESH, '--export-json', out, cmd], {
     cwd: dir,
     env: { ...process.env, CHECKPOINT_DISABLE: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -53,6 +57,7 @@ function hyperfine(dir: string, cmd: string, n: number): { mean: number; stddev:
 /** Peak RSS (MiB) and CPU seconds (user + system, children included) of one run. CPU time is
  * what to compare when the machine is busy: wall time then measures the other tenants too. */
 function usage(dir: string, argv: string[]): { mib: number; cpu: number } {
+  rmSync(join(dir, '.packer.d'), { recursive: true, force: true });
   const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', ...argv], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1' }, encoding: 'utf8' });
   const lines = r.stderr.trim().split('\n');
   const [kb, user, sys] = lines[lines.length - 1]!.split(' ').map(Number);
