@@ -19,7 +19,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = join(repo, 'dist/src/cli/main.js');
+/** The installed executable: the bundled CLI with its code cache. */
+const cli = join(repo, 'bin/builder.cjs');
 const PACKER = '/usr/bin/packer';
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 
