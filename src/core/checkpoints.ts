@@ -61,8 +61,13 @@ export async function beginBuild(t: CheckpointTarget, plan: BuildPlan): Promise<
     b.error = '';
     b.started_at = now;
     b.completed_at = '';
-    const keepStep = (old: StepState | undefined, keep: boolean, type: string, name: string, fp: string): StepState =>
-      keep && old ? old : { ...newStep(type, name), fingerprint: fp };
+    // A step that will run again on a resumed build keeps its attempt count and last error while
+    // its configuration is unchanged, so the record tells how often it was tried across runs.
+    const keepStep = (old: StepState | undefined, keep: boolean, type: string, name: string, fp: string): StepState => {
+      if (keep && old) return old;
+      const again = resume && old !== undefined && old.type === type && old.fingerprint === fp;
+      return { ...newStep(type, name), fingerprint: fp, ...(again ? { attempts: old.attempts, error: old.error } : {}) };
+    };
     b.provisioners = inputs.provisioners.map((p, i) => keepStep(b.provisioners[i], resume && i < plan.firstProvisioner, p.type, p.name, p.fingerprint));
     const post: StepState[] = [];
     inputs.postProcessorChains.forEach((chain, c) => {

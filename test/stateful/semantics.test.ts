@@ -42,8 +42,9 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       assert.equal(done.status, 'complete');
       assert.deepEqual(provisionerStatuses(done), ['complete', 'complete', 'complete']);
       assert.deepEqual(done.post_processors.map((p) => p.status), ['complete']);
-      // `attempts` counts the tries of the run that last ran the step.
-      assert.deepEqual(done.provisioners.map((p) => p.attempts), [1, 1, 1]);
+      // `attempts` counts every try of a step with this configuration, across runs: step 2 failed
+      // once in the first run and succeeded in the second.
+      assert.deepEqual(done.provisioners.map((p) => p.attempts), [1, 2, 1]);
       assert.deepEqual(done.provisioners[0], failed.provisioners[0], 'step 1 keeps the record of the first run');
 
       const third = await w.build('resume-demo.pkr.hcl');
