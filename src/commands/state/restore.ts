@@ -44,13 +44,15 @@ export const stateRestoreCommand: Command = {
     if (!backup) throw new UserError('STATE_NO_BACKUP', `there is no backup of the state ${client.location} (${client.backupPath} does not exist).`);
     const m = new StateManager({ client, lock: flags.lock, lockTimeoutMs: flags['lock-timeout'], onWarning: warner(ctx) });
     let corrupt: StateCorruptError | undefined;
+    let current: ReturnType<StateManager["snapshot"]> | undefined;
     try {
       await m.refresh();
+      // Builds are decoded on first read, so a damaged build can surface here too.
+      current = m.exists ? m.snapshot() : undefined;
     } catch (err) {
       if (!(err instanceof StateCorruptError)) throw err;
       corrupt = err;
     }
-    const current = corrupt ? undefined : m.exists ? m.snapshot() : undefined;
     ctx.stdout.write(`Restoring ${client.location} from ${client.backupPath} (serial ${backup.serial}, ${Object.keys(backup.builds).length} build(s)).\n`);
     if (corrupt) ctx.stdout.write(`The current state cannot be read (${corrupt.fault}); it will be kept as ${client.location}.corrupt-<time>.\n`);
     else if (current) {
