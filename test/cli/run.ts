@@ -19,8 +19,12 @@ export interface RunResult {
 /** The compiled entry point (tests run from dist/test/…). */
 export const MAIN_JS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 
-/** Runs `builder ARGS` in-process with the given cwd, environment and stdin text. */
-export async function runInProcess(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string }): Promise<RunResult> {
+/** Runs `builder ARGS` in-process with the given cwd, environment and stdin text; `terminal`
+ * makes stdin look like a terminal, so commands may ask questions (answered by `stdin`). */
+export async function runInProcess(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string; terminal?: boolean },
+): Promise<RunResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -31,7 +35,7 @@ export async function runInProcess(args: readonly string[], options: { cwd: stri
     stdout,
     stderr,
     stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
-    stdinIsTTY: false,
+    stdinIsTTY: options.terminal ?? false,
     stdoutIsTTY: false,
     env: options.env ?? {},
     cwd: options.cwd,

@@ -9,7 +9,6 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { CommandContext } from '../../src/cli/command.js';
-import { runCli } from '../../src/cli/main.js';
 import { createStateRmCommand } from '../../src/commands/state/rm.js';
 import { openFileState } from '../../src/state/open.js';
 import { newBuild } from '../../src/state/types.js';
@@ -39,24 +38,7 @@ async function run(args: string[], cwd: string, stdin?: string) {
 
 /** Runs a command with a "terminal" on stdin that answers `answer`. */
 async function runOnTerminal(args: string[], cwd: string, answer: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const ctx: CommandContext = {
-    stdout,
-    stderr,
-    stdin: Readable.from([`${answer}\n`]),
-    stdinIsTTY: true,
-    stdoutIsTTY: false,
-    env: {},
-    cwd,
-    signal: new AbortController().signal,
-  };
-  const code = await runCli(args, ctx);
-  return { code, stdout: out, stderr: err };
+  return runInProcess(args, { cwd, env: {}, stdin: `${answer}\n`, terminal: true });
 }
 
 test('state list prints each build with its status; the default path is ./.packer.d/builder-state.json', async (t) => {
