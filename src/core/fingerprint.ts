@@ -15,6 +15,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { canonicalJson } from '../state/sensitive.js';
 
 export interface FingerprintInput {
   /** The evaluated configuration (plain JS data). */
@@ -25,15 +26,6 @@ export interface FingerprintInput {
   files?: readonly string[];
   /** Anything else that identifies the step (its type, name). */
   identity?: Record<string, string>;
-}
-
-/** The canonical JSON text of plain data: sorted keys, no whitespace, `undefined` as a marker. */
-export function canonicalJson(data: unknown): string {
-  if (data === undefined) return '"\u0000unknown"';
-  if (data === null || typeof data !== 'object') return JSON.stringify(data);
-  if (Array.isArray(data)) return `[${data.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(data as Record<string, unknown>).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((data as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
 /** Replaces every occurrence of a sensitive string inside string values by its salted hash. */

@@ -32,10 +32,16 @@ export function recordVariables(
   return out;
 }
 
-/** JSON with object keys sorted, so equal values hash equally whatever their key order. */
-export function canonicalJson(value: JsonValue): string {
+/**
+ * JSON with object keys sorted, so equal values hash equally whatever their key order. `undefined`
+ * (a value only known while a build runs, in configurations being fingerprinted) is written as a
+ * fixed marker no JSON value can produce.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return '"\u0000unknown"';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`).join(',')}}`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, fingerprint, maskSensitive, artifactFilesHash } from '../../src/core/fingerprint.js';
+import { fingerprint, maskSensitive, artifactFilesHash } from '../../src/core/fingerprint.js';
+import { canonicalJson } from '../../src/state/sensitive.js';
 
 test('canonical JSON sorts keys and marks unknown values', () => {
   assert.equal(canonicalJson({ b: 1, a: [true, null, undefined] }), '{"a":[true,null,"\u0000unknown"],"b":1}');
