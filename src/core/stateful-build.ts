@@ -13,7 +13,6 @@
  *   when it is gone, that is said, recorded, and the build falls back to a fresh one.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Artifact, ConfigSpec, PrepareResult, StepContext } from './component.js';
 import type { BuildSpec, ResumePoint } from './build-runner.js';
 import { fingerprint, artifactFilesHash } from './fingerprint.js';
@@ -175,7 +174,7 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
         new Set([...o.template.variables].filter(([, v]) => v.sensitive).map(([k]) => k)),
         salt,
       ),
-      files: Object.fromEntries(o.template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(readFileSafe(f.filename) ?? f.source).digest('hex')}`])),
+      files: Object.fromEntries(o.template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(f.source).digest('hex')}`])),
     });
     await o.state.setLastRun({ run_uuid: o.runUuid, started_at: new Date().toISOString(), completed_at: '' });
 
@@ -264,12 +263,4 @@ function resumePoint(plan: BuildPlan, inputs: BuildInputs, artifacts: readonly A
     if (step.startsWith('post-processor.')) recorded.set(step, recordedArtifact(a));
   }
   return { instance: plan.instance ? { id: plan.instance.id, metadata: plan.instance.metadata } : undefined, skip, artifacts: recorded, skipChainsBefore: plan.firstChain };
-}
-
-function readFileSafe(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
