@@ -61,7 +61,7 @@ function main(): void {
     const file = join(dir, 'bench.pkr.hcl');
     writeFileSync(file, benchTemplate(N));
     const env = { PATH: process.env.PATH, HOME: dir, PACKER_CONFIG_DIR: dir, CHECKPOINT_DISABLE: '1' };
-    const commands: [string, string[]][] = [['builder validate', [process.execPath, mainJs, 'validate', file]]];
+    const commands: [string, string[]][] = [['builder validate', [mainJs, 'validate', file]]];
     if (have('packer')) commands.push(['packer validate (1.6.6)', ['packer', 'validate', file]]);
     else process.stdout.write('packer not installed: measuring builder alone\n\n');
     for (const [name, argv] of commands) {

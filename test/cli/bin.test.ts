@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,30 @@ test('bin/builder.cjs builds the basic example, then finds it up to date', { ski
     assert.equal(second.code, 0);
     assert.match(second.stdout, /Up to date/);
     assert.doesNotMatch(second.stdout, /Running basic null build test/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run as a program, bin/builder.cjs starts Node without NODE_EXTRA_CA_CERTS and hands the variable on to its steps', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bin-test-'));
+  try {
+    // A certificate file that does not exist: Node warns at start-up when it tries to load it.
+    const missing = join(dir, 'no-such-ca.pem');
+    writeFileSync(
+      join(dir, 'env.pkr.hcl'),
+      'source "null" "s" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.s"]\n' +
+        '  provisioner "shell-local" {\n    inline = ["echo \\"CA=[$NODE_EXTRA_CA_CERTS] SAVED=[$BUILDER_NODE_EXTRA_CA_CERTS]\\""]\n  }\n}\n',
+    );
+    const env = { ...process.env, NO_COLOR: '1', NODE_EXTRA_CA_CERTS: missing, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+    const r = spawnSync(bin, ['build', 'env.pkr.hcl'], { cwd: dir, encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stderr, /extra certs/i, 'Node loaded NODE_EXTRA_CA_CERTS at start-up');
+    assert.ok(r.stdout.includes(`CA=[${missing}] SAVED=[]`), r.stdout);
+    // Run by Node directly, the file is plain JavaScript: Node itself reads the variable then.
+    const direct = spawnSync(process.execPath, [bin, 'version'], { cwd: dir, encoding: 'utf8', env });
+    assert.equal(direct.status, 0, direct.stderr);
+    assert.match(direct.stderr, /extra certs/i);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
