@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LockNotFoundError, StateLockedError } from '../../src/state/errors.js';
@@ -127,6 +127,40 @@ test('a break guard left by a breaker that died does not block taking over an ab
   const lock = await m.lockBuild('web.null.a', 'build');
   assert.ok(lock, 'the first run after the crash takes the lock over');
   assert.equal(existsSync(`${file}.break`), false);
+});
+
+test('a breaker that dies while writing its guard leaves no guard: the next run takes the abandoned lock over at once', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const locks = new FileLocks(nodeFileSystem, path, () => undefined);
+  nodeFileSystem.mkdir(locks.locksDir, 0o700);
+  const file = locks.buildLockFile('web.null.a');
+  plantLock(file, { pid: await deadPid(), scope: 'build', build: 'web.null.a', path, id: 'dead-holder-id' });
+  // The breaker "dies" (its write throws) while writing its identity into the guard.
+  const dying = { ...nodeFileSystem };
+  dying.write = (fd, data, position) => {
+    if ((data as Buffer).includes('"pid"') && !(data as Buffer).includes('"id"')) throw new Error('killed');
+    return nodeFileSystem.write(fd, data, position);
+  };
+  const breaker = await StateManager.open({ client: new FileStateClient({ path, fs: dying }), lockTimeoutMs: 0 });
+  await assert.rejects(breaker.lockBuild('web.null.a', 'build'), /killed/);
+  assert.equal(existsSync(`${file}.break`), false, 'no guard, so no one waits on an unreadable one');
+  // The next run, with no time to wait, takes the lock over.
+  const m = await openFileState({ path, lockTimeoutMs: 0, onWarning: () => undefined });
+  assert.ok(await m.lockBuild('web.null.a', 'build'));
+});
+
+test('build locks never appear empty: a process that dies before linking its lock leaves only a temp file, removed later', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const locks = new FileLocks(nodeFileSystem, path, () => undefined);
+  nodeFileSystem.mkdir(locks.locksDir, 0o700);
+  const file = locks.buildLockFile('web.null.a');
+  const dead = await deadPid();
+  writeFileSync(`${file}.${dead}.tmp`, '');
+  const m = await openFileState({ path, lockTimeoutMs: 0, onWarning: () => undefined });
+  assert.ok(await m.lockBuild('web.null.a', 'build'));
+  assert.equal(existsSync(`${file}.${dead}.tmp`), false);
+  assert.deepEqual(readdirSync(locks.locksDir).filter((n) => n.endsWith('.tmp')), []);
+  assert.match(readFileSync(file, 'utf8'), /"scope":"build"/);
 });
 
 test('a fresh break guard of a live breaker is respected', async (t) => {

@@ -16,9 +16,19 @@
  * (`<lock>.break`, created exclusively), which is re-checked so that two processes finding the same
  * abandoned lock cannot remove a fresh lock one of them just took. A guard is held for
  * microseconds; one older than GUARD_STALE_MS was left by a crash and is removed.
+ *
+ * Build and state locks and break guards appear whole: they are written to a temporary file
+ * (`<name>.<pid>.tmp`) and hard-linked to their name, so a process killed while taking one never
+ * leaves an empty file, whose holder no one could name or judge dead. (Killed mid-break with an
+ * empty guard, a breaker used to block every takeover of that lock until the guard went stale.)
+ * The write lock, taken for every checkpoint, is created in place (O_EXCL, then written): an empty
+ * one left by a crash only makes the next writer wait UNREADABLE_STALE_MS before removing it.
+ * A temporary file left by a process that died between writing and linking it is removed by the
+ * next build or state lock taken on this host.
  */
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { LockNotFoundError, StateLockedError } from '../errors.js';
 import type { LockInfo, LockRequest } from '../interfaces.js';
 import { holderState, newLockInfo } from '../lock-holder.js';
@@ -76,8 +86,9 @@ export class FileLocks {
       try {
         conflicts = request.scope === 'build' ? this.buildConflicts() : this.stateConflicts();
         if (conflicts.length === 0) {
-          let holder = this.tryCreate(file, info);
-          if (holder && this.takeOverIfAbandoned(holder)) holder = this.tryCreate(file, info);
+          this.removeLeftoverTemps();
+          let holder = this.tryCreateWhole(file, info);
+          if (holder && this.takeOverIfAbandoned(holder)) holder = this.tryCreateWhole(file, info);
           if (!holder) return info;
           conflicts.push(holder.info ?? unreadableHolder(holder, this.statePath));
         }
@@ -167,6 +178,82 @@ export class FileLocks {
     return undefined;
   }
 
+  /**
+   * Creates `file` holding `info`, appearing whole (see the module comment); returns undefined when
+   * created, else the current holder.
+   */
+  private tryCreateWhole(file: string, info: LockInfo): Holder | undefined {
+    for (;;) {
+      try {
+        this.own.set(info.id, { file, info, stat: this.createWhole(file, Buffer.from(JSON.stringify(info))) });
+        return undefined;
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw err;
+      }
+      const holder = this.readHolder(file);
+      if (holder) return holder;
+    }
+  }
+
+  /**
+   * Writes `bytes` to a temporary file beside `file` and hard-links it to `file`: throws EEXIST,
+   * leaving nothing behind, when `file` exists. Returns the identity of the new file.
+   */
+  private createWhole(file: string, bytes: Buffer): FileStat {
+    const temp = `${file}.${process.pid}.tmp`;
+    let fd: number;
+    try {
+      fd = this.fs.open(temp, 'w', 0o600);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      this.fs.mkdir(dirname(file), 0o700); // the state's folder, or the locks folder, is new
+      fd = this.fs.open(temp, 'w', 0o600);
+    }
+    try {
+      let stat: FileStat;
+      try {
+        this.fs.write(fd, bytes);
+        stat = this.fs.fstat(fd);
+      } finally {
+        this.fs.close(fd);
+      }
+      this.fs.link(temp, file);
+      return stat;
+    } finally {
+      try {
+        this.fs.unlink(temp);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /**
+   * Removes the temporary files of createWhole left by dead processes of this host: in the locks
+   * folder, and the write lock's break guard's beside the state.
+   */
+  private removeLeftoverTemps(): void {
+    const guardTemp = `${basename(this.writeLockFile)}.break.`;
+    for (const dir of [this.locksDir, dirname(this.statePath)]) {
+      let names: string[];
+      try {
+        names = this.fs.readdir(dir);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const m = /\.(\d+)\.tmp$/.exec(name);
+        if (!m || Number(m[1]) === process.pid || (dir !== this.locksDir && !name.startsWith(guardTemp))) continue;
+        if (holderState({ host: hostname(), pid: Number(m[1]) }) !== 'dead') continue;
+        try {
+          this.fs.unlink(join(dir, name));
+        } catch {
+          // removed by another process meanwhile
+        }
+      }
+    }
+  }
+
   /** The holder recorded in `file`, or undefined when the file is gone. */
   private readHolder(file: string): Holder | undefined {
     let bytes: Buffer;
@@ -238,20 +325,15 @@ export class FileLocks {
    */
   private breakLock(holder: Holder): boolean {
     const guard = `${holder.file}.break`;
+    const me = newLockInfo('write', 'break an abandoned lock', this.statePath);
+    const identity = Buffer.from(JSON.stringify({ host: me.host, pid: me.pid, pid_start: me.pid_start }));
     for (let attempt = 0; attempt < 2; attempt++) {
-      let fd: number;
       try {
-        fd = this.fs.open(guard, 'wx', 0o600);
+        this.createWhole(guard, identity);
       } catch (err) {
         if (!isErrno(err, 'EEXIST')) throw err;
         if (!this.removeAbandonedGuard(guard)) return false;
         continue;
-      }
-      try {
-        const me = newLockInfo('write', 'break an abandoned lock', this.statePath);
-        this.fs.write(fd, Buffer.from(JSON.stringify({ host: me.host, pid: me.pid, pid_start: me.pid_start })));
-      } finally {
-        this.fs.close(fd);
       }
       try {
         const now = this.readHolder(holder.file);
@@ -279,7 +361,7 @@ export class FileLocks {
       try {
         breaker = JSON.parse(this.fs.readFile(guard).toString('utf8')) as Pick<LockInfo, 'host' | 'pid' | 'pid_start'>;
       } catch {
-        breaker = undefined; // empty: the breaker died between creating and writing it, or is writing now
+        breaker = undefined; // not written by createWhole: left by an older version of builder
       }
       const abandoned = breaker && typeof breaker.pid === 'number' ? holderState(breaker) === 'dead' : age > UNREADABLE_STALE_MS;
       if (!abandoned && age <= GUARD_STALE_MS) return false;
