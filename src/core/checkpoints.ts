@@ -2,10 +2,15 @@
  * Durable checkpoints: the build runner's hooks (src/core/build-runner.ts) written to the state.
  *
  * Contracts:
- * - Every hook is one `StateManager.update` of this build only: applied to the latest version of
+ * - Every hook is one `StateManager.update` of this build only (`updateStep`, of one step record,
+ *   for a step's start and end, so a checkpoint's cost does not grow with the number of steps): applied to the latest version of
  *   the state under the short write lock and persisted durably before the hook resolves, so a
  *   checkpoint is on disk before the next step starts and builds of one run (or of other
- *   processes) never lose each other's updates.
+ *   processes) never lose each other's updates. The one exception is the record that a step
+ *   started (`running`): it is persisted (it survives a crash of this process) but not flushed to
+ *   the disk, since losing it to a power failure is harmless — the step then reads as `pending`,
+ *   which the planner re-runs just as it re-runs an interrupted one. The step's end is flushed,
+ *   and flushes the start with it.
  * - `beginBuild` lays out the record for the planned run: a fresh build starts from a new record;
  *   a resumed build keeps the records of the steps it skips and resets the others to `pending`
  *   with their new fingerprints.
@@ -111,13 +116,10 @@ function errorText(error: Error | undefined, sensitive: readonly string[] = []):
 export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtifacts(artifacts: readonly Artifact[]): Promise<void> } {
   const now = t.now ?? nowIso;
   const madeBy = new Map<Artifact, string>();
-  const updateStep = (id: string, fn: (s: StepState) => void): Promise<unknown> => {
+  const updateStep = (id: string, fn: (s: StepState) => void, durable = true): Promise<unknown> => {
     const slot = stepSlot(id, t.inputs);
     if (!slot) return Promise.resolve();
-    return t.state.update(t.key, (b) => {
-      const s = b?.[slot.list][slot.index];
-      if (s) fn(s);
-    });
+    return t.state.updateStep(t.key, slot.list, slot.index, fn, { durable });
   };
   return {
     async onBuildStatus(status: BuildStatus, error?: Error) {
@@ -155,13 +157,18 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
       });
     },
     async onStepStart(id: string, attempt: number) {
-      await updateStep(id, (s) => {
-        s.status = 'running';
-        s.attempts += 1;
-        if (attempt <= 1 || s.started_at === '') s.started_at = now();
-        s.ended_at = '';
-        s.error = '';
-      });
+      const durable = false; // see the module comment
+      await updateStep(
+        id,
+        (s) => {
+          s.status = 'running';
+          s.attempts += 1;
+          if (attempt <= 1 || s.started_at === '') s.started_at = now();
+          s.ended_at = '';
+          s.error = '';
+        },
+        durable,
+      );
     },
     async onStepEnd(id: string, outcome: StepOutcome) {
       await updateStep(id, (s) => {

@@ -428,6 +428,11 @@ export function validateState(doc: Record<string, unknown>): string | undefined 
   return undefined;
 }
 
+/** Checks one step record (journal records of checkpoints carry single steps); `where` names it. */
+export function validateStep(where: string, step: unknown): string | undefined {
+  return okStep(step) ? undefined : (checkStep(where, step) ?? `${where} is not a valid step record`);
+}
+
 /** Checks one build record (journal records carry single builds). */
 export function validateBuild(key: string, build: unknown): string | undefined {
   return okBuild(build) ? undefined : (checkBuild(key, build) ?? `build "${key}" is not a valid build record`);

@@ -11,7 +11,7 @@
  * lineage: `StateManager` (src/state/manager.ts) owns those and is the only code that calls a
  * client. Every client passes the shared conformance suite (test/state/conformance.ts).
  */
-import type { BuildState, LastRun, StateFile, TemplateState } from './types.js';
+import type { BuildState, LastRun, StateFile, StepState, TemplateState } from './types.js';
 
 export interface StateReader {
   /** A deep copy of the whole state. */
@@ -81,12 +81,34 @@ export interface LockInfo {
   version: string;
 }
 
+/** One step record of a build, replaced: what a checkpoint changes (see StateManager.updateStep). */
+export interface StepChange {
+  build: string;
+  list: StepList;
+  index: number;
+  step: StepState;
+}
+
+export type StepList = 'provisioners' | 'post_processors';
+
 /** What changed between two consecutive versions of a state. */
 export interface StateChange {
   /** New record of each changed build; null for a removed build. */
   builds?: Record<string, BuildState | null>;
+  /** Step records replaced in builds the state already holds (applied after `builds`). */
+  steps?: StepChange[];
   template?: TemplateState;
   last_run?: LastRun | null;
+}
+
+export interface PutOptions {
+  /**
+   * Default true. false: the change must survive the death of this process (SIGKILL) like any
+   * other, and readers see it at once, but it need not be flushed to the disk before put resolves:
+   * a power failure may lose it until the next durable put, which flushes it too. For records
+   * whose loss is harmless (a step marked `running` reads as `pending` when lost — both re-run).
+   */
+  durable?: boolean;
 }
 
 export interface StateClient {
@@ -105,7 +127,7 @@ export interface StateClient {
    * version the client last returned or stored; a client may persist just that (a journal record).
    * Callers hold the `write` lock.
    */
-  put(state: StateFile, change?: StateChange): Promise<void>;
+  put(state: StateFile, change?: StateChange, options?: PutOptions): Promise<void>;
   /** Removes the state (and its journal) for good. */
   delete(): Promise<void>;
   lock?(request: LockRequest): Promise<LockInfo>;

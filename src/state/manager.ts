@@ -20,9 +20,9 @@
 import { randomUUID } from 'node:crypto';
 import { BUILDER_VERSION, PACKER_LANGUAGE_VERSION } from '../version.js';
 import { StatePushRefusedError } from './errors.js';
-import { validateBuild } from './format.js';
-import type { LockInfo, StateChange, StateClient, StatePersister, StateReader, StateRefresher, StateWriter } from './interfaces.js';
-import { emptyTemplate, STATE_FORMAT_VERSION, type BuildState, type LastRun, type StateFile, type TemplateState } from './types.js';
+import { validateBuild, validateStep } from './format.js';
+import type { LockInfo, PutOptions, StateChange, StateClient, StatePersister, StateReader, StateRefresher, StateWriter, StepList } from './interfaces.js';
+import { emptyTemplate, STATE_FORMAT_VERSION, type BuildState, type LastRun, type StateFile, type StepState, type TemplateState } from './types.js';
 
 /** The write lock protects milliseconds of work; waiting this long for it means its holder is stuck. */
 const WRITE_LOCK_WAIT_MS = 60_000;
@@ -44,6 +44,12 @@ interface Outcome<T> {
   change?: StateChange;
   /** Persist the whole state rather than the change (push, restore). */
   whole?: boolean;
+}
+
+/** Options of `StateManager.update`. */
+export interface UpdateOptions {
+  /** Default true. false: see PutOptions.durable (the change still survives a crash of this process). */
+  durable?: boolean;
 }
 
 /** A new, empty state (not persisted until its first change). */
@@ -133,8 +139,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
    * nothing), returns a new record, or returns null to remove the build. Resolves to true when
    * something changed (and the serial grew by one), false otherwise.
    */
-  update(key: string, fn: (draft: BuildState | undefined) => BuildState | null | void): Promise<boolean> {
-    return this.transact(`update build ${key}`, (state) => {
+  update(key: string, fn: (draft: BuildState | undefined) => BuildState | null | void, options: UpdateOptions = {}): Promise<boolean> {
+    return this.transact(`update build ${key}`, options, (state) => {
       const before = state.builds[key];
       const draft = before === undefined ? undefined : structuredClone(before);
       const returned = fn(draft);
@@ -152,9 +158,31 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     });
   }
 
+  /**
+   * Applies `fn` to a copy of the latest version of one step record (`list[index]` of build `key`)
+   * and persists just that step: the change written (a journal record for the file backend) is a
+   * few hundred bytes however many steps the build has, which keeps per-step checkpoints cheap.
+   * Resolves to false, writing nothing, when the build or the step is not in the state or `fn`
+   * changed nothing.
+   */
+  updateStep(key: string, list: StepList, index: number, fn: (draft: StepState) => void, options: UpdateOptions = {}): Promise<boolean> {
+    return this.transact(`update build ${key}`, options, (state) => {
+      const build = state.builds[key];
+      const before = build?.[list][index];
+      if (build === undefined || before === undefined) return { result: false };
+      const draft = { ...before };
+      fn(draft);
+      if (sameFields(before, draft)) return { result: false };
+      const fault = validateStep(`build "${key}" ${list}[${index}]`, draft);
+      if (fault) throw new Error(`invalid step record for the state: ${fault}`);
+      build[list][index] = draft;
+      return { result: true, change: { steps: [{ build: key, list, index, step: draft }] } };
+    });
+  }
+
   /** Records the template (path, hash, variables — see recordVariables — and files) of a run. */
   setTemplate(template: TemplateState): Promise<boolean> {
-    return this.transact('record the template', (state) => {
+    return this.transact('record the template', {}, (state) => {
       if (JSON.stringify(state.template) === JSON.stringify(template)) return { result: false };
       state.template = structuredClone(template);
       return { result: true, change: { template: state.template } };
@@ -162,7 +190,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   }
 
   setLastRun(lastRun: LastRun | null): Promise<boolean> {
-    return this.transact('record the run', (state) => {
+    return this.transact('record the run', {}, (state) => {
       if (JSON.stringify(state.last_run) === JSON.stringify(lastRun)) return { result: false };
       state.last_run = lastRun && { ...lastRun };
       return { result: true, change: { last_run: state.last_run } };
@@ -171,7 +199,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
 
   /** Forgets these builds; resolves to the keys that were in the state. */
   remove(keys: readonly string[]): Promise<string[]> {
-    return this.transact('remove builds', (state) => {
+    return this.transact('remove builds', {}, (state) => {
       const removed = keys.filter((k) => state.builds[k] !== undefined);
       if (removed.length === 0) return { result: removed };
       const builds: Record<string, null> = {};
@@ -190,7 +218,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
    * `next.serial` and the current serial + 1. Resolves to true when something changed.
    */
   replace(next: StateFile, options: { force: boolean }): Promise<boolean> {
-    return this.transact('replace the state', (state) => {
+    return this.transact('replace the state', {}, (state) => {
       if (this.persisted && !options.force) {
         if (next.lineage !== state.lineage) {
           throw new StatePushRefusedError(
@@ -226,7 +254,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
 
   /** Writes the whole state durably (compacting any journal); the serial does not change. */
   persist(): Promise<void> {
-    return this.transact('write the state', () => ({ result: undefined, whole: this.persisted }));
+    return this.transact('write the state', {}, () => ({ result: undefined, whole: this.persisted }));
   }
 
   /** Folds the backend's journal (if any) into its full state file. */
@@ -312,7 +340,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     }
   }
 
-  private transact<T>(operation: string, body: (state: StateFile) => Outcome<T>): Promise<T> {
+  private transact<T>(operation: string, options: PutOptions, body: (state: StateFile) => Outcome<T>): Promise<T> {
     return this.serialize(() =>
       this.withWriteLock(operation, async () => {
         await this.load();
@@ -326,7 +354,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
             state.packer_version = PACKER_LANGUAGE_VERSION;
             await this.client.put(state);
           } else {
-            await this.client.put(state, outcome.change);
+            await this.client.put(state, outcome.change, options);
           }
           this.persisted = true;
         } catch (err) {
@@ -345,6 +373,14 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
 /** A deep copy of plain JSON data (faster than structuredClone on large states). */
 function copyJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** True when two flat records (a step: strings and numbers only) have the same fields and values. */
+function sameFields(a: object, b: object): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => Object.is(x[k], y[k]));
 }
 
 function sameContent(a: StateFile, b: StateFile): boolean {

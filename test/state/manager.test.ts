@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileStateClient } from '../../src/state/file/client.js';
 import { StateManager } from '../../src/state/manager.js';
@@ -250,4 +250,73 @@ test('a build record that fails validation in a checksummed file is refused when
   assert.equal(again.serial, 5);
   assert.equal(again.build('good.null.a')?.error, 'changed');
   assert.throws(() => again.build('bad.null.b'), refused);
+});
+
+test('updateStep: one step record per checkpoint, small whatever the build, read back by another process', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  const key = 'big.null.main';
+  const steps = Array.from({ length: 100 }, () => newStep('shell-local'));
+  await m.update(key, () => ({ ...newBuild('big', 'null'), provisioners: steps, post_processors: [newStep('manifest')] }));
+  const journalSize = (): number => (existsSync(`${path}.journal`) ? statSync(`${path}.journal`).size : 0);
+  const before = journalSize();
+  assert.equal(await m.updateStep(key, 'provisioners', 42, (s) => void ((s.status = 'running'), (s.attempts = 1))), true);
+  assert.equal(await m.updateStep(key, 'post_processors', 0, (s) => void (s.status = 'complete')), true);
+  assert.equal(m.serial, 3);
+  const record = journalSize() - before;
+  assert.ok(record < 1000, `two step records took ${record} bytes`);
+  // Nothing changed, no such step, no such build: nothing written, the serial stays.
+  assert.equal(await m.updateStep(key, 'provisioners', 42, (s) => void (s.status = 'running')), false);
+  assert.equal(await m.updateStep(key, 'provisioners', 100, (s) => void (s.status = 'running')), false);
+  assert.equal(await m.updateStep('nosuch.null.x', 'provisioners', 0, (s) => void (s.status = 'running')), false);
+  // An invalid record is refused and changes nothing.
+  await assert.rejects(m.updateStep(key, 'provisioners', 1, (s) => void (s.attempts = -1)), /attempts/);
+  assert.equal(m.build(key)?.provisioners[1]?.attempts, 0);
+  assert.equal(m.serial, 3);
+  const reread = await openFileState({ path });
+  assert.equal(reread.serial, 3);
+  assert.deepEqual(reread.snapshot(), m.snapshot());
+  assert.equal(reread.build(key)?.provisioners[42]?.status, 'running');
+  assert.equal(reread.build(key)?.post_processors[0]?.status, 'complete');
+  // A reader that had loaded serial 1 catches up incrementally through the same records.
+  await m.updateStep(key, 'provisioners', 42, (s) => void (s.status = 'complete'));
+  await reread.refresh();
+  assert.equal(reread.build(key)?.provisioners[42]?.status, 'complete');
+  // After compaction the full state file holds the same.
+  await m.compact();
+  assert.deepEqual((await openFileState({ path })).snapshot(), m.snapshot());
+});
+
+test('a journal step record that does not fit the state file (no such step) is not applied: the journal is not this state\'s', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const m = await openFileState({ path });
+  await m.update('a.null.x', () => ({ ...newBuild('a', 'null'), provisioners: [newStep('shell')] }));
+  await m.compact();
+  await m.updateStep('a.null.x', 'provisioners', 0, (s) => void (s.status = 'complete'));
+  const { writeFileSync } = await import('node:fs');
+  const { encodeRecord } = await import('../../src/state/file/journal.js');
+  // Replace the journal by a well-formed record for index 5 of a one-step build.
+  const bad = encodeRecord({ lineage: m.lineage, serial: 2, change: { steps: [{ build: 'a.null.x', list: 'provisioners', index: 5, step: newStep('shell') }] } });
+  writeFileSync(`${path}.journal`, bad);
+  const reader = await openFileState({ path });
+  assert.equal(reader.serial, 1);
+  assert.equal(reader.build('a.null.x')?.provisioners.length, 1);
+  assert.equal(reader.build('a.null.x')?.provisioners[0]?.status, 'pending');
+});
+
+test('a change persisted with durable: false is read back at once and skips only the flush; the next durable change flushes', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const { nodeFileSystem } = await import('../../src/state/file/fs.js');
+  const flushed: string[] = [];
+  const fs = { ...nodeFileSystem, fdatasync: (fd: number) => void (flushed.push('journal'), nodeFileSystem.fdatasync(fd)) };
+  const m = await StateManager.open({ client: new FileStateClient({ path, fs }) });
+  await m.update('a.null.x', () => ({ ...newBuild('a', 'null'), provisioners: [newStep('shell')] }));
+  await m.compact();
+  flushed.length = 0;
+  await m.updateStep('a.null.x', 'provisioners', 0, (s) => void (s.status = 'running'), { durable: false });
+  assert.deepEqual(flushed, []);
+  assert.equal((await openFileState({ path })).build('a.null.x')?.provisioners[0]?.status, 'running');
+  await m.updateStep('a.null.x', 'provisioners', 0, (s) => void (s.status = 'complete'));
+  assert.deepEqual(flushed, ['journal']);
+  assert.equal((await openFileState({ path })).serial, 3);
 });

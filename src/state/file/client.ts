@@ -20,7 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import { holderState } from '../lock-holder.js';
 import { decodeState, encodeState } from '../format.js';
 import { StateWriteError } from '../errors.js';
-import type { LockInfo, LockRequest, StateChange, StateClient } from '../interfaces.js';
+import type { LockInfo, LockRequest, PutOptions, StateChange, StateClient } from '../interfaces.js';
 import type { StateFile } from '../types.js';
 import { syncFolder, writeFileDurably } from './durable-write.js';
 import { isErrno, nodeFileSystem, type FileStat, type FileSystem } from './fs.js';
@@ -32,8 +32,9 @@ export interface FileStateClientOptions {
   /** File-system calls (tests inject failures here). */
   fs?: FileSystem;
   /** Compact when the journal grows past this many bytes and past a quarter of the state file.
-   * Default 1 MiB: a journal record holds a whole build (about 25 KB for a 100-step build), so a
-   * smaller budget made a long build rewrite the state file and its backup every few steps. */
+   * Default 1 MiB: a record of a build-level change holds the whole build (about 25 KB for a
+   * 100-step build), so a smaller budget made a long build rewrite the state file and its backup
+   * every few steps. (A step's start or end is a record of that step only, a few hundred bytes.) */
   compactBytes?: number;
   onWarning?: (message: string) => void;
 }
@@ -94,10 +95,10 @@ export class FileStateClient implements StateClient {
     return known;
   }
 
-  async put(state: StateFile, change?: StateChange): Promise<void> {
+  async put(state: StateFile, change?: StateChange, options: PutOptions = {}): Promise<void> {
     const c = this.cursor;
     if (change !== undefined && c !== undefined && c.state === state && this.baseUnchanged(c)) {
-      this.append(c, state, change);
+      this.append(c, state, change, options.durable !== false);
       if (c.journalEnd > this.compactBytes && c.journalEnd > c.base.size / 4) this.writeFull(state);
       return;
     }
@@ -241,8 +242,12 @@ export class FileStateClient implements StateClient {
 
   // ---- writing ---------------------------------------------------------------------------------
 
-  /** Appends one record for `change` (already applied to `state`) and makes it durable. */
-  private append(c: Cursor, state: StateFile, change: StateChange): void {
+  /**
+   * Appends one record for `change` (already applied to `state`) and, when `durable`, makes it
+   * durable. A record written without fdatasync is in the page cache, which outlives this process;
+   * the next fdatasync of the journal flushes it with its own record.
+   */
+  private append(c: Cursor, state: StateFile, change: StateChange, durable: boolean): void {
     const record = encodeRecord({ lineage: state.lineage, serial: state.serial, change });
     let created = false;
     let fd: number;
@@ -266,7 +271,7 @@ export class FileStateClient implements StateClient {
       action = 'append to';
       this.fs.write(fd, record, c.journalEnd);
       action = 'flush (fdatasync)';
-      this.fs.fdatasync(fd);
+      if (durable) this.fs.fdatasync(fd);
     } catch (err) {
       // Take the record back so the previous state stays the persisted one. If even that fails,
       // a partial record fails its checksum and the next writer cuts it off.

@@ -4,7 +4,8 @@
  * and one fdatasync whatever the size of the state.
  *
  * One record per line: `<sha256 of the payload, hex> <payload JSON>\n`, where the payload is
- * `{"lineage":…, "serial":N, "change":{…}}` (a StateChange). A record is valid only when it ends
+ * `{"lineage":…, "serial":N, "change":{…}}` (a StateChange: whole builds, or — for the start and
+ * end of a step — one step record of a build). A record is valid only when it ends
  * with a newline and its checksum matches, so a record torn by a crash is recognised and ignored.
  *
  * Applying a journal to a state of serial S: records of another lineage or with serial ≤ S are
@@ -12,9 +13,9 @@
  * first record with a larger serial, or the first invalid one, ends the journal.
  */
 import { createHash } from 'node:crypto';
-import { validateBuild } from '../format.js';
+import { validateBuild, validateStep } from '../format.js';
 import type { StateChange } from '../interfaces.js';
-import type { StateFile } from '../types.js';
+import type { BuildState, StateFile } from '../types.js';
 
 export interface JournalRecord {
   lineage: string;
@@ -63,22 +64,42 @@ function parseLine(line: Buffer): JournalRecord | undefined {
     for (const [key, build] of Object.entries(r.change.builds ?? {})) {
       if (build !== null && validateBuild(key, build) !== undefined) return undefined;
     }
+    if (r.change.steps !== undefined) {
+      if (!Array.isArray(r.change.steps)) return undefined;
+      for (const s of r.change.steps) {
+        if (typeof s !== 'object' || s === null || typeof s.build !== 'string') return undefined;
+        if ((s.list !== 'provisioners' && s.list !== 'post_processors') || !Number.isInteger(s.index) || s.index < 0) return undefined;
+        if (validateStep('step', s.step) !== undefined) return undefined;
+      }
+    }
     return r;
   } catch {
     return undefined;
   }
 }
 
-/** Applies one change to `state` in place (the serial is the caller's business). */
-export function applyChange(state: StateFile, change: StateChange): void {
+/**
+ * Applies one change to `state` in place (the serial is the caller's business). Returns false,
+ * changing nothing, when the change does not fit the state (a step of a build or at an index the
+ * state does not have): the journal then does not belong to this state.
+ */
+export function applyChange(state: StateFile, change: StateChange): boolean {
+  const steps = change.steps ?? [];
+  const target = (build: string): BuildState | undefined => {
+    const changed = change.builds?.[build];
+    return changed === undefined ? state.builds[build] : (changed ?? undefined);
+  };
+  if (!steps.every((s) => s.index < (target(s.build)?.[s.list].length ?? 0))) return false;
   if (change.builds) {
     for (const [key, build] of Object.entries(change.builds)) {
       if (build === null) delete state.builds[key];
       else state.builds[key] = build;
     }
   }
+  for (const s of steps) state.builds[s.build]![s.list][s.index] = s.step;
   if (change.template !== undefined) state.template = change.template;
   if (change.last_run !== undefined) state.last_run = change.last_run;
+  return true;
 }
 
 /**
@@ -90,7 +111,7 @@ export function applyRecords(state: StateFile, records: readonly JournalRecord[]
   for (const r of records) {
     if (r.lineage !== state.lineage || r.serial <= state.serial) continue;
     if (r.serial !== state.serial + 1) return false;
-    applyChange(state, r.change);
+    if (!applyChange(state, r.change)) return false;
     state.serial = r.serial;
   }
   return true;
