@@ -123,11 +123,12 @@ export interface StateClient {
    */
   refresh?(known: StateFile): Promise<StateFile | undefined>;
   /**
-   * Persists `state` durably and atomically. `change`, when given, is exactly what differs from the
-   * version the client last returned or stored; a client may persist just that (a journal record).
+   * Persists `state` durably and atomically. `changes`, when given, are exactly what differs from
+   * the version the client last returned or stored, in order, one serial each (the last one is
+   * `state.serial`); a client may persist just those (journal records), all or none of them.
    * Callers hold the `write` lock.
    */
-  put(state: StateFile, change?: StateChange, options?: PutOptions): Promise<void>;
+  put(state: StateFile, changes?: readonly StateChange[], options?: PutOptions): Promise<void>;
   /** Removes the state (and its journal) for good. */
   delete(): Promise<void>;
   lock?(request: LockRequest): Promise<LockInfo>;

@@ -8,7 +8,9 @@
  *   actually changed — bumps the serial by exactly one and persists it before the lock is released.
  *   So concurrent writers (other processes, or other builds of this process) never lose an update.
  *   Transactions of one manager are also queued in-process, so builds running concurrently in one
- *   process do not poll the lock file.
+ *   process do not poll the lock file; the transactions that queued up while the previous ones ran
+ *   are committed together (group commit): one write lock, one read of what changed, and one
+ *   persist of their changes in order — each still its own serial — with one flush to the disk.
  * - `update(key, fn)` changes one build and persists just that build (a journal record for the
  *   file backend): the cost of a checkpoint does not depend on how many builds the state holds.
  * - The lineage is created with the state (on its first persisted change) and never changes
@@ -46,6 +48,15 @@ interface Outcome<T> {
   whole?: boolean;
 }
 
+/** A transaction waiting for its turn (see `transact`). */
+interface Pending {
+  operation: string;
+  options: PutOptions;
+  body: (state: StateFile) => Outcome<unknown>;
+  resolve: (result: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 /** Options of `StateManager.update`. */
 export interface UpdateOptions {
   /** Default true. false: see PutOptions.durable (the change still survives a crash of this process). */
@@ -75,6 +86,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   private current: StateFile = newState();
   private persisted = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Transactions queued behind the running work, committed together when their turn comes. */
+  private waiting: Pending[] | undefined;
   /** Build and state locks this manager holds, by id. */
   private readonly held = new Map<string, LockInfo>();
 
@@ -340,33 +353,79 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     }
   }
 
+  /**
+   * Runs `body` on the latest state and persists its change, in turn with the manager's other work.
+   * Transactions that queue up behind running work are committed as one group (see the module
+   * comment); each resolves once the group's changes are persisted, or rejects with its own error
+   * (the others still commit) or with the group's persist error (nothing of the group is kept).
+   */
   private transact<T>(operation: string, options: PutOptions, body: (state: StateFile) => Outcome<T>): Promise<T> {
-    return this.serialize(() =>
-      this.withWriteLock(operation, async () => {
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { operation, options, body, resolve: resolve as (r: unknown) => void, reject };
+      if (this.waiting) {
+        this.waiting.push(pending);
+        return;
+      }
+      const group = [pending];
+      this.waiting = group;
+      void this.serialize(async () => {
+        if (this.waiting === group) this.waiting = undefined;
+        await this.commit(group);
+      });
+    });
+  }
+
+  /** Commits a group of transactions under one write lock (see transact). */
+  private async commit(group: Pending[]): Promise<void> {
+    const settled: { pending: Pending; ok: boolean; value: unknown }[] = [];
+    try {
+      const operation = group.length === 1 ? group[0]!.operation : `${group[0]!.operation} (and ${group.length - 1} more changes)`;
+      await this.withWriteLock(operation, async () => {
         await this.load();
         const state = this.current;
-        const outcome = body(state);
-        if (!outcome.change && !outcome.whole) return outcome.result;
+        const changes: StateChange[] = [];
+        let whole = false;
+        let durable = false;
+        for (const pending of group) {
+          let outcome: Outcome<unknown>;
+          try {
+            outcome = pending.body(state);
+          } catch (err) {
+            settled.push({ pending, ok: false, value: err });
+            continue;
+          }
+          settled.push({ pending, ok: true, value: outcome.result });
+          if (outcome.change) {
+            state.serial += 1;
+            changes.push(outcome.change);
+          }
+          if (outcome.change || outcome.whole) durable ||= pending.options.durable !== false;
+          whole ||= outcome.whole === true;
+        }
+        if (changes.length === 0 && !whole) return;
         try {
-          if (outcome.change) state.serial += 1;
-          if (outcome.whole || !this.persisted) {
+          if (whole || !this.persisted) {
             state.builder_version = BUILDER_VERSION;
             state.packer_version = PACKER_LANGUAGE_VERSION;
             await this.client.put(state);
           } else {
-            await this.client.put(state, outcome.change, options);
+            await this.client.put(state, changes, { durable });
           }
           this.persisted = true;
         } catch (err) {
-          // The change is not persisted: forget it, so memory matches the backend again.
+          // Nothing of the group is persisted: forget it, so memory matches the backend again.
           this.persisted = false;
           this.current = newState();
           await this.load().catch(() => undefined);
           throw err;
         }
-        return outcome.result;
-      }),
-    );
+      });
+    } catch (err) {
+      const own = new Map(settled.filter((s) => !s.ok).map((s) => [s.pending, s.value]));
+      for (const pending of group) pending.reject(own.has(pending) ? own.get(pending) : err);
+      return;
+    }
+    for (const s of settled) (s.ok ? s.pending.resolve : s.pending.reject)(s.value);
   }
 }
 

@@ -320,3 +320,57 @@ test('a change persisted with durable: false is read back at once and skips only
   assert.deepEqual(flushed, ['journal']);
   assert.equal((await openFileState({ path })).serial, 3);
 });
+
+test('group commit: changes queued while another is written commit together, one serial each, one flush', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const { nodeFileSystem } = await import('../../src/state/file/fs.js');
+  let flushes = 0;
+  const fs = { ...nodeFileSystem, fdatasync: (fd: number) => void (flushes++, nodeFileSystem.fdatasync(fd)) };
+  const m = await StateManager.open({ client: new FileStateClient({ path, fs }) });
+  const keys = Array.from({ length: 10 }, (_, i) => `b${i}.null.x`);
+  for (const k of keys) await m.update(k, () => newBuild(k, 'null'));
+  await m.compact();
+  const serial = m.serial;
+  flushes = 0;
+  // Ten builds checkpoint at once, as parallel builds of one run do; one of them is invalid.
+  const results = await Promise.allSettled([
+    ...keys.map((k) => m.update(k, (b) => void (b!.status = 'creating'))),
+    m.update(keys[0]!, (b) => void (b!.status = 'nonsense' as BuildState['status'])),
+  ]);
+  assert.deepEqual(results.slice(0, 10).map((r) => r.status), new Array(10).fill('fulfilled'));
+  assert.equal(results[10]!.status, 'rejected');
+  assert.equal(m.serial, serial + 10);
+  assert.ok(flushes < 10, `${flushes} flushes for 10 checkpoints`);
+  const reread = await openFileState({ path });
+  assert.equal(reread.serial, serial + 10);
+  for (const k of keys) assert.equal(reread.build(k)?.status, 'creating');
+  // The journal has one record per change, with consecutive serials.
+  const serials = readFileSync(`${path}.journal`, 'utf8').trim().split('\n').map((l) => (JSON.parse(l.slice(65)) as { serial: number }).serial);
+  assert.deepEqual(serials, Array.from({ length: 10 }, (_, i) => serial + 1 + i));
+});
+
+test('group commit: when the group cannot be written, every change of it fails and the state stays as it was', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const { nodeFileSystem } = await import('../../src/state/file/fs.js');
+  let failing = false;
+  const fs = {
+    ...nodeFileSystem,
+    fdatasync: (fd: number) => {
+      if (failing) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+      nodeFileSystem.fdatasync(fd);
+    },
+  };
+  const m = await StateManager.open({ client: new FileStateClient({ path, fs }) });
+  await m.update('a.null.x', () => newBuild('a', 'null'));
+  await m.update('b.null.x', () => newBuild('b', 'null'));
+  await m.compact();
+  const before = (await openFileState({ path })).snapshot();
+  failing = true;
+  const results = await Promise.allSettled([m.update('a.null.x', (b) => void (b!.status = 'creating')), m.update('b.null.x', (b) => void (b!.status = 'creating'))]);
+  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  failing = false;
+  assert.deepEqual((await openFileState({ path })).snapshot(), before);
+  assert.equal(m.serial, before.serial);
+  assert.equal(await m.update('a.null.x', (b) => void (b!.status = 'creating')), true);
+  assert.equal((await openFileState({ path })).serial, before.serial + 1);
+});

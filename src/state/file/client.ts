@@ -95,10 +95,10 @@ export class FileStateClient implements StateClient {
     return known;
   }
 
-  async put(state: StateFile, change?: StateChange, options: PutOptions = {}): Promise<void> {
+  async put(state: StateFile, changes?: readonly StateChange[], options: PutOptions = {}): Promise<void> {
     const c = this.cursor;
-    if (change !== undefined && c !== undefined && c.state === state && this.baseUnchanged(c)) {
-      this.append(c, state, change, options.durable !== false);
+    if (changes !== undefined && changes.length > 0 && c !== undefined && c.state === state && this.baseUnchanged(c)) {
+      this.append(c, state, changes, options.durable !== false);
       if (c.journalEnd > this.compactBytes && c.journalEnd > c.base.size / 4) this.writeFull(state);
       return;
     }
@@ -243,12 +243,14 @@ export class FileStateClient implements StateClient {
   // ---- writing ---------------------------------------------------------------------------------
 
   /**
-   * Appends one record for `change` (already applied to `state`) and, when `durable`, makes it
-   * durable. A record written without fdatasync is in the page cache, which outlives this process;
-   * the next fdatasync of the journal flushes it with its own record.
+   * Appends one record per change (already applied to `state`; the last is of `state.serial`) in
+   * one write and, when `durable`, makes them durable with one fdatasync. Records written without
+   * it are in the page cache, which outlives this process; the next fdatasync of the journal
+   * flushes them with its own.
    */
-  private append(c: Cursor, state: StateFile, change: StateChange, durable: boolean): void {
-    const record = encodeRecord({ lineage: state.lineage, serial: state.serial, change });
+  private append(c: Cursor, state: StateFile, changes: readonly StateChange[], durable: boolean): void {
+    const first = state.serial - changes.length + 1;
+    const record = Buffer.concat(changes.map((change, i) => encodeRecord({ lineage: state.lineage, serial: first + i, change })));
     let created = false;
     let fd: number;
     try {
@@ -273,8 +275,8 @@ export class FileStateClient implements StateClient {
       action = 'flush (fdatasync)';
       if (durable) this.fs.fdatasync(fd);
     } catch (err) {
-      // Take the record back so the previous state stays the persisted one. If even that fails,
-      // a partial record fails its checksum and the next writer cuts it off.
+      // Take the records back so the previous state stays the persisted one. If even that fails,
+      // the next writer cuts them off (a partial record also fails its checksum).
       try {
         this.fs.ftruncate(fd, c.journalEnd);
       } catch {
