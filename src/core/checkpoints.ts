@@ -10,7 +10,11 @@
  *   started (`running`): it is persisted (it survives a crash of this process) but not flushed to
  *   the disk, since losing it to a power failure is harmless — the step then reads as `pending`,
  *   which the planner re-runs just as it re-runs an interrupted one. The step's end is flushed,
- *   and flushes the start with it.
+ *   and flushes the start with it. For the same reason `onStepStart` does not wait for its record:
+ *   it is written while the step starts (in the time the step's process takes to start, when this
+ *   process would otherwise wait), and `onStepEnd` waits for it — and fails with its error, if
+ *   writing it failed — before recording the end. A process killed in between leaves the step
+ *   `pending`, which is re-run like `running`.
  * - `beginBuild` lays out the record for the planned run: a fresh build starts from a new record;
  *   a resumed build keeps the records of the steps it skips and resets the others to `pending`
  *   with their new fingerprints.
@@ -116,6 +120,8 @@ function errorText(error: Error | undefined, sensitive: readonly string[] = []):
 export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtifacts(artifacts: readonly Artifact[]): Promise<void> } {
   const now = t.now ?? nowIso;
   const madeBy = new Map<Artifact, string>();
+  /** The record of the latest step start, being written (see the module comment). */
+  let startRecorded: Promise<unknown> = Promise.resolve();
   const updateStep = (id: string, fn: (s: StepState) => void, durable = true): Promise<unknown> => {
     const slot = stepSlot(id, t.inputs);
     if (!slot) return Promise.resolve();
@@ -156,9 +162,9 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
         };
       });
     },
-    async onStepStart(id: string, attempt: number) {
+    onStepStart(id: string, attempt: number) {
       const durable = false; // see the module comment
-      await updateStep(
+      startRecorded = updateStep(
         id,
         (s) => {
           s.status = 'running';
@@ -169,8 +175,10 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
         },
         durable,
       );
+      startRecorded.catch(() => undefined); // reported by onStepEnd
     },
     async onStepEnd(id: string, outcome: StepOutcome) {
+      await startRecorded;
       await updateStep(id, (s) => {
         // A step skipped because an earlier run completed it stays recorded as complete.
         if (outcome.status === 'skipped' && s.status === 'complete') return;
