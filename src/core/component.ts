@@ -188,4 +188,10 @@ export interface PostProcessorDef<C = unknown> {
   /** Returns the new artifact and whether the input artifact must be kept (Packer's `keep` and
    * `forceOverride` results). */
   run(config: C, input: Artifact, ctx: StepContext): Promise<{ artifact: Artifact; keep: boolean; forceOverride: boolean }>;
+  /**
+   * Local files the post-processor writes besides its artifact (the manifest's `output`), relative
+   * to the working folder. The planner checks only that they exist — other builds may append to
+   * them — and runs the post-processor's chain again when one is gone.
+   */
+  outputFiles?(config: C): string[];
 }

@@ -19,6 +19,8 @@ export interface PlannedStep {
   type: string;
   name: string;
   fingerprint: string;
+  /** Files a post-processor writes besides its artifact (PostProcessorDef.outputFiles). */
+  outputs?: readonly string[];
 }
 
 export interface BuildInputs {
@@ -64,6 +66,8 @@ export interface PlanOptions {
   force: boolean;
   /** True when the recorded artifact's files still exist with the recorded hash. */
   artifactPresent(artifact: ArtifactState): boolean;
+  /** True when a post-processor's output file (PlannedStep.outputs) exists. Default: always. */
+  outputPresent?(path: string): boolean;
 }
 
 function stepDone(recorded: StepState | undefined, current: PlannedStep): boolean {
@@ -89,8 +93,11 @@ function describeStep(kind: string, index: number, step: StepState | undefined, 
   }
 }
 
-/** Where a build must start again, or undefined when every step is done and unchanged. */
-function firstChange(record: BuildState, inputs: BuildInputs): { provisioner: number; chain: number; why: string } | undefined {
+/**
+ * Where a build must start again, or undefined when every step is done and unchanged (and every
+ * output file of a post-processor that ran is still there).
+ */
+function firstChange(record: BuildState, inputs: BuildInputs, outputPresent: (path: string) => boolean): { provisioner: number; chain: number; why: string } | undefined {
   const n = inputs.provisioners.length;
   for (let i = 0; i < n; i++) {
     const cur = inputs.provisioners[i]!;
@@ -103,6 +110,8 @@ function firstChange(record: BuildState, inputs: BuildInputs): { provisioner: nu
     for (const cur of inputs.postProcessorChains[c]!) {
       const rec = record.post_processors[flat];
       if (!stepDone(rec, cur)) return { provisioner: n, chain: c, why: describeStep('post-processor', flat, rec, cur) };
+      const gone = rec?.status === 'complete' ? cur.outputs?.find((f) => !outputPresent(f)) : undefined;
+      if (gone !== undefined) return { provisioner: n, chain: c, why: `post-processor ${flat + 1} (${cur.name || cur.type}) wrote ${gone}, which is gone` };
       flat++;
     }
   }
@@ -124,7 +133,7 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
   if (options.force) return fresh('-force was given');
   if (record.fingerprint !== inputs.sourceFingerprint) return fresh('the source configuration changed since the last build');
 
-  const change = firstChange(record, inputs);
+  const change = firstChange(record, inputs, options.outputPresent ?? (() => true));
   if (record.status === 'complete') {
     if (!change) {
       const missing = record.artifacts.find((a) => !options.artifactPresent(a));

@@ -13,6 +13,8 @@
  *   when it is gone, that is said, recorded, and the build falls back to a fresh one.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Artifact, ConfigSpec, PrepareResult, StepContext } from './component.js';
 import type { BuildSpec, ResumePoint } from './build-runner.js';
 import { fingerprint, artifactFilesHash } from './fingerprint.js';
@@ -33,6 +35,7 @@ interface Component {
   configSpec: ConfigSpec;
   prepare(raw: Record<string, unknown>): PrepareResult<unknown>;
   inputFiles?(config: unknown): string[];
+  outputFiles?(config: unknown): string[];
 }
 
 /** The inputs of one planned build, as the planner compares them with the state. */
@@ -43,14 +46,19 @@ export function buildInputs(template: Template, p: PlannedBuild, salt: string, c
   const step = (block: PlannedBuild['provisioners'][number], def: Component | undefined): PlannedStep => {
     const ev = evaluateStepConfig(template, p, block, base, def?.configSpec);
     let files: string[] = [];
-    if (def?.inputFiles) {
+    let outputs: string[] | undefined;
+    if (def?.inputFiles || def?.outputFiles) {
       const prepared = safePrepare(def, ev.config);
-      if (prepared !== undefined) files = def.inputFiles(prepared);
+      if (prepared !== undefined) {
+        files = def.inputFiles?.(prepared) ?? [];
+        outputs = def.outputFiles?.(prepared);
+      }
     }
     return {
       type: block.type,
       name: block.name ?? '',
       fingerprint: fingerprint({ identity: { type: block.type, name: block.name ?? '' }, config: ev.config, sensitive: ev.sensitiveValues, files }, salt, cwd),
+      ...(outputs ? { outputs } : {}),
     };
   };
   return {
@@ -138,7 +146,11 @@ export function planRun(o: PlanRunOptions): Map<string, BuildPlan> {
 
 function planOne(o: PlanRunOptions, p: PlannedBuild): { plan: BuildPlan; inputs: BuildInputs } {
   const inputs = buildInputs(o.template, p, o.state.lineage, o.cwd);
-  const plan = planBuild(inputs, o.state.build(inputs.key), { force: o.force, artifactPresent: (a) => artifactPresent(a, o.cwd) });
+  const plan = planBuild(inputs, o.state.build(inputs.key), {
+    force: o.force,
+    artifactPresent: (a) => artifactPresent(a, o.cwd),
+    outputPresent: (f) => existsSync(resolve(o.cwd, f)),
+  });
   return { plan, inputs };
 }
 

@@ -107,6 +107,9 @@ export const manifestPostProcessor = {
     };
     return { config: r.errors.length === 0 ? config : undefined, errors: r.errors, warnings: [] };
   },
+  outputFiles(config) {
+    return [config.output];
+  },
   async run(config, input, ctx) {
     const files: ManifestBuild['files'] = [];
     for (const name of input.files) {

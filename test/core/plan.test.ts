@@ -117,3 +117,19 @@ test('an added provisioner at the end resumes at it', () => {
   assert.equal(p.firstProvisioner, 3);
   assert.match(p.reason, /provisioner 4 \(shell-local\) is new/);
 });
+
+test("a post-processor's output file that is gone re-runs its chain; one that exists, or a skipped step's, does not", () => {
+  const withOutput = inputs({ postProcessorChains: [[{ type: 'manifest', name: '', fingerprint: 'm', outputs: ['manifest.json'] }]] });
+  const gone = { ...present, outputPresent: (f: string) => f !== 'manifest.json' };
+  const p = planBuild(withOutput, record(['complete', 'complete', 'complete']), gone);
+  assert.equal(p.action, 'resume');
+  assert.equal(p.firstProvisioner, 3);
+  assert.equal(p.firstChain, 0);
+  assert.match(p.reason, /^post-processor 1 \(manifest\) wrote manifest\.json, which is gone;/);
+  assert.equal(planBuild(withOutput, record(['complete', 'complete', 'complete']), { ...present, outputPresent: () => true }).action, 'up-to-date');
+  assert.equal(planBuild(withOutput, record(['complete', 'complete', 'complete'], 'skipped'), gone).action, 'up-to-date');
+  // A builder whose instance ends with the build starts again from the beginning.
+  const ends = planBuild({ ...withOutput, instanceOutlivesBuild: false, builderType: 'file' }, record(['complete', 'complete', 'complete']), gone);
+  assert.equal(ends.action, 'fresh');
+  assert.match(ends.reason, /wrote manifest\.json, which is gone, and a file build's instance does not outlive the build/);
+});

@@ -61,12 +61,12 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       await copyFile(join(repoRoot, 'examples/basic-null.pkr.hcl'), join(w.dir, 'basic.pkr.hcl'));
       expectExit(await w.build('basic.pkr.hcl'), 0);
       const s1 = await w.state();
-      await unlink(join(w.dir, 'manifest.json'));
+      const manifest = await readFile(join(w.dir, 'manifest.json'), 'utf8');
       const again = await w.build('basic.pkr.hcl');
       expectExit(again, 0);
       assert.match(again.stdout, /==> basic-null-build\.null\.basic: Up to date: /);
       assert.doesNotMatch(again.stdout, /Running/);
-      assert.deepEqual(await w.lines('manifest.json'), [], 'the manifest post-processor did not run again');
+      assert.equal(await readFile(join(w.dir, 'manifest.json'), 'utf8'), manifest, 'the manifest post-processor did not run again');
       const s2 = await w.state();
       assert.equal(s2.lineage, s1.lineage);
       assert.ok(s2.serial >= s1.serial, `serial ${s1.serial} -> ${s2.serial}`);
@@ -214,6 +214,37 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       assert.match(r.stdout, /==> null\.a: Resuming: post-processor 1 \(shell-local\) failed /);
       assert.deepEqual(await w.lines('steps.log'), ['provision', 'post', 'post']);
       assert.equal((await w.buildState('null.a')).status, 'complete');
+    });
+  });
+
+  test('a manifest file deleted after the build is written again by re-running the post-processors only', async () => {
+    await inWorkdir(async (w) => {
+      await w.write(
+        't.pkr.hcl',
+        `${NULL_SOURCE}
+  build {
+    sources = ["source.null.a"]
+    provisioner "shell-local" {
+      inline = ["echo provision >> steps.log"]
+    }
+    post-processor "manifest" {
+      output = "manifest.json"
+    }
+  }
+  `,
+      );
+      expectExit(await w.build('t.pkr.hcl'), 0);
+      const first = JSON.parse(await readFile(join(w.dir, 'manifest.json'), 'utf8')) as { builds: unknown[] };
+      assert.equal(first.builds.length, 1);
+      assert.match((await w.build('t.pkr.hcl')).stdout, /==> null\.a: Up to date: /);
+      await unlink(join(w.dir, 'manifest.json'));
+      const r = await w.build('t.pkr.hcl');
+      expectExit(r, 0);
+      assert.match(r.stdout, /==> null\.a: Resuming: post-processor 1 \(manifest\) wrote manifest\.json, which is gone; /);
+      assert.deepEqual(await w.lines('steps.log'), ['provision']);
+      const again = JSON.parse(await readFile(join(w.dir, 'manifest.json'), 'utf8')) as { builds: unknown[] };
+      assert.equal(again.builds.length, 1);
+      assert.match((await w.build('t.pkr.hcl')).stdout, /==> null\.a: Up to date: /);
     });
   });
 
