@@ -24,7 +24,7 @@
  * The write lock, taken for every checkpoint, is created in place (O_EXCL, then written): an empty
  * one left by a crash only makes the next writer wait UNREADABLE_STALE_MS before removing it.
  * A temporary file left by a process that died between writing and linking it is removed by the
- * next build or state lock taken on this host.
+ * next process that takes a build or state lock on this host.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -56,6 +56,8 @@ export class FileLocks {
    * so that releasing one is a stat and an unlink (no read, no search).
    */
   private readonly own = new Map<string, { file: string; info: LockInfo; stat: FileStat }>();
+  /** Whether temporary files left by dead processes were looked for (once per object). */
+  private tidied = false;
 
   constructor(
     private readonly fs: FileSystem,
@@ -233,6 +235,8 @@ export class FileLocks {
    * folder, and the write lock's break guard's beside the state.
    */
   private removeLeftoverTemps(): void {
+    if (this.tidied) return;
+    this.tidied = true;
     const guardTemp = `${basename(this.writeLockFile)}.break.`;
     for (const dir of [this.locksDir, dirname(this.statePath)]) {
       let names: string[];
