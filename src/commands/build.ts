@@ -164,7 +164,9 @@ ${varFlagsUsage}`,
             await run.hooksFor(b)?.recordArtifacts(r.artifacts);
           },
         });
-        await state.setLastRun({ ...(state.snapshot().last_run ?? { run_uuid: runUuid, started_at: '' }), completed_at: new Date().toISOString() });
+        if (run.toRun.length > 0) {
+          await state.setLastRun({ ...(state.snapshot().last_run ?? { run_uuid: runUuid, started_at: '' }), completed_at: new Date().toISOString() });
+        }
         for (const b of run.toRun) {
           const rec = state.build(b.name);
           if (result.results.get(b.name)?.error && rec?.instance?.keep_on_failure) {

@@ -188,7 +188,10 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
       ),
       files: Object.fromEntries(o.template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(f.source).digest('hex')}`])),
     });
-    await o.state.setLastRun({ run_uuid: o.runUuid, started_at: new Date().toISOString(), completed_at: '' });
+    // The run is recorded (`last_run`) when its first build starts: a run that finds every build up
+    // to date changes nothing, and leaves the state — and its serial — as it was (as Terraform does).
+    const started = new Date().toISOString();
+    let runRecorded = false;
 
     const plans = new Map<string, BuildPlan>();
     const inputs = new Map<string, BuildInputs>();
@@ -241,6 +244,10 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
         cwd: o.cwd,
         sensitive: o.sensitive,
       };
+      if (!runRecorded) {
+        await o.state.setLastRun({ run_uuid: o.runUuid, started_at: started, completed_at: '' });
+        runRecorded = true;
+      }
       await beginBuild(target, plan);
       targets.set(spec.name, target);
       if (plan.action === 'resume' && plan.instance) resumes.set(spec.name, resumePoint(plan, inp, o.state.build(inp.key)?.artifacts ?? []));
