@@ -29,7 +29,7 @@
 import type { Artifact, InstanceRecord } from './component.js';
 import type { BuildHooks, BuildStatus } from './build-runner.js';
 import { CancelledError, type StepOutcome } from './runner.js';
-import { artifactFilesHash } from './fingerprint.js';
+import { artifactFilesHash, sharedOutputFiles } from './fingerprint.js';
 import type { BuildInputs, BuildPlan } from './plan.js';
 import type { StateManager } from '../state/manager.js';
 import { newBuild, newStep, type ArtifactState, type BuildState, type JsonValue, type StepState } from '../state/types.js';
@@ -198,7 +198,7 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
         type: madeBy.get(a) === 'finish' ? t.builderType : String(a.state.type ?? madeBy.get(a) ?? ''),
         files: [...a.files],
         metadata: { step: madeBy.get(a) ?? '', description: a.description },
-        hash: artifactFilesHash(a.files, t.cwd),
+        hash: artifactFilesHash(a.files, t.cwd, sharedOutputFiles(t.inputs, t.cwd)),
       }));
       await t.state.update(t.key, (b) => {
         if (!b) return;

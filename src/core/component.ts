@@ -189,9 +189,11 @@ export interface PostProcessorDef<C = unknown> {
    * `forceOverride` results). */
   run(config: C, input: Artifact, ctx: StepContext): Promise<{ artifact: Artifact; keep: boolean; forceOverride: boolean }>;
   /**
-   * Local files the post-processor writes besides its artifact (the manifest's `output`), relative
-   * to the working folder. The planner checks only that they exist — other builds may append to
-   * them — and runs the post-processor's chain again when one is gone.
+   * Local files the post-processor writes or appends to (the manifest's `output`, the checksum
+   * files), relative to the working folder, for the build named (`{{.BuildName}}`, the builder
+   * type). The planner checks only that they exist — other builds may append to them, so their
+   * content is not part of an artifact's recorded hash — and runs the post-processor's chain again
+   * when one is gone.
    */
-  outputFiles?(config: C): string[];
+  outputFiles?(config: C, names: { buildName: string; builderType: string }): string[];
 }

@@ -16,6 +16,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { canonicalJson } from '../state/sensitive.js';
+import type { BuildInputs } from './plan.js';
 
 export interface FingerprintInput {
   /** The evaluated configuration (plain JS data). */
@@ -85,10 +86,22 @@ export function fingerprint(input: FingerprintInput, salt: string, cwd: string):
   return `sha256:${createHash('sha256').update(canonicalJson(doc)).digest('hex')}`;
 }
 
-/** "sha256:<hex>" of a list of artifact files (their content, in the order given). */
-export function artifactFilesHash(files: readonly string[], cwd: string): string {
+/**
+ * "sha256:<hex>" of a list of artifact files (their content, in the order given). Files in
+ * `sharedOutputs` (absolute paths: post-processors' output files, which other builds may append
+ * to — PostProcessorDef.outputFiles) count by name only; the planner checks that they exist.
+ */
+export function artifactFilesHash(files: readonly string[], cwd: string, sharedOutputs: ReadonlySet<string> = new Set()): string {
   if (files.length === 0) return '';
   const h = createHash('sha256');
-  for (const f of files) h.update(`${f}\n${contentDigest(resolve(cwd, f))}\n`);
+  for (const f of files) {
+    const path = resolve(cwd, f);
+    h.update(`${f}\n${sharedOutputs.has(path) ? 'output' : contentDigest(path)}\n`);
+  }
   return `sha256:${h.digest('hex')}`;
+}
+
+/** The absolute paths of every post-processor output file of a build (see artifactFilesHash). */
+export function sharedOutputFiles(inputs: Pick<BuildInputs, 'postProcessorChains'>, cwd: string): Set<string> {
+  return new Set(inputs.postProcessorChains.flat().flatMap((s) => (s.outputs ?? []).map((f) => resolve(cwd, f))));
 }

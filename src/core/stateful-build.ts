@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Artifact, ConfigSpec, PrepareResult, StepContext } from './component.js';
 import type { BuildSpec, ResumePoint } from './build-runner.js';
-import { fingerprint, artifactFilesHash } from './fingerprint.js';
+import { fingerprint, artifactFilesHash, sharedOutputFiles } from './fingerprint.js';
 import { planBuild, type BuildInputs, type BuildPlan, type PlannedStep } from './plan.js';
 import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './state-messages.js';
 import { beginBuild, checkpointHooks, type CheckpointTarget } from './checkpoints.js';
@@ -35,7 +35,7 @@ interface Component {
   configSpec: ConfigSpec;
   prepare(raw: Record<string, unknown>): PrepareResult<unknown>;
   inputFiles?(config: unknown): string[];
-  outputFiles?(config: unknown): string[];
+  outputFiles?(config: unknown, names: { buildName: string; builderType: string }): string[];
 }
 
 /** The inputs of one planned build, as the planner compares them with the state. */
@@ -51,7 +51,7 @@ export function buildInputs(template: Template, p: PlannedBuild, salt: string, c
       const prepared = safePrepare(def, ev.config);
       if (prepared !== undefined) {
         files = def.inputFiles?.(prepared) ?? [];
-        outputs = def.outputFiles?.(prepared);
+        outputs = def.outputFiles?.(prepared, { buildName: p.source.localName, builderType: p.source.type });
       }
     }
     return {
@@ -82,10 +82,14 @@ function safePrepare(def: Component, raw: Record<string, unknown>): unknown {
   }
 }
 
-/** True when a recorded artifact's files still exist with the recorded content. */
-export function artifactPresent(a: ArtifactState, cwd: string): boolean {
+/**
+ * True when a recorded artifact's files still exist with the recorded content (the build's
+ * post-processor output files, `sharedOutputs`, only exist: see artifactFilesHash).
+ */
+export function artifactPresent(a: ArtifactState, cwd: string, sharedOutputs: ReadonlySet<string> = new Set()): boolean {
   if (a.files.length === 0) return true;
-  return artifactFilesHash(a.files, cwd) === a.hash;
+  if (a.files.some((f) => sharedOutputs.has(resolve(cwd, f)) && !existsSync(resolve(cwd, f)))) return false;
+  return artifactFilesHash(a.files, cwd, sharedOutputs) === a.hash;
 }
 
 /** A recorded artifact, as the runner reports it for a build that was not run again. */
@@ -148,7 +152,7 @@ function planOne(o: PlanRunOptions, p: PlannedBuild): { plan: BuildPlan; inputs:
   const inputs = buildInputs(o.template, p, o.state.lineage, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
     force: o.force,
-    artifactPresent: (a) => artifactPresent(a, o.cwd),
+    artifactPresent: (a) => artifactPresent(a, o.cwd, sharedOutputFiles(inputs, o.cwd)),
     outputPresent: (f) => existsSync(resolve(o.cwd, f)),
   });
   return { plan, inputs };

@@ -48,14 +48,13 @@ export const checksumPostProcessor = {
     if (bad) errors.push(`Error parsing target template: ${bad}`);
     return { config: errors.length === 0 ? config : undefined, errors, warnings: [] };
   },
+  outputFiles(config, names) {
+    return config.checksumTypes.map((type) => checksumFile(config, names.buildName, names.builderType, type));
+  },
   async run(config, input, ctx) {
     const files = [...input.files];
     for (const type of config.checksumTypes) {
-      const output = renderGoTemplate(config.output, {
-        BuildName: ctx.env.PACKER_BUILD_NAME ?? '',
-        BuilderType: ctx.builderType,
-        ChecksumType: type,
-      }).text;
+      const output = checksumFile(config, ctx.env.PACKER_BUILD_NAME ?? '', ctx.builderType, type);
       const outPath = resolve(ctx.cwd, output);
       for (const file of input.files) {
         const existed = await stat(outPath).then(
@@ -86,3 +85,8 @@ export const checksumPostProcessor = {
     return { artifact, keep: true, forceOverride: true };
   },
 } satisfies PostProcessorDef<ChecksumConfig>;
+
+/** The checksum file of one checksum type: `output` rendered for the build. */
+function checksumFile(config: ChecksumConfig, buildName: string, builderType: string, type: string): string {
+  return renderGoTemplate(config.output, { BuildName: buildName, BuilderType: builderType, ChecksumType: type }).text;
+}

@@ -247,6 +247,47 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
     });
   });
 
+  test('a checksum file two builds append to is checked for existence, not content: no spurious rebuild, and a deleted one is written again', async () => {
+    await inWorkdir(async (w) => {
+      await w.write(
+        't.pkr.hcl',
+        `source "file" "a" {
+    content = "a\\n"
+    target  = "a.txt"
+  }
+  source "file" "b" {
+    content = "b\\n"
+    target  = "b.txt"
+  }
+  build {
+    sources = ["source.file.a", "source.file.b"]
+    post-processor "checksum" {
+      checksum_types = ["md5"]
+      output         = "sums.txt"
+    }
+  }
+  `,
+      );
+      expectExit(await w.build('-parallel-builds=1', 't.pkr.hcl'), 0);
+      assert.equal((await w.lines('sums.txt')).length, 2);
+      const again = await w.build('-parallel-builds=1', 't.pkr.hcl');
+      expectExit(again, 0);
+      assert.match(again.stdout, /==> file\.a: Up to date: /);
+      assert.match(again.stdout, /==> file\.b: Up to date: /);
+      assert.equal((await w.lines('sums.txt')).length, 2);
+      await unlink(join(w.dir, 'sums.txt'));
+      const gone = await w.build('-parallel-builds=1', 't.pkr.hcl');
+      expectExit(gone, 0);
+      assert.match(gone.stdout, /==> file\.a: Building from the start: post-processor 1 \(checksum\) wrote sums\.txt, which is gone, /);
+      assert.deepEqual((await w.lines('sums.txt')).map((l) => l.split('\t')[1]), ['a.txt', 'b.txt']);
+      // The artifact files themselves are still compared by content.
+      await w.write('a.txt', 'tampered\n');
+      const modified = await w.build('-parallel-builds=1', 't.pkr.hcl');
+      assert.match(modified.stdout, /==> file\.a: Building from the start: the artifact File is missing or was modified\.\n/);
+      assert.match(modified.stdout, /==> file\.b: Up to date: /);
+    });
+  });
+
   test('a missing or modified artifact file makes the build run again; so does an edited step, for the file builder', async () => {
     await inWorkdir(async (w) => {
       await w.write(
