@@ -3,10 +3,10 @@
  *
  * Contracts:
  * - Every hook is one `StateManager.update` of this build only (`updateStep`, of one step record,
- *   for a step's start and end, so a checkpoint's cost does not grow with the number of steps): applied to the latest version of
- *   the state under the short write lock and persisted durably before the hook resolves, so a
- *   checkpoint is on disk before the next step starts and builds of one run (or of other
- *   processes) never lose each other's updates. The one exception is the record that a step
+ *   for a step's start and end, so a checkpoint's cost does not grow with the number of steps):
+ *   applied to the latest version of the state under the short write lock and persisted durably
+ *   before the hook resolves, so a checkpoint is on disk before the next step starts and builds of
+ *   one run (or of other processes) never lose each other's updates. The one exception is the record that a step
  *   started (`running`): it is persisted (it survives a crash of this process) but not flushed to
  *   the disk, since losing it to a power failure is harmless — the step then reads as `pending`,
  *   which the planner re-runs just as it re-runs an interrupted one. The step's end is flushed,
