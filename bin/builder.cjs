@@ -1,5 +1,5 @@
 #!/bin/sh
-':' //; if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then BUILDER_NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export BUILDER_NODE_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi; exec node "$0" "$@"
+':' //; if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then BUILDER_NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export BUILDER_NODE_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; else unset BUILDER_NODE_EXTRA_CA_CERTS; fi; exec node "$0" "$@"
 'use strict';
 /*
  * builder's executable. Runs the single-file bundle dist/bin/builder.cjs (made by
