@@ -192,13 +192,14 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
     },
     /** Records the build's final artifacts (call once the build ended). */
     async recordArtifacts(artifacts: readonly Artifact[]) {
+      const outputs = sharedOutputFiles(t.inputs, t.cwd);
       const records = artifacts.map((a): ArtifactState => ({
         id: a.id,
         builder_id: a.builderId,
         type: madeBy.get(a) === 'finish' ? t.builderType : String(a.state.type ?? madeBy.get(a) ?? ''),
         files: [...a.files],
         metadata: { step: madeBy.get(a) ?? '', description: a.description },
-        hash: artifactFilesHash(a.files, t.cwd, sharedOutputFiles(t.inputs, t.cwd)),
+        hash: artifactFilesHash(a.files, t.cwd, outputs),
       }));
       await t.state.update(t.key, (b) => {
         if (!b) return;

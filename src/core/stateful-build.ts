@@ -150,9 +150,10 @@ export function planRun(o: PlanRunOptions): Map<string, BuildPlan> {
 
 function planOne(o: PlanRunOptions, p: PlannedBuild): { plan: BuildPlan; inputs: BuildInputs } {
   const inputs = buildInputs(o.template, p, o.state.lineage, o.cwd);
+  const outputs = sharedOutputFiles(inputs, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
     force: o.force,
-    artifactPresent: (a) => artifactPresent(a, o.cwd, sharedOutputFiles(inputs, o.cwd)),
+    artifactPresent: (a) => artifactPresent(a, o.cwd, outputs),
     outputPresent: (f) => existsSync(resolve(o.cwd, f)),
   });
   return { plan, inputs };

@@ -153,18 +153,14 @@ export class FileLocks {
    * Creates `file` holding `info`; returns undefined when created, else the current holder —
    * or just 'held' when `inspect` is false.
    */
-  private tryCreate(file: string, info: LockInfo, inspect: false, createdFolder?: boolean): Holder | 'held' | undefined;
-  private tryCreate(file: string, info: LockInfo, inspect?: true, createdFolder?: boolean): Holder | undefined;
-  private tryCreate(file: string, info: LockInfo, inspect: boolean, createdFolder?: boolean): Holder | 'held' | undefined;
-  private tryCreate(file: string, info: LockInfo, inspect = true, createdFolder = false): Holder | 'held' | undefined {
+  private tryCreate(file: string, info: LockInfo, inspect: false): Holder | 'held' | undefined;
+  private tryCreate(file: string, info: LockInfo, inspect?: true): Holder | undefined;
+  private tryCreate(file: string, info: LockInfo, inspect: boolean): Holder | 'held' | undefined;
+  private tryCreate(file: string, info: LockInfo, inspect = true): Holder | 'held' | undefined {
     let fd: number;
     try {
-      fd = this.fs.open(file, 'wx', 0o600);
+      fd = this.openCreatingFolder(file, 'wx');
     } catch (err) {
-      if (isErrno(err, 'ENOENT') && !createdFolder) {
-        this.fs.mkdir(dirname(file), 0o700); // the state's folder, or the locks folder, is new
-        return this.tryCreate(file, info, inspect, true);
-      }
       if (!isErrno(err, 'EEXIST')) throw err;
       if (!inspect) return 'held';
       return this.readHolder(file) ?? this.tryCreate(file, info, true);
@@ -203,14 +199,7 @@ export class FileLocks {
    */
   private createWhole(file: string, bytes: Buffer): FileStat {
     const temp = `${file}.${process.pid}.tmp`;
-    let fd: number;
-    try {
-      fd = this.fs.open(temp, 'w', 0o600);
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
-      this.fs.mkdir(dirname(file), 0o700); // the state's folder, or the locks folder, is new
-      fd = this.fs.open(temp, 'w', 0o600);
-    }
+    const fd = this.openCreatingFolder(temp, 'w');
     try {
       let stat: FileStat;
       try {
@@ -227,6 +216,18 @@ export class FileLocks {
       } catch {
         // already gone
       }
+    }
+  }
+
+  /** Opens `path` (mode 0600), creating its folder first when it does not exist yet (a new state's
+   * folder, or the locks folder). */
+  private openCreatingFolder(path: string, flags: string): number {
+    try {
+      return this.fs.open(path, flags, 0o600);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      this.fs.mkdir(dirname(path), 0o700);
+      return this.fs.open(path, flags, 0o600);
     }
   }
 
