@@ -9,6 +9,7 @@ import { commands } from './commands.js';
 import { UsageError, UserError } from './errors.js';
 import { DiagnosticsError, formatDiagnostics } from '../diagnostics.js';
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { pathToFileURL } from 'node:url';
 
 export function findCommand(argv: readonly string[]): { command: CommandEntry; rest: readonly string[] } | undefined {
@@ -97,8 +98,12 @@ export function processContext(): CommandContext {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    // process.stdin is created on first access (a stream, and the stream modules it loads): only
+    // the commands that read it pay for it.
+    get stdin() {
+      return process.stdin;
+    },
+    stdinIsTTY: isatty(0),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     env: process.env,
     cwd: process.cwd(),
@@ -106,15 +111,19 @@ export function processContext(): CommandContext {
   };
 }
 
-/** Runs the CLI on this process's arguments and sets the exit code (the executable's body). */
+/**
+ * Runs the CLI on this process's arguments and exits with its code (the executable's body).
+ * The process exits as soon as the command has finished: a command leaves nothing running that
+ * matters (locks released, files written, child processes waited for), and on Linux writes to
+ * stdout and stderr are synchronous, so nothing printed is lost. Exiting at once spares the
+ * heap's teardown (5–10 ms of an 90 ms build).
+ */
 export function main(): void {
   runCli(process.argv.slice(2), processContext()).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`Internal error: ${String(err)}\n`);
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }
