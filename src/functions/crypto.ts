@@ -6,7 +6,7 @@ import { T, Value } from '../values/value.js';
 import { decodeStdBase64 } from './encoding.js';
 import { define, param } from './support.js';
 import { FunctionError, type FunctionDef } from './types.js';
-import { lazyRequire } from './lazy-require.js';
+import { lazyRequire } from '../lazy-require.js';
 
 /** bcryptjs, loaded when `bcrypt` first runs. */
 const bcryptjs = lazyRequire<typeof Bcrypt>('bcryptjs');

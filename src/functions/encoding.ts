@@ -1,11 +1,14 @@
 /** Encoding functions: base64, gzip, CSV, JSON, YAML, URL and text encodings (go-cty-funcs,
  * cty stdlib, go-cty-yaml and Packer's own `base64gzip`, `textencodebase64`, `textdecodebase64`). */
-import { gzipSync } from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 import { T, Value } from '../values/value.js';
 import { ctyJsonDecode, ctyJsonEncode, JsonSyntaxError } from './json.js';
 import { define, param } from './support.js';
 import { FunctionArgError, FunctionError } from './types.js';
 import { yamlDecode, yamlEncode, YamlError } from './yaml.js';
+import { lazyRequire } from '../lazy-require.js';
+
+const zlib = lazyRequire<typeof Zlib>('node:zlib');
 
 const string = T.string;
 
@@ -52,7 +55,7 @@ export const base64gzip = define({
   params: [param('str', string)],
   returnType: string,
   impl: ([s]) => {
-    const gz = gzipSync(Buffer.from(s!.asString(), 'utf8'));
+    const gz = zlib().gzipSync(Buffer.from(s!.asString(), 'utf8'));
     gz[9] = 255; // OS "unknown", as Go's compress/gzip writes it
     return Value.string(gz.toString('base64'));
   },

@@ -12,7 +12,7 @@ import { variablesOf } from '../hcl/traversals.js';
 import { T, Value } from '../values/value.js';
 import { define, param } from './support.js';
 import { FunctionArgError, FunctionError, type FunctionCallContext } from './types.js';
-import { lazyRequire } from './lazy-require.js';
+import { lazyRequire } from '../lazy-require.js';
 
 /** minimatch, loaded when `fileset` first runs. */
 const minimatch = lazyRequire<typeof Minimatch>('minimatch');

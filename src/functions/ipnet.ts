@@ -7,7 +7,7 @@ import type * as IpAddr from 'ipaddr.js';
 import { T, Value, type Num } from '../values/value.js';
 import { define, param, strings } from './support.js';
 import { FunctionArgError, FunctionError } from './types.js';
-import { lazyRequire } from './lazy-require.js';
+import { lazyRequire } from '../lazy-require.js';
 
 /** ipaddr.js, loaded when an address function first runs. */
 const ipaddr = lazyRequire<typeof IpAddr>('ipaddr.js');

@@ -4,7 +4,7 @@ import type * as Uuid from 'uuid';
 import { T, Value } from '../values/value.js';
 import { define, param } from './support.js';
 import { FunctionError } from './types.js';
-import { lazyRequire } from './lazy-require.js';
+import { lazyRequire } from '../lazy-require.js';
 
 /** The uuid package, loaded when `uuidv5` first runs. */
 const uuid = lazyRequire<typeof Uuid>('uuid');

@@ -10,7 +10,7 @@
 import type * as Yaml from 'yaml';
 import type { Node } from 'yaml';
 import { NumberContext, Value } from '../values/value.js';
-import { lazyRequire } from './lazy-require.js';
+import { lazyRequire } from '../lazy-require.js';
 
 /** The yaml package (about 50 ms to load), loaded when `yamldecode` first runs. */
 const yaml = lazyRequire<typeof Yaml>('yaml');

@@ -3,11 +3,15 @@
  * `breakpoint` provisioner). One reader per run, shared by every build, so concurrent questions
  * are answered in order.
  */
-import { createInterface, type Interface } from 'node:readline';
+import type * as Readline from 'node:readline';
 import type { Readable } from 'node:stream';
+import { lazyRequire } from '../lazy-require.js';
+
+/** readline is loaded when a question is first asked: most runs ask none. */
+const readline = lazyRequire<typeof Readline>('node:readline');
 
 export class LineReader {
-  private rl: Interface | undefined;
+  private rl: Readline.Interface | undefined;
   private readonly input: Readable;
   private readonly waiting: ((line: string | undefined) => void)[] = [];
   private readonly buffered: string[] = [];
@@ -34,7 +38,7 @@ export class LineReader {
 
   private open(): void {
     if (this.rl || this.closed) return;
-    this.rl = createInterface({ input: this.input, terminal: false });
+    this.rl = readline().createInterface({ input: this.input, terminal: false });
     this.rl.on('line', (line) => {
       const w = this.waiting.shift();
       if (w) w(line);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,23 @@ test('run as a program, bin/builder.cjs starts Node without NODE_EXTRA_CA_CERTS 
     const direct = spawnSync(process.execPath, [bin, 'version'], { cwd: dir, encoding: 'utf8', env });
     assert.equal(direct.status, 0, direct.stderr);
     assert.match(direct.stderr, /extra certs/i);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a build of the basic example loads none of the Node modules only some runs need (zlib, readline, perf_hooks)', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bin-test-'));
+  try {
+    copyFileSync(join(repo, 'examples', 'basic-null.pkr.hcl'), join(dir, 'basic-null.pkr.hcl'));
+    const report = join(dir, 'modules.txt');
+    const hook = join(dir, 'report-modules.cjs');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, process.moduleLoadList.join('\\n')));\n`);
+    const r = spawnSync(process.execPath, ['-r', hook, bin, 'build', 'basic-null.pkr.hcl'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const loaded = readFileSync(report, 'utf8').split('\n');
+    assert.ok(loaded.includes('NativeModule child_process'), 'the report lists the modules the build loaded');
+    for (const m of ['zlib', 'readline', 'perf_hooks']) assert.ok(!loaded.includes(`NativeModule ${m}`), `the build loaded ${m}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
