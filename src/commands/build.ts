@@ -165,7 +165,9 @@ ${varFlagsUsage}`,
           },
         });
         if (run.toRun.length > 0) {
-          await state.setLastRun({ ...(state.snapshot().last_run ?? { run_uuid: runUuid, started_at: '' }), completed_at: new Date().toISOString() });
+          // Flushed by state.close(), which writes the whole state durably.
+          const lastRun = state.snapshot().last_run ?? { run_uuid: runUuid, started_at: '' };
+          await state.setLastRun({ ...lastRun, completed_at: new Date().toISOString() }, { durable: false });
         }
         for (const b of run.toRun) {
           const rec = state.build(b.name);

@@ -4,17 +4,23 @@
  * Contracts:
  * - Every hook is one `StateManager.update` of this build only (`updateStep`, of one step record,
  *   for a step's start and end, so a checkpoint's cost does not grow with the number of steps):
- *   applied to the latest version of the state under the short write lock and persisted durably
- *   before the hook resolves, so a checkpoint is on disk before the next step starts and builds of
- *   one run (or of other processes) never lose each other's updates. The one exception is the record that a step
- *   started (`running`): it is persisted (it survives a crash of this process) but not flushed to
- *   the disk, since losing it to a power failure is harmless — the step then reads as `pending`,
- *   which the planner re-runs just as it re-runs an interrupted one. The step's end is flushed,
- *   and flushes the start with it. For the same reason `onStepStart` does not wait for its record:
- *   it is written while the step starts (in the time the step's process takes to start, when this
- *   process would otherwise wait), and `onStepEnd` waits for it — and fails with its error, if
- *   writing it failed — before recording the end. A process killed in between leaves the step
- *   `pending`, which is re-run like `running`.
+ *   applied to the latest version of the state under the short write lock and persisted before
+ *   the hook resolves, so builds of one run (or of other processes) never lose each other's
+ *   updates, and every record survives a crash of this process (SIGKILL) from then on.
+ * - Flushed to the disk (fdatasync) before the hook resolves are the records whose loss to a power
+ *   failure would matter: the instance (something now exists outside that a later run must find or
+ *   destroy), a step's end (a step recorded complete must not run again: the next step starts only
+ *   once it is on disk) and the build's artifacts, written after its final status. The
+ *   others — the record laid out for the run, the build's status changes, a step's start — are
+ *   persisted without a flush of their own: the next flushed record flushes them with it, and the
+ *   end of the run (StateManager.close, a durable write of the whole state) flushes whatever is
+ *   left. Lost to a power failure, each reads as the record before it, which the planner treats
+ *   alike (a `running` step and a `pending` one both re-run; a build with no instance recorded
+ *   starts fresh).
+ * - `onStepStart` does not wait for its record: it is written while the step starts (in the time
+ *   the step's process takes to start, when this process would otherwise wait), and `onStepEnd`
+ *   waits for it — and fails with its error, if writing it failed — before recording the end. A
+ *   process killed in between leaves the step `pending`, which is re-run like `running`.
  * - `beginBuild` lays out the record for the planned run: a fresh build starts from a new record;
  *   a resumed build keeps the records of the steps it skips and resets the others to `pending`
  *   with their new fingerprints.
@@ -86,8 +92,11 @@ export async function beginBuild(t: CheckpointTarget, plan: BuildPlan): Promise<
     b.artifacts = resume ? b.artifacts.filter((a) => isSkippedChainArtifact(a, plan)) : [];
     if (!resume) b.instance = null;
     return b;
-  });
+  }, NOT_FLUSHED);
 }
+
+/** Options of the records that are persisted but not flushed (see the module comment). */
+const NOT_FLUSHED = { durable: false } as const;
 
 /** True for a recorded artifact made by a post-processor chain that the resumed run skips. */
 function isSkippedChainArtifact(a: ArtifactState, plan: BuildPlan): boolean {
@@ -147,7 +156,7 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
             if (!t.instanceOutlivesBuild) b.instance = null;
           }
         }
-      });
+      }, NOT_FLUSHED);
     },
     async onInstance(instance: InstanceRecord) {
       await t.state.update(t.key, (b) => {
@@ -163,7 +172,6 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
       });
     },
     onStepStart(id: string, attempt: number) {
-      const durable = false; // see the module comment
       startRecorded = updateStep(
         id,
         (s) => {
@@ -173,7 +181,7 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
           s.ended_at = '';
           s.error = '';
         },
-        durable,
+        false,
       );
       startRecorded.catch(() => undefined); // reported by onStepEnd
     },

@@ -250,7 +250,8 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
         sensitive: o.sensitive,
       };
       if (!runRecorded) {
-        await o.state.setLastRun({ run_uuid: o.runUuid, started_at: started, completed_at: '' });
+        // Not flushed (see checkpoints.ts): the build's first flushed record flushes it too.
+        await o.state.setLastRun({ run_uuid: o.runUuid, started_at: started, completed_at: '' }, { durable: false });
         runRecorded = true;
       }
       await beginBuild(target, plan);

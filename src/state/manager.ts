@@ -202,8 +202,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     });
   }
 
-  setLastRun(lastRun: LastRun | null): Promise<boolean> {
-    return this.transact('record the run', {}, (state) => {
+  setLastRun(lastRun: LastRun | null, options: UpdateOptions = {}): Promise<boolean> {
+    return this.transact('record the run', options, (state) => {
       if (JSON.stringify(state.last_run) === JSON.stringify(lastRun)) return { result: false };
       state.last_run = lastRun && { ...lastRun };
       return { result: true, change: { last_run: state.last_run } };

@@ -48,6 +48,9 @@ interface Cursor {
   journalEnd: number;
   /** True when bytes after journalEnd are a torn record the next append must cut off. */
   torn: boolean;
+  /** True when this client created the journal in a non-durable append and its folder (which
+   * holds the journal's name) is still to be flushed, by the next durable append. */
+  folderUnsynced?: boolean;
 }
 
 const MAX_READ_ATTEMPTS = 20;
@@ -286,12 +289,14 @@ export class FileStateClient implements StateClient {
       throw new StateWriteError(this.journalPath, action, err);
     }
     this.fs.close(fd);
-    if (created) {
+    if (created) c.folderUnsynced = true;
+    if (durable && c.folderUnsynced) {
       try {
         syncFolder(this.fs, dirname(this.journalPath));
       } catch (err) {
         throw new StateWriteError(this.journalPath, 'flush (fsync) the folder of', err);
       }
+      c.folderUnsynced = false;
     }
     c.journalEnd += record.length;
     c.torn = false;
@@ -310,11 +315,13 @@ export class FileStateClient implements StateClient {
       this.cursor = { state, base, journalEnd: 0, torn: false };
       return;
     }
+    // The truncation is not flushed: should a power failure undo it, the records that come back
+    // have serials up to the new state file's own, which readers skip; the next durable append
+    // flushes the journal's new length with its record.
     try {
       const fd = this.fs.open(this.journalPath, 'r+');
       try {
         this.fs.ftruncate(fd, 0);
-        this.fs.fdatasync(fd);
       } finally {
         this.fs.close(fd);
       }
