@@ -133,7 +133,7 @@ export const manifestPostProcessor = {
       const lock = `${path}.lock`;
       let locked = false;
       for (let i = 0; i < 3 && !locked; i++) {
-        await delay(i * 200);
+        if (i > 0) await delay(i * 200); // (a zero timeout would still cost a turn of the event loop, ~1 ms)
         locked = await open(lock, 'wx', 0o600).then(
           async (fh) => {
             await fh.close();
