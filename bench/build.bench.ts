@@ -100,3 +100,30 @@ process.stdout.write(
   `| template | builder wall (mean ± σ) | builder CPU | packer 1.6.6 wall | packer CPU | builder / packer (wall / CPU) | builder peak RSS | packer peak RSS |\n|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n` +
     `load average while measuring: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
 );
+if (filter.length === 0 || filter.some((f) => 'steps100'.includes(f))) process.stdout.write(floor());
+
+/**
+ * The floor under any Packer-compatible tool on this machine: what the 100-step template costs
+ * before the tool does anything of its own — Node starting (`node -e 0`, as the executable starts
+ * it, without NODE_EXTRA_CA_CERTS) and the processes Packer's shell-local runs for each step
+ * (`/bin/sh -c "VARS SCRIPT"`, which runs the script's `#!/bin/sh -e`), started one after the
+ * other from a shell loop, the cheapest parent there is.
+ */
+function floor(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'builder-bench-'));
+  try {
+    writeFileSync(join(dir, 'step.sh'), '#!/bin/sh -e\necho step\n', { mode: 0o700 });
+    writeFileSync(
+      join(dir, 'steps.sh'),
+      `i=0\nwhile [ $i -lt 100 ]; do\n  /bin/sh -c "PACKER_BUILDER_TYPE='null' PACKER_BUILD_NAME='s'  ${join(dir, 'step.sh')}" >/dev/null\n  i=$((i + 1))\ndone\n`,
+    );
+    const steps = hyperfine(dir, '/bin/sh steps.sh', runs);
+    const node = hyperfine(dir, `env -u NODE_EXTRA_CA_CERTS ${process.execPath} -e 0`, runs);
+    return (
+      `\nFloor of steps100 (no tool): 100 step process chains from a shell loop ${steps.mean.toFixed(3)} s ± ${steps.stddev.toFixed(3)}, ` +
+      `Node start ${node.mean.toFixed(3)} s ± ${node.stddev.toFixed(3)}; together ${(steps.mean + node.mean).toFixed(3)} s.\n`
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
