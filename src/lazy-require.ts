@@ -1,7 +1,9 @@
 /**
- * Loads a CommonJS package synchronously on first use, so that start-up (every command imports
- * the function library) does not pay for packages only a few functions need. The caller states
- * the module's type; the package must ship a CommonJS entry point (`require` export condition).
+ * Loads a module synchronously on first use — a package only a few functions need, or one of
+ * Node's own modules only some runs use (`node:zlib`, `node:readline`) — so that start-up (every
+ * command imports the function library, every build the component registries) does not pay for
+ * it. The caller states the module's type; a package must ship a CommonJS entry point (`require`
+ * export condition).
  */
 import { createRequire } from 'node:module';
 

@@ -116,7 +116,7 @@ export function processContext(): CommandContext {
  * The process exits as soon as the command has finished: a command leaves nothing running that
  * matters (locks released, files written, child processes waited for), and on Linux writes to
  * stdout and stderr are synchronous, so nothing printed is lost. Exiting at once spares the
- * heap's teardown (5–10 ms of an 90 ms build).
+ * heap's teardown (5–10 ms of a 90 ms build).
  */
 export function main(): void {
   runCli(process.argv.slice(2), processContext()).then(

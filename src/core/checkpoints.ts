@@ -181,7 +181,7 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
           s.ended_at = '';
           s.error = '';
         },
-        false,
+        NOT_FLUSHED.durable,
       );
       startRecorded.catch(() => undefined); // reported by onStepEnd
     },
