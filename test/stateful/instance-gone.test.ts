@@ -1,0 +1,90 @@
+/**
+ * A kept instance that is gone when the build resumes: the run says so, records it, and builds
+ * from the start. The null and file builders cannot lose an instance (the null builder's is the
+ * host it connects to), so this test registers a builder of its own whose instances are files in
+ * the build's folder — deleting the file makes the instance vanish — and runs `builder build`
+ * in-process against it, with the real state, planner and runner.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builders } from '../../src/builders/registry.js';
+import type { BuilderDef } from '../../src/core/component.js';
+import type { StateFile } from '../../src/state/types.js';
+import { runInProcess } from '../cli/run.js';
+
+let created = 0;
+/** Instances are files named by their id in the working folder. */
+const vanishing: BuilderDef<Record<string, never>> = {
+  type: 'vanishing',
+  builderId: 'test.vanishing',
+  configSpec: { attributes: {} },
+  prepare: () => ({ config: {}, errors: [], warnings: [] }),
+  async create(_config, ctx) {
+    const id = `vm-${++created}`;
+    writeFileSync(join(ctx.cwd, id), '');
+    return { id, metadata: {} };
+  },
+  async connect() {
+    return {};
+  },
+  async finish(_config, instance) {
+    return { builderId: 'test.vanishing', id: instance.id, files: [], description: `instance ${instance.id}`, state: {}, destroy: async () => undefined };
+  },
+  async destroy(_config, instance, ctx) {
+    rmSync(join(ctx.cwd, instance.id), { force: true });
+  },
+  async reconnect(_config, instance, ctx) {
+    return existsSync(join(ctx.cwd, instance.id));
+  },
+};
+
+const template = `source "vanishing" "a" {}
+build {
+  sources = ["source.vanishing.a"]
+  provisioner "shell-local" {
+    inline = ["echo s1 >> steps.log"]
+  }
+  provisioner "shell-local" {
+    inline = ["echo s2 >> steps.log", "test -f fixed"]
+  }
+}
+`;
+
+test('a kept instance that is gone on resume: the run says so and builds from the start', async (t) => {
+  const registry = builders as Map<string, BuilderDef<unknown>>;
+  registry.set(vanishing.type, vanishing as BuilderDef<unknown>);
+  const dir = mkdtempSync(join(tmpdir(), 'builder-gone-'));
+  t.after(() => {
+    registry.delete(vanishing.type);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  writeFileSync(join(dir, 't.pkr.hcl'), template);
+  const build = (...args: string[]) => runInProcess(['build', '-color=false', ...args, 't.pkr.hcl'], { cwd: dir, env: { PATH: process.env.PATH } });
+  const state = async (): Promise<StateFile> => JSON.parse((await runInProcess(['state', 'pull'], { cwd: dir })).stdout) as StateFile;
+
+  const first = await build();
+  assert.equal(first.code, 1, first.stdout + first.stderr);
+  const kept = (await state()).builds['vanishing.a']!;
+  assert.equal(kept.instance?.id, 'vm-1');
+  assert.equal(kept.instance?.keep_on_failure, true);
+  assert.ok(existsSync(join(dir, 'vm-1')), 'the failed build kept its instance');
+
+  rmSync(join(dir, 'vm-1')); // the instance vanishes (deleted outside builder)
+  writeFileSync(join(dir, 'fixed'), '');
+  const plan = await build('-plan');
+  assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  assert.match(plan.stdout, /resume/i, 'without running anything, the plan still reads the kept instance as resumable');
+
+  const second = await build();
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  assert.match(second.stdout, /The kept instance vm-1 is gone; building from the start\./);
+  assert.deepEqual(readFileSync(join(dir, 'steps.log'), 'utf8').trim().split('\n'), ['s1', 's2', 's1', 's2'], 'step 1 ran again on the new instance');
+  const after = (await state()).builds['vanishing.a']!;
+  assert.equal(after.status, 'complete');
+  assert.deepEqual(after.provisioners.map((p) => p.status), ['complete', 'complete']);
+  assert.equal(after.artifacts[0]?.id, 'vm-2', 'the artifact is the new instance\'s');
+  assert.equal(after.instance, null, 'an instance that ends with the build is not kept once it completed');
+});
