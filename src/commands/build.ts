@@ -9,6 +9,8 @@ import { UsageError } from '../cli/errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { buildFilterFlagSpecs, buildFilterFlagsUsage, splitList, varFlagSpecs, varFlagsUsage, variableInputs } from '../cli/template-flags.js';
 import { buildSpecs } from '../core/build-specs.js';
+import type { BuildSpec } from '../core/build-runner.js';
+import type { StepContext } from '../core/component.js';
 import { runBuilds } from '../core/run-builds.js';
 import { ON_ERROR_MODES, type OnErrorMode } from '../core/runner.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
@@ -63,8 +65,9 @@ Options:
 State (what builder adds to Packer):
 
   -plan                         Print, for every selected build, whether it is up to date, would
-                                resume on its kept instance (and from which step), or would be
-                                built from the start, and why; run nothing.
+                                resume on its kept instance (and from which step; the instance is
+                                checked to be still there), or would be built from the start, and
+                                why; run nothing.
   -force                        Also: ignore the recorded state and build from the start.
   -state=PATH                   The state file (default: BUILDER_STATE_PATH, else
                                 .packer.d/builder-state.json next to the template).
@@ -122,9 +125,16 @@ ${varFlagsUsage}`,
     const state = await openFileState({ path: statePath, lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn });
     const indexOf = new Map(specs.map((s, i) => [s.name, i]));
     const say = (name: string, message: string): void => ui.build(name, indexOf.get(name) ?? 0).say(message);
+    const stepContext = (spec: BuildSpec, signal: AbortSignal): StepContext => ({
+      ...context,
+      ui: ui.build(spec.name, indexOf.get(spec.name) ?? 0),
+      signal,
+      buildName: spec.name,
+      builderType: spec.builderType,
+    });
     try {
       if (f.plan) {
-        const plans = planRun({ template, planned, specs, state, force: f.force, cwd: ctx.cwd });
+        const plans = await planRun({ template, planned, specs, state, force: f.force, cwd: ctx.cwd, stepContext, signal: ctx.signal });
         for (const [name, plan] of plans) say(name, planMessage(plan));
         ui.say(`\n${planSummary([...plans.values()])}`);
         return 0;
@@ -141,7 +151,7 @@ ${varFlagsUsage}`,
         cwd: ctx.cwd,
         keepInstanceOnFailure: !explicitCleanup,
         say,
-        stepContext: (spec, signal) => ({ ...context, ui: ui.build(spec.name, indexOf.get(spec.name) ?? 0), signal, buildName: spec.name, builderType: spec.builderType }),
+        stepContext,
         signal: ctx.signal,
         runUuid,
         sensitive,

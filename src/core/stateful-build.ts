@@ -111,9 +111,6 @@ export interface StatefulRunOptions extends PlanRunOptions {
   keepInstanceOnFailure: boolean;
   /** Where the plan and warnings are said. */
   say(buildName: string, message: string): void;
-  /** The step context for destroying kept instances and checking reconnection. */
-  stepContext(spec: BuildSpec, signal: AbortSignal): StepContext;
-  signal: AbortSignal;
   runUuid: string;
   /** Values of sensitive variables, kept out of the error texts the state records. */
   sensitive: readonly string[];
@@ -139,13 +136,37 @@ export interface PlanRunOptions {
   state: StateManager;
   force: boolean;
   cwd: string;
+  /** The step context for destroying kept instances and checking reconnection. */
+  stepContext(spec: BuildSpec, signal: AbortSignal): StepContext;
+  signal: AbortSignal;
 }
 
-/** The plan of every build, read-only (for `builder build -plan`): no lock, no write. */
-export function planRun(o: PlanRunOptions): Map<string, BuildPlan> {
+/**
+ * The plan of every build, read-only (for `builder build -plan`): no lock, no write. A kept
+ * instance a build would resume on is checked with the builder's `reconnect`, as the run does
+ * (as `terraform plan` refreshes what it plans against): one that is gone plans a fresh build.
+ */
+export async function planRun(o: PlanRunOptions): Promise<Map<string, BuildPlan>> {
   const plans = new Map<string, BuildPlan>();
-  o.specs.forEach((spec, i) => plans.set(spec.name, planOne(o, o.planned[i]!).plan));
+  for (const [i, spec] of o.specs.entries()) {
+    const { plan } = planOne(o, o.planned[i]!);
+    const gone = await keptInstanceGone(o, spec, plan);
+    plans.set(spec.name, gone ? goneFresh(plan) : plan);
+  }
   return plans;
+}
+
+/** True when `plan` would resume on a kept instance that the builder can no longer reach. */
+async function keptInstanceGone(o: PlanRunOptions, spec: BuildSpec, plan: BuildPlan): Promise<boolean> {
+  if (plan.action !== 'resume' || !plan.instance || !spec.builder.reconnect) return false;
+  const instance = { id: plan.instance.id, metadata: plan.instance.metadata };
+  const ok = await spec.builder.reconnect(spec.builderConfig, instance, o.stepContext(spec, o.signal)).catch(() => false);
+  return !ok;
+}
+
+/** The plan of a build whose kept instance is gone: from the start. */
+function goneFresh(plan: BuildPlan): BuildPlan {
+  return { ...plan, action: 'fresh', reason: 'the kept instance is gone', instance: undefined, destroyInstance: undefined };
 }
 
 function planOne(o: PlanRunOptions, p: PlannedBuild): { plan: BuildPlan; inputs: BuildInputs } {
@@ -208,20 +229,16 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
       const p = o.planned[i]!;
       const { inputs: inp, plan: first } = planOne(o, p);
       let plan = first;
-      if (plan.action === 'resume' && plan.instance && spec.builder.reconnect) {
-        const ok = await spec.builder
-          .reconnect(spec.builderConfig, { id: plan.instance.id, metadata: plan.instance.metadata }, o.stepContext(spec, o.signal))
-          .catch(() => false);
-        if (!ok) {
-          o.say(spec.name, keptInstanceGoneMessage(plan.instance));
-          await o.state.update(inp.key, (b) => {
-            if (b) {
-              b.instance = null;
-              b.error = `the kept instance ${plan.instance!.id} was gone when the build resumed`;
-            }
-          });
-          plan = { ...plan, action: 'fresh', reason: 'the kept instance is gone', instance: undefined, destroyInstance: undefined };
-        }
+      if (plan.instance && (await keptInstanceGone(o, spec, plan))) {
+        const gone = plan.instance;
+        o.say(spec.name, keptInstanceGoneMessage(gone));
+        await o.state.update(inp.key, (b) => {
+          if (b) {
+            b.instance = null;
+            b.error = `the kept instance ${gone.id} was gone when the build resumed`;
+          }
+        });
+        plan = goneFresh(plan);
       }
       plans.set(spec.name, plan);
       inputs.set(spec.name, inp);

@@ -53,7 +53,7 @@ build {
 }
 `;
 
-test('a kept instance that is gone on resume: the run says so and builds from the start', async (t) => {
+test('a kept instance that is gone on resume: -plan and the run say so, and the run builds from the start', async (t) => {
   const registry = builders as Map<string, BuilderDef<unknown>>;
   registry.set(vanishing.type, vanishing as BuilderDef<unknown>);
   const dir = mkdtempSync(join(tmpdir(), 'builder-gone-'));
@@ -76,7 +76,9 @@ test('a kept instance that is gone on resume: the run says so and builds from th
   writeFileSync(join(dir, 'fixed'), '');
   const plan = await build('-plan');
   assert.equal(plan.code, 0, plan.stdout + plan.stderr);
-  assert.match(plan.stdout, /resume/i, 'without running anything, the plan still reads the kept instance as resumable');
+  assert.match(plan.stdout, /the kept instance is gone/, 'the plan checks the kept instance, as the run does');
+  assert.match(plan.stdout, /Plan: 1 to build from the start, 0 to resume, 0 up to date\./);
+  assert.equal((await state()).builds['vanishing.a']?.instance?.id, 'vm-1', '-plan writes nothing');
 
   const second = await build();
   assert.equal(second.code, 0, second.stdout + second.stderr);
