@@ -1,8 +1,8 @@
 /**
- * `node dist/bench/compare.js OLD NEW [ROUNDS]`: two builds of builder side by side, for a
- * before/after figure on a shared, noisy machine. OLD and NEW are executables (`bin/builder.cjs`
- * of two trees; copy a tree's `bin/`, `dist/bin/`, `package.json` and a `node_modules` link
- * aside to keep it). Each round runs OLD and NEW once on each of the build benchmark's templates
+ * `node dist/bench/compare.js OLD NEW [ROUNDS]`: two executables side by side on a shared, noisy
+ * machine — two builds of builder, for a before/after figure (`bin/builder.cjs` of two trees;
+ * copy a tree's `bin/`, `dist/bin/`, `package.json` and a `node_modules` link aside to keep it),
+ * or Packer and builder (`/usr/bin/packer bin/builder.cjs`), for a ratio measured alternately. Each round runs OLD and NEW once on each of the build benchmark's templates
  * (basic, builds10, steps100), in an order that swaps every round so drift in the machine's load
  * falls on both alike, each run from an empty state. Prints the median wall time of each and the
  * ratio NEW / OLD. Not one of `npm run bench`'s scripts: it needs the second tree.
@@ -22,7 +22,8 @@ const rounds = Number(roundsArg ?? 15);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const nullSource = (name: string): string => `source "null" "${name}" {\n  communicator = "none"\n}\n`;
 const templates: Record<string, string> = {
-  basic: readFileSync(join(repo, 'examples/basic-null.pkr.hcl'), 'utf8'),
+  // Packer 1.6.6 refuses the example's required_version (">= 1.7.0").
+  basic: readFileSync(join(repo, 'examples/basic-null.pkr.hcl'), 'utf8').replace(/required_version\s*=\s*"[^"]*"/, 'required_version = ">= 1.6.0"'),
   builds10:
     Array.from({ length: 10 }, (_, i) => nullSource(`s${i}`)).join('') +
     `build {\n  sources = [${Array.from({ length: 10 }, (_, i) => `"source.null.s${i}"`).join(', ')}]\n` +
