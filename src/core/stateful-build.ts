@@ -202,18 +202,17 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
       if (lock) locks.push(lock);
     }
     await o.state.refresh();
-    // The state's lineage salts hashes of sensitive values; a new state gets its lineage now.
-    const salt = o.state.lineage;
-    await o.state.setTemplate({
+    // The state's lineage salts hashes of sensitive values; a new state gets its lineage with this
+    // first write (or the lineage of the state another process has just created).
+    const values = Object.fromEntries([...o.template.variables].map(([k, v]) => [k, (v.value?.unmark().toJS() ?? null) as JsonValue]));
+    const sensitiveNames = new Set([...o.template.variables].filter(([, v]) => v.sensitive).map(([k]) => k));
+    const files = Object.fromEntries(o.template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(f.source).digest('hex')}`]));
+    await o.state.setTemplate((salt) => ({
       path: o.template.path,
       hash: templateHash(o.template),
-      variables: recordVariables(
-        Object.fromEntries([...o.template.variables].map(([k, v]) => [k, (v.value?.unmark().toJS() ?? null) as JsonValue])),
-        new Set([...o.template.variables].filter(([, v]) => v.sensitive).map(([k]) => k)),
-        salt,
-      ),
-      files: Object.fromEntries(o.template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(f.source).digest('hex')}`])),
-    });
+      variables: recordVariables(values, sensitiveNames, salt),
+      files,
+    }));
     // The run is recorded (`last_run`) when its first build starts: a run that finds every build up
     // to date changes nothing, and leaves the state — and its serial — as it was (as Terraform does).
     const started = new Date().toISOString();

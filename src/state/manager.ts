@@ -193,9 +193,15 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     });
   }
 
-  /** Records the template (path, hash, variables — see recordVariables — and files) of a run. */
-  setTemplate(template: TemplateState): Promise<boolean> {
+  /**
+   * Records the template (path, hash, variables — see recordVariables — and files) of a run.
+   * Given a function, calls it with the lineage of the state the record is written to: salt
+   * sensitive values with that, since a state another process created meanwhile replaces the
+   * lineage this manager made up for a state that did not exist yet.
+   */
+  setTemplate(record: TemplateState | ((lineage: string) => TemplateState)): Promise<boolean> {
     return this.transact('record the template', {}, (state) => {
+      const template = typeof record === 'function' ? record(state.lineage) : record;
       if (JSON.stringify(state.template) === JSON.stringify(template)) return { result: false };
       state.template = structuredClone(template);
       return { result: true, change: { template: state.template } };

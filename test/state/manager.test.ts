@@ -222,6 +222,19 @@ test('sensitive variables are stored only as salted hashes', async (t) => {
   assert.notEqual(recordVariables({ password: secret }, new Set(['password']), 'another-lineage').password, stored.password);
 });
 
+test('a state another process created first: the template\'s sensitive values are salted with its lineage, not the one this manager made up', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const late = await openFileState({ path }); // opened while no state exists: a lineage of its own
+  const first = await openFileState({ path });
+  await first.update('a.null.x', () => newBuild('a', 'null'));
+  assert.notEqual(late.lineage, first.lineage);
+  const secret = 'hunter2-very-secret';
+  await late.setTemplate((salt) => ({ path: 'x.pkr.hcl', hash: 'h', variables: recordVariables({ password: secret }, new Set(['password']), salt), files: {} }));
+  assert.equal(late.lineage, first.lineage);
+  const stored = (await openFileState({ path })).snapshot().template.variables;
+  assert.equal(stored.password, recordVariables({ password: secret }, new Set(['password']), first.lineage).password);
+});
+
 test('replace (push): another lineage or an older serial is refused unless forced; serial never goes back', async (t) => {
   const path = join(tempDir(t), 'state.json');
   const m = await openFileState({ path });
