@@ -11,30 +11,28 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { basic, builds10, loadAverage, repo, steps100 } from './common.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The installed executable, run as a program (its shebang line decides how Node starts), as
  * users run it: the bundled CLI with its code cache. */
 const cli = join(repo, 'bin/builder.cjs');
 const PACKER = '/usr/bin/packer';
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 
-const nullSource = 'source "null" "s" {\n  communicator = "none"\n}\n';
 const templates: Record<string, { text: string; packerRuns: number; target: number }> = {
   basic: {
-    text: readFileSync(join(repo, 'examples/basic-null.pkr.hcl'), 'utf8').replace(/required_version\s*=\s*"[^"]*"/, 'required_version = ">= 1.6.0"'),
+    text: basic,
     packerRuns: runs,
     target: 1 / 3,
   },
   steps100: {
-    text: `${nullSource}build {\n  sources = ["source.null.s"]\n${Array.from({ length: 100 }, (_, i) => `  provisioner "shell-local" {\n    inline = ["echo step ${i}"]\n  }\n`).join('')}}\n`,
+    text: steps100,
     packerRuns: 2,
     target: 1 / 20,
   },
   builds10: {
-    text: `${Array.from({ length: 10 }, (_, i) => `source "null" "s${i}" {\n  communicator = "none"\n}\n`).join('')}build {\n  sources = [${Array.from({ length: 10 }, (_, i) => `"source.null.s${i}"`).join(', ')}]\n  provisioner "shell-local" {\n    inline = ["echo one step"]\n  }\n}\n`,
+    text: builds10,
     packerRuns: runs,
     target: 1 / 5,
   },
@@ -98,7 +96,7 @@ for (const [name, t] of Object.entries(templates)) {
 }
 process.stdout.write(
   `| template | builder wall (mean ± σ) | builder CPU | packer 1.6.6 wall | packer CPU | builder / packer (wall / CPU) | builder peak RSS | packer peak RSS |\n|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n` +
-    `load average while measuring: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+    `load average while measuring: ${loadAverage()}\n`,
 );
 if (filter.length === 0 || filter.some((f) => 'steps100'.includes(f))) process.stdout.write(floor());
 

@@ -15,24 +15,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { builds10, loadAverage, repo, steps100 } from './common.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The installed executable, run as a program (its shebang line decides how Node starts), as
  * users run it: the bundled CLI with its code cache. */
 const cli = join(repo, 'bin/builder.cjs');
 const PACKER = '/usr/bin/packer';
 const runs = Number(process.env.BENCH_RUNS ?? 10);
-
-const nullSource = (name: string): string => `source "null" "${name}" {\n  communicator = "none"\n}\n`;
-const steps100 =
-  `${nullSource('s')}build {\n  sources = ["source.null.s"]\n` +
-  `${Array.from({ length: 100 }, (_, i) => `  provisioner "shell-local" {\n    inline = ["echo step ${i}"]\n  }\n`).join('')}}\n`;
-const builds10 =
-  Array.from({ length: 10 }, (_, i) => nullSource(`s${i}`)).join('') +
-  `build {\n  sources = [${Array.from({ length: 10 }, (_, i) => `"source.null.s${i}"`).join(', ')}]\n` +
-  `  provisioner "shell-local" {\n    inline = ["echo one step"]\n  }\n}\n`;
 
 interface Measured {
   median: number;
@@ -63,7 +53,6 @@ function cpu(dir: string, argv: string[], prepare: () => void = () => undefined)
   return samples.sort((a, b) => a - b)[1]!;
 }
 
-const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const fmt = (m: Measured): string => `${m.median.toFixed(3)} s (${m.min.toFixed(3)}–${m.max.toFixed(3)})`;
 
 if (spawnSync('hyperfine', ['--version']).status !== 0) {
@@ -72,7 +61,7 @@ if (spawnSync('hyperfine', ['--version']).status !== 0) {
 }
 const filter = process.argv.slice(2);
 const wanted = (name: string): boolean => filter.length === 0 || filter.some((f) => name.includes(f));
-const loadBefore = loadavg();
+const loadBefore = loadAverage();
 const rows: string[] = [];
 const builder = `${cli} build -color=false bench.pkr.hcl`;
 
@@ -119,5 +108,5 @@ if (wanted('uptodate10')) {
 
 process.stdout.write(
   `| case | builder wall median (min–max) | builder CPU | packer 1.6.6 wall median (min–max) | packer CPU | builder / packer (wall / CPU) |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n` +
-    `load average before: ${loadBefore}; after: ${loadavg()} (2 cores); ${runs} runs each\n`,
+    `load average before: ${loadBefore}; after: ${loadAverage()} (2 cores); ${runs} runs each\n`,
 );
