@@ -2,36 +2,29 @@
  * `node dist/bench/compare.js OLD NEW [ROUNDS]`: two executables side by side on a shared, noisy
  * machine — two builds of builder, for a before/after figure (`bin/builder.cjs` of two trees;
  * copy a tree's `bin/`, `dist/bin/`, `package.json` and a `node_modules` link aside to keep it),
- * or Packer and builder (`/usr/bin/packer bin/builder.cjs`), for a ratio measured alternately. Each round runs OLD and NEW once on each of the build benchmark's templates
- * (basic, builds10, steps100), in an order that swaps every round so drift in the machine's load
- * falls on both alike, each run from an empty state. Prints the median wall time of each and the
- * ratio NEW / OLD. Not one of `npm run bench`'s scripts: it needs the second tree.
+ * or Packer and builder (`/usr/bin/packer bin/builder.cjs`), for a ratio measured alternately.
+ * Each round runs OLD and NEW once on each of the build benchmark's templates (basic, builds10,
+ * steps100), in an order that swaps every round so drift in the machine's load falls on both
+ * alike, each run from an empty state. Prints the median wall time of each and the ratio
+ * NEW / OLD. Not one of `npm run bench`'s scripts: it needs a second executable.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { basic, builds10, loadAverage, steps100 } from './common.js';
 
-const [oldExe, newExe, roundsArg] = process.argv.slice(2);
-if (!oldExe || !newExe) {
+const [oldArg, newArg, roundsArg] = process.argv.slice(2);
+if (!oldArg || !newArg) {
   process.stderr.write('usage: node dist/bench/compare.js OLD_EXECUTABLE NEW_EXECUTABLE [ROUNDS]\n');
   process.exit(2);
 }
+// Runs happen in temp folders: a path is made absolute here, a bare name is looked up in PATH.
+const executable = (arg: string): string => (arg.includes('/') ? resolve(arg) : arg);
+const oldExe = executable(oldArg);
+const newExe = executable(newArg);
 const rounds = Number(roundsArg ?? 15);
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const nullSource = (name: string): string => `source "null" "${name}" {\n  communicator = "none"\n}\n`;
-const templates: Record<string, string> = {
-  // Packer 1.6.6 refuses the example's required_version (">= 1.7.0").
-  basic: readFileSync(join(repo, 'examples/basic-null.pkr.hcl'), 'utf8').replace(/required_version\s*=\s*"[^"]*"/, 'required_version = ">= 1.6.0"'),
-  builds10:
-    Array.from({ length: 10 }, (_, i) => nullSource(`s${i}`)).join('') +
-    `build {\n  sources = [${Array.from({ length: 10 }, (_, i) => `"source.null.s${i}"`).join(', ')}]\n` +
-    `  provisioner "shell-local" {\n    inline = ["echo one step"]\n  }\n}\n`,
-  steps100:
-    `${nullSource('s')}build {\n  sources = ["source.null.s"]\n` +
-    `${Array.from({ length: 100 }, (_, i) => `  provisioner "shell-local" {\n    inline = ["echo step ${i}"]\n  }\n`).join('')}}\n`,
-};
+const templates: Record<string, string> = { basic, builds10, steps100 };
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,7 +32,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-process.stdout.write(`load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
+process.stdout.write(`load average before: ${loadAverage()}\n\n`);
 process.stdout.write(`| template | OLD median | NEW median | NEW / OLD |\n|---|---|---|---|\n`);
 for (const [name, text] of Object.entries(templates)) {
   const dir = mkdtempSync(join(tmpdir(), 'builder-compare-'));
@@ -56,7 +49,7 @@ for (const [name, text] of Object.entries(templates)) {
         const t0 = process.hrtime.bigint();
         const run = spawnSync(exe, ['build', '-color=false', 'bench.pkr.hcl'], { cwd: dir, stdio: 'ignore', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        if (run.status !== 0) throw new Error(`${exe} build ${name} exited ${run.status ?? run.signal}`);
+        if (run.status !== 0) throw new Error(`${exe} build ${name} ${run.error ? `failed: ${run.error.message}` : `exited ${run.status ?? run.signal}`}`);
         times.get(exe)!.push(ms);
       }
     }
@@ -67,4 +60,4 @@ for (const [name, text] of Object.entries(templates)) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-process.stdout.write(`\nload average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+process.stdout.write(`\nload average after: ${loadAverage()}\n`);
