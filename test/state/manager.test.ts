@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileStateClient } from '../../src/state/file/client.js';
 import { StateManager } from '../../src/state/manager.js';
@@ -166,7 +166,6 @@ test('the journal: a torn last record is ignored, and the next writer cuts it of
   await m.update('a.null.x', () => newBuild('a', 'null'));
   await m.update('a.null.x', (b) => void (b!.status = 'creating'));
   const journal = readFileSync(`${path}.journal`);
-  const { writeFileSync } = await import('node:fs');
   // A crash in the middle of appending record 3: half a line, no newline.
   writeFileSync(`${path}.journal`, Buffer.concat([journal, journal.subarray(0, 40)]));
   const reader = await openFileState({ path });
@@ -193,7 +192,6 @@ test('the journal emptied by a whole write is not flushed: if its records come b
   assert.ok(journal.length > 0);
   await m.compact();
   assert.equal(readFileSync(`${path}.journal`).length, 0);
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(`${path}.journal`, journal); // the truncation undone
   const reader = await openFileState({ path });
   assert.equal(reader.serial, 3);
@@ -327,7 +325,6 @@ test('a journal step record that does not fit the state file (no such step) is n
   await m.update('a.null.x', () => ({ ...newBuild('a', 'null'), provisioners: [newStep('shell')] }));
   await m.compact();
   await m.updateStep('a.null.x', 'provisioners', 0, (s) => void (s.status = 'complete'));
-  const { writeFileSync } = await import('node:fs');
   const { encodeRecord } = await import('../../src/state/file/journal.js');
   // Replace the journal by a well-formed record for index 5 of a one-step build.
   const bad = encodeRecord({ lineage: m.lineage, serial: 2, change: { steps: [{ build: 'a.null.x', list: 'provisioners', index: 5, step: newStep('shell') }] } });
