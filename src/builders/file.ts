@@ -8,8 +8,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { dirname, resolve } from 'node:path';
-import type { Artifact, BuilderDef } from '../core/component.js';
-import { asString, ConfigReader } from '../core/config-reader.js';
+import type { Artifact, BuilderDef } from '../sdk/component.js';
+import { asString, ConfigReader } from '../sdk/config-reader.js';
 
 export interface FileConfig {
   source: string;

@@ -5,7 +5,7 @@
  * Its instance is the machine it connects to, which outlives any build, so a later run can always
  * reconnect to it.
  */
-import type { Artifact, BuilderDef, CommunicatorDef, ConfigSpec } from '../core/component.js';
+import type { Artifact, BuilderDef, CommunicatorDef, ConfigSpec } from '../sdk/component.js';
 import { communicators } from '../communicators/registry.js';
 
 export interface NullConfig {
@@ -20,7 +20,7 @@ export const NULL_BUILDER_ID = 'fnoeding.null';
 /** Every communicator's attributes, since the source block holds the communicator's settings. */
 function communicatorAttributes(): ConfigSpec['attributes'] {
   const attrs: ConfigSpec['attributes'] = { communicator: { type: 'string' } };
-  for (const def of communicators.values()) Object.assign(attrs, def.configSpec.attributes);
+  for (const def of communicators) Object.assign(attrs, def.configSpec.attributes);
   return attrs;
 }
 

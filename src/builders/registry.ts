@@ -1,15 +1,7 @@
 /** The builders by source type. */
-import type { BuilderDef } from '../core/component.js';
+import { Registry } from '../sdk/registry.js';
+import type { BuilderDef } from '../sdk/component.js';
 import { fileBuilder } from './file.js';
 import { nullBuilder } from './null.js';
 
-function registry(defs: readonly BuilderDef<unknown>[]): ReadonlyMap<string, BuilderDef<unknown>> {
-  const map = new Map<string, BuilderDef<unknown>>();
-  for (const def of defs) {
-    if (map.has(def.type)) throw new Error(`builder type "${def.type}" registered twice`);
-    map.set(def.type, def);
-  }
-  return map;
-}
-
-export const builders = registry([nullBuilder, fileBuilder]);
+export const builders = new Registry<BuilderDef<unknown>>('builder', [nullBuilder, fileBuilder]);

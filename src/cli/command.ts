@@ -7,6 +7,7 @@
  * needs from the process comes through `CommandContext`, so tests can run it in-process.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { Components } from '../components.js';
 
 export interface CommandContext {
   /** Where normal output goes (stdout). */
@@ -22,6 +23,9 @@ export interface CommandContext {
   cwd: string;
   /** Aborted on SIGINT/SIGTERM. Long-running commands stop their work and clean up. */
   signal: AbortSignal;
+  /** The components this run may use; default: the native ones (nativeComponents()). Tests pass
+   * their own (a test builder), and plugin discovery adds to them. */
+  components?: Components;
 }
 
 export interface Command {

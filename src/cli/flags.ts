@@ -7,7 +7,7 @@
  * No npm parser does Go-style single-dash long flags with these rules (minimist and yargs read
  * `-var` as three short flags), so this small parser is hand-written; see docs/dependencies.md.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export type FlagSpec =
   | { kind: 'bool'; default?: boolean }

@@ -6,7 +6,7 @@
  */
 import type { Command, CommandContext, CommandEntry } from './command.js';
 import { commands } from './commands.js';
-import { UsageError, UserError } from './errors.js';
+import { UsageError, UserError } from '../errors.js';
 import { DiagnosticsError, formatDiagnostics } from '../diagnostics.js';
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';

@@ -3,7 +3,7 @@
  * `-var 'name=value'` and `-var-file=path` (repeatable; their relative order is kept, since a
  * later one wins), and `-only` / `-except` (comma-separated build-name globs, repeatable).
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import type { FlagSpecs, ParsedFlags } from './flags.js';
 import type { VariableInput } from '../template/loader.js';
 

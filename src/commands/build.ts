@@ -5,22 +5,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from '../cli/command.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { buildFilterFlagSpecs, buildFilterFlagsUsage, splitList, varFlagSpecs, varFlagsUsage, variableInputs } from '../cli/template-flags.js';
-import { buildSpecs } from '../core/build-specs.js';
-import type { BuildSpec } from '../core/build-runner.js';
-import type { StepContext } from '../core/component.js';
-import { runBuilds } from '../core/run-builds.js';
-import { ON_ERROR_MODES, type OnErrorMode } from '../core/runner.js';
+import { bindBuilds } from '../plan/bind.js';
+import { nativeComponents } from '../components.js';
+import type { BuildSpec } from '../run/build-runner.js';
+import type { StepContext } from '../sdk/component.js';
+import { runBuilds } from '../run/run-builds.js';
+import { ON_ERROR_MODES, type OnErrorMode } from '../run/runner.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
-import { checkBuilds } from '../template/check.js';
 import { expandBuilds } from '../template/expand.js';
 import { loadTemplate } from '../template/loader.js';
 import { LineReader } from '../ui/line-reader.js';
-import { planRun, prepareStatefulRun } from '../core/stateful-build.js';
-import { keptAfterFailureMessage, planMessage } from '../core/state-messages.js';
-import type { BuildPlan } from '../core/plan.js';
+import { planRun, prepareStatefulRun, runnable } from '../stateful/stateful-run.js';
+import { keptAfterFailureMessage, planMessage } from '../stateful/messages.js';
+import type { BuildPlan } from '../plan/plan.js';
 import { openFileState } from '../state/open.js';
 import { buildStatePath } from '../state/location.js';
 import { colorEnabled, RunUi } from '../ui/ui.js';
@@ -98,12 +98,14 @@ ${varFlagsUsage}`,
     const only = splitList(f.only);
     const except = splitList(f.except);
     const planned = template && !hasErrors(diags) ? expandBuilds(template, only, except) : [];
-    if (template && !hasErrors(diags)) diags.push(...checkBuilds(template, planned));
+    const bound = template && !hasErrors(diags) ? bindBuilds(template, planned, ctx.components ?? nativeComponents()) : undefined;
+    if (bound) diags.push(...bound.diagnostics);
     if (diags.length > 0) ctx.stderr.write(formatDiagnostics(diags, sources));
-    if (!template || hasErrors(diags)) return 1;
+    if (!template || !bound || hasErrors(diags)) return 1;
 
     const runUuid = randomUUID();
-    const { specs, sensitive } = buildSpecs(template, planned, runUuid);
+    const sensitive = bound.sensitive;
+    const specs = bound.builds.map((b) => runnable(b, runUuid));
     const input = ctx.stdinIsTTY ? new LineReader(ctx.stdin) : undefined;
     const ui = new RunUi({
       out: ctx.stdout,
@@ -134,7 +136,7 @@ ${varFlagsUsage}`,
     });
     try {
       if (f.plan) {
-        const plans = await planRun({ template, planned, specs, state, force: f.force, cwd: ctx.cwd, stepContext, signal: ctx.signal });
+        const plans = await planRun({ template, specs, state, force: f.force, cwd: ctx.cwd, stepContext, signal: ctx.signal });
         for (const [name, plan] of plans) say(name, planMessage(plan));
         ui.say(`\n${planSummary([...plans.values()])}`);
         return 0;
@@ -144,7 +146,6 @@ ${varFlagsUsage}`,
       const explicitCleanup = parsed.ordered.some((o) => o.name === 'on-error' && o.value === 'cleanup');
       const run = await prepareStatefulRun({
         template,
-        planned,
         specs,
         state,
         force: f.force,

@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Command } from '../cli/command.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { varFlagSpecs, varFlagsUsage, variableInputs } from '../cli/template-flags.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';

@@ -17,7 +17,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync, type Dirent } from 
 import { join, resolve } from 'node:path';
 import { structuredPatch } from 'diff';
 import type { Command, CommandContext } from '../cli/command.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { errorDiag, formatDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { formatSource } from '../hcl/format.js';

@@ -4,7 +4,7 @@
  * provisioners and post-processor chains; required plugins first, when the template has some.
  */
 import type { Command } from '../cli/command.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { varFlagSpecs, varFlagsUsage, variableInputs } from '../cli/template-flags.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';

@@ -4,11 +4,12 @@
  * configuration is valid." and exits 0, or prints every diagnostic and exits 1.
  */
 import type { Command } from '../cli/command.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { buildFilterFlagSpecs, buildFilterFlagsUsage, splitList, varFlagSpecs, varFlagsUsage, variableInputs } from '../cli/template-flags.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
-import { checkBuilds } from '../template/check.js';
+import { bindBuilds } from '../plan/bind.js';
+import { nativeComponents } from '../components.js';
 import { expandBuilds } from '../template/expand.js';
 import { loadTemplate } from '../template/loader.js';
 
@@ -51,7 +52,7 @@ ${varFlagsUsage}
     const diags = [...diagnostics];
     if (template && !hasErrors(diags) && !parsed.flags['syntax-only']) {
       const planned = expandBuilds(template, splitList(parsed.flags.only), splitList(parsed.flags.except));
-      diags.push(...checkBuilds(template, planned));
+      diags.push(...bindBuilds(template, planned, ctx.components ?? nativeComponents()).diagnostics);
     }
     if (diags.length > 0) ctx.stderr.write(formatDiagnostics(diags, sources));
     if (hasErrors(diags)) return 1;

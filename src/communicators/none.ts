@@ -3,8 +3,8 @@
  * anything, and every file transfer fails with "X is not implemented when communicator = 'none'".
  * Those failures are `UserError`s (code NO_COMMUNICATOR), which provisioners do not retry.
  */
-import { UserError } from '../cli/errors.js';
-import type { Communicator, CommunicatorDef, ConnectionInfo } from '../core/component.js';
+import { UserError } from '../errors.js';
+import type { Communicator, CommunicatorDef, ConnectionInfo } from '../sdk/component.js';
 
 function notImplemented(op: string): Promise<never> {
   return Promise.reject(new UserError('NO_COMMUNICATOR', `${op} is not implemented when communicator = 'none'`));

@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
 import { EndOfStreamError, StreamReader } from './stream-reader.js';
-import { quoteRemoteGlob, quoteRemotePath } from './shell-quote.js';
+import { quoteRemoteGlob, quoteRemotePath } from '../sdk/shell-quote.js';
 
 type ScpBody = (w: Writable, r: StreamReader) => Promise<void>;
 

@@ -14,7 +14,7 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
-import type { Communicator, RemoteCommand, RemoteCommandResult } from '../core/component.js';
+import type { Communicator, RemoteCommand, RemoteCommandResult } from '../sdk/component.js';
 import { scpDownload, scpDownloadDir, scpUpload, scpUploadDir } from './scp.js';
 import { sftpDownload, sftpUpload, sftpUploadDir } from './sftp.js';
 import type { SshConnection } from './ssh-dial.js';

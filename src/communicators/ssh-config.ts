@@ -14,10 +14,10 @@ import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Ssh2 from 'ssh2';
-import type { ConfigSpec, PrepareResult } from '../core/component.js';
-import { asBool, asInt, asString, asStringList, ConfigReader } from '../core/config-reader.js';
+import type { ConfigSpec, PrepareResult } from '../sdk/component.js';
+import { asBool, asInt, asString, asStringList, ConfigReader } from '../sdk/config-reader.js';
 import { goFsError } from './fs-error.js';
-import { asDuration } from './go-duration.js';
+import { asDuration } from '../sdk/go-duration.js';
 
 /** ssh2 (about 60 ms to load) is required only to check a configured private key file. */
 const requireSsh2 = (): typeof Ssh2 => createRequire(import.meta.url)('ssh2') as typeof Ssh2;

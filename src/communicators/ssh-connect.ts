@@ -11,8 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
-import { UserError } from '../cli/errors.js';
-import type { Communicator, ConnectionInfo, StepContext } from '../core/component.js';
+import { UserError } from '../errors.js';
+import type { Communicator, ConnectionInfo, StepContext } from '../sdk/component.js';
 import { goDuration } from '../ui/go-duration.js';
 import { pause } from './sleep.js';
 import { SshCommunicator } from './ssh-communicator.js';

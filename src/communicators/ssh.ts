@@ -3,7 +3,7 @@
  * connection code (ssh-connect.ts), which is imported only when a connection is opened, so that
  * validating or building templates that never connect over SSH does not load `ssh2`.
  */
-import type { CommunicatorDef, StepContext } from '../core/component.js';
+import type { CommunicatorDef, StepContext } from '../sdk/component.js';
 import { prepareSshConfig, sshConfigSpec, type SshConfig } from './ssh-config.js';
 
 export const sshCommunicator = {

@@ -20,7 +20,7 @@ import { errorDiag, hasErrors, rangeBetween, rangeString, type Diagnostic, type 
 import { callFunction, callLazyFunction, functionCallProblem } from '../functions/call.js';
 import { FunctionArityError, FunctionError, type FunctionCallContext, type FunctionDef, type FunctionTable, type LazyArg } from '../functions/types.js';
 import { convert, unifyTypes } from '../values/convert.js';
-import { parseTypeConstraint } from '../values/typeexpr.js';
+import { parseTypeConstraint } from './typeexpr.js';
 import { T, Value, friendlyTypeName, typeEquals, type Type } from '../values/value.js';
 import type * as ast from './ast.js';
 import { arithmetic, compare, equalsValue, getAttr, indexValue, type OpResult } from './eval-ops.js';

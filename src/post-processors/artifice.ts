@@ -3,8 +3,8 @@
  * files listed in `files` (made by earlier steps), so later post-processors work on them. The
  * input artifact is kept unless `keep_input_artifact = false`.
  */
-import type { Artifact, PostProcessorDef } from '../core/component.js';
-import { asStringList, ConfigReader } from '../core/config-reader.js';
+import type { Artifact, PostProcessorDef } from '../sdk/component.js';
+import { asStringList, ConfigReader } from '../sdk/config-reader.js';
 import { removeFiles } from './files-artifact.js';
 
 export interface ArtificeConfig {

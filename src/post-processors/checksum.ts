@@ -11,9 +11,9 @@ import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Artifact, PostProcessorDef } from '../core/component.js';
-import { asString, asStringList, ConfigReader } from '../core/config-reader.js';
-import { renderGoTemplate } from '../core/go-template.js';
+import type { Artifact, PostProcessorDef } from '../sdk/component.js';
+import { asString, asStringList, ConfigReader } from '../sdk/config-reader.js';
+import { renderGoTemplate } from '../sdk/go-template.js';
 import { removeFiles } from './files-artifact.js';
 
 export const CHECKSUM_TYPES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;

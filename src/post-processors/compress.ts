@@ -19,9 +19,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type * as Zlib from 'node:zlib';
-import type { Artifact, PostProcessorDef } from '../core/component.js';
-import { asInt, asString, ConfigReader } from '../core/config-reader.js';
-import { renderGoTemplate } from '../core/go-template.js';
+import type { Artifact, PostProcessorDef } from '../sdk/component.js';
+import { asInt, asString, ConfigReader } from '../sdk/config-reader.js';
+import { renderGoTemplate } from '../sdk/go-template.js';
 import { lazyRequire } from '../lazy-require.js';
 
 /** zlib too is loaded when something is compressed (2–3 ms of every run's start-up otherwise). */

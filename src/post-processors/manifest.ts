@@ -15,8 +15,8 @@
 import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { PostProcessorDef } from '../core/component.js';
-import { asBool, asString, asStringMap, ConfigReader } from '../core/config-reader.js';
+import type { PostProcessorDef } from '../sdk/component.js';
+import { asBool, asString, asStringMap, ConfigReader } from '../sdk/config-reader.js';
 import { goMarshalIndent, type GoJson } from '../values/go-json.js';
 
 export interface ManifestConfig {

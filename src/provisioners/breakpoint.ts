@@ -3,8 +3,8 @@
  * pressed, so the machine can be inspected. With no terminal to read from it says so and goes on.
  * `disable = true` skips it; `note` is shown with the pause.
  */
-import type { ProvisionerDef } from '../core/component.js';
-import { asBool, asString, ConfigReader } from '../core/config-reader.js';
+import type { ProvisionerDef } from '../sdk/component.js';
+import { asBool, asString, ConfigReader } from '../sdk/config-reader.js';
 
 export interface BreakpointConfig {
   disable: boolean;

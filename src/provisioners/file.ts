@@ -17,11 +17,11 @@ import { createReadStream, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { goFsError } from '../communicators/fs-error.js';
-import { hasGlob } from '../communicators/shell-quote.js';
-import type { Communicator, ConfigSpec, PrepareResult, ProvisionerDef, StepContext } from '../core/component.js';
-import { asBool, asString, asStringList, ConfigReader } from '../core/config-reader.js';
+import { hasGlob } from '../sdk/shell-quote.js';
+import type { Communicator, ConfigSpec, PrepareResult, ProvisionerDef, StepContext } from '../sdk/component.js';
+import { asBool, asString, asStringList, ConfigReader } from '../sdk/config-reader.js';
 
 export interface FileConfig {
   /** `sources` followed by `source`, as Packer orders them. */

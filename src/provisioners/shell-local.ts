@@ -2,9 +2,8 @@
  * The `shell-local` provisioner: runs commands on the machine builder runs on (Packer's
  * provisioner/shell-local; see src/core/shell-local.ts for what it shares with the post-processor).
  */
-import type { ProvisionerDef } from '../core/component.js';
-import { checkScripts, prepareShellLocal, runShellLocal, shellLocalConfigSpec, type ShellLocalConfig } from '../core/shell-local.js';
-import { resolve } from 'node:path';
+import type { ProvisionerDef } from '../sdk/component.js';
+import { checkScripts, prepareShellLocal, runShellLocal, shellLocalConfigSpec, shellLocalInputFiles, type ShellLocalConfig } from '../sdk/shell-local.js';
 
 export const shellLocalProvisioner = {
   type: 'shell-local',
@@ -15,7 +14,5 @@ export const shellLocalProvisioner = {
     if (bad.length > 0) throw new Error(bad.join('\n'));
     await runShellLocal(config, ctx, { buildName: ctx.env.PACKER_BUILD_NAME ?? '', builderType: ctx.builderType });
   },
-  inputFiles(config) {
-    return config.scripts.map((s) => resolve(s));
-  },
+  inputFiles: shellLocalInputFiles,
 } satisfies ProvisionerDef<ShellLocalConfig>;

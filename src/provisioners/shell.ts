@@ -24,16 +24,16 @@ import { statSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
-import { quoteRemotePath } from '../communicators/shell-quote.js';
-import { asDuration } from '../communicators/go-duration.js';
+import { isRetryable, UserError } from '../errors.js';
+import { quoteRemotePath } from '../sdk/shell-quote.js';
+import { asDuration } from '../sdk/go-duration.js';
 import { goFsError } from '../communicators/fs-error.js';
 import { pause } from '../communicators/sleep.js';
-import type { Communicator, ConfigSpec, PrepareResult, ProvisionerDef, StepContext } from '../core/component.js';
-import { asBool, asIntList, asString, asStringList, asStringMap, ConfigReader } from '../core/config-reader.js';
-import { renderGoTemplate } from '../core/go-template.js';
-import { cleanOutputLine } from '../core/process.js';
-import { flattenEnvVars } from '../core/shell-local.js';
+import type { Communicator, ConfigSpec, PrepareResult, ProvisionerDef, StepContext } from '../sdk/component.js';
+import { asBool, asIntList, asString, asStringList, asStringMap, ConfigReader } from '../sdk/config-reader.js';
+import { renderGoTemplate } from '../sdk/go-template.js';
+import { cleanOutputLine } from '../sdk/process.js';
+import { flattenEnvVars } from '../sdk/shell-local.js';
 import { goDuration } from '../ui/go-duration.js';
 
 export interface ShellConfig {
@@ -163,7 +163,7 @@ async function retryUntil<T>(timeoutMs: number, signal: AbortSignal, fn: () => P
     try {
       return await fn();
     } catch (err) {
-      if (signal.aborted || err instanceof UserError || Date.now() >= deadline) throw err;
+      if (signal.aborted || !isRetryable(err) || Date.now() >= deadline) throw err;
       await pause(RETRY_DELAY_MS, signal);
     }
   }
@@ -245,7 +245,7 @@ async function runShell(config: ShellConfig, ctx: StepContext & { comm?: Communi
         try {
           await comm.upload(remoteVarFile, config.binary ? content : toUnixLineEndings(content), undefined, signal);
         } catch (err) {
-          if (err instanceof UserError) throw err;
+          if (!isRetryable(err)) throw err;
           throw new Error(`Error uploading envVarFile: ${messageOf(err)}`);
         }
         await runQuiet(comm, `chmod 0600 ${quoteRemotePath(remoteVarFile)}`, signal);
@@ -267,7 +267,7 @@ async function runShell(config: ShellConfig, ctx: StepContext & { comm?: Communi
         try {
           await comm.upload(remotePath, body, undefined, signal);
         } catch (err) {
-          if (err instanceof UserError) throw err;
+          if (!isRetryable(err)) throw err;
           throw new Error(`Error uploading script: ${messageOf(err)}`);
         }
         const chmod = await runQuiet(comm, `chmod 0755 ${quoteRemotePath(remotePath)}`, signal);

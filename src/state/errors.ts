@@ -3,7 +3,7 @@
  * `code`s never change once released. None of them is a bug, so the CLI prints them without a
  * stack trace.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError, type ErrorCode } from '../errors.js';
 import { hostname } from 'node:os';
 import type { LockInfo } from './interfaces.js';
 
@@ -67,7 +67,7 @@ export class StateCorruptError extends UserError {
    * src/state/format.ts, lazy builds), where `builder state restore` would stop at the same fault,
    * so only the copy command is offered.
    */
-  constructor(file: string, fault: string, backup: string | undefined, code = 'STATE_CORRUPT', viaCommand = true) {
+  constructor(file: string, fault: string, backup: string | undefined, code: ErrorCode = 'STATE_CORRUPT', viaCommand = true) {
     const restore = !backup
       ? 'No backup of it exists; move the file away to start a new state.'
       : viaCommand

@@ -17,7 +17,7 @@ import { bodyContent, bodyJustAttributes, missingItemRange, type BodySchema } fr
 import { evaluate, type EvalContext } from '../hcl/eval.js';
 import { convert } from '../values/convert.js';
 import { T, type Type, type Value } from '../values/value.js';
-import type { ConfigSpec } from '../core/component.js';
+import type { ConfigSpec } from '../sdk/component.js';
 import { componentContext, SECRET_BUILD_KEYS } from './context.js';
 import { expandDynamicBlocks } from './dynamic.js';
 import type { BuildContextValues, EvaluatedConfig, PlannedBuild, PostProcessorDef, ProvisionerDef, Template } from './model.js';

@@ -15,7 +15,7 @@ import { evaluate, type EvalContext } from '../hcl/eval.js';
 import { parseExpression } from '../hcl/parser.js';
 import { variablesOf } from '../hcl/traversals.js';
 import { convert } from '../values/convert.js';
-import { parseTypeConstraint } from '../values/typeexpr.js';
+import { parseTypeConstraint } from '../hcl/typeexpr.js';
 import { T, Value } from '../values/value.js';
 import type { File } from '../hcl/ast.js';
 import type { VariableDef } from './model.js';

@@ -12,7 +12,7 @@
  * commas in data written `%!(PACKER_COMMA)` and newlines `\n` (see `machineLine`).
  */
 import type { Writable } from 'node:stream';
-import type { BuildUi } from '../core/component.js';
+import type { BuildUi } from '../sdk/component.js';
 import { Masker } from './mask.js';
 import type { LineReader } from './line-reader.js';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Artifact, BuilderDef, PostProcessorDef, ProvisionerDef } from '../../src/core/component.js';
-import { runBuild, type BuildSpec, type PostProcessorSpec, type ProvisionerSpec, type ResumePoint } from '../../src/core/build-runner.js';
-import type { OnErrorMode } from '../../src/core/runner.js';
+import type { Artifact, BuilderDef, PostProcessorDef, ProvisionerDef } from '../../src/sdk/component.js';
+import { runBuild, type BuildSpec, type PostProcessorSpec, type ProvisionerSpec, type ResumePoint } from '../../src/run/build-runner.js';
+import type { OnErrorMode } from '../../src/run/runner.js';
 import { inTempDir, testUi } from './helpers.js';
 
 const events: string[] = [];

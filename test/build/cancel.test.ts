@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { alive, inTempDir } from './helpers.js';
 import { startCli } from './cli.js';
-import { keptAfterFailureMessage } from '../../src/core/state-messages.js';
+import { keptAfterFailureMessage } from '../../src/stateful/messages.js';
 import type { InstanceState } from '../../src/state/types.js';
 
 /** What the null builder records for `communicator = "none"`: no host of its own. */

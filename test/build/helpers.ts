@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { StepContext } from '../../src/core/component.js';
+import type { StepContext } from '../../src/sdk/component.js';
 import { RunUi, type TargetedUi } from '../../src/ui/ui.js';
 
 /** A Writable that keeps what was written. */

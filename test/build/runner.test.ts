@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, runSteps, TimeoutError, withPauseBefore, withRetries, withTimeout, type Step, type StepOutcome } from '../../src/core/runner.js';
+import { runSteps, TimeoutError, withPauseBefore, withRetries, withTimeout, type Step, type StepOutcome } from '../../src/run/runner.js';
+import { CancelledError } from '../../src/errors.js';
 import { testUi } from './helpers.js';
 
 interface Log {

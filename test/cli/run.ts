@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { CommandContext } from '../../src/cli/command.js';
+import type { Components } from '../../src/components.js';
 import { runCli } from '../../src/cli/main.js';
 
 export interface RunResult {
@@ -23,7 +24,7 @@ export const MAIN_JS = join(dirname(fileURLToPath(import.meta.url)), '..', '..',
  * makes stdin look like a terminal, so commands may ask questions (answered by `stdin`). */
 export async function runInProcess(
   args: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string; terminal?: boolean },
+  options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string; terminal?: boolean; components?: Components },
 ): Promise<RunResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -40,6 +41,7 @@ export async function runInProcess(
     env: options.env ?? {},
     cwd: options.cwd,
     signal: new AbortController().signal,
+    components: options.components,
   };
   const code = await runCli(args, ctx);
   await new Promise((r) => setImmediate(r));

@@ -2,7 +2,7 @@
  * A StepContext for component tests: the UI records every line as Packer would print it
  * ("==> " for say/error, "    " for message), so tests assert on the text a user sees.
  */
-import type { BuildUi, StepContext } from '../../src/core/component.js';
+import type { BuildUi, StepContext } from '../../src/sdk/component.js';
 
 export interface RecordingUi extends BuildUi {
   lines: string[];

@@ -8,10 +8,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { noneCommunicator } from '../../src/communicators/none.js';
 import { sshCommunicator } from '../../src/communicators/ssh.js';
-import type { Communicator } from '../../src/core/component.js';
+import type { Communicator } from '../../src/sdk/component.js';
 import { freePort, startSshd, sshdSkipReason, type Sshd } from '../helpers/sshd.js';
 import { testContext } from './context.js';
 

@@ -17,7 +17,7 @@ import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isStateEvent } from '../../src/core/state-messages.js';
+import { isStateEvent } from '../../src/stateful/messages.js';
 
 export const PACKER = '/usr/bin/packer';
 export const packerAvailable = existsSync(PACKER);

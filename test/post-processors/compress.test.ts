@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { list as listTar } from 'tar';
-import type { Artifact } from '../../src/core/component.js';
+import type { Artifact } from '../../src/sdk/component.js';
 import { fileArtifact } from '../../src/builders/file.js';
 import { compressPostProcessor, detectFormat } from '../../src/post-processors/compress.js';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /** Helpers for post-processor tests. */
 import assert from 'node:assert/strict';
-import type { PostProcessorDef, StepContext } from '../../src/core/component.js';
+import type { PostProcessorDef, StepContext } from '../../src/sdk/component.js';
 import { inTempDir, stepContext, testUi } from '../build/helpers.js';
 
 export { inTempDir };

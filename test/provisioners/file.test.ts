@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sshCommunicator } from '../../src/communicators/ssh.js';
-import type { Communicator } from '../../src/core/component.js';
+import type { Communicator } from '../../src/sdk/component.js';
 import { fileProvisioner, prepareFile, type FileConfig } from '../../src/provisioners/file.js';
 import { startSshd, sshdSkipReason, type Sshd } from '../helpers/sshd.js';
 import { testContext } from '../communicators/context.js';

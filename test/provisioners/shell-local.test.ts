@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { shellLocalProvisioner } from '../../src/provisioners/shell-local.js';
 import { shellLocalPostProcessor } from '../../src/post-processors/shell-local.js';
-import { flattenEnvVars } from '../../src/core/shell-local.js';
+import { flattenEnvVars } from '../../src/sdk/shell-local.js';
 import { nullArtifact } from '../../src/builders/null.js';
 import { alive, inTempDir, stepContext, testUi } from '../build/helpers.js';
 

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builders } from '../../src/builders/registry.js';
-import type { BuilderDef } from '../../src/core/component.js';
+import { nativeComponents } from '../../src/components.js';
+import type { BuilderDef } from '../../src/sdk/component.js';
 import type { StateFile } from '../../src/state/types.js';
 import { runInProcess } from '../cli/run.js';
 
@@ -54,16 +54,15 @@ build {
 `;
 
 test('a kept instance that is gone on resume: -plan and the run say so, and the run builds from the start', async (t) => {
-  const registry = builders as Map<string, BuilderDef<unknown>>;
-  registry.set(vanishing.type, vanishing as BuilderDef<unknown>);
+  const base = nativeComponents();
+  const components = { ...base, builders: base.builders.with([vanishing as BuilderDef<unknown>]) };
   const dir = mkdtempSync(join(tmpdir(), 'builder-gone-'));
   t.after(() => {
-    registry.delete(vanishing.type);
     rmSync(dir, { recursive: true, force: true });
   });
   writeFileSync(join(dir, 't.pkr.hcl'), template);
-  const build = (...args: string[]) => runInProcess(['build', '-color=false', ...args, 't.pkr.hcl'], { cwd: dir, env: { PATH: process.env.PATH } });
-  const state = async (): Promise<StateFile> => JSON.parse((await runInProcess(['state', 'pull'], { cwd: dir })).stdout) as StateFile;
+  const build = (...args: string[]) => runInProcess(['build', '-color=false', ...args, 't.pkr.hcl'], { cwd: dir, env: { PATH: process.env.PATH }, components });
+  const state = async (): Promise<StateFile> => JSON.parse((await runInProcess(['state', 'pull'], { cwd: dir, components })).stdout) as StateFile;
 
   const first = await build();
   assert.equal(first.code, 1, first.stdout + first.stderr);

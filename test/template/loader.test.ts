@@ -13,7 +13,7 @@ import { expandBuilds } from '../../src/template/expand.js';
 import { evaluateSourceConfig, evaluateStepConfig } from '../../src/template/evaluate-config.js';
 import type { Template } from '../../src/template/model.js';
 import type { Diagnostic } from '../../src/diagnostics.js';
-import type { ConfigSpec } from '../../src/core/component.js';
+import type { ConfigSpec } from '../../src/sdk/component.js';
 
 /** Writes `files` into a fresh temp folder, runs `fn(dir)`, removes the folder. */
 async function inDir<T>(files: Record<string, string>, fn: (dir: string) => T | Promise<T>): Promise<T> {

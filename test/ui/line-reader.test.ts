@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { LineReader } from '../../src/ui/line-reader.js';
-import { cleanOutputLine } from '../../src/core/process.js';
+import { cleanOutputLine } from '../../src/sdk/process.js';
 
 test('answers are read one line at a time, in order; the end of input answers undefined', async () => {
   const input = new PassThrough();

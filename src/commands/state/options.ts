@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { CommandContext } from '../../cli/command.js';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import type { FlagSpecs } from '../../cli/flags.js';
 import { resolveStatePath } from '../../state/location.js';
 import { StateManager } from '../../state/manager.js';

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../../cli/command.js';
-import { UsageError, UserError } from '../../cli/errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import { parseFlags } from '../../cli/flags.js';
 import { decodeState } from '../../state/format.js';
 import { describeSystemError } from '../../state/errors.js';

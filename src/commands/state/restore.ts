@@ -5,7 +5,7 @@
  * for) is moved aside to `<state>.corrupt-<time>` rather than deleted. The serial still grows.
  */
 import type { Command, CommandContext } from '../../cli/command.js';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { parseFlags } from '../../cli/flags.js';
 import { StateCorruptError } from '../../state/errors.js';
 import { StateManager } from '../../state/manager.js';

@@ -12,13 +12,13 @@
  * connects to, so there is nothing to destroy and only the record of the steps is forgotten.
  */
 import type { Command, CommandContext } from '../../cli/command.js';
-import { UsageError, UserError } from '../../cli/errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import { parseFlags } from '../../cli/flags.js';
 import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
 import type { LockInfo } from '../../state/interfaces.js';
 import type { BuildState } from '../../state/types.js';
 import { askYesNo, LOCK_FLAG_HELP, lockFlags, openState, STATE_FLAG_HELP, stateFlag } from './options.js';
-import { destroyKeptInstance, keptInstanceFate, type KeptInstanceFate } from '../../core/kept-instances.js';
+import { destroyKeptInstance, keptInstanceFate, type KeptInstanceFate } from '../../stateful/kept-instances.js';
 
 /** Destroys the instance a build kept; throws (a UserError, ideally) when it cannot. */
 export type KeptInstanceDestroyer = (key: string, build: BuildState, ctx: CommandContext) => Promise<void>;

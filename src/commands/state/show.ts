@@ -4,7 +4,7 @@
  */
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import { encodeStateIndented } from '../../state/format.js';
 import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
 import { resumePoint } from '../../state/resume.js';

@@ -4,7 +4,7 @@
  * the lock). A lock's holder may still be running; the command says so when it can tell.
  */
 import type { Command } from '../../cli/command.js';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import { parseFlags } from '../../cli/flags.js';
 import { holderState } from '../../state/lock-holder.js';
 import { openState, STATE_FLAG_HELP, stateFlag } from './options.js';

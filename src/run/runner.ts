@@ -20,7 +20,8 @@
  * (`withPauseBefore`, `withRetries`, `withTimeout`); `-on-error` is a mode of the runner.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { BuildUi } from './component.js';
+import { CancelledError, toError } from '../errors.js';
+import type { BuildUi } from '../sdk/component.js';
 import { goDuration } from '../ui/go-duration.js';
 
 /** What `-on-error` asks for when a step fails. */
@@ -69,14 +70,6 @@ export interface RunStepsOptions {
   skip?: ReadonlySet<string>;
   /** `-debug`: waits for Enter before each step. */
   debug?: boolean;
-}
-
-/** The run was cancelled (SIGINT/SIGTERM). */
-export class CancelledError extends Error {
-  constructor(message = 'Build was cancelled.') {
-    super(message);
-    this.name = 'CancelledError';
-  }
 }
 
 /** Runs steps in order, then the cleanups of those that ran, in reverse. Throws the step's error. */
@@ -178,9 +171,6 @@ async function askWhatToDo<C>(ui: BuildUi, step: Step<C>, error: Error): Promise
   }
 }
 
-export function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
 
 // ---- decorators for the provisioner meta-arguments ---------------------------------------------
 

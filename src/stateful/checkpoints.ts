@@ -32,11 +32,12 @@
  * - Only the final artifacts of a build are recorded (intermediate post-processor artifacts may be
  *   deleted by Packer's keep rules), each with the id of the step that made it and a content hash.
  */
-import type { Artifact, InstanceRecord } from './component.js';
-import type { BuildHooks, BuildStatus } from './build-runner.js';
-import { CancelledError, type StepOutcome } from './runner.js';
-import { artifactFilesHash, sharedOutputFiles } from './fingerprint.js';
-import type { BuildInputs, BuildPlan } from './plan.js';
+import type { Artifact, InstanceRecord } from '../sdk/component.js';
+import type { BuildHooks, BuildStatus } from '../run/build-runner.js';
+import { CancelledError } from '../errors.js';
+import type { StepOutcome } from '../run/runner.js';
+import { artifactFilesHash, sharedOutputFiles } from '../plan/fingerprint.js';
+import type { BuildInputs, BuildPlan } from '../plan/plan.js';
 import type { StateManager } from '../state/manager.js';
 import { newBuild, newStep, type ArtifactState, type BuildState, type JsonValue, type StepState } from '../state/types.js';
 

@@ -11,11 +11,11 @@
  *   then `dynamic`.
  */
 import { errorDiag, rangeBetween, type Diagnostic, type Range } from '../diagnostics.js';
-import type * as ast from '../hcl/ast.js';
-import { evaluate, keywordOf } from '../hcl/eval.js';
-import { parseExpression } from '../hcl/parser.js';
-import { convert } from './convert.js';
-import { T, type Type, type Value } from './value.js';
+import type * as ast from './ast.js';
+import { evaluate, keywordOf } from './eval.js';
+import { parseExpression } from './parser.js';
+import { convert } from '../values/convert.js';
+import { T, type Type, type Value } from '../values/value.js';
 
 export interface TypeConstraintResult {
   type: Type;

@@ -8,7 +8,7 @@
  *   trimmed, only the text after the last carriage return kept; an unterminated last line counts.
  */
 import { spawn } from 'node:child_process';
-import { CancelledError } from './runner.js';
+import { CancelledError } from '../errors.js';
 
 export interface LocalCommand {
   argv: readonly string[];

@@ -9,12 +9,10 @@
  * StepProvision: its cleanup runs the error-cleanup-provisioner), "provisioner.N", "finish",
  * "post-processor.C.N" (chain C, position N).
  */
-import type { Artifact, BuilderDef, BuildUi, Communicator, ConnectionInfo, InstanceRecord, PostProcessorDef, ProvisionerDef, StepContext } from './component.js';
-import { CancelledError, runSteps, toError, withPauseBefore, withRetries, withTimeout, type OnErrorMode, type Step, type StepObserver } from './runner.js';
+import { CancelledError, toError } from '../errors.js';
+import type { Artifact, BuilderDef, BuildUi, BuildValues, Communicator, ConnectionInfo, InstanceRecord, PostProcessorDef, ProvisionerDef, StepContext } from '../sdk/component.js';
+import { runSteps, withPauseBefore, withRetries, withTimeout, type OnErrorMode, type Step, type StepObserver } from './runner.js';
 import type { TargetedUi } from '../ui/ui.js';
-
-/** The values a step's configuration may refer to once the build has connected (`build.*`). */
-export type BuildValues = Record<string, string>;
 
 export interface ProvisionerSpec {
   type: string;

@@ -230,3 +230,9 @@ function sprintfPair(format: string, key: string, value: string): string {
   let i = 0;
   return format.replace(/%[sv%]/g, (m) => (m === '%%' ? '%' : (args[i++] ?? '%!s(MISSING)')));
 }
+
+/** The local scripts a shell-local step reads (relative to the working folder, as configured),
+ * for fingerprints: the provisioner and the post-processor declare the same files. */
+export function shellLocalInputFiles(config: ShellLocalConfig): string[] {
+  return [...config.scripts];
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { test } from 'node:test';
-import { hasGlob, quoteRemoteGlob, quoteRemotePath, shellQuote } from '../../src/communicators/shell-quote.js';
+import { hasGlob, quoteRemoteGlob, quoteRemotePath, shellQuote } from '../../src/sdk/shell-quote.js';
 
 /** What /bin/sh makes of a quoted word. */
 function shellSees(word: string): string {

@@ -6,7 +6,7 @@
  * its cleanups run) and the run ends with "Cleanly cancelled builds after being interrupted.".
  */
 import { setMaxListeners } from 'node:events';
-import type { Artifact, StepContext } from './component.js';
+import type { Artifact, StepContext } from '../sdk/component.js';
 import { runBuild, type BuildHooks, type BuildResult, type BuildSpec, type ResumePoint } from './build-runner.js';
 import type { OnErrorMode } from './runner.js';
 import type { RunUi } from '../ui/ui.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseExpression } from '../../src/hcl/parser.js';
 import { parseJsonConfig } from '../../src/hcl/json.js';
 import type { JsonExpression } from '../../src/hcl/ast.js';
-import { parseTypeConstraint } from '../../src/values/typeexpr.js';
+import { parseTypeConstraint } from '../../src/hcl/typeexpr.js';
 import { convert } from '../../src/values/convert.js';
 import { Value, typeExpression } from '../../src/values/value.js';
 

@@ -3,7 +3,7 @@
  * "500ms", "-1s". Values are milliseconds. (Printing is `goDuration` in src/ui/go-duration.ts.)
  */
 import { parseDuration } from '../cli/flags.js';
-import type { Conv } from '../core/config-reader.js';
+import type { Conv } from './config-reader.js';
 
 /** A configuration duration: a Go duration string, optionally negative; a number is seconds. */
 export const asDuration: Conv<number> = (raw) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planBuild, type BuildInputs } from '../../src/core/plan.js';
-import { planMessage } from '../../src/core/state-messages.js';
+import { planBuild, type BuildInputs } from '../../src/plan/plan.js';
+import { planMessage } from '../../src/stateful/messages.js';
 import { newBuild, newStep, type BuildState } from '../../src/state/types.js';
 
 function inputs(over: Partial<BuildInputs> = {}): BuildInputs {

@@ -15,71 +15,26 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Artifact, ConfigSpec, PrepareResult, StepContext } from './component.js';
-import type { BuildSpec, ResumePoint } from './build-runner.js';
-import { fingerprint, artifactFilesHash, sharedOutputFiles } from './fingerprint.js';
-import { planBuild, type BuildInputs, type BuildPlan, type PlannedStep } from './plan.js';
-import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './state-messages.js';
+import type { Artifact, StepContext } from '../sdk/component.js';
+import type { BuildSpec, ResumePoint } from '../run/build-runner.js';
+import { artifactFilesHash, sharedOutputFiles } from '../plan/fingerprint.js';
+import { buildInputs } from '../plan/inputs.js';
+import { planBuild, type BuildInputs, type BuildPlan } from '../plan/plan.js';
+import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './messages.js';
 import { beginBuild, checkpointHooks, type CheckpointTarget } from './checkpoints.js';
-import { builders } from '../builders/registry.js';
-import { provisioners } from '../provisioners/registry.js';
-import { postProcessors } from '../post-processors/registry.js';
-import { evaluateSourceConfig, evaluateStepConfig } from '../template/evaluate-config.js';
-import type { BuildContextValues, PlannedBuild, Template } from '../template/model.js';
+import type { Template } from '../template/model.js';
+import type { BoundBuild } from '../plan/bind.js';
 import type { StateManager } from '../state/manager.js';
 import type { LockInfo } from '../state/interfaces.js';
 import { recordVariables } from '../state/sensitive.js';
 import type { ArtifactState, JsonValue } from '../state/types.js';
 
-interface Component {
-  configSpec: ConfigSpec;
-  prepare(raw: Record<string, unknown>): PrepareResult<unknown>;
-  inputFiles?(config: unknown): string[];
-  outputFiles?(config: unknown, names: { buildName: string; builderType: string }): string[];
-}
+/** A bound build with its builder configuration prepared for this run: what the runner runs. */
+export type RunnableBuild = BoundBuild & BuildSpec;
 
-/** The inputs of one planned build, as the planner compares them with the state. */
-export function buildInputs(template: Template, p: PlannedBuild, salt: string, cwd: string): BuildInputs {
-  const base: BuildContextValues = { buildName: p.build.name, sourceName: p.source.localName, sourceType: p.source.type };
-  const builder = builders.get(p.source.type);
-  const source = evaluateSourceConfig(template, p, base, builder?.configSpec);
-  const step = (block: PlannedBuild['provisioners'][number], def: Component | undefined): PlannedStep => {
-    const ev = evaluateStepConfig(template, p, block, base, def?.configSpec);
-    let files: string[] = [];
-    let outputs: string[] | undefined;
-    if (def?.inputFiles || def?.outputFiles) {
-      const prepared = safePrepare(def, ev.config);
-      if (prepared !== undefined) {
-        files = def.inputFiles?.(prepared) ?? [];
-        outputs = def.outputFiles?.(prepared, { buildName: p.source.localName, builderType: p.source.type });
-      }
-    }
-    return {
-      type: block.type,
-      name: block.name ?? '',
-      fingerprint: fingerprint({ identity: { type: block.type, name: block.name ?? '' }, config: ev.config, sensitive: ev.sensitiveValues, files }, salt, cwd),
-      ...(outputs ? { outputs } : {}),
-    };
-  };
-  return {
-    key: p.name,
-    name: p.name,
-    builderType: p.source.type,
-    sourceFingerprint: fingerprint({ identity: { type: p.source.type }, config: source.config, sensitive: source.sensitiveValues }, salt, cwd),
-    provisioners: p.provisioners.map((b) => step(b, provisioners.get(b.type) as Component | undefined)),
-    postProcessorChains: p.postProcessors.map((chain) => chain.map((b) => step(b, postProcessors.get(b.type) as Component | undefined))),
-    canReconnect: typeof builder?.reconnect === 'function',
-    instanceOutlivesBuild: builder?.instanceOutlivesBuild === true,
-  };
-}
-
-function safePrepare(def: Component, raw: Record<string, unknown>): unknown {
-  try {
-    const r = def.prepare(raw);
-    return r.errors.length === 0 ? r.config : undefined;
-  } catch {
-    return undefined;
-  }
+/** Prepares a bound build's builder configuration for the run `runUuid` (`build.PackerRunUUID`). */
+export function runnable(b: BoundBuild, runUuid: string): RunnableBuild {
+  return { ...b, builder: b.source.def, builderConfig: b.source.configure({ PackerRunUUID: runUuid }) };
 }
 
 /**
@@ -131,8 +86,7 @@ export interface StatefulRun {
 /** What `planRun` needs: the builds of one run and the state to compare them with. */
 export interface PlanRunOptions {
   template: Template;
-  planned: readonly PlannedBuild[];
-  specs: readonly BuildSpec[];
+  specs: readonly RunnableBuild[];
   state: StateManager;
   force: boolean;
   cwd: string;
@@ -148,8 +102,8 @@ export interface PlanRunOptions {
  */
 export async function planRun(o: PlanRunOptions): Promise<Map<string, BuildPlan>> {
   const plans = new Map<string, BuildPlan>();
-  for (const [i, spec] of o.specs.entries()) {
-    const { plan } = planOne(o, o.planned[i]!);
+  for (const spec of o.specs) {
+    const { plan } = planOne(o, spec);
     const gone = await keptInstanceGone(o, spec, plan);
     plans.set(spec.name, gone ? goneFresh(plan) : plan);
   }
@@ -169,8 +123,8 @@ function goneFresh(plan: BuildPlan): BuildPlan {
   return { ...plan, action: 'fresh', reason: 'the kept instance is gone', instance: undefined, destroyInstance: undefined };
 }
 
-function planOne(o: PlanRunOptions, p: PlannedBuild): { plan: BuildPlan; inputs: BuildInputs } {
-  const inputs = buildInputs(o.template, p, o.state.lineage, o.cwd);
+function planOne(o: PlanRunOptions, spec: RunnableBuild): { plan: BuildPlan; inputs: BuildInputs } {
+  const inputs = buildInputs(spec, o.state.lineage, o.cwd);
   const outputs = sharedOutputFiles(inputs, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
     force: o.force,
@@ -224,9 +178,9 @@ export async function prepareStatefulRun(o: StatefulRunOptions): Promise<Statefu
     const upToDate = new Map<string, Artifact[]>();
     const targets = new Map<string, CheckpointTarget>();
     const resumes = new Map<string, ResumePoint>();
-    for (const [i, spec] of o.specs.entries()) {
-      const p = o.planned[i]!;
-      const { inputs: inp, plan: first } = planOne(o, p);
+    for (const spec of o.specs) {
+      const p = spec.planned;
+      const { inputs: inp, plan: first } = planOne(o, spec);
       let plan = first;
       if (plan.instance && (await keptInstanceGone(o, spec, plan))) {
         const gone = plan.instance;

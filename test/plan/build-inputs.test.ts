@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildInputs } from '../../src/core/stateful-build.js';
-import type { BuildInputs } from '../../src/core/plan.js';
+import { buildInputs } from '../../src/plan/inputs.js';
+import { bindBuilds } from '../../src/plan/bind.js';
+import { nativeComponents } from '../../src/components.js';
+import type { BuildInputs } from '../../src/plan/plan.js';
 import { expandBuilds } from '../../src/template/expand.js';
 import { loadTemplate } from '../../src/template/loader.js';
 
@@ -37,7 +39,7 @@ function inputsOf(dir: string): BuildInputs {
   const { template: t, diagnostics } = loadTemplate(join(dir, 't.pkr.hcl'), { inputs: [], env: {}, cwd: dir });
   assert.ok(t, JSON.stringify(diagnostics));
   const planned = expandBuilds(t);
-  return buildInputs(t, planned[0]!, 'salt', dir);
+  return buildInputs(bindBuilds(t, planned, nativeComponents()).builds[0]!, 'salt', dir);
 }
 
 test('a file provisioner\'s source and a templatefile() input change only their own step\'s fingerprint', (t) => {

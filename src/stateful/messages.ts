@@ -7,7 +7,7 @@
  * with Packer's drop exactly these lines (test/differential/harness.ts), so the phrases live here,
  * next to the functions that print them, and cannot drift apart.
  */
-import type { BuildPlan } from './plan.js';
+import type { BuildPlan } from '../plan/plan.js';
 import type { InstanceState } from '../state/types.js';
 
 export const STATE_EVENT_PHRASES = [

@@ -98,6 +98,10 @@ export interface Artifact {
 /** Runs the provisioners of a build on the instance a builder made (Packer's "hook"). */
 export type ProvisionHook = (comm: Communicator | undefined, conn: ConnectionInfo | undefined, signal: AbortSignal) => Promise<void>;
 
+/** The `build.*` values of a connected build (`ID`, `Host`, …), by key: what a step's
+ * configuration may refer to once the build has connected. */
+export type BuildValues = Record<string, string>;
+
 // ---- component definitions ----------------------------------------------------------------------
 
 /** What every step of a build may use. */
@@ -188,6 +192,8 @@ export interface PostProcessorDef<C = unknown> {
   /** Returns the new artifact and whether the input artifact must be kept (Packer's `keep` and
    * `forceOverride` results). */
   run(config: C, input: Artifact, ctx: StepContext): Promise<{ artifact: Artifact; keep: boolean; forceOverride: boolean }>;
+  /** Local files the post-processor reads (scripts), for fingerprints, as ProvisionerDef.inputFiles. */
+  inputFiles?(config: C): string[];
   /**
    * Local files the post-processor writes or appends to (the manifest's `output`, the checksum
    * files), relative to the working folder, for the build named (`{{.BuildName}}`, the builder

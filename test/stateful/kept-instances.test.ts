@@ -1,7 +1,7 @@
 /** What `builder state rm` does with a kept instance, by the builder that made it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keptInstanceFate } from '../../src/core/kept-instances.js';
+import { keptInstanceFate } from '../../src/stateful/kept-instances.js';
 import { newBuild } from '../../src/state/types.js';
 
 test('null: nothing to destroy (the host outlives the build); a builder that cannot destroy from a record: leave it', () => {

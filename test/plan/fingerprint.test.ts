@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fingerprint, maskSensitive, artifactFilesHash } from '../../src/core/fingerprint.js';
+import { fingerprint, maskSensitive, artifactFilesHash } from '../../src/plan/fingerprint.js';
 import { canonicalJson } from '../../src/state/sensitive.js';
 
 test('canonical JSON sorts keys and marks unknown values', () => {

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
-import { beginBuild, checkpointHooks, type CheckpointTarget } from '../../src/core/checkpoints.js';
-import type { Artifact } from '../../src/core/component.js';
-import type { BuildInputs, BuildPlan } from '../../src/core/plan.js';
+import { beginBuild, checkpointHooks, type CheckpointTarget } from '../../src/stateful/checkpoints.js';
+import type { Artifact } from '../../src/sdk/component.js';
+import type { BuildInputs, BuildPlan } from '../../src/plan/plan.js';
 import { FileStateClient } from '../../src/state/file/client.js';
 import { nodeFileSystem, type FileSystem } from '../../src/state/file/fs.js';
 import { StateManager } from '../../src/state/manager.js';

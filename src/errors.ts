@@ -1,0 +1,147 @@
+/**
+ * The error model (see docs/design.md, "Errors"). Every module throws these; only the CLI
+ * (src/cli/main.ts) turns them into output and exit codes.
+ *
+ * - UsageError: a bad flag or argument. The CLI prints the message and the command's usage; exit 1.
+ * - UserError: a problem the user can cause and fix (bad template, locked or corrupt state, an
+ *   unreachable host, a failed step). The CLI prints one clear message — what happened, where,
+ *   what to do next — followed by its stable code (`[BLD0101]`), no stack trace. Its `code` name
+ *   and number never change once released: they are listed in ERROR_CODES, and a test checks that
+ *   every code used is listed.
+ * - CancelledError: the run was interrupted (SIGINT/SIGTERM); not a failure of any step.
+ * - anything else: an internal error (a bug). The CLI says so and how to report it; the stack is
+ *   printed only with BUILDER_LOG=1 or PACKER_LOG=1.
+ *
+ * Whether an operation may be retried is a separate property (`retryable`), not the class: a
+ * communicator retries what is retryable, whatever its kind.
+ */
+
+/** Stable numbers of user error codes, printed as `BLD####` (berry's `YN####`). Append only. */
+export const ERROR_CODES = {
+  // templates and components
+  NO_COMMUNICATOR: 1,
+  FILE_SOURCE: 2,
+  SHELL_SCRIPT: 3,
+  SSH_AUTH: 10,
+  SSH_HOST_KEY: 11,
+  SSH_NO_HOST: 12,
+  SSH_TIMEOUT: 13,
+  SCRIPT_DISCONNECTED: 14,
+  SCRIPT_EXIT_STATUS: 15,
+  // state
+  STATE_LOCKED: 101,
+  STATE_CORRUPT: 102,
+  STATE_VERSION_UNSUPPORTED: 103,
+  STATE_WRITE_FAILED: 104,
+  STATE_LINEAGE_MISMATCH: 105,
+  STATE_SERIAL_OLDER: 106,
+  STATE_LOCK_NOT_FOUND: 107,
+  STATE_BUILD_NOT_FOUND: 108,
+  STATE_NOT_FOUND: 109,
+  STATE_NO_BACKUP: 110,
+  STATE_PUSH_UNREADABLE: 111,
+  STATE_RM_KEPT_INSTANCE: 116,
+  STATE_CONFIRMATION_NEEDED: 112,
+  STATE_JOURNAL_CORRUPT: 113,
+  STATE_LOCATION: 114,
+  STATE_BACKEND_UNKNOWN: 115,
+  WORKSPACE_NOT_FOUND: 120,
+  WORKSPACE_EXISTS: 121,
+  WORKSPACE_INVALID: 122,
+  WORKSPACE_NOT_EMPTY: 123,
+  // the file system, when a user's path or permission is the cause
+  PATH_PERMISSION: 201,
+  PATH_IS_DIRECTORY: 202,
+  PATH_NOT_FOUND: 203,
+  DISK_FULL: 204,
+  READ_ONLY_FILE_SYSTEM: 205,
+  PATH_NOT_DIRECTORY: 206,
+  PATH_IO: 207,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** `BLD0101` for STATE_LOCKED. */
+export function errorNumber(code: ErrorCode): string {
+  return `BLD${String(ERROR_CODES[code]).padStart(4, '0')}`;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface UserErrorOptions {
+  exitCode?: number;
+  /** True when trying the same operation again may succeed (a connection refused, a host still booting). */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class UserError extends Error {
+  /** A stable identifier for the kind of error, e.g. "STATE_LOCKED" (see ERROR_CODES). */
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  readonly retryable: boolean;
+  constructor(code: ErrorCode, message: string, options: UserErrorOptions | number = {}) {
+    const o = typeof options === 'number' ? { exitCode: options } : options;
+    super(message, o.cause !== undefined ? { cause: o.cause } : undefined);
+    this.name = 'UserError';
+    this.code = code;
+    this.exitCode = o.exitCode ?? 1;
+    this.retryable = o.retryable ?? false;
+  }
+}
+
+/** The run was cancelled (SIGINT/SIGTERM). */
+export class CancelledError extends Error {
+  constructor(message = 'Build was cancelled.') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+/** False for errors that say retrying cannot help (a UserError not marked retryable, a cancel). */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof CancelledError) return false;
+  if (err instanceof UserError) return err.retryable;
+  return true;
+}
+
+/** Any thrown value as an Error. */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+const SYSTEM_CODES: Record<string, { code: ErrorCode; what: string }> = {
+  EACCES: { code: 'PATH_PERMISSION', what: 'permission denied' },
+  EPERM: { code: 'PATH_PERMISSION', what: 'operation not permitted' },
+  EISDIR: { code: 'PATH_IS_DIRECTORY', what: 'it is a directory' },
+  ENOENT: { code: 'PATH_NOT_FOUND', what: 'no such file or directory' },
+  ENOTDIR: { code: 'PATH_NOT_DIRECTORY', what: 'a part of the path is not a directory' },
+  ENOSPC: { code: 'DISK_FULL', what: 'no space left on the device' },
+  EDQUOT: { code: 'DISK_FULL', what: 'disk quota exceeded' },
+  EROFS: { code: 'READ_ONLY_FILE_SYSTEM', what: 'the file system is read-only' },
+  ELOOP: { code: 'PATH_IO', what: 'a symbolic link is in the way (refused)' },
+  EEXIST: { code: 'PATH_IO', what: 'something else already exists there' },
+};
+
+/** The errno code of a Node system error, if it is one. */
+export function systemErrorCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : undefined;
+}
+
+/**
+ * A system error (EACCES, EISDIR, ENOENT, ENOSPC, EROFS, …) caused by a user's path or
+ * permission, as one UserError: "could not ACTION PATH: WHAT. NEXT". Anything else is returned
+ * unchanged (it is a bug, reported as an internal error).
+ */
+export function userSystemError(err: unknown, action: string, path: string, next: string): unknown {
+  const sys = systemErrorCode(err);
+  const known = sys !== undefined ? SYSTEM_CODES[sys] : undefined;
+  if (!known) return err;
+  return new UserError(known.code, `could not ${action} ${path}: ${known.what}. ${next}`, { cause: err });
+}
