@@ -16,6 +16,7 @@ export const commands: readonly CommandEntry[] = [
   entry(['inspect'], 'See components of a template', async () => (await import('../commands/inspect.js')).inspectCommand),
   entry(['console'], 'Creates a console for testing variable interpolation', async () => (await import('../commands/console.js')).consoleCommand),
   entry(['build'], 'Build image(s) from template', async () => (await import('../commands/build.js')).buildCommand),
+  entry(['plan'], 'Show what a build would do, and why', async () => (await import('../commands/plan.js')).planCommand),
   entry(['state'], 'Inspect and change the build state', async () => (await import('../commands/state/state.js')).stateCommand),
   entry(['state', 'list'], 'List the builds in the state', async () => (await import('../commands/state/list.js')).stateListCommand),
   entry(['state', 'show'], 'Show the state, or one build in it', async () => (await import('../commands/state/show.js')).stateShowCommand),

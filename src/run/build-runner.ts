@@ -55,6 +55,8 @@ export type BuildStatus = 'creating' | 'provisioning' | 'post_processing' | 'com
 export interface BuildHooks extends StepObserver {
   onBuildStatus?(status: BuildStatus, error?: Error): void | Promise<void>;
   onInstance?(instance: InstanceRecord): void | Promise<void>;
+  /** The builder's `destroy` of the instance succeeded (as a cleanup). */
+  onInstanceDestroyed?(): void | Promise<void>;
   onArtifact?(stepId: string, artifact: Artifact): void | Promise<void>;
 }
 
@@ -161,6 +163,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
         if (!s.instance || (info.failed && opts.keepInstanceOnFailure)) return;
         try {
           await spec.builder.destroy(spec.builderConfig, s.instance, stepCtx(new AbortController().signal));
+          await hooks?.onInstanceDestroyed?.();
         } catch (err) {
           ui.error(`Error cleaning up: ${toError(err).message}`);
           throw err;
@@ -286,9 +289,21 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
   return { artifacts, cancelled: false };
 }
 
-/** Packer's post-processor loop: each chain starts from the builder's artifact; a failure ends its
- * chain; intermediate artifacts are kept or destroyed by `keep`; the builder's artifact is kept
- * if the first post-processor of any chain keeps it (or there are no post-processors). */
+/** Where the post-processor steps of one build keep their work (the runner's context). */
+interface PostProcessing {
+  /** The artifact each chain passes on, by chain; undefined once the chain failed. */
+  prior: (Artifact | undefined)[];
+  artifacts: Artifact[];
+  errors: Error[];
+  keepOriginal: boolean;
+}
+
+/** Packer's post-processor loop, as steps of the runner ("post-processor.C.N"): each chain starts
+ * from the builder's artifact; a failure ends its chain (the later chains still run);
+ * intermediate artifacts are kept or destroyed by `keep`; the builder's artifact is kept if the
+ * first post-processor of any chain keeps it (or there are no post-processors). Chains before
+ * `resume.skipChainsBefore` completed earlier: their steps are reported skipped and their recorded
+ * last artifact is reported again (a chain is re-run whole or not at all). */
 async function runPostProcessors(
   spec: BuildSpec,
   builderArtifact: Artifact,
@@ -297,61 +312,66 @@ async function runPostProcessors(
   values: () => BuildValues,
 ): Promise<{ artifacts: Artifact[]; errors: Error[] }> {
   const { hooks, ui } = opts;
-  const artifacts: Artifact[] = [];
-  const errors: Error[] = [];
-  let keepOriginal = spec.postProcessors.length === 0;
-  chains: for (const [c, chain] of spec.postProcessors.entries()) {
-    if (c < (opts.resume?.skipChainsBefore ?? 0)) {
-      keepOriginal = true;
-      const last = opts.resume?.artifacts?.get(`post-processor.${c}.${chain.length - 1}`);
-      for (const i of chain.keys()) await hooks?.onStepEnd?.(`post-processor.${c}.${i}`, { status: 'skipped', attempts: 0 });
-      if (last) artifacts.push(last);
-      continue;
+  const skipBefore = opts.resume?.skipChainsBefore ?? 0;
+  const pp: PostProcessing = { prior: spec.postProcessors.map(() => builderArtifact), artifacts: [], errors: [], keepOriginal: spec.postProcessors.length === 0 };
+  const skip = new Set<string>();
+  const steps: Step<PostProcessing>[] = [];
+  spec.postProcessors.forEach((chain, c) => {
+    if (c < skipBefore) {
+      pp.keepOriginal = true;
+      chain.forEach((_, i) => skip.add(`post-processor.${c}.${i}`));
+      return;
     }
-    let prior = builderArtifact;
-    for (const [i, pp] of chain.entries()) {
-      if (opts.signal.aborted) break chains;
+    chain.forEach((p, i) => {
       const id = `post-processor.${c}.${i}`;
-      ui.say(`Running post-processor: ${pp.name ?? ''} (type ${pp.type})`);
-      const recorded = opts.resume?.skip.has(id) ? opts.resume.artifacts?.get(id) : undefined;
-      let result: { artifact: Artifact; keep: boolean; forceOverride: boolean };
-      if (recorded) {
-        result = { artifact: recorded, keep: true, forceOverride: true };
-        await hooks?.onStepEnd?.(id, { status: 'skipped', attempts: 0 });
-      } else {
-        await hooks?.onStepStart?.(id, 1);
-        try {
-          const config = pp.configure(values());
-          result = await pp.def.run(config, prior, stepCtx(opts.signal, ui.withTarget(`${spec.name} (${pp.type})`)));
-        } catch (err) {
-          const error = toError(err);
-          await hooks?.onStepEnd?.(id, { status: 'failed', attempts: 1, error });
-          errors.push(new Error(`Post-processor failed: ${error.message}`));
-          continue chains;
-        }
-        await hooks?.onStepEnd?.(id, { status: 'complete', attempts: 1 });
-        await hooks?.onArtifact?.(id, result.artifact);
+      steps.push({
+        id,
+        when: (ctx) => ctx.prior[c] !== undefined,
+        async run(ctx, signal) {
+          ui.say(`Running post-processor: ${p.name ?? ''} (type ${p.type})`);
+          const input = ctx.prior[c]!;
+          const config = p.configure(values());
+          const result = await p.def.run(config, input, stepCtx(signal, ui.withTarget(`${spec.name} (${p.type})`)));
+          await hooks?.onArtifact?.(id, result.artifact);
+          await passOn(ctx, c, i, input, result, p.keepInputArtifact);
+        },
+        onFailure(ctx, error) {
+          ctx.prior[c] = undefined;
+          ctx.errors.push(new Error(`Post-processor failed: ${error.message}`));
+        },
+      });
+    });
+  });
+  const passOn = async (ctx: PostProcessing, c: number, i: number, input: Artifact, result: { artifact: Artifact; keep: boolean; forceOverride: boolean }, userKeep: boolean | undefined): Promise<void> => {
+    let keep = result.keep;
+    if (userKeep !== undefined && !(result.keep && !userKeep && result.forceOverride)) keep = userKeep;
+    if (i === 0) {
+      if (keep) ctx.keepOriginal = true;
+    } else if (keep) {
+      ctx.artifacts.push(input);
+    } else {
+      try {
+        await input.destroy();
+      } catch (err) {
+        ctx.errors.push(new Error(`Failed cleaning up prior artifact: ${toError(err).message}; pp is ${spec.postProcessors[c]![i]!.type}`));
       }
-      let keep = result.keep;
-      if (pp.keepInputArtifact !== undefined && !(result.keep && !pp.keepInputArtifact && result.forceOverride)) {
-        keep = pp.keepInputArtifact;
-      }
-      if (i === 0) {
-        if (keep) keepOriginal = true;
-      } else if (keep) {
-        artifacts.push(prior);
-      } else {
-        try {
-          await prior.destroy();
-        } catch (err) {
-          errors.push(new Error(`Failed cleaning up prior artifact: ${toError(err).message}; pp is ${pp.type}`));
-        }
-      }
-      prior = result.artifact;
     }
-    artifacts.push(prior);
+    ctx.prior[c] = result.artifact;
+    if (i === spec.postProcessors[c]!.length - 1) ctx.artifacts.push(result.artifact);
+  };
+  // The steps of chains that completed earlier: the runner reports them `skipped`, in order.
+  const skipped: Step<PostProcessing>[] = [...skip].map((id) => ({ id, run: async () => undefined }));
+  try {
+    await runSteps([...skipped, ...steps], pp, { signal: opts.signal, onError: 'cleanup', ui, observer: hooks, skip: new Set(skipped.map((s) => s.id)) });
+  } catch (err) {
+    if (!(err instanceof CancelledError)) throw err;
   }
-  if (keepOriginal) artifacts.unshift(builderArtifact);
+  for (let c = 0; c < skipBefore && c < spec.postProcessors.length; c++) {
+    const last = opts.resume?.artifacts?.get(`post-processor.${c}.${spec.postProcessors[c]!.length - 1}`);
+    if (last) pp.artifacts.splice(c, 0, last);
+  }
+  const { artifacts, errors } = pp;
+  if (pp.keepOriginal) artifacts.unshift(builderArtifact);
   else {
     try {
       await builderArtifact.destroy();

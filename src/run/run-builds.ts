@@ -32,7 +32,8 @@ export interface RunBuildsOptions {
   hooksFor?(build: BuildSpec): BuildHooks | undefined;
   /** Where a build resumes (issue 5). */
   resumeFor?(build: BuildSpec): ResumePoint | undefined;
-  keepInstanceOnFailure?: boolean;
+  /** Keep a failed build's instance for a resume (the stateful run's policy); default: destroy it. */
+  keepInstanceOnFailure?(build: BuildSpec): boolean;
   /** Called when a build has ended, before the next one starts on this worker (issue 5: the
    * build's final artifacts are recorded in the state). */
   onBuildEnd?(build: BuildSpec, result: BuildResult): Promise<void>;
@@ -85,7 +86,7 @@ export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult
         debug: opts.debug,
         hooks: opts.hooksFor?.(build),
         resume: opts.resumeFor?.(build),
-        keepInstanceOnFailure: opts.keepInstanceOnFailure,
+        keepInstanceOnFailure: opts.keepInstanceOnFailure?.(build),
         context: { ...opts.context, env: { ...opts.context.env, PACKER_BUILD_NAME: build.packerBuildName, PACKER_BUILDER_TYPE: build.builderType } },
       });
       await opts.onBuildEnd?.(build, r);

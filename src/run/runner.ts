@@ -52,6 +52,13 @@ export interface Step<C> {
   readonly cleanupWithCleanupProvisioner?: boolean;
   run(ctx: C, signal: AbortSignal): Promise<void>;
   cleanup?(ctx: C, info: CleanupInfo): Promise<void>;
+  /** When present and false, the step is passed over: not run, and the observer hears nothing
+   * (its record stays as it was: a post-processor after a failed one of its chain never ran). */
+  when?(ctx: C): boolean;
+  /** When present, a failure of this step does not stop the run: the observer hears `failed`,
+   * this is called with the error, and the next step runs (a post-processor chain's failure
+   * ends only its chain, as in Packer). */
+  onFailure?(ctx: C, error: Error): void;
 }
 
 /** Told about every step boundary; the place where checkpoints are written. */
@@ -86,6 +93,7 @@ export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, opts: RunSt
       await opts.observer?.onStepEnd?.(step.id, { status: 'skipped', attempts: 0 });
       continue;
     }
+    if (step.when && !step.when(ctx)) continue;
     if (opts.debug) {
       await opts.ui.ask?.(`Pausing before step '${step.name ?? step.id}'. Press enter to continue.`);
     }
@@ -106,6 +114,10 @@ export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, opts: RunSt
           if (answer === 'abort') abortCleanup = true;
         }
         await opts.observer?.onStepEnd?.(step.id, { status: 'failed', attempts, error });
+        if (step.onFailure && !opts.signal.aborted) {
+          step.onFailure(ctx, error);
+          break;
+        }
         failure = { step, error };
         break;
       }

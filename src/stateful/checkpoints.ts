@@ -24,8 +24,9 @@
  * - `beginBuild` lays out the record for the planned run: a fresh build starts from a new record;
  *   a resumed build keeps the records of the steps it skips and resets the others to `pending`
  *   with their new fingerprints.
- * - The instance is recorded as soon as the builder created it; `keep_on_failure` says whether a
- *   failed run leaves it for a later resume.
+ * - The instance is recorded as soon as the builder created it, and cleared only when the runner
+ *   reports it destroyed (`onInstanceDestroyed`); `keep_on_failure` says whether a failed run left
+ *   it for a later resume.
  * - A step cancelled by SIGINT/SIGTERM is recorded as failed with the error "interrupted". A step
  *   whose process was SIGKILLed stays `running`; the planner treats it as interrupted.
  * - Error texts are saved with the values of sensitive variables replaced by `<sensitive>`.
@@ -127,7 +128,9 @@ function errorText(error: Error | undefined, sensitive: readonly string[] = []):
 }
 
 /** The hooks that checkpoint one build into the state. */
-export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtifacts(artifacts: readonly Artifact[]): Promise<void> } {
+export type CheckpointHooks = BuildHooks & { recordArtifacts(artifacts: readonly Artifact[]): Promise<void> };
+
+export function checkpointHooks(t: CheckpointTarget): CheckpointHooks {
   const now = t.now ?? nowIso;
   const madeBy = new Map<Artifact, string>();
   /** The record of the latest step start, being written (see the module comment). */
@@ -144,18 +147,17 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
         b.status = status;
         if (status === 'failed') {
           b.error = errorText(error, t.sensitive);
-          if (b.instance) {
-            if (t.keepInstanceOnFailure) b.instance.keep_on_failure = true;
-            else b.instance = null;
-          }
+          // An instance the runner did not destroy stays recorded (kept for a resume, or left by
+          // -on-error=abort): a later fresh run or `state rm` destroys it.
+          if (b.instance) b.instance.keep_on_failure = t.keepInstanceOnFailure;
+          // The host a builder connects to (null) is not destroyed by a cleanup: without a keep,
+          // forgetting it is what makes the next run start over, as Packer would.
+          if (b.instance && !t.keepInstanceOnFailure && t.instanceOutlivesBuild) b.instance = null;
         }
         if (status === 'complete') {
           b.error = '';
           b.completed_at = now();
-          if (b.instance) {
-            b.instance.keep_on_failure = false;
-            if (!t.instanceOutlivesBuild) b.instance = null;
-          }
+          if (b.instance) b.instance.keep_on_failure = false;
         }
       }, NOT_FLUSHED);
     },
@@ -170,6 +172,14 @@ export function checkpointHooks(t: CheckpointTarget): BuildHooks & { recordArtif
           metadata: toJsonRecord(instance.metadata),
           keep_on_failure: t.keepInstanceOnFailure,
         };
+      });
+    },
+    async onInstanceDestroyed() {
+      // The host a builder connects to (null) is not destroyed by its `destroy`: its record stays,
+      // so a later run can resume on it.
+      if (t.instanceOutlivesBuild) return;
+      await t.state.update(t.key, (b) => {
+        if (b) b.instance = null;
       });
     },
     onStepStart(id: string, attempt: number) {

@@ -58,20 +58,39 @@ export function keptInstanceGoneMessage(instance: InstanceState): string {
 }
 
 /**
- * After a failed or interrupted build whose instance was kept: how to resume and how to discard.
- * A builder whose instance outlives the build (null: the host it connects to) has nothing of its
- * own to keep, only the record of the steps that completed.
+ * After a failed or interrupted build whose instance was kept: the command that resumes (`resume`:
+ * the same command, less anything that ignores the state) and the one that discards. A builder
+ * whose instance outlives the build (null: the host it connects to) has nothing of its own to
+ * keep, only the record of the steps that completed.
  */
-export function keptAfterFailureMessage(buildName: string, instance: InstanceState, instanceOutlivesBuild: boolean): string {
+export function keptAfterFailureMessage(buildName: string, instance: InstanceState, instanceOutlivesBuild: boolean, resume: string): string {
+  const discard = `builder state rm ${buildName}`;
   if (instanceOutlivesBuild) {
     const host = hostOf(instance);
     return (
-      `The completed steps are recorded${host ? ` (on ${host})` : ''}. Run the same command again to resume ` +
-      `from the step that did not complete, or start over with: builder state rm ${buildName}`
+      `The completed steps are recorded${host ? ` (on ${host})` : ''}. Resume from the step that did not complete with:\n` +
+      `    ${resume}\nor start over with:\n    ${discard}`
     );
   }
-  return (
-    `The instance ${instance.id} was kept. Run the same command again to resume on it from the step that ` +
-    `did not complete, or destroy it with: builder state rm ${buildName}`
-  );
+  return `The instance ${instance.id} was kept. Resume on it from the step that did not complete with:\n    ${resume}\nor destroy it with:\n    ${discard}`;
+}
+
+/** The lines of one build's plan: the decision, then the steps that run and are skipped. */
+export function planLines(plan: BuildPlan): string[] {
+  return [planMessage(plan)];
+}
+
+/** The last line of a plan: how many builds would do what. */
+export function planSummary(plans: readonly BuildPlan[]): string {
+  const count = (a: BuildPlan['action']): number => plans.filter((p) => p.action === a).length;
+  return `Plan: ${count('fresh')} to build from the start, ${count('resume')} to resume, ${count('up-to-date')} up to date. Nothing was run.`;
+}
+
+/** The plan as the JSON document `plan -json` prints (format_version 1, see docs/design.md). */
+export function planJson(plans: readonly BuildPlan[], orphans: readonly string[]): unknown {
+  return {
+    format_version: 1,
+    builds: plans.map((p) => ({ name: p.name, action: p.action, reason: p.reason })),
+    orphaned: orphans,
+  };
 }

@@ -1,33 +1,43 @@
 /**
- * What the state adds to `builder build`: per-build fingerprints, the plan (up to date / resume /
- * fresh), build locks, and the resume points and checkpoint hooks the runner follows.
+ * One stateful run: what the state adds to `builder build`. `StatefulRun` owns EVERY state write
+ * of a run — build locks, the template record, the plan's layout, checkpoints (through the hooks
+ * it hands the runner), artifacts, `last_run`, kept instances — and the keep/destroy policy,
+ * decided once per build (`keepInstanceOnFailure`). The build command and the runner write
+ * nothing to the state themselves.
  *
  * Contracts:
  * - Every build that will run is locked (a `build` lock in the state backend) before it is
  *   planned, so two processes never plan or run the same build at once; builds that turn out to
  *   be up to date are unlocked right after planning. Different builds lock independently.
- * - Fingerprints are computed before anything runs, from configurations evaluated with the values
- *   only a running build knows (`build.Host`, …) left unknown; the state's lineage is the salt
- *   for sensitive values (see src/core/fingerprint.ts).
- * - A resumed build's recorded instance is checked with the builder's `reconnect` before the run;
- *   when it is gone, that is said, recorded, and the build falls back to a fresh one.
+ * - Fingerprints come from the bind pass's evaluation (src/plan/inputs.ts); the state's lineage is
+ *   the salt for sensitive values.
+ * - A resumed build's recorded instance is checked with the builder's `reconnect` before the run
+ *   (and by `plan`, as `terraform plan` refreshes); when it is gone, that is said, recorded, and
+ *   the build falls back to a fresh one.
+ * - The state never forgets an instance that still exists: a recorded instance is cleared only
+ *   when the runner reports it destroyed (`onInstanceDestroyed`) or a fresh build destroyed it
+ *   first. What the runner destroys is decided by the same `keepInstanceOnFailure` value that
+ *   marks the record `keep_on_failure`.
+ * - A run in which every build is up to date writes nothing (the serial stays, as Terraform's
+ *   apply with no changes).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Artifact, StepContext } from '../sdk/component.js';
-import type { BuildSpec, ResumePoint } from '../run/build-runner.js';
+import type { Artifact, BuilderDef, StepContext } from '../sdk/component.js';
+import type { BuildResult, BuildSpec, ResumePoint } from '../run/build-runner.js';
+import type { OnErrorMode } from '../run/runner.js';
+import type { BoundBuild } from '../plan/bind.js';
 import { artifactFilesHash, sharedOutputFiles } from '../plan/fingerprint.js';
 import { buildInputs } from '../plan/inputs.js';
 import { planBuild, type BuildInputs, type BuildPlan } from '../plan/plan.js';
-import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './messages.js';
-import { beginBuild, checkpointHooks, type CheckpointTarget } from './checkpoints.js';
 import type { Template } from '../template/model.js';
-import type { BoundBuild } from '../plan/bind.js';
 import type { StateManager } from '../state/manager.js';
 import type { LockInfo } from '../state/interfaces.js';
 import { recordVariables } from '../state/sensitive.js';
-import type { ArtifactState, JsonValue } from '../state/types.js';
+import type { ArtifactState, InstanceState, JsonValue } from '../state/types.js';
+import { beginBuild, checkpointHooks, type CheckpointHooks, type CheckpointTarget } from './checkpoints.js';
+import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './messages.js';
 
 /** A bound build with its builder configuration prepared for this run: what the runner runs. */
 export type RunnableBuild = BoundBuild & BuildSpec;
@@ -35,6 +45,17 @@ export type RunnableBuild = BoundBuild & BuildSpec;
 /** Prepares a bound build's builder configuration for the run `runUuid` (`build.PackerRunUUID`). */
 export function runnable(b: BoundBuild, runUuid: string): RunnableBuild {
   return { ...b, builder: b.source.def, builderConfig: b.source.configure({ PackerRunUUID: runUuid }) };
+}
+
+/**
+ * The keep/destroy policy, in one place. A failed or interrupted build keeps its instance for a
+ * later resume when its builder can reconnect to it — unless `-on-error=cleanup` was given, which
+ * is Packer's behaviour (destroy it now; the next run starts fresh). A builder that cannot
+ * reconnect gets Packer's cleanup by default: keeping what no run can use would only leak it.
+ */
+export function keepInstanceOnFailure(builder: Pick<BuilderDef<unknown>, 'reconnect'>, onError: OnErrorMode | undefined): boolean {
+  if (onError === 'cleanup') return false;
+  return typeof builder.reconnect === 'function';
 }
 
 /**
@@ -61,60 +82,54 @@ export function recordedArtifact(a: ArtifactState): Artifact {
   };
 }
 
-export interface StatefulRunOptions extends PlanRunOptions {
-  /** Keep the instance of a failed build for a later resume (not under an explicit -on-error=cleanup). */
-  keepInstanceOnFailure: boolean;
-  /** Where the plan and warnings are said. */
+/** What planning needs: the builds of one run and the state to compare them with. */
+export interface PlanOptions {
+  template: Template;
+  builds: readonly RunnableBuild[];
+  state: StateManager;
+  cwd: string;
+  /** `-replace`: true for a build to build from the start whatever the state says. */
+  replace(buildName: string): boolean;
+  /** The step context for destroying kept instances and checking reconnection. */
+  stepContext(build: RunnableBuild, signal: AbortSignal): StepContext;
+  signal: AbortSignal;
+}
+
+export interface StatefulRunOptions extends PlanOptions {
+  /** `-on-error` as given on the command line; undefined: the default policy. */
+  onError: OnErrorMode | undefined;
+  /** Where the plan and state events are said, per build. */
   say(buildName: string, message: string): void;
   runUuid: string;
   /** Values of sensitive variables, kept out of the error texts the state records. */
   sensitive: readonly string[];
 }
 
-export interface StatefulRun {
-  plans: Map<string, BuildPlan>;
-  /** The builds to run (not up to date), in template order. */
-  toRun: BuildSpec[];
-  /** Recorded artifacts of up-to-date builds, by build name. */
-  upToDate: Map<string, Artifact[]>;
-  hooksFor(spec: BuildSpec): ReturnType<typeof checkpointHooks> | undefined;
-  resumeFor(spec: BuildSpec): ResumePoint | undefined;
-  /** Releases every build lock this run holds. */
-  release(): Promise<void>;
-}
-
-/** What `planRun` needs: the builds of one run and the state to compare them with. */
-export interface PlanRunOptions {
-  template: Template;
-  specs: readonly RunnableBuild[];
-  state: StateManager;
-  force: boolean;
-  cwd: string;
-  /** The step context for destroying kept instances and checking reconnection. */
-  stepContext(spec: BuildSpec, signal: AbortSignal): StepContext;
-  signal: AbortSignal;
+/** A build whose failed run left its instance (or its completed steps) for a later resume. */
+export interface KeptBuild {
+  build: RunnableBuild;
+  instance: InstanceState;
 }
 
 /**
- * The plan of every build, read-only (for `builder build -plan`): no lock, no write. A kept
+ * The plan of every build, read-only (`builder plan`, `build -plan`): no lock, no write. A kept
  * instance a build would resume on is checked with the builder's `reconnect`, as the run does
  * (as `terraform plan` refreshes what it plans against): one that is gone plans a fresh build.
  */
-export async function planRun(o: PlanRunOptions): Promise<Map<string, BuildPlan>> {
+export async function planBuilds(o: PlanOptions): Promise<Map<string, BuildPlan>> {
   const plans = new Map<string, BuildPlan>();
-  for (const spec of o.specs) {
-    const { plan } = planOne(o, spec);
-    const gone = await keptInstanceGone(o, spec, plan);
-    plans.set(spec.name, gone ? goneFresh(plan) : plan);
+  for (const b of o.builds) {
+    const { plan } = planOne(o, b);
+    plans.set(b.name, (await keptInstanceGone(o, b, plan)) ? goneFresh(plan) : plan);
   }
   return plans;
 }
 
 /** True when `plan` would resume on a kept instance that the builder can no longer reach. */
-async function keptInstanceGone(o: PlanRunOptions, spec: BuildSpec, plan: BuildPlan): Promise<boolean> {
-  if (plan.action !== 'resume' || !plan.instance || !spec.builder.reconnect) return false;
+async function keptInstanceGone(o: PlanOptions, b: RunnableBuild, plan: BuildPlan): Promise<boolean> {
+  if (plan.action !== 'resume' || !plan.instance || !b.builder.reconnect) return false;
   const instance = { id: plan.instance.id, metadata: plan.instance.metadata };
-  const ok = await spec.builder.reconnect(spec.builderConfig, instance, o.stepContext(spec, o.signal)).catch(() => false);
+  const ok = await b.builder.reconnect(b.builderConfig, instance, o.stepContext(b, o.signal)).catch(() => false);
   return !ok;
 }
 
@@ -123,11 +138,11 @@ function goneFresh(plan: BuildPlan): BuildPlan {
   return { ...plan, action: 'fresh', reason: 'the kept instance is gone', instance: undefined, destroyInstance: undefined };
 }
 
-function planOne(o: PlanRunOptions, spec: RunnableBuild): { plan: BuildPlan; inputs: BuildInputs } {
-  const inputs = buildInputs(spec, o.state.lineage, o.cwd);
+function planOne(o: PlanOptions, b: RunnableBuild): { plan: BuildPlan; inputs: BuildInputs } {
+  const inputs = buildInputs(b, o.state.lineage, o.cwd);
   const outputs = sharedOutputFiles(inputs, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
-    force: o.force,
+    force: o.replace(b.name),
     artifactPresent: (a) => artifactPresent(a, o.cwd, outputs),
     outputPresent: (f) => existsSync(resolve(o.cwd, f)),
   });
@@ -141,106 +156,178 @@ function templateHash(template: Template): string {
   return `sha256:${h.digest('hex')}`;
 }
 
-/**
- * Locks, plans and prepares the builds of one run. Throws the state's `StateLockedError` (naming
- * the holder) when a build is locked by another process and `-lock-timeout` ran out.
- */
-export async function prepareStatefulRun(o: StatefulRunOptions): Promise<StatefulRun> {
-  const locks: LockInfo[] = [];
-  const release = async (): Promise<void> => {
-    for (const l of locks.splice(0)) await o.state.unlock(l.id).catch(() => undefined);
-  };
-  try {
-    for (const spec of o.specs) {
-      const lock = await o.state.lockBuild(spec.name, 'build');
-      if (lock) locks.push(lock);
+interface Prepared {
+  target: CheckpointTarget;
+  hooks: CheckpointHooks;
+  resume?: ResumePoint;
+  keep: boolean;
+}
+
+export class StatefulRun {
+  /** The plan of every build of the run, by build name. */
+  readonly plans = new Map<string, BuildPlan>();
+  /** The builds to run (not up to date), in template order. */
+  readonly toRun: RunnableBuild[] = [];
+  /** Recorded artifacts of up-to-date builds, by build name. */
+  readonly upToDate = new Map<string, Artifact[]>();
+  private readonly prepared = new Map<string, Prepared>();
+  private readonly locks: LockInfo[] = [];
+  private runRecorded = false;
+
+  private constructor(private readonly o: StatefulRunOptions) {}
+
+  /**
+   * Locks, plans and lays out the builds of one run. Throws the state's `StateLockedError`
+   * (naming the holder) when a build is locked by another process and `-lock-timeout` ran out;
+   * every lock taken is released again on any error.
+   */
+  static async begin(o: StatefulRunOptions): Promise<StatefulRun> {
+    const run = new StatefulRun(o);
+    try {
+      await run.lockAndPlan();
+      return run;
+    } catch (err) {
+      await run.release();
+      throw err;
+    }
+  }
+
+  /** The checkpoint hooks of a build that runs. */
+  hooksFor(b: BuildSpec): CheckpointHooks | undefined {
+    return this.prepared.get(b.name)?.hooks;
+  }
+
+  /** Where a resumed build starts. */
+  resumeFor(b: BuildSpec): ResumePoint | undefined {
+    return this.prepared.get(b.name)?.resume;
+  }
+
+  /** Whether the runner keeps the instance of this build when it fails (keepInstanceOnFailure). */
+  keepFor(b: BuildSpec): boolean {
+    return this.prepared.get(b.name)?.keep ?? false;
+  }
+
+  /** Records a build's final artifacts once it ended. */
+  async buildEnded(b: BuildSpec, result: BuildResult): Promise<void> {
+    await this.prepared.get(b.name)?.hooks.recordArtifacts(result.artifacts);
+  }
+
+  /**
+   * Ends the run: records its end (`last_run`, flushed by the manager's close) and returns the
+   * builds whose failed run kept an instance to resume on, for the closing messages.
+   */
+  async end(results: ReadonlyMap<string, BuildResult>): Promise<KeptBuild[]> {
+    const { state } = this.o;
+    if (this.runRecorded) {
+      const lastRun = state.snapshot().last_run ?? { run_uuid: this.o.runUuid, started_at: '' };
+      await state.setLastRun({ ...lastRun, completed_at: new Date().toISOString() }, { durable: false });
+    }
+    const kept: KeptBuild[] = [];
+    for (const b of this.toRun) {
+      const p = this.prepared.get(b.name);
+      const rec = p ? state.build(p.target.key) : undefined;
+      if (results.get(b.name)?.error && rec?.instance?.keep_on_failure) kept.push({ build: b, instance: rec.instance });
+    }
+    return kept;
+  }
+
+  /** Releases every build lock this run holds. */
+  async release(): Promise<void> {
+    for (const l of this.locks.splice(0)) await this.o.state.unlock(l.id).catch(() => undefined);
+  }
+
+  private async lockAndPlan(): Promise<void> {
+    const o = this.o;
+    for (const b of o.builds) {
+      const lock = await o.state.lockBuild(b.name, 'build');
+      if (lock) this.locks.push(lock);
     }
     await o.state.refresh();
-    // The state's lineage salts hashes of sensitive values; a new state gets its lineage with this
-    // first write (or the lineage of the state another process has just created).
-    const values = Object.fromEntries([...o.template.variables].map(([k, v]) => [k, (v.value?.unmark().toJS() ?? null) as JsonValue]));
-    const sensitiveNames = new Set([...o.template.variables].filter(([, v]) => v.sensitive).map(([k]) => k));
-    const files = Object.fromEntries(o.template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(f.source).digest('hex')}`]));
-    await o.state.setTemplate((salt) => ({
-      path: o.template.path,
-      hash: templateHash(o.template),
-      variables: recordVariables(values, sensitiveNames, salt),
-      files,
-    }));
-    // The run is recorded (`last_run`) when its first build starts: a run that finds every build up
-    // to date changes nothing, and leaves the state — and its serial — as it was (as Terraform does).
-    const started = new Date().toISOString();
-    let runRecorded = false;
-
-    const plans = new Map<string, BuildPlan>();
-    const inputs = new Map<string, BuildInputs>();
-    const toRun: BuildSpec[] = [];
-    const upToDate = new Map<string, Artifact[]>();
-    const targets = new Map<string, CheckpointTarget>();
-    const resumes = new Map<string, ResumePoint>();
-    for (const spec of o.specs) {
-      const p = spec.planned;
-      const { inputs: inp, plan: first } = planOne(o, spec);
-      let plan = first;
-      if (plan.instance && (await keptInstanceGone(o, spec, plan))) {
-        const gone = plan.instance;
-        o.say(spec.name, keptInstanceGoneMessage(gone));
-        await o.state.update(inp.key, (b) => {
-          if (b) {
-            b.instance = null;
-            b.error = `the kept instance ${gone.id} was gone when the build resumed`;
-          }
-        });
-        plan = goneFresh(plan);
-      }
-      plans.set(spec.name, plan);
-      inputs.set(spec.name, inp);
-      o.say(spec.name, planMessage(plan));
+    await this.recordTemplate();
+    for (const b of o.builds) {
+      const { inputs, plan: first } = planOne(o, b);
+      const plan = await this.checkKeptInstance(b, inputs, first);
+      this.plans.set(b.name, plan);
+      o.say(b.name, planMessage(plan));
       if (plan.action === 'up-to-date') {
-        upToDate.set(spec.name, plan.artifacts.map(recordedArtifact));
-        const lock = locks.findIndex((l) => l.build === spec.name);
-        if (lock >= 0) await o.state.unlock(locks.splice(lock, 1)[0]!.id);
+        this.upToDate.set(b.name, plan.artifacts.map(recordedArtifact));
+        const i = this.locks.findIndex((l) => l.build === b.name);
+        if (i >= 0) await o.state.unlock(this.locks.splice(i, 1)[0]!.id);
         continue;
       }
-      if (plan.action === 'fresh' && plan.destroyInstance) {
-        const kept = plan.destroyInstance;
-        if (!inp.instanceOutlivesBuild) o.say(spec.name, destroyingKeptMessage(kept));
-        await spec.builder.destroy(spec.builderConfig, { id: kept.id, metadata: kept.metadata }, o.stepContext(spec, o.signal));
-      }
+      await this.destroyLeftover(b, inputs, plan);
+      await this.recordRunStart();
+      const keep = keepInstanceOnFailure(b.builder, o.onError);
       const target: CheckpointTarget = {
         state: o.state,
-        key: inp.key,
-        buildName: p.build.name,
-        builderType: p.source.type,
-        builderId: spec.builder.builderId,
-        inputs: inp,
-        keepInstanceOnFailure: o.keepInstanceOnFailure && inp.canReconnect,
-        instanceOutlivesBuild: inp.instanceOutlivesBuild,
+        key: inputs.key,
+        buildName: b.planned.build.name,
+        builderType: b.builderType,
+        builderId: b.builder.builderId,
+        inputs,
+        keepInstanceOnFailure: keep,
+        instanceOutlivesBuild: inputs.instanceOutlivesBuild,
         cwd: o.cwd,
         sensitive: o.sensitive,
       };
-      if (!runRecorded) {
-        // Not flushed (see checkpoints.ts): the build's first flushed record flushes it too.
-        await o.state.setLastRun({ run_uuid: o.runUuid, started_at: started, completed_at: '' }, { durable: false });
-        runRecorded = true;
-      }
       await beginBuild(target, plan);
-      targets.set(spec.name, target);
-      if (plan.action === 'resume' && plan.instance) resumes.set(spec.name, resumePoint(plan, inp, o.state.build(inp.key)?.artifacts ?? []));
-      toRun.push(spec);
+      const resume = plan.action === 'resume' && plan.instance ? resumePoint(plan, inputs, o.state.build(inputs.key)?.artifacts ?? []) : undefined;
+      this.prepared.set(b.name, { target, hooks: checkpointHooks(target), resume, keep });
+      this.toRun.push(b);
     }
-    const hooks = new Map([...targets].map(([name, t]) => [name, checkpointHooks(t)]));
-    return {
-      plans,
-      toRun,
-      upToDate,
-      hooksFor: (spec) => hooks.get(spec.name),
-      resumeFor: (spec) => resumes.get(spec.name),
-      release,
-    };
-  } catch (err) {
-    await release();
-    throw err;
+  }
+
+  /** The template record (path, hash, variables with sensitive ones salted, files). The state's
+   * lineage salts them: a new state gets its lineage with this first write (or the lineage of the
+   * state another process has just created). */
+  private async recordTemplate(): Promise<void> {
+    const { template, state } = this.o;
+    const values = Object.fromEntries([...template.variables].map(([k, v]) => [k, (v.value?.unmark().toJS() ?? null) as JsonValue]));
+    const sensitiveNames = new Set([...template.variables].filter(([, v]) => v.sensitive).map(([k]) => k));
+    const files = Object.fromEntries(template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(f.source).digest('hex')}`]));
+    await state.setTemplate((salt) => ({
+      path: template.path,
+      hash: templateHash(template),
+      variables: recordVariables(values, sensitiveNames, salt),
+      files,
+    }));
+  }
+
+  /** The run is recorded (`last_run`) when its first build starts: a run that finds every build up
+   * to date changes nothing. Not flushed (see checkpoints.ts): the build's first flushed record
+   * flushes it too. */
+  private async recordRunStart(): Promise<void> {
+    if (this.runRecorded) return;
+    await this.o.state.setLastRun({ run_uuid: this.o.runUuid, started_at: new Date().toISOString(), completed_at: '' }, { durable: false });
+    this.runRecorded = true;
+  }
+
+  /** A plan that would resume on a kept instance the builder can no longer reach: said, recorded,
+   * and planned fresh instead. */
+  private async checkKeptInstance(b: RunnableBuild, inputs: BuildInputs, plan: BuildPlan): Promise<BuildPlan> {
+    if (!plan.instance || !(await keptInstanceGone(this.o, b, plan))) return plan;
+    const gone = plan.instance;
+    this.o.say(b.name, keptInstanceGoneMessage(gone));
+    await this.o.state.update(inputs.key, (rec) => {
+      if (rec) {
+        rec.instance = null;
+        rec.error = `the kept instance ${gone.id} was gone when the build resumed`;
+      }
+    });
+    return goneFresh(plan);
+  }
+
+  /** A fresh build first destroys an instance a previous run left (kept for a resume, or left by
+   * `-on-error=abort`), unless the instance is the host the builder connects to. */
+  private async destroyLeftover(b: RunnableBuild, inputs: BuildInputs, plan: BuildPlan): Promise<void> {
+    if (plan.action !== 'fresh' || inputs.instanceOutlivesBuild) return;
+    const left = plan.destroyInstance ?? this.o.state.build(inputs.key)?.instance ?? undefined;
+    if (!left) return;
+    this.o.say(b.name, destroyingKeptMessage(left));
+    await b.builder.destroy(b.builderConfig, { id: left.id, metadata: left.metadata }, this.o.stepContext(b, this.o.signal));
+    await this.o.state.update(inputs.key, (rec) => {
+      if (rec?.instance?.id === left.id) rec.instance = null;
+    });
   }
 }
 

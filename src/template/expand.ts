@@ -19,7 +19,8 @@ export function fullBuildName(build: BuildDef, ref: BuildSourceRef): string {
   return build.name ? `${build.name}.${sourceUsageName(ref)}` : sourceUsageName(ref);
 }
 
-function matchesAny(name: string, globs: readonly string[]): boolean {
+/** True when `name` matches one of the globs, as -only/-except and -replace match build names. */
+export function matchesAny(name: string, globs: readonly string[]): boolean {
   return globs.some((g) => minimatch(name, g, { dot: true }));
 }
 

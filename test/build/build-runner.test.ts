@@ -145,8 +145,8 @@ test('hooks hear every boundary: statuses, steps, instance, artifacts (where che
     'end finish complete',
     'status post_processing',
     'start post-processor.0.0',
-    'end post-processor.0.0 complete',
     'artifact post-processor.0.0 m',
+    'end post-processor.0.0 complete',
     'status complete',
   ]);
 });

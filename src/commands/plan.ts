@@ -1,0 +1,98 @@
+/**
+ * `builder plan [flags] TEMPLATE` (and `builder build -plan`): for every selected build, what a
+ * build would do — up to date, resume at step k, from the start, restart from a snapshot — which
+ * steps would run and which be skipped, and what changed; builds the state holds that the
+ * template no longer has are listed as orphaned. Nothing runs, nothing is locked or written.
+ *
+ * Exit codes: 0 (with -detailed-exitcode: nothing to build), 2 with -detailed-exitcode when some
+ * build would run, 1 on an error. `-json` prints the plan as one JSON document (docs/design.md).
+ */
+import type { Command, CommandContext } from '../cli/command.js';
+import { parseFlags, type FlagSpecs } from '../cli/flags.js';
+import { buildFilterFlagsUsage, varFlagsUsage } from '../cli/template-flags.js';
+import { setUpBuild, stateRunFlagSpecs, stateRunFlagsUsage, type BuildSetup } from '../cli/build-setup.js';
+import type { BuildPlan } from '../plan/plan.js';
+import { planJson, planLines, planSummary } from '../stateful/messages.js';
+import { planBuilds } from '../stateful/stateful-run.js';
+import { fullBuildName } from '../template/expand.js';
+
+export const planFlagSpecs = {
+  'detailed-exitcode': { kind: 'bool' },
+  json: { kind: 'bool' },
+} as const satisfies FlagSpecs;
+
+const flagSpecs = {
+  ...stateRunFlagSpecs,
+  ...planFlagSpecs,
+  color: { kind: 'bool', default: true },
+  'machine-readable': { kind: 'bool' },
+} as const;
+
+export const planCommand: Command = {
+  name: ['plan'],
+  synopsis: 'Show what a build would do, and why',
+  usage: `Usage: builder plan [options] TEMPLATE
+
+  Shows, for every build of the template, whether it is up to date, would resume on its kept
+  instance (and from which step; the instance is checked to be still there), would restart from
+  a snapshot, or would be built from the start — the steps that would run and be skipped, and
+  what changed. Runs nothing, locks nothing, writes nothing. Same as \`builder build -plan\`.
+
+Options:
+
+  -detailed-exitcode            Exit 0 when every build is up to date, 2 when some build would
+                                run, 1 on an error.
+  -json                         Print the plan as JSON (format documented in docs/design.md).
+  -color=false                  Disable color output.
+${stateRunFlagsUsage}
+${buildFilterFlagsUsage}
+${varFlagsUsage}`,
+  async run(args, ctx) {
+    const parsed = parseFlags(args, flagSpecs);
+    const f = parsed.flags;
+    const setup = await setUpBuild('plan', parsed, ctx, { color: f.color, timestamp: false, machineReadable: f['machine-readable'], force: false });
+    if (!setup) return 1;
+    try {
+      return await printPlans(setup, f, ctx);
+    } finally {
+      await setup.close();
+    }
+  },
+};
+
+/** Plans every build of `setup`, prints the plans, and returns the exit code. */
+export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detailed-exitcode': boolean }, ctx: CommandContext): Promise<number> {
+  const plans = await planBuilds({
+    template: setup.template,
+    builds: setup.builds,
+    state: setup.state,
+    cwd: ctx.cwd,
+    replace: setup.replace,
+    stepContext: setup.stepContext,
+    signal: ctx.signal,
+  });
+  const all = [...plans.values()];
+  const orphans = orphanedBuilds(setup, plans);
+  if (f.json) {
+    ctx.stdout.write(`${JSON.stringify(planJson(all, orphans), null, 2)}\n`);
+  } else {
+    for (const plan of all) for (const [i, line] of planLines(plan).entries()) (i === 0 ? setup.say : sayIndented(setup))(plan.name, line);
+    for (const o of orphans) setup.ui.say(`Orphaned: ${o} is in the state but not in the template (remove it with: builder state rm ${o})`);
+    setup.ui.say(`\n${planSummary(all)}`);
+  }
+  const changes = all.some((p) => p.action !== 'up-to-date');
+  return f['detailed-exitcode'] && changes ? 2 : 0;
+}
+
+function sayIndented(setup: BuildSetup): (name: string, line: string) => void {
+  return (name, line) => setup.ui.build(name, setup.builds.findIndex((b) => b.name === name)).message(line);
+}
+
+/** Builds of this template in the state that the template no longer has. */
+function orphanedBuilds(setup: BuildSetup, plans: ReadonlyMap<string, BuildPlan>): string[] {
+  const state = setup.state.snapshot();
+  if (state.template.path !== setup.template.path) return [];
+  const selected = new Set(plans.keys());
+  const all = new Set(setup.template.builds.flatMap((b) => b.sources.map((s) => fullBuildName(b, s))));
+  return Object.keys(state.builds).filter((k) => !selected.has(k) && !all.has(k)).sort();
+}
