@@ -34,6 +34,8 @@ export interface PostProcessorSpec {
   configure(values: BuildValues): unknown;
   /** The `keep_input_artifact` meta-argument, when given. */
   keepInputArtifact?: boolean;
+  /** What "Running post-processor:" names, when not "NAME (type TYPE)" (legacy JSON templates: the name). */
+  label?: string;
 }
 
 /** A build ready to run: its builder configuration prepared, its steps resolved to components. */
@@ -314,7 +316,7 @@ async function runPostProcessors(
     for (const [i, pp] of chain.entries()) {
       if (opts.signal.aborted) break chains;
       const id = `post-processor.${c}.${i}`;
-      ui.say(`Running post-processor: ${pp.name ?? ''} (type ${pp.type})`);
+      ui.say(`Running post-processor: ${pp.label ?? `${pp.name ?? ''} (type ${pp.type})`}`);
       const recorded = opts.resume?.skip.has(id) ? opts.resume.artifacts?.get(id) : undefined;
       let result: { artifact: Artifact; keep: boolean; forceOverride: boolean };
       if (recorded) {
