@@ -34,7 +34,7 @@ export interface PostProcessorSpec {
   configure(values: BuildValues): unknown;
   /** The `keep_input_artifact` meta-argument, when given. */
   keepInputArtifact?: boolean;
-  /** What "Running post-processor:" names, when not "NAME (type TYPE)" (legacy JSON templates: the name). */
+  /** What "Running post-processor:" names, when not "NAME (type TYPE)" (legacy JSON templates: the type of an unnamed one). */
   label?: string;
 }
 

@@ -76,7 +76,7 @@ export function buildSpecs(template: Template, planned: readonly PlannedBuild[],
         name: block.name,
         def,
         keepInputArtifact: block.keepInputArtifact,
-        label: template.legacy ? (block.name ?? block.type) : undefined,
+        label: template.legacy && (block.name === undefined || block.name === block.type) ? block.type : undefined,
         configure(values) {
           const ev = evaluateStepConfig(template, p, block, withBuild(values), def.configSpec);
           const err = evalError(ev.diagnostics);

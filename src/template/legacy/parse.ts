@@ -148,9 +148,11 @@ export function parseLegacyTemplate(source: string, filename: string): { templat
     for (const p of vars.props) {
       if (p.value.kind === 'null') t.variables.push({ name: p.name, range: p.nameRange });
       else {
-        const text = scalarText(p.value);
-        if (text === undefined) err(`variable ${p.name}: '' expected type 'string', got unconvertible type '${goKind(p.value)}'`, p.value.range);
-        else t.variables.push({ name: p.name, default: text, range: p.nameRange });
+        if (p.value.kind === 'string') t.variables.push({ name: p.name, default: p.value.value, range: p.nameRange });
+        else {
+          const shown = p.value.kind === 'number' ? p.value.text : p.value.kind === 'bool' ? String(p.value.value) : '';
+          err(`variable ${p.name}: '' expected type 'string', got unconvertible type '${goKind(p.value)}', value: '${shown}'`, p.value.range);
+        }
       }
     }
   } else if (vars && vars.kind !== 'null') err("'variables' expected a map, got '" + goKind(vars) + "'", vars.range);
