@@ -23,6 +23,12 @@ const flagSpecs = {
   'with-annotations': { kind: 'bool' },
 } as const;
 
+/** Go's multierror text. */
+function multiError(messages: readonly string[]): string {
+  const head = messages.length === 1 ? '1 error occurred:' : `${messages.length} errors occurred:`;
+  return `${head}\n${messages.map((m) => `\t* ${m}`).join('\n')}\n\n`;
+}
+
 export const hcl2UpgradeCommand: Command = {
   name: ['hcl2_upgrade'],
   synopsis: 'transform a JSON template into an HCL2 configuration',
@@ -56,9 +62,16 @@ Options:
     }
     const { template, diagnostics } = parseLegacyTemplate(text, path);
     if (!template) {
-      ctx.stderr.write(formatDiagnostics(diagnostics, (f) => (f === path ? text : undefined)));
+      // Packer's words: its parse error, a Go multierror.
+      const errs = diagnostics.filter((d) => d.severity === 'error');
+      const fromParser = errs.every((d) => d.summary === 'Failed to parse template');
+      if (!fromParser) ctx.stderr.write(formatDiagnostics(diagnostics, (f) => (f === path ? text : undefined)));
+      else ctx.stderr.write(`Failed to parse template: ${multiError(errs.map((d) => d.detail ?? ''))}\n`);
       return 1;
     }
+    // Packer initialises its core first and reports (on stdout), without stopping, what that found.
+    const required = template.variables.filter((v) => v.default === undefined).map((v) => `required variable not set: ${v.name}`);
+    if (required.length > 0) ctx.stdout.write(`Ignoring following initialization error: ${multiError(required)}\n`);
     writeFileSync(outPath, upgradeLegacyTemplate(template));
     ctx.stdout.write(`Successfully created ${output} \n`);
     return 0;

@@ -153,7 +153,7 @@ class ActionParser {
     const pos = this.i;
     const pipeline = this.parsePipeline(false);
     const close = this.closeAt();
-    if (!close) throw new ParseError(this.i >= this.s.length ? 'unclosed action' : `unexpected "${this.s[this.i]}" in command`, this.i);
+    if (!close) throw new ParseError(this.i >= this.s.length ? 'unclosed action' : `unexpected ${JSON.stringify(this.s[this.i])} in command`, this.i);
     if (pipeline.length === 0) throw new ParseError('missing value for command', pos);
     return { pipeline, pos, end: this.i + close.len, trimRight: close.trim };
   }
@@ -245,7 +245,7 @@ class ActionParser {
       if (!this.functions.has(name)) throw new ParseError(`function "${name}" not defined`, pos);
       return { kind: 'ident', name, pos };
     }
-    throw new ParseError(`unexpected "${c}" in operand`, pos);
+    throw new ParseError(`unexpected ${JSON.stringify(c)} in command`, pos);
   }
 }
 
