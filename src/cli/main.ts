@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * builder's entry point: picks the command, runs it with the process's streams, and turns every
- * error into one clear message and an exit code (see src/cli/errors.ts). Only internal errors may
+ * error into one clear message and an exit code (see src/errors.ts). Only internal errors may
  * show a stack trace, and only with BUILDER_LOG=1 or PACKER_LOG=1.
  */
 import type { Command, CommandContext, CommandEntry } from './command.js';

@@ -56,7 +56,8 @@ ${varFlagsUsage}
     }
     if (diags.length > 0) ctx.stderr.write(formatDiagnostics(diags, sources));
     if (hasErrors(diags)) return 1;
-    ctx.stdout.write(parsed.flags['syntax-only'] ? 'Syntax-only check passed. Everything looks okay.\n' : 'The configuration is valid.\n');
+    // Packer 1.6.6 says nothing when a legacy JSON template is valid.
+    if (!template?.legacy) ctx.stdout.write(parsed.flags['syntax-only'] ? 'Syntax-only check passed. Everything looks okay.\n' : 'The configuration is valid.\n');
     return 0;
   },
 };

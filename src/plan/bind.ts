@@ -62,6 +62,8 @@ export interface BoundStep<D extends Preparable> extends BoundComponent<D> {
   timeout?: number;
   /** The `keep_input_artifact` meta-argument of a post-processor, when given. */
   keepInputArtifact?: boolean;
+  /** What "Running post-processor:" names, when not "NAME (type TYPE)" (legacy JSON templates: the type of an unnamed one). */
+  label?: string;
 }
 
 export type BoundProvisioner = BoundStep<ProvisionerDef<unknown>>;
@@ -126,6 +128,7 @@ export function bindBuilds(template: Template, planned: readonly PlannedBuild[],
       maxRetries: block.maxRetries,
       timeout: block.timeout,
       keepInputArtifact: block.keepInputArtifact,
+      label: template.legacy && (block.name === undefined || block.name === block.type) ? block.type : undefined,
     });
     const provisioner = (block: ProvisionerBlock): BoundProvisioner | undefined => {
       const def = components.provisioners.get(block.type);

@@ -6,7 +6,7 @@
  *                 fingerprints, run from the first step that failed, was interrupted (`running`),
  *                 is pending or changed — and every step after it;
  *   - fresh:      no usable record, the source changed, or -force — destroy a kept instance first.
- * The plan is data: `builder build -plan` prints it (src/core/state-messages.ts), tests read it,
+ * The plan is data: `builder build -plan` prints it (src/stateful/messages.ts), tests read it,
  * and the runner follows it.
  *
  * Step order is provisioners 0..n-1, then post-processor chains 0..m-1. A post-processor chain is

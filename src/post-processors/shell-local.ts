@@ -1,6 +1,6 @@
 /**
  * The `shell-local` post-processor: runs local commands after the build (same options as the
- * provisioner; see src/core/shell-local.ts). The input artifact is passed on and always kept.
+ * provisioner; see src/sdk/shell-local.ts). The input artifact is passed on and always kept.
  */
 import type { PostProcessorDef } from '../sdk/component.js';
 import { checkScripts, prepareShellLocal, runShellLocal, shellLocalConfigSpec, shellLocalInputFiles, type ShellLocalConfig } from '../sdk/shell-local.js';

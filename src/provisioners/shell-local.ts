@@ -1,6 +1,6 @@
 /**
  * The `shell-local` provisioner: runs commands on the machine builder runs on (Packer's
- * provisioner/shell-local; see src/core/shell-local.ts for what it shares with the post-processor).
+ * provisioner/shell-local; see src/sdk/shell-local.ts for what it shares with the post-processor).
  */
 import type { ProvisionerDef } from '../sdk/component.js';
 import { checkScripts, prepareShellLocal, runShellLocal, shellLocalConfigSpec, shellLocalInputFiles, type ShellLocalConfig } from '../sdk/shell-local.js';

@@ -1,7 +1,7 @@
 /**
  * Runs one build: the builder's lifecycle as steps (create → connect → provisioners → finish,
  * with Packer's cleanup provisioner), then the post-processor chains with Packer's keep/delete
- * rules. The steps go through `runSteps` (src/core/runner.ts), so `-on-error`, `-debug`,
+ * rules. The steps go through `runSteps` (src/run/runner.ts), so `-on-error`, `-debug`,
  * cancellation and cleanups in reverse apply; every boundary is reported to `hooks`, the single
  * place where checkpoints are written.
  *
@@ -32,6 +32,8 @@ export interface PostProcessorSpec {
   configure(values: BuildValues): unknown;
   /** The `keep_input_artifact` meta-argument, when given. */
   keepInputArtifact?: boolean;
+  /** What "Running post-processor:" names, when not "NAME (type TYPE)" (legacy JSON templates: the type of an unnamed one). */
+  label?: string;
 }
 
 /** A build ready to run: its builder configuration prepared, its steps resolved to components. */
@@ -328,7 +330,7 @@ async function runPostProcessors(
         id,
         when: (ctx) => ctx.prior[c] !== undefined,
         async run(ctx, signal) {
-          ui.say(`Running post-processor: ${p.name ?? ''} (type ${p.type})`);
+          ui.say(`Running post-processor: ${p.label ?? `${p.name ?? ''} (type ${p.type})`}`);
           const input = ctx.prior[c]!;
           const config = p.configure(values());
           const result = await p.def.run(config, input, stepCtx(signal, ui.withTarget(`${spec.name} (${p.type})`)));

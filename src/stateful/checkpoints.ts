@@ -1,5 +1,5 @@
 /**
- * Durable checkpoints: the build runner's hooks (src/core/build-runner.ts) written to the state.
+ * Durable checkpoints: the build runner's hooks (src/run/build-runner.ts) written to the state.
  *
  * Contracts:
  * - Every hook is one `StateManager.update` of this build only (`updateStep`, of one step record,

@@ -16,6 +16,7 @@ export function sourceUsageName(ref: BuildSourceRef): string {
 
 /** Packer's full build name. */
 export function fullBuildName(build: BuildDef, ref: BuildSourceRef): string {
+  if (ref.legacyName !== undefined) return ref.legacyName;
   return build.name ? `${build.name}.${sourceUsageName(ref)}` : sourceUsageName(ref);
 }
 

@@ -53,8 +53,7 @@ export function findTemplateFiles(path: string, cwd: string): TemplateFiles {
         diagnostics: [
           errorDiag(
             `Could not find any config file in ${path}`,
-            'A config file must be suffixed with `.pkr.hcl` or `.pkr.json`. A folder can be referenced. ' +
-              '(builder reads only HCL2 templates; convert a legacy JSON template with `packer hcl2_upgrade`.)',
+            'A config file must be suffixed with `.pkr.hcl` or `.pkr.json` (or `.json` for a legacy JSON template). A folder can be referenced.',
           ),
         ],
       };

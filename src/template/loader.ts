@@ -12,6 +12,9 @@
  * 6. decode `source`, `data` and `build` blocks (sources of all files first, so a build may use a
  *    source declared in a later file).
  *
+ * A legacy JSON template (src/template/legacy/detect.ts) is loaded by src/template/legacy/load.ts
+ * into the same model instead.
+ *
  * All problems are returned as diagnostics, never thrown. A template is returned whenever the
  * files parsed, even when later phases found errors (so `inspect` can show what it could).
  */
@@ -24,6 +27,8 @@ import { decodeBuildBlock } from './build.js';
 import { defaultsContext, localObject, localsContext, varObject, type ContextBase } from './context.js';
 import { decodeDataBlock } from './data.js';
 import { findTemplateFiles, parseTemplateFile } from './files.js';
+import { legacyTemplateFile } from './legacy/detect.js';
+import { loadLegacyTemplate } from './legacy/load.js';
 import { decodeLocalBlock, decodeLocalsBlock, evaluateLocals, type DeclaredLocal } from './locals.js';
 import type { LocalDef, Template } from './model.js';
 import { decodePackerBlock } from './packer-block.js';
@@ -76,6 +81,8 @@ function displayName(path: string, cwd: string): string {
 
 export function loadTemplate(path: string, options: LoadOptions): LoadResult {
   const cwd = options.cwd;
+  const legacy = legacyTemplateFile(path, cwd);
+  if (legacy) return loadLegacyTemplate(path, legacy, displayName(legacy, cwd), options);
   const texts = new Map<string, string>();
   const sources: SourceLookup = (filename) => texts.get(filename) ?? readSafe(resolve(cwd, filename));
   const diags: Diagnostic[] = [];

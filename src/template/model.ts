@@ -13,6 +13,7 @@
 import type { Diagnostic, Range } from '../diagnostics.js';
 import type { Body, File } from '../hcl/ast.js';
 import type { Type, Value } from '../values/value.js';
+import type { LegacyTemplate } from './legacy/parse.js';
 
 export interface VariableDef {
   name: string;
@@ -55,6 +56,9 @@ export interface BuildSourceRef {
   localName: string;
   /** Extra fields given in an inner `source` block of the build, merged over the source's body. */
   extraBody?: Body;
+  /** Set for a legacy JSON template's builder: the build's whole name (Packer 1.6.6 names a legacy
+   * build by its builder's `name`, or type). */
+  legacyName?: string;
   range: Range;
 }
 
@@ -143,6 +147,8 @@ export interface Template {
   sources: Map<string, SourceDef>;
   builds: BuildDef[];
   dataSources: DataSourceDef[];
+  /** Set when the template is a legacy JSON template: what it was loaded from (src/template/legacy/). */
+  legacy?: LegacyTemplate;
 }
 
 /** Values known only while a build runs; absent ones evaluate as unknown. */

@@ -65,7 +65,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       const r = await done;
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.match(r.stdout, /Cancelling build after receiving interrupt/);
-      // Packer's last line; builder then says, per build, how to resume (src/core/state-messages.ts).
+      // Packer's last line; builder then says, per build, how to resume (src/stateful/messages.ts).
       const after = r.stdout.split('Cleanly cancelled builds after being interrupted.\n')[1];
       assert.ok(after !== undefined, r.stdout);
       assert.deepEqual(

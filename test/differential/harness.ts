@@ -8,7 +8,7 @@
  * - the files left in the folder, with JSON manifests and checksum files by content.
  * Temp-script names, durations, timestamps and UUIDs are normalised. What builder adds because of
  * its state is left out of builder's side: the lines "==> BUILD: …" listed in
- * src/core/state-messages.ts (the plan of each build, kept instances) and the state folder
+ * src/stateful/messages.ts (the plan of each build, kept instances) and the state folder
  * `.packer.d/`.
  */
 import { spawn } from 'node:child_process';
@@ -69,7 +69,7 @@ function stateEventText(line: string): string {
   return /^(?:\S+: |[^,]*,,ui,say,(?:\\n)?)?==> [^\s:]+: (.*)$/.exec(line)?.[1] ?? '';
 }
 
-/** `dropStateEvents`: leave out builder's state lines ("==> BUILD: Up to date: …", src/core/state-messages.ts). */
+/** `dropStateEvents`: leave out builder's state lines ("==> BUILD: Up to date: …", src/stateful/messages.ts). */
 export function factsOf(stdout: string, exitCode: number, ignoreErrorText: boolean, dropStateEvents = false): Omit<RunFacts, 'files'> {
   const builds: Record<string, string[]> = {};
   const run: string[] = [];

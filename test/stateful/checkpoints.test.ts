@@ -1,5 +1,5 @@
 /**
- * Checkpoints (src/core/checkpoints.ts) against the real file backend: which records of a build
+ * Checkpoints (src/stateful/checkpoints.ts) against the real file backend: which records of a build
  * are flushed to the disk (fdatasync/fsync) and which are only persisted, in the order the build
  * runner writes them. Every record is readable by another reader at once, flushed or not.
  */

@@ -7,7 +7,7 @@
  *
  * Destroying the kept instance belongs to the build engine: the command is made by
  * `createStateRmCommand({ destroyKeptInstance, keptInstanceFate })`; the registered command asks
- * the builder that made the instance (src/core/kept-instances.ts). An instance no builder can
+ * the builder that made the instance (src/stateful/kept-instances.ts). An instance no builder can
  * destroy is left alone and the user is told so; the null builder's instance is the host it
  * connects to, so there is nothing to destroy and only the record of the steps is forgotten.
  */
