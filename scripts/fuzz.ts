@@ -10,7 +10,7 @@
  * those modules exist, the evaluator (`src/hcl/eval.ts`, on every parsed attribute expression)
  * and `formatSource` (`src/hcl/format.ts`).
  *
- * A finding is anything thrown that is not a `DiagnosticsError`, a target slower than its budget
+ * A finding is anything thrown (diagnostics are returned, never thrown), a target slower than its budget
  * on an input (2 s of CPU time plus 100 ms per MB, measured again on a second run so that JIT
  * warm-up does not count), or a hang (20 s of CPU time on one input: the worker running the targets is stopped
  * and restarted). Each finding's input is saved under `test/fixtures/fuzz/` (one file per
@@ -22,7 +22,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { DiagnosticsError } from '../src/diagnostics.js';
 import type { Body, Expression } from '../src/hcl/ast.js';
 import { lex } from '../src/hcl/lexer.js';
 import { parseJsonConfig } from '../src/hcl/json.js';
@@ -248,7 +247,7 @@ export function runTargets(input: Input, optional: Optional, onFailure: (target:
     try {
       f();
     } catch (err) {
-      if (!(err instanceof DiagnosticsError)) onFailure(target, err);
+      onFailure(target, err);
     }
     times.set(target, (times.get(target) ?? 0) + cpuMs() - t0);
   };

@@ -44,16 +44,6 @@ export function hasErrors(diags: readonly Diagnostic[]): boolean {
   return diags.some((d) => d.severity === 'error');
 }
 
-/** Thrown by code that cannot go on after collecting error diagnostics; the CLI prints them all. */
-export class DiagnosticsError extends Error {
-  readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[]) {
-    super(diagnostics.map((d) => d.summary).join('; '));
-    this.name = 'DiagnosticsError';
-    this.diagnostics = diagnostics;
-  }
-}
-
 export function rangeBetween(a: Range, b: Range): Range {
   return { filename: a.filename, start: a.start, end: b.end };
 }

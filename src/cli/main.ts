@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 /**
  * builder's entry point: picks the command, runs it with the process's streams, and turns every
- * error into one clear message and an exit code (see src/errors.ts). Only internal errors may
+ * error into one clear message and an exit code (see src/errors.ts): a user error ends with its
+ * stable code, e.g. `[BLD0101]`. Only internal errors may
  * show a stack trace, and only with BUILDER_LOG=1 or PACKER_LOG=1.
  */
 import type { Command, CommandContext, CommandEntry } from './command.js';
 import { commands } from './commands.js';
-import { UsageError, UserError } from '../errors.js';
-import { DiagnosticsError, formatDiagnostics } from '../diagnostics.js';
-import { readFileSync } from 'node:fs';
+import { errorNumber, UsageError, UserError, userSystemError } from '../errors.js';
 import { isatty } from 'node:tty';
 import { pathToFileURL } from 'node:url';
 
@@ -54,12 +53,14 @@ export function reportError(err: unknown, command: Command | undefined, ctx: Com
     if (command) ctx.stderr.write(`${command.usage}\n`);
     return err.message ? 1 : 0;
   }
-  if (err instanceof DiagnosticsError) {
-    ctx.stderr.write(formatDiagnostics(err.diagnostics, readSourceSafe));
-    return 1;
+  // A system error about a path that reached the top (a command that did not translate it) is
+  // still the user's to fix, not a bug: say which path and what to check.
+  const path = (err as NodeJS.ErrnoException | undefined)?.path;
+  if (!(err instanceof UserError) && typeof path === 'string') {
+    err = userSystemError(err, 'use', path, 'Check the path and its permissions, then run the command again.');
   }
   if (err instanceof UserError) {
-    ctx.stderr.write(`Error: ${err.message}\n`);
+    ctx.stderr.write(`Error: ${err.message}\n[${errorNumber(err.code)}]\n`);
     return err.exitCode;
   }
   const e = err instanceof Error ? err : new Error(String(err));
@@ -69,14 +70,6 @@ export function reportError(err: unknown, command: Command | undefined, ctx: Com
   );
   if (ctx.env.BUILDER_LOG || ctx.env.PACKER_LOG) ctx.stderr.write(`${e.stack ?? ''}\n`);
   return 1;
-}
-
-function readSourceSafe(filename: string): string | undefined {
-  try {
-    return readFileSync(filename, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /** Builds the context of the real process: its streams, environment, and a signal for SIGINT/SIGTERM. */

@@ -77,7 +77,7 @@ test('state show: a summary, one build in detail, and -json', async (t) => {
   assert.equal((JSON.parse(json.stdout) as { status: string }).status, 'complete');
   const missing = await run(['state', 'show', 'nope'], dir);
   assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, `Error: no build "nope" in the state ${join(dir, '.packer.d', 'builder-state.json')}. Builds in the state: db.docker.main, web.null.main.\n`);
+  assert.equal(missing.stderr, `Error: no build "nope" in the state ${join(dir, '.packer.d', 'builder-state.json')}. Builds in the state: db.docker.main, web.null.main.\n[BLD0108]\n`);
 });
 
 test('state rm: a timestamped copy first; a kept instance is refused without a terminal, asked on one, forced with -force', async (t) => {
@@ -95,7 +95,7 @@ test('state rm: a timestamped copy first; a kept instance is refused without a t
   assert.equal(
     refused.stderr,
     'Error: build "db.docker.main" has a kept instance c0ffee (packer.docker, docker): the next run would resume on it. ' +
-      'There is no terminal to confirm on; run the command again with -force to forget the build (the instance itself is left as it is).\n',
+      'There is no terminal to confirm on; run the command again with -force to forget the build (the instance itself is left as it is).\n[BLD0116]\n',
   );
   const no = await runOnTerminal(['state', 'rm', 'db.docker.main'], dir, 'n');
   assert.equal(no.code, 1);
@@ -148,7 +148,7 @@ test('state rm of a build another run holds is refused, naming the holder and th
   assert.match(unlocked.stderr, /still running; it may go on writing/);
   const wrong = await run(['state', 'unlock', 'no-such-id'], dir);
   assert.equal(wrong.code, 1);
-  assert.match(wrong.stderr, /^Error: no lock with ID "no-such-id" is held on the state .*\. The state has no locks\.\n$/);
+  assert.match(wrong.stderr, /^Error: no lock with ID "no-such-id" is held on the state .*\. The state has no locks\.\n\[BLD0107\]\n$/);
   assert.equal((await run(['state', 'rm', 'web.null.main'], dir)).code, 0);
 });
 
