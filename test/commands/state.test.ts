@@ -200,7 +200,7 @@ test('a corrupt state is refused naming the file, the fault and the backup; stat
   assert.equal(
     r.stderr,
     `Error: the state file ${path} cannot be read: it is not valid JSON (Unterminated string in JSON at position 100); the file looks truncated.\n\n` +
-      `Restore the previous version with:\n\n  builder state restore -state=${path}\n\nor copy it by hand:\n\n  cp ${path}.backup ${path}\n`,
+      `Restore the previous version with:\n\n  builder state restore -state=${path}\n\nor copy it by hand:\n\n  cp ${path}.backup ${path}\n[BLD0102]\n`,
   );
   const noTty = await run(['state', 'restore'], dir);
   assert.equal(noTty.code, 1);
