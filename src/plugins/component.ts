@@ -1,0 +1,145 @@
+/**
+ * What the three adapters (provisioner, post-processor, builder) share: one plugin component, its
+ * decoded ConfigSpec, and a call sequence on a fresh plugin process per component instance.
+ *
+ * Contracts:
+ * - `PluginComponent.load` starts one process to read the ConfigSpec, then keeps that process as the
+ *   spare for the first instance, so that validating costs no extra start.
+ * - `prepareLocal` checks a configuration against the spec without the plugin (unknown arguments,
+ *   types, required); the plugin's own Prepare runs at the start of `session`, and its errors
+ *   fail the step with the plugin's message.
+ * - `session` gives `fn` a started, prepared client and always closes it (Cancel when the step's
+ *   signal aborts; then the process group is killed). An error from a plugin that died is
+ *   "plugin NAME stopped during METHOD", never a hang.
+ */
+import type { ConfigSpec, PrepareResult, StepContext } from '../core/component.js';
+import type { PluginClient } from './client.js';
+import { configJson, decodeConfigSpec, toConfigSpec, type PluginSpec } from './config-spec.js';
+import { Launcher } from './launcher.js';
+import type { StartOptions } from './process.js';
+import { PluginGoneError, RemoteError, bytesToBuffer, field } from './rpc.js';
+
+export type PluginKind = 'builder' | 'provisioner' | 'post-processor';
+
+/** The RPC service of each kind, and the method that configures it. */
+export const SERVICE: Record<PluginKind, { service: string; configure: string }> = {
+  builder: { service: 'Builder', configure: 'Prepare' },
+  provisioner: { service: 'Provisioner', configure: 'Prepare' },
+  'post-processor': { service: 'PostProcessor', configure: 'Configure' },
+};
+
+/** Where a component comes from: how to start it, and how to describe it in listings. */
+export interface PluginSource {
+  kind: PluginKind;
+  /** The component's type name in templates, e.g. "shell-local", "amazon-ebs". */
+  type: string;
+  /** The executable and arguments that serve it. */
+  command: string;
+  args: readonly string[];
+  /** "packer 1.6.6 (/usr/bin/packer)" or "packer-plugin-amazon v1.2.3 (path)". */
+  origin: string;
+  version?: string;
+}
+
+export interface LoadOptions {
+  /** Receives the plugin's stderr lines (the debug log). */
+  debug?: (line: string) => void;
+  /** Folder for plugin sockets (default: the system temporary folder). */
+  socketDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A raw configuration after the local check: what the plugin is sent. */
+export interface PluginConfig {
+  raw: Record<string, unknown>;
+  json: Buffer;
+}
+
+export class PluginComponent {
+  private constructor(
+    readonly source: PluginSource,
+    readonly spec: PluginSpec,
+    readonly configSpec: ConfigSpec,
+    readonly launcher: Launcher,
+  ) {}
+
+  static async load(source: PluginSource, options: LoadOptions = {}): Promise<PluginComponent> {
+    const launcher = new Launcher(`${source.kind} ${source.type}`, () => ({
+      command: source.command,
+      args: source.args,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.socketDir ? { socketDir: options.socketDir } : {}),
+      ...(options.debug ? { debug: options.debug } : {}),
+    } satisfies StartOptions));
+    const client = await launcher.take();
+    let spec: PluginSpec;
+    try {
+      const reply = await client.call(`${SERVICE[source.kind].service}.ConfigSpec`, null);
+      spec = decodeConfigSpec(bytesToBuffer(field(reply, 'ConfigSpec')));
+    } catch (e) {
+      await client.close();
+      await launcher.shutdown();
+      throw new Error(`${source.kind} "${source.type}" from ${source.origin}: cannot read its configuration spec: ${(e as Error).message}`);
+    }
+    // The process that answered is not yet configured: it serves the first instance.
+    await launcher.shutdown();
+    launcher.adopt(client);
+    return new PluginComponent(source, spec, toConfigSpec(spec), launcher);
+  }
+
+  prepareLocal(raw: Record<string, unknown>): PrepareResult<PluginConfig> {
+    try {
+      return { config: { raw, json: configJson(this.spec, raw) }, errors: [], warnings: [] };
+    } catch (e) {
+      return { errors: [(e as Error).message], warnings: [] };
+    }
+  }
+
+  /** The builder variables Packer passes first in every Prepare/Configure. */
+  static builderVariables(ctx: StepContext): Record<string, unknown> {
+    return {
+      packer_build_name: ctx.env.PACKER_BUILD_NAME ?? ctx.buildName,
+      packer_builder_type: ctx.builderType,
+      packer_debug: false,
+      packer_force: ctx.force === true,
+      packer_on_error: 'cleanup',
+      packer_user_variables: {},
+      packer_sensitive_variables: [],
+    };
+  }
+
+  /** Runs `fn` on a started plugin process configured with `config`; always stops the process. */
+  async session<T>(config: PluginConfig, ctx: StepContext, extraConfigs: unknown[], fn: (client: PluginClient) => Promise<T>): Promise<T> {
+    const { service, configure } = SERVICE[this.source.kind];
+    const client = await this.launcher.take();
+    const onAbort = (): void => { void client.call(`${service}.Cancel`, null).catch(() => undefined).finally(() => void client.close()); };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      ctx.signal.throwIfAborted();
+      await this.call(client, `${service}.${configure}`, { Configs: [PluginComponent.builderVariables(ctx), new Uint8Array(config.json), ...extraConfigs] });
+      return await fn(client);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      await client.close();
+    }
+  }
+
+  /** A call whose failures read as build errors. */
+  async call(client: PluginClient, method: string, arg: unknown): Promise<unknown> {
+    try {
+      return await client.call(method, arg);
+    } catch (e) {
+      if (e instanceof RemoteError) throw new Error(e.message);
+      if (e instanceof PluginGoneError) {
+        const exit = await Promise.race([client.proc.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
+        const how = exit ? ` (it exited with ${exit.signal ?? `code ${exit.code}`})` : '';
+        throw new Error(`plugin ${this.source.kind} "${this.source.type}" stopped during ${method}${how}`);
+      }
+      throw e;
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.launcher.shutdown();
+  }
+}
