@@ -120,7 +120,7 @@ export class MuxStream extends Duplex {
     }
     if (header.flags & Flag.rst) {
       this.session.forget(this.id);
-      this.destroy(new MuxError(`stream ${this.id} was reset by the plugin`));
+      this.abort(new MuxError(`stream ${this.id} was reset by the plugin`));
       return;
     }
     if (header.flags & Flag.fin && !this.finReceived) {
@@ -133,7 +133,8 @@ export class MuxStream extends Duplex {
   /** @internal the session ended: fail whatever is pending. */
   abort(err: Error): void {
     for (const w of this.windowWaiters.splice(0)) w();
-    if (!this.destroyed) this.destroy(err);
+    // A stream nobody listens to for errors just closes: an unheard error would crash builder.
+    if (!this.destroyed) this.destroy(this.listenerCount('error') > 0 ? err : undefined);
   }
 
   private grantWindow(): void {
@@ -180,8 +181,10 @@ export class MuxStream extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (!(this.finSent && this.finReceived) && !this.session.closed && this.session.has(this.id)) {
-      this.session.sendFrame({ type: FrameType.windowUpdate, flags: Flag.rst, streamId: this.id, length: 0 });
+    // Closing after the peer's FIN is a graceful close (FIN); closing earlier abandons the stream (RST).
+    if (!this.finSent && !this.session.closed && this.session.has(this.id)) {
+      this.finSent = true;
+      this.session.sendFrame({ type: FrameType.windowUpdate, flags: this.finReceived ? Flag.fin : Flag.rst, streamId: this.id, length: 0 });
     }
     this.session.forget(this.id);
     cb(err);
