@@ -71,15 +71,16 @@ export class PluginComponent {
       ...(options.socketDir ? { socketDir: options.socketDir } : {}),
       ...(options.debug ? { debug: options.debug } : {}),
     } satisfies StartOptions));
-    const client = await launcher.take();
+    let client: PluginClient | undefined;
     let spec: PluginSpec;
     try {
+      client = await launcher.take();
       const reply = await client.call(`${SERVICE[source.kind].service}.ConfigSpec`, null);
       spec = decodeConfigSpec(bytesToBuffer(field(reply, 'ConfigSpec')));
     } catch (e) {
-      await client.close();
+      await client?.close();
       await launcher.shutdown();
-      throw new Error(`${source.kind} "${source.type}" from ${source.origin}: cannot read its configuration spec: ${(e as Error).message}`);
+      throw new Error(`${source.kind} "${source.type}" from ${source.origin} did not start (${(e as Error).message}); check that this executable serves it`);
     }
     // The process that answered is not yet configured: it serves the first instance.
     await launcher.shutdown();
@@ -137,6 +138,11 @@ export class PluginComponent {
       }
       throw e;
     }
+  }
+
+  /** Starts the next instance's process now, when the caller knows another instance will run. */
+  prestart(): void {
+    this.launcher.prestart();
   }
 
   async shutdown(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * Starts the processes of one plugin component and keeps at most one started spare, so that the
- * next instance's ~1 s start-up overlaps the work of the current one.
+ * Starts the processes of one plugin component (one per component instance, as Prepare configures a
+ * process once) and keeps at most one started spare, so that the next instance's ~1 s start-up can
+ * overlap the work of the current one.
  *
  * Contracts:
  * - Every process a launcher starts is one `take()` hands out or the spare; `shutdown()` stops the
@@ -45,7 +46,9 @@ export function livePluginPids(): number[] {
 export class Launcher {
   private spare: Promise<PluginClient> | undefined;
 
-  constructor(readonly name: string, private readonly opts: () => StartOptions, private readonly keepSpare = true) {}
+  /** `keepSpare`: start the next instance's process as soon as one is taken (for components used
+   * several times in a run); otherwise only `prestart()` starts one ahead. */
+  constructor(readonly name: string, private readonly opts: () => StartOptions, private readonly keepSpare = false) {}
 
   /** A started client for one component instance; the caller closes it. */
   async take(): Promise<PluginClient> {
