@@ -133,8 +133,9 @@ export class PluginComponent {
       if (e instanceof RemoteError) throw new Error(e.message);
       if (e instanceof PluginGoneError) {
         const exit = await Promise.race([client.proc.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
-        const how = exit ? ` (it exited with ${exit.signal ?? `code ${exit.code}`})` : '';
-        throw new Error(`plugin ${this.source.kind} "${this.source.type}" stopped during ${method}${how}`);
+        const what = `plugin ${this.source.kind} "${this.source.type}"`;
+        if (exit) throw new Error(`${what} stopped during ${method} (it exited with ${exit.signal ?? `code ${exit.code}`})`);
+        throw new Error(`${what} failed during ${method}: ${e.message}`);
       }
       throw e;
     }

@@ -15,6 +15,7 @@
  */
 import { decodeMultiStream, encode } from '@msgpack/msgpack';
 import type { Duplex } from 'node:stream';
+import { MuxError } from './mux.js';
 
 export class RemoteError extends Error {
   constructor(readonly method: string, message: string) {
@@ -94,7 +95,8 @@ export class RpcClient {
       }
       this.fail(new PluginGoneError('the plugin closed the connection'));
     } catch (e) {
-      this.fail(new PluginGoneError(e instanceof Error ? e.message : String(e)));
+      const msg = e instanceof Error ? e.message : String(e);
+      this.fail(new PluginGoneError(e instanceof MuxError ? msg : `malformed reply (${msg})`));
     }
   }
 }
