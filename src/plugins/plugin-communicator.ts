@@ -8,6 +8,7 @@
  *   read from the gob `CommandFinished` on the response stream; a response stream that ends empty
  *   (the plugin or its connection died) is `disconnected`, never a success.
  * - Transfers stream their data over a broker stream; the call's reply says whether they worked.
+ *   Uploads do not carry the file mode (the plugin's communicator applies its default).
  */
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -84,7 +85,10 @@ export class PluginCommunicator implements Communicator {
     const id = this.broker.nextId();
     const accepted = this.broker.accept(id);
     accepted.catch(() => undefined);
-    const call = this.call('Upload', { Path: remotePath, ReaderStreamId: id, FileInfo: mode !== undefined ? { ModeValue: mode } : null });
+    // No FileInfo: with one, Packer 1.6.6's SSH communicator sends the size it states (0 here)
+    // instead of the data; without one it measures the data itself. The mode is not passed.
+    void mode;
+    const call = this.call('Upload', { Path: remotePath, ReaderStreamId: id, FileInfo: null });
     const stream = await accepted;
     await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : data, stream);
     await call;
