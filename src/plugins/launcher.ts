@@ -7,8 +7,8 @@
  * - Every process a launcher starts is one `take()` hands out or the spare; `shutdown()` stops the
  *   spare and waits for nothing else (each taken client is closed by its user).
  * - Every live plugin process group is killed when builder's own process exits, however it exits
- *   short of SIGKILL (a SIGKILLed builder leaves them: they are reaped by their parentless exit when
- *   their connection drops).
+ *   short of SIGKILL. After a SIGKILL, connected plugins exit by themselves when their connection
+ *   drops (observed with Packer 1.6.6's).
  */
 import { PluginClient } from './client.js';
 import type { StartOptions } from './process.js';
