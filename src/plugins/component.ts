@@ -8,8 +8,9 @@
  * - `prepareLocal` checks a configuration against the spec without the plugin (unknown arguments,
  *   types, required); the plugin's own Prepare runs at the start of `session`, and its errors
  *   fail the step with the plugin's message.
- * - `session` gives `fn` a started, prepared client and always closes it (Cancel when the step's
- *   signal aborts; then the process group is killed). An error from a plugin that died is
+ * - `session` gives `fn` a started, prepared client and closes it afterwards (Cancel when the
+ *   step's signal aborts; then the process group is killed) — or, with `reuseProcesses` and after
+ *   a success, keeps it as the spare for the next instance. An error from a plugin that died is
  *   "plugin NAME stopped during METHOD", never a hang.
  */
 import type { ConfigSpec, PrepareResult, StepContext } from '../core/component.js';
@@ -47,6 +48,12 @@ export interface LoadOptions {
   /** Folder for plugin sockets (default: the system temporary folder). */
   socketDir?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Configure a process again for the next instance instead of starting a new one (off by
+   * default). Seen to work with Packer 1.6.6's shell-local (a second Prepare replaces the first
+   * configuration, unset attributes included), not promised by the protocol for every plugin.
+   */
+  reuseProcesses?: boolean;
 }
 
 /** A raw configuration after the local check: what the plugin is sent. */
@@ -61,6 +68,7 @@ export class PluginComponent {
     readonly spec: PluginSpec,
     readonly configSpec: ConfigSpec,
     readonly launcher: Launcher,
+    private readonly reuse = false,
   ) {}
 
   static async load(source: PluginSource, options: LoadOptions = {}): Promise<PluginComponent> {
@@ -85,7 +93,7 @@ export class PluginComponent {
     // The process that answered is not yet configured: it serves the first instance.
     await launcher.shutdown();
     launcher.adopt(client);
-    return new PluginComponent(source, spec, toConfigSpec(spec), launcher);
+    return new PluginComponent(source, spec, toConfigSpec(spec), launcher, options.reuseProcesses === true);
   }
 
   prepareLocal(raw: Record<string, unknown>): PrepareResult<PluginConfig> {
@@ -115,13 +123,17 @@ export class PluginComponent {
     const client = await this.launcher.take();
     const onAbort = (): void => { void client.call(`${service}.Cancel`, null).catch(() => undefined).finally(() => void client.close()); };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let reusable = false;
     try {
       ctx.signal.throwIfAborted();
       await this.call(client, `${service}.${configure}`, { Configs: [PluginComponent.builderVariables(ctx), new Uint8Array(config.json), ...extraConfigs] });
-      return await fn(client);
+      const result = await fn(client);
+      reusable = this.reuse && !ctx.signal.aborted && !client.session.closed;
+      return result;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
-      await client.close();
+      if (reusable) this.launcher.adopt(client);
+      else await client.close();
     }
   }
 

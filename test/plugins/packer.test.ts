@@ -150,6 +150,24 @@ describe('Packer 1.6.6 components as plugins', { skip }, () => {
     await assertGone(pids.filter((p) => !livePluginPids().includes(p))); // the spare may still run
   });
 
+  it('with reuseProcesses, configures one process again for the next instance, earlier settings not leaking', async () => {
+    const before = new Set(livePluginPids());
+    const comp = await PluginComponent.load(
+      { kind: 'provisioner', type: 'shell-local', command: packerBinary()!, args: ['plugin', 'packer-provisioner-shell-local'], origin: 'packer 1.6.6' },
+      { socketDir, reuseProcesses: true, env: { ...process.env, CHECKPOINT_DISABLE: '1' } },
+    );
+    loaded.push(comp);
+    const prov = pluginProvisioner(comp);
+    const seen = new Set<number>();
+    const ui = recordingUi(() => livePluginPids().forEach((p) => seen.add(p)));
+    await prov.run(prov.prepare({ inline: ['echo "A=$A"'], environment_vars: ['A=1'] }).config!, ctx(ui));
+    await prov.run(prov.prepare({ inline: ['echo "A=$A"'] }).config!, ctx(ui));
+    assert.deepEqual(ui.lines.filter((l) => l.startsWith('message:')), ['message: A=1', 'message: A=']);
+    assert.equal([...seen].filter((p) => !before.has(p)).length, 1);
+    await comp.shutdown();
+    await assertGone([...seen].filter((p) => !before.has(p)));
+  });
+
   it('runs the manifest post-processor on our artifact', async () => {
     const pp = pluginPostProcessor(await load('post-processor', 'manifest'));
     const output = join(dir, 'manifest.json');
