@@ -70,6 +70,7 @@ export function pluginBuilder(component: PluginComponent, builderId = `plugin.${
 
     async create(config, ctx: StepContext) {
       const client = await component.launcher.take();
+      const key = randomUUID();
       const onAbort = (): void => { void client.call('Builder.Cancel', null).catch(() => undefined).finally(() => void client.close()); };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {
@@ -97,14 +98,20 @@ export function pluginBuilder(component: PluginComponent, builderId = `plugin.${
         const run = component.call(client, 'Builder.Run', id);
         run.catch(() => undefined);
         const state: RunState = { client, run };
-        const key = randomUUID();
         runs.set(key, state);
-        const hook = await Promise.race([hookArrived, run.then(() => undefined)]);
+        const hook = await Promise.race([hookArrived, run.then(() => undefined)]).catch((e: unknown) => {
+          if (ctx.signal.aborted) return undefined; // the abort handler stopped the plugin
+          throw e;
+        });
+        // A cancelled Run may still end with an artifact (the null builder does): cancellation is
+        // ours to report.
+        if (ctx.signal.aborted) throw new Error('the build was cancelled');
         if (hook) state.hook = hook;
         ctx.signal.removeEventListener('abort', onAbort);
         return { id: key, metadata: { plugin: component.source.type, origin: component.source.origin } };
       } catch (e) {
         ctx.signal.removeEventListener('abort', onAbort);
+        runs.delete(key);
         await client.close();
         throw e;
       }

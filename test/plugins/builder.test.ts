@@ -68,6 +68,18 @@ describe("Packer 1.6.6's null builder as a plugin", { skip: packerSkipReason() }
     await assert.rejects(b.create(prepared.config!, ctx()), /a Host must be specified/);
   });
 
+  it('stops at once when cancelled while the plugin waits for SSH, and reports the cancellation', async () => {
+    const b = pluginBuilder(component);
+    const prepared = b.prepare({ communicator: 'ssh', ssh_host: '127.0.0.1', ssh_port: 1, ssh_username: 'nobody', ssh_password: 'x', ssh_timeout: '10m' });
+    assert.deepEqual(prepared.errors, []);
+    const ac = new AbortController();
+    let pids: number[] = [];
+    const waiting: BuildUi = { ...ui, say: (m) => { if (/Waiting for SSH/.test(m)) { pids = livePluginPids(); ac.abort(); } } };
+    await assert.rejects(b.create(prepared.config!, { ...ctx(), ui: waiting, signal: ac.signal }), /cancelled/);
+    assert.ok(pids.length > 0);
+    await assertGone(pids);
+  });
+
   describe('over SSH', () => {
     let sshd: Sshd | undefined;
     let skip: string | undefined;
