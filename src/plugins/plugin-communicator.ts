@@ -8,9 +8,10 @@
  *   read from the gob `CommandFinished` on the response stream; a response stream that ends empty
  *   (the plugin or its connection died) is `disconnected`, never a success.
  * - Transfers stream their data over a broker stream; the call's reply says whether they worked.
- *   Uploads do not carry the file mode (the plugin's communicator applies its default).
+ *   The file mode reaches the plugin only for Buffer uploads (see `upload`).
  */
 import { createWriteStream } from 'node:fs';
+import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Communicator, RemoteCommand, RemoteCommandResult } from '../core/component.js';
@@ -85,10 +86,11 @@ export class PluginCommunicator implements Communicator {
     const id = this.broker.nextId();
     const accepted = this.broker.accept(id);
     accepted.catch(() => undefined);
-    // No FileInfo: with one, Packer 1.6.6's SSH communicator sends the size it states (0 here)
-    // instead of the data; without one it measures the data itself. The mode is not passed.
-    void mode;
-    const call = this.call('Upload', { Path: remotePath, ReaderStreamId: id, FileInfo: null });
+    // FileInfo {N name, S size, M mode}: Packer 1.6.6's SSH communicator trusts its size, so it is
+    // sent only when the size is known (a Buffer); without it the plugin measures the data itself
+    // and applies its default mode.
+    const fileInfo = Buffer.isBuffer(data) ? { N: basename(remotePath), S: data.length, M: mode ?? 0o644 } : null;
+    const call = this.call('Upload', { Path: remotePath, ReaderStreamId: id, FileInfo: fileInfo });
     const stream = await accepted;
     await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : data, stream);
     await call;

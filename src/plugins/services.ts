@@ -4,7 +4,8 @@
  *
  * Contracts:
  * - Ui text reaches the build's `BuildUi` unchanged (it masks secrets itself); `Ask` answers ""
- *   without a terminal; `Machine` output is dropped (builder has no machine-readable mode here).
+ *   without a terminal; `Machine` output is dropped (builder has no machine-readable mode here);
+ *   `NewTrackProgress` is refused (the plugin then transfers without a progress bar).
  * - Communicator calls work on our `Communicator`; with none, each call fails with a message saying
  *   the build has no communicator. A command's output streams and exit status travel on the
  *   broker streams the plugin named; the exit status is a gob `CommandFinished`, sent after the
@@ -32,6 +33,9 @@ export function uiHandlers(ui: BuildUi): Record<string, RpcHandler> {
     'Ui.Message': (m) => { ui.message(str(m)); return null; },
     'Ui.Error': (m) => { ui.error(str(m)); return null; },
     'Ui.Machine': () => null,
+    // Progress bars: a 1.6.6 plugin whose NewTrackProgress fails transfers without one (its file
+    // provisioner uploads normally), so builder shows none.
+    'Ui.NewTrackProgress': () => { throw new Error('builder shows no progress bars'); },
     'Ui.Ask': async (q) => (ui.ask ? (await ui.ask(str(q))) ?? '' : ''),
   };
 }
@@ -67,7 +71,8 @@ export function communicatorHandlers(comm: Communicator | undefined, broker: Bro
     'Communicator.Upload': async (args) => {
       const c = need();
       const reader = await broker.dial(num(field(args, 'ReaderStreamId')));
-      const mode = num(field(field(args, 'FileInfo'), 'Mode')) || undefined;
+      // FileInfo is {N name, S size, M mode, T mtime} (Packer 1.6.6), or nil.
+      const mode = num(field(field(args, 'FileInfo'), 'M')) || undefined;
       await c.upload(str(field(args, 'Path')), reader, mode !== undefined ? mode & 0o7777 : undefined, signal);
       return null;
     },

@@ -4,7 +4,7 @@
  * communicator.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -108,8 +108,9 @@ describe("Packer 1.6.6's null builder as a plugin", { skip: packerSkipReason() }
       assert.deepEqual(out, ['one', 'two']);
       assert.deepEqual(err, ['oops']);
       const remote = join(dir, 'uploaded.txt');
-      await comm.upload(remote, Buffer.from('payload\n'), 0o644, new AbortController().signal);
+      await comm.upload(remote, Buffer.from('payload\n'), 0o600, new AbortController().signal);
       assert.equal(readFileSync(remote, 'utf8'), 'payload\n');
+      assert.equal(statSync(remote).mode & 0o777, 0o600);
       await comm.download(remote, join(dir, 'downloaded.txt'), new AbortController().signal);
       assert.equal(readFileSync(join(dir, 'downloaded.txt'), 'utf8'), 'payload\n');
       // A failed provisioning: destroy before finish.

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Artifact, BuildUi, StepContext } from '../../src/core/component.js';
+import type { Artifact, BuildUi, Communicator, StepContext } from '../../src/core/component.js';
 import { PluginComponent, type PluginKind } from '../../src/plugins/component.js';
 import { livePluginPids } from '../../src/plugins/launcher.js';
 import { pluginPostProcessor } from '../../src/plugins/post-processor.js';
@@ -166,6 +166,32 @@ describe('Packer 1.6.6 components as plugins', { skip }, () => {
     assert.equal([...seen].filter((p) => !before.has(p)).length, 1);
     await comp.shutdown();
     await assertGone([...seen].filter((p) => !before.has(p)));
+  });
+
+  it("serves our Communicator to Packer's file provisioner (upload with name, size and mode)", async () => {
+    const prov = pluginProvisioner(await load('provisioner', 'file'));
+    const src = join(dir, 'src.txt');
+    writeFileSync(src, 'file content\n', { mode: 0o640 });
+    const uploads: Array<{ path: string; mode: number | undefined; data: string }> = [];
+    const comm: Communicator = {
+      async upload(path, data, mode) {
+        const chunks: Buffer[] = [];
+        if (Buffer.isBuffer(data)) chunks.push(data);
+        else for await (const c of data) chunks.push(c as Buffer);
+        uploads.push({ path, mode, data: Buffer.concat(chunks).toString() });
+      },
+      start: async () => ({ exitStatus: 0, disconnected: false }),
+      uploadDir: async () => undefined,
+      download: async () => undefined,
+      downloadDir: async () => undefined,
+      close: async () => undefined,
+    };
+    const prepared = prov.prepare({ source: src, destination: '/remote/dst.txt' });
+    assert.deepEqual(prepared.errors, []);
+    const ui = recordingUi();
+    await prov.run(prepared.config!, { ...ctx(ui), comm, conn: { type: 'ssh', host: '127.0.0.1' } });
+    assert.deepEqual(uploads, [{ path: '/remote/dst.txt', mode: 0o640, data: 'file content\n' }]);
+    assert.deepEqual(ui.lines, [`say: Uploading ${src} => /remote/dst.txt`]);
   });
 
   it('runs the manifest post-processor on our artifact', async () => {
