@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BuildUi, StepContext } from '../../src/core/component.js';
 import { pluginBuilder } from '../../src/plugins/builder.js';
+import { shellProvisioner } from '../../src/provisioners/shell.js';
 import { PluginComponent } from '../../src/plugins/component.js';
 import { livePluginPids } from '../../src/plugins/launcher.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
@@ -113,6 +114,13 @@ describe("Packer 1.6.6's null builder as a plugin", { skip: packerSkipReason() }
       assert.equal(statSync(remote).mode & 0o777, 0o600);
       await comm.download(remote, join(dir, 'downloaded.txt'), new AbortController().signal);
       assert.equal(readFileSync(join(dir, 'downloaded.txt'), 'utf8'), 'payload\n');
+      // builder's own shell provisioner over the plugin's communicator.
+      const shell = shellProvisioner.prepare({ inline: ['echo "shell over the plugin: $((6 * 7))"'] });
+      assert.deepEqual(shell.errors, []);
+      const shellLines: string[] = [];
+      const shellUi: BuildUi = { say: (m) => shellLines.push(m), message: (m) => shellLines.push(m), error: (m) => shellLines.push(m) };
+      await shellProvisioner.run(shell.config!, { ...ctx(), ui: shellUi, comm, ...(info ? { conn: info } : {}) });
+      assert.ok(shellLines.includes('shell over the plugin: 42'), shellLines.join('\n'));
       // A failed provisioning: destroy before finish.
       await b.destroy(prepared.config!, instance, ctx());
       await assertGone(pids);
