@@ -43,7 +43,8 @@ export interface PluginSource {
 }
 
 export interface LoadOptions {
-  /** Receives the plugin's stderr lines (the debug log). */
+  /** Receives the plugin's stderr lines (the debug log). Default: builder's stderr, prefixed with
+   * the component, when PACKER_LOG or BUILDER_LOG is set (and not "0"); otherwise dropped. */
   debug?: (line: string) => void;
   /** Folder for plugin sockets (default: the system temporary folder). */
   socketDir?: string;
@@ -54,6 +55,13 @@ export interface LoadOptions {
    * configuration, unset attributes included), not promised by the protocol for every plugin.
    */
   reuseProcesses?: boolean;
+}
+
+function debugSink(source: PluginSource, options: LoadOptions): ((line: string) => void) | undefined {
+  if (options.debug) return options.debug;
+  const on = (v: string | undefined): boolean => v !== undefined && v !== '' && v !== '0';
+  if (!on(process.env.PACKER_LOG) && !on(process.env.BUILDER_LOG)) return undefined;
+  return (line) => { process.stderr.write(`[${source.kind} ${source.type}] ${line}\n`); };
 }
 
 /** A raw configuration after the local check: what the plugin is sent. */
@@ -77,7 +85,7 @@ export class PluginComponent {
       args: source.args,
       ...(options.env ? { env: options.env } : {}),
       ...(options.socketDir ? { socketDir: options.socketDir } : {}),
-      ...(options.debug ? { debug: options.debug } : {}),
+      ...(debugSink(source, options) ? { debug: debugSink(source, options)! } : {}),
     } satisfies StartOptions));
     let client: PluginClient | undefined;
     let spec: PluginSpec;
