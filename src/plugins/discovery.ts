@@ -278,3 +278,17 @@ export async function pluginComponents(options: DiscoveryOptions = {}): Promise<
   }
   return out;
 }
+
+/**
+ * The precedence rule for one component type: the native definition, unless there is none, or
+ * plugins are preferred (BUILDER_PREFER_PLUGINS=1), or the template's `required_plugins` asks for
+ * the plugin — then the plugin's lazily loaded adapter. Undefined when neither exists.
+ */
+export function chooseComponent<D>(
+  native: D | undefined,
+  plugin: LazyComponent<D> | undefined,
+  opts: { preferPlugins: boolean; requiredByTemplate?: boolean },
+): { native: D } | { plugin: LazyComponent<D> } | undefined {
+  if (plugin && (native === undefined || opts.preferPlugins || opts.requiredByTemplate)) return { plugin };
+  return native !== undefined ? { native } : undefined;
+}

@@ -114,14 +114,16 @@ export async function startPlugin(opts: StartOptions): Promise<PluginProcess> {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`plugin "${name}" printed no handshake within ${(opts.handshakeTimeoutMs ?? 60_000) / 1000}s`)), opts.handshakeTimeoutMs ?? 60_000);
     child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (s: string) => {
+    const onData = (s: string): void => {
       out += s;
       const nl = out.indexOf('\n');
       if (nl >= 0) {
         clearTimeout(timer);
+        child.stdout!.off('data', onData);
         resolve(out.slice(0, nl));
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     child.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start plugin "${name}": ${e.message}`)); });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BuildUi, StepContext } from '../../src/core/component.js';
-import { findPluginBinaries, pluginComponents } from '../../src/plugins/discovery.js';
+import { chooseComponent, findPluginBinaries, pluginComponents, type LazyComponent } from '../../src/plugins/discovery.js';
 import { livePluginPids } from '../../src/plugins/launcher.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
 
@@ -43,6 +43,16 @@ describe('plugin discovery and the current (SDK) protocol, with a fake plugin', 
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('chooses native components unless plugins are preferred or required, or there is no native one', () => {
+    const plugin: LazyComponent<string> = { source: { kind: 'provisioner', type: 'x', command: 'c', args: [], origin: 'o' }, load: async () => 'plugin' };
+    assert.deepEqual(chooseComponent('native', plugin, { preferPlugins: false }), { native: 'native' });
+    assert.deepEqual(chooseComponent('native', plugin, { preferPlugins: true }), { plugin });
+    assert.deepEqual(chooseComponent('native', plugin, { preferPlugins: false, requiredByTemplate: true }), { plugin });
+    assert.deepEqual(chooseComponent(undefined, plugin, { preferPlugins: false }), { plugin });
+    assert.deepEqual(chooseComponent('native', undefined, { preferPlugins: true }), { native: 'native' });
+    assert.equal(chooseComponent<string>(undefined, undefined, { preferPlugins: true }), undefined);
+  });
 
   it('finds installed binaries, highest version first, and ignores one whose checksum does not match', () => {
     const warnings: string[] = [];
