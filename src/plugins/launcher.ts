@@ -6,29 +6,15 @@
  * Contracts:
  * - Every process a launcher starts is one `take()` hands out or the spare; `shutdown()` stops the
  *   spare and waits for nothing else (each taken client is closed by its user).
- * - Every live plugin process group is killed when builder's own process exits, however it exits
- *   short of SIGKILL. After a SIGKILL, connected plugins exit by themselves when their connection
- *   drops (observed with Packer 1.6.6's).
+ * - Every plugin process group is killed when builder's own process exits (see process.ts).
  */
 import { PluginClient } from './client.js';
 import type { StartOptions } from './process.js';
 
 const live = new Set<PluginClient>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const c of live) {
-      try { process.kill(-c.proc.pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-  });
-}
 
 /** Starts a plugin client and tracks it until it is closed. */
 export async function startTracked(name: string, opts: StartOptions): Promise<PluginClient> {
-  installExitHook();
   const c = await PluginClient.start(name, opts);
   live.add(c);
   const close = c.close.bind(c);

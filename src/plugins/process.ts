@@ -66,6 +66,30 @@ export interface PluginProcess {
   stop(): Promise<void>;
 }
 
+/** Process groups of plugins started and not yet exited (whatever stage they are in). */
+const running = new Set<number>();
+let exitHookInstalled = false;
+
+/** Pids of the plugin processes running now. */
+export function runningPluginPids(): number[] {
+  return [...running];
+}
+
+/**
+ * Kills every running plugin's process group when builder's process exits (normally, by
+ * process.exit, or on an uncaught exception). After a SIGKILL it cannot run: connected plugins then
+ * exit by themselves when their connection drops; one started and not yet connected stays.
+ */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pid of running) {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  });
+}
+
 function killGroup(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
@@ -84,10 +108,13 @@ export async function startPlugin(opts: StartOptions): Promise<PluginProcess> {
   };
   if (opts.socketDir) env.TMPDIR = opts.socketDir;
   const name = [opts.command, ...opts.args].join(' ');
+  installExitHook();
   const child = spawn(opts.command, [...opts.args], { env, cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid;
+  if (pid !== undefined) running.add(pid);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-    child.on('error', () => resolve({ code: null, signal: null }));
+    child.on('exit', (code, signal) => { if (pid !== undefined) running.delete(pid); resolve({ code, signal }); });
+    child.on('error', () => { if (pid !== undefined) running.delete(pid); resolve({ code: null, signal: null }); });
   });
   let stderrTail = '';
   let pendingErr = '';

@@ -3,6 +3,7 @@
  * Skipped, with the reason, when packer is not installed.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +193,13 @@ describe('Packer 1.6.6 components as plugins', { skip }, () => {
     await prov.run(prepared.config!, { ...ctx(ui), comm, conn: { type: 'ssh', host: '127.0.0.1' } });
     assert.deepEqual(uploads, [{ path: '/remote/dst.txt', mode: 0o640, data: 'file content\n' }]);
     assert.deepEqual(ui.lines, [`say: Uploading ${src} => /remote/dst.txt`]);
+  });
+
+  it('kills a plugin that is still starting when builder exits', async () => {
+    const r = spawnSync(process.execPath, [join(process.cwd(), 'dist', 'test', 'plugins', 'exit-early.js'), packerBinary()!, socketDir], { encoding: 'utf8' });
+    const pids = r.stdout.trim().split(',').filter(Boolean).map(Number);
+    assert.equal(pids.length, 1, r.stdout + r.stderr);
+    await assertGone(pids);
   });
 
   it('runs the manifest post-processor on our artifact', async () => {
