@@ -32,14 +32,14 @@ import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
 import { UserError } from '../cli/errors.js';
-import type { Artifact, BuilderDef, InstanceRecord, RecordedInstanceContext, StepContext } from '../core/component.js';
+import type { BuilderDef, InstanceRecord, RecordedInstanceContext, StepContext } from '../core/component.js';
 import { renderGoTemplate } from '../core/go-template.js';
+import { DOCKER_BUILDER_ID, DOCKER_IMPORT_ID, exportArtifact, imageArtifact, imageRef } from './docker/artifacts.js';
 import { dockerConfigSpec, prepareDocker, type DockerConfig } from './docker/config.js';
 import { checkLogin, commitContainer, createContainer, isPodman, localImageId, pullImage, type RegistryAuth } from './docker/engine.js';
 import { apiMessage, isNotFound, openDocker, resolveEndpoint, type Endpoint } from './docker/endpoint.js';
 
-export const DOCKER_BUILDER_ID = 'packer.docker';
-export const DOCKER_IMPORT_ID = 'packer.post-processor.docker-import';
+export { DOCKER_BUILDER_ID, DOCKER_IMPORT_ID } from './docker/artifacts.js';
 /** The label naming the build that made a container or snapshot. */
 export const BUILD_LABEL = 'builder.build';
 export const SNAPSHOT_LABEL = 'builder.snapshot';
@@ -201,32 +201,6 @@ async function startContainer(docker: Dockerode, endpoint: Endpoint, config: Doc
   }
 }
 
-export function importArtifact(docker: Dockerode | undefined, imageId: string, state: Record<string, unknown> = {}): Artifact {
-  return {
-    builderId: DOCKER_IMPORT_ID,
-    id: imageId,
-    files: [],
-    description: `Imported Docker image: ${imageId}`,
-    state,
-    async destroy() {
-      if (docker) await docker.getImage(imageId).remove({ force: false }).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
-    },
-  };
-}
-
-export function exportArtifact(path: string, cwd: string): Artifact {
-  return {
-    builderId: DOCKER_BUILDER_ID,
-    id: path,
-    files: path === '' ? [] : [path],
-    description: `Exported Docker file: ${path}`,
-    state: {},
-    async destroy() {
-      if (path !== '') await rm(resolve(cwd, path), { force: true });
-    },
-  };
-}
-
 async function removeContainer(docker: Dockerode, id: string): Promise<void> {
   try {
     await docker.getContainer(id).remove({ force: true, v: true });
@@ -265,7 +239,7 @@ export const dockerBuilder = {
         fail('Error committing container', err);
       }
       ctx.ui.message(`Image ID: ${imageId}`);
-      return importArtifact(docker, imageId);
+      return imageArtifact(docker, DOCKER_IMPORT_ID, imageId, {});
     }
     if (config.exportPath !== '') {
       ctx.ui.say('Exporting the container');
@@ -367,7 +341,7 @@ export async function listSnapshots(labels: Readonly<Record<string, string>>, en
 export async function removeSnapshot(id: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const docker = openDocker(resolveEndpoint(env));
   try {
-    await docker.getImage(id).remove({ force: true });
+    await docker.getImage(imageRef(id)).remove({ force: true });
   } catch (err) {
     if (!isNotFound(err)) fail(`Error removing snapshot image ${id.slice(0, 19)}`, err);
   }

@@ -3,10 +3,9 @@
  * by this file (test/helpers/podman.ts) and purged at the end (every container and image with it).
  * Skipped with the reason when podman cannot be installed or started here.
  */
-import { after, before, test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import * as tar from 'tar';
@@ -15,34 +14,16 @@ import type { DockerConfig } from '../../src/builders/docker/config.js';
 import type { Communicator, InstanceRecord, StepContext } from '../../src/core/component.js';
 import { provisioners } from '../../src/provisioners/registry.js';
 import { testContext } from '../communicators/context.js';
-import { startPodman, type Podman } from '../helpers/podman.js';
+import { usePodman } from '../helpers/podman.js';
 
-let podman: Podman | undefined;
-let skipReason = '';
-let docker: Dockerode;
-let work: string;
-
-before(async () => {
-  const p = await startPodman();
-  if ('skip' in p) skipReason = p.skip;
-  else {
-    podman = p;
-    docker = new Dockerode({ socketPath: p.socket });
-  }
-  work = await mkdtemp(join(tmpdir(), 'builder-docker-test-'));
-});
-
-after(async () => {
-  await podman?.stop();
-  await rm(work, { recursive: true, force: true });
-});
+const suite = usePodman('builder-docker-test-');
 
 function ctx(overrides: Partial<StepContext> = {}): ReturnType<typeof testContext> {
-  return testContext({ buildName: 'docker.test', builderType: 'docker', cwd: work, env: { ...process.env, ...podman!.env }, ...overrides });
+  return testContext({ buildName: 'docker.test', builderType: 'docker', cwd: suite.work, env: { ...process.env, ...suite.podman!.env }, ...overrides });
 }
 
 function prepared(raw: Record<string, unknown>): DockerConfig {
-  const r = dockerBuilder.prepare({ image: podman!.baseImage, pull: false, ...raw });
+  const r = dockerBuilder.prepare({ image: suite.podman!.baseImage, pull: false, ...raw });
   assert.deepEqual(r.errors, []);
   return r.config!;
 }
@@ -57,7 +38,7 @@ async function provision(type: string, raw: Record<string, unknown>, c: StepCont
 
 /** Runs `script` with /bin/sh in a new container from `image`; its output (the container is removed). */
 async function runImage(image: string, script: string): Promise<string> {
-  const container = await docker.createContainer({ Image: image, Entrypoint: ['/bin/sh'], Cmd: ['-c', script], HostConfig: { NetworkMode: 'host' } } as Dockerode.ContainerCreateOptions);
+  const container = await suite.docker.createContainer({ Image: image, Entrypoint: ['/bin/sh'], Cmd: ['-c', script], HostConfig: { NetworkMode: 'host' } } as Dockerode.ContainerCreateOptions);
   try {
     await container.start();
     await container.wait();
@@ -79,11 +60,6 @@ function demux(buf: Buffer): string {
   return out;
 }
 
-function skipped(t: TestContext): boolean {
-  if (podman) return false;
-  t.skip(skipReason);
-  return true;
-}
 
 test('docker: prepare follows Packer (exactly one of commit/export_path/discard, image, changes, run_command, ecr_login)', () => {
   const errs = (raw: Record<string, unknown>): string[] => dockerBuilder.prepare(raw).errors;
@@ -100,7 +76,7 @@ test('docker: prepare follows Packer (exactly one of commit/export_path/discard,
 });
 
 test('docker: build, provision (shell, file up/down of files and folders, shell-local), commit; the image has the files and the changes', async (t) => {
-  if (skipped(t)) return;
+  if (suite.skipped(t)) return;
   const c = ctx();
   const config = prepared({ commit: true, changes: ['ENV FOO=bar', 'LABEL team=infra', 'WORKDIR /opt', 'CMD ["/bin/cat", "/opt/hello"]'], message: 'built by test', author: 'tester <t@example.com>' });
   const instance = await dockerBuilder.create(config, c);
@@ -108,7 +84,7 @@ test('docker: build, provision (shell, file up/down of files and folders, shell-
   try {
     assert.ok(c.ui.lines.includes('==> Starting docker container...'));
     assert.ok(c.ui.lines.some((l) => l === `    Container ID: ${instance.id}`));
-    const info = await docker.getContainer(instance.id).inspect();
+    const info = await suite.docker.getContainer(instance.id).inspect();
     assert.equal(info.Config.Labels['builder.build'], 'docker.test');
     assert.equal(info.State.Running, true);
     const { comm } = await dockerBuilder.connect(config, instance, c);
@@ -120,7 +96,7 @@ test('docker: build, provision (shell, file up/down of files and folders, shell-
     const r = await comm!.start({ command: 'exit 7' }, c.signal);
     assert.deepEqual(r, { exitStatus: 7, disconnected: false });
     // file uploads: a file, a folder (itself), a folder's contents
-    const src = join(work, 'src');
+    const src = join(suite.work, 'src');
     await mkdir(join(src, 'tree', 'sub'), { recursive: true });
     await writeFile(join(src, 'single.txt'), 'single\n');
     await writeFile(join(src, 'tree', 'a.txt'), 'a\n');
@@ -131,20 +107,20 @@ test('docker: build, provision (shell, file up/down of files and folders, shell-
     await provision('shell', { inline: ['cat /opt/single.txt /opt/tree/a.txt /opt/tree/sub/b.txt /srv/contents/sub/b.txt'] }, c, comm);
     assert.ok(['    single', '    a', '    b'].every((l) => c.ui.lines.includes(l)));
     // downloads: a file and a folder
-    await provision('file', { source: '/opt/hello', destination: join(work, 'dl', 'hello'), direction: 'download' }, c, comm);
-    assert.equal(await readFile(join(work, 'dl', 'hello'), 'utf8'), 'hello\n');
-    await provision('file', { source: '/opt/tree/', destination: join(work, 'dldir') + '/', direction: 'download' }, c, comm);
-    assert.equal(await readFile(join(work, 'dldir', 'sub', 'b.txt'), 'utf8'), 'b\n');
-    await assert.rejects(provision('file', { source: '/opt/missing', destination: join(work, 'x'), direction: 'download' }, c, comm), /Error downloading file/);
+    await provision('file', { source: '/opt/hello', destination: join(suite.work, 'dl', 'hello'), direction: 'download' }, c, comm);
+    assert.equal(await readFile(join(suite.work, 'dl', 'hello'), 'utf8'), 'hello\n');
+    await provision('file', { source: '/opt/tree/', destination: join(suite.work, 'dldir') + '/', direction: 'download' }, c, comm);
+    assert.equal(await readFile(join(suite.work, 'dldir', 'sub', 'b.txt'), 'utf8'), 'b\n');
+    await assert.rejects(provision('file', { source: '/opt/missing', destination: join(suite.work, 'x'), direction: 'download' }, c, comm), /Error downloading file/);
     // shell-local runs on this machine
-    await provision('shell-local', { inline: [`echo local > ${join(work, 'local.txt')}`] }, c, comm);
-    assert.equal(await readFile(join(work, 'local.txt'), 'utf8'), 'local\n');
+    await provision('shell-local', { inline: [`echo local > ${join(suite.work, 'local.txt')}`] }, c, comm);
+    assert.equal(await readFile(join(suite.work, 'local.txt'), 'utf8'), 'local\n');
     const artifact = (await dockerBuilder.finish(config, instance, c))!;
     imageId = artifact.id;
     assert.equal(artifact.builderId, 'packer.post-processor.docker-import');
     assert.equal(artifact.description, `Imported Docker image: ${imageId}`);
     assert.ok(c.ui.lines.includes('==> Committing the container'));
-    const image = await docker.getImage(imageId).inspect();
+    const image = await suite.docker.getImage(imageId).inspect();
     assert.ok(image.Config.Env.includes('FOO=bar'), image.Config.Env.join(','));
     assert.equal(image.Config.Labels?.team, 'infra');
     assert.equal(image.Config.WorkingDir, '/opt');
@@ -154,14 +130,14 @@ test('docker: build, provision (shell, file up/down of files and folders, shell-
     assert.equal(await runImage(imageId, 'cat /opt/hello /opt/tree/sub/b.txt /srv/contents/a.txt'), 'hello\nb\na\n');
   } finally {
     await dockerBuilder.destroy(config, instance, c);
-    if (imageId) await docker.getImage(imageId).remove({ force: true });
+    if (imageId) await suite.docker.getImage(imageId).remove({ force: true });
   }
   assert.ok(c.ui.lines.includes(`==> Killing the container: ${instance.id}`));
-  await assert.rejects(docker.getContainer(instance.id).inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
+  await assert.rejects(suite.docker.getContainer(instance.id).inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
 });
 
 test('docker: export_path writes the container filesystem as a tar', async (t) => {
-  if (skipped(t)) return;
+  if (suite.skipped(t)) return;
   const c = ctx();
   const config = prepared({ export_path: 'out/image.tar' });
   const instance = await dockerBuilder.create(config, c);
@@ -173,7 +149,7 @@ test('docker: export_path writes the container filesystem as a tar', async (t) =
     const names: string[] = [];
     let content = '';
     await tar.t({
-      file: join(work, 'out/image.tar'),
+      file: join(suite.work, 'out/image.tar'),
       onReadEntry: (e) => {
         names.push(e.path);
         if (e.path.replace(/^\.?\//, '') === 'data/file') e.on('data', (d: Buffer) => (content += d.toString()));
@@ -187,37 +163,37 @@ test('docker: export_path writes the container filesystem as a tar', async (t) =
 });
 
 test('docker: reconnect to a kept container (started again when stopped); a removed one is gone; destroyRecorded removes it', async (t) => {
-  if (skipped(t)) return;
+  if (suite.skipped(t)) return;
   const c = ctx();
   const config = prepared({ discard: true });
   const instance: InstanceRecord = JSON.parse(JSON.stringify(await dockerBuilder.create(config, c))) as InstanceRecord;
   assert.equal(await dockerBuilder.reconnect(config, instance, c), true);
-  await docker.getContainer(instance.id).stop({ t: 0 });
+  await suite.docker.getContainer(instance.id).stop({ t: 0 });
   assert.equal(await dockerBuilder.reconnect(config, instance, c), true);
-  assert.equal((await docker.getContainer(instance.id).inspect()).State.Running, true);
+  assert.equal((await suite.docker.getContainer(instance.id).inspect()).State.Running, true);
   const { comm } = await dockerBuilder.connect(config, instance, c);
   assert.equal((await comm!.start({ command: 'true' }, c.signal)).exitStatus, 0);
   const artifact = (await dockerBuilder.finish(config, instance, c))!;
   assert.deepEqual([artifact.id, artifact.files], ['', []]);
-  await dockerBuilder.destroyRecorded(instance, { cwd: work, env: c.env, signal: c.signal });
+  await dockerBuilder.destroyRecorded(instance, { cwd: suite.work, env: c.env, signal: c.signal });
   assert.equal(await dockerBuilder.reconnect(config, instance, c), false);
-  await dockerBuilder.destroyRecorded(instance, { cwd: work, env: c.env, signal: c.signal }); // gone already: no error
+  await dockerBuilder.destroyRecorded(instance, { cwd: suite.work, env: c.env, signal: c.signal }); // gone already: no error
 });
 
 test('docker: pull failing with the image present locally is a warning, without it a clear error', async (t) => {
-  if (skipped(t)) return;
+  if (suite.skipped(t)) return;
   const c = ctx();
   const config = prepared({ pull: true, discard: true });
   const instance = await dockerBuilder.create(config, c);
   await dockerBuilder.destroy(config, instance, c);
-  assert.ok(c.ui.lines.includes(`==> Pulling Docker image: ${podman!.baseImage}`));
-  assert.ok(c.ui.lines.some((l) => l.startsWith('    Pull failed (') && l.endsWith(`using the local image ${podman!.baseImage}`)), c.ui.lines.join('\n'));
+  assert.ok(c.ui.lines.includes(`==> Pulling Docker image: ${suite.podman!.baseImage}`));
+  assert.ok(c.ui.lines.some((l) => l.startsWith('    Pull failed (') && l.endsWith(`using the local image ${suite.podman!.baseImage}`)), c.ui.lines.join('\n'));
   const missing = prepared({ pull: true, discard: true, image: 'localhost/not-here:1' });
   await assert.rejects(dockerBuilder.create(missing, ctx()), /Error pulling Docker image: /);
 });
 
 test('docker: snapshots: commit with labels, list by label, start a container from one, remove', async (t) => {
-  if (skipped(t)) return;
+  if (suite.skipped(t)) return;
   const c = ctx();
   const config = prepared({ commit: true });
   const instance = await dockerBuilder.create(config, c);
@@ -253,5 +229,4 @@ test('docker: no endpoint and a bad DOCKER_HOST are clear errors', async () => {
   await assert.rejects(dockerBuilder.create(config, c), /DOCKER_HOST "ftp:\/\/x" is not a unix:\/\/ or tcp:\/\/ address/);
   const none = testContext({ env: { PATH: '', DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
   await assert.rejects(dockerBuilder.create(config, none), /cannot connect to the Docker Engine API|ENOENT/);
-  void readdir;
 });

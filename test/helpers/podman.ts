@@ -16,6 +16,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before, type TestContext } from 'node:test';
+import Dockerode from 'dockerode';
 
 const HARNESS = resolve(fileURLToPath(import.meta.url), '../../../../test/helpers/podman-harness.sh');
 
@@ -68,4 +70,43 @@ export async function startPodman(): Promise<Podman | { skip: string }> {
   const env: Record<string, string> = {};
   for (const m of r.stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;
   return { env, socket, baseImage: env.PODMAN_HARNESS_BASE_IMAGE ?? 'localhost/harness-busybox:latest', cliHost: env.PODMAN_HARNESS_DOCKER_CLI_HOST ?? '', stop };
+}
+
+export interface PodmanSuite {
+  /** The running service; undefined when skipped. */
+  podman?: Podman;
+  /** A client of the service (only when it runs). */
+  docker: Dockerode;
+  /** A temp folder for the file's builds, removed at the end. */
+  work: string;
+  /** True (and the test skipped with the reason) when the service does not run. */
+  skipped(t: TestContext): boolean;
+}
+
+/** Starts one service for the test file (`before`) and purges it and the temp folder (`after`). */
+export function usePodman(prefix: string): PodmanSuite {
+  let skipReason = '';
+  const suite: PodmanSuite = {
+    docker: undefined as unknown as Dockerode,
+    work: '',
+    skipped(t) {
+      if (suite.podman) return false;
+      t.skip(skipReason);
+      return true;
+    },
+  };
+  before(async () => {
+    const p = await startPodman();
+    if ('skip' in p) skipReason = p.skip;
+    else {
+      suite.podman = p;
+      suite.docker = new Dockerode({ socketPath: p.socket });
+    }
+    suite.work = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    await suite.podman?.stop();
+    await rm(suite.work, { recursive: true, force: true });
+  });
+  return suite;
 }

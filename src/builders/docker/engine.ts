@@ -160,3 +160,45 @@ export function isPodman(docker: Dockerode): Promise<boolean> {
   }
   return p;
 }
+
+/** A request whose answer is a byte stream (image save, import progress, push progress). */
+export function dialStream(
+  docker: Dockerode,
+  o: { path: string; method: 'GET' | 'POST'; query?: Record<string, string | string[] | undefined>; file?: NodeJS.ReadableStream; authconfig?: RegistryAuth | Record<string, never>; statusCodes: Record<number, true | string> },
+): Promise<NodeJS.ReadableStream> {
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) query[k] = v;
+  return new Promise((resolve, reject) => {
+    modemOf(docker).dial(
+      {
+        path: o.path,
+        method: o.method,
+        isStream: true,
+        statusCodes: o.statusCodes,
+        ...(o.file ? { file: o.file } : {}),
+        ...(o.authconfig ? { authconfig: o.authconfig } : {}),
+        options: { _query: query },
+      },
+      (err, data) => (err ? reject(err) : resolve(data as NodeJS.ReadableStream)),
+    );
+  });
+}
+
+/** Splits `registry:5000/name:tag` into repository and tag ("" when none). */
+export function splitRepoTag(ref: string): { repo: string; tag: string } {
+  const at = ref.indexOf('@');
+  if (at >= 0) return { repo: ref.slice(0, at), tag: '' };
+  const colon = ref.lastIndexOf(':');
+  if (colon > ref.lastIndexOf('/')) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repo: ref, tag: '' };
+}
+
+/** Tags image `source` (a name or an id) as `repo[:tag]` (names URL-encoded, for Podman). */
+export async function tagImage(docker: Dockerode, source: string, repo: string, tag: string): Promise<void> {
+  await dial(docker, {
+    path: `/images/${encodeURIComponent(source)}/tag?`,
+    method: 'POST',
+    query: { repo, ...(tag ? { tag } : {}) },
+    statusCodes: { 200: true, 201: true, 400: 'bad parameter', 404: 'no such image', 409: 'conflict', 500: 'server error' },
+  });
+}
