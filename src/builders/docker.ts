@@ -26,6 +26,7 @@
  * Networking: without `--network` in run_command, a container on Podman's service gets the host's
  * network (its bridges need root-only setup on hosts like these); on Docker Engine the default.
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -43,6 +44,8 @@ export { DOCKER_BUILDER_ID, DOCKER_IMPORT_ID } from './docker/artifacts.js';
 /** The label naming the build that made a container or snapshot. */
 export const BUILD_LABEL = 'builder.build';
 export const SNAPSHOT_LABEL = 'builder.snapshot';
+/** The repository snapshot images are tagged in (`localhost/builder-snapshot:<random>`). */
+export const SNAPSHOT_REPO = 'localhost/builder-snapshot';
 
 /** A step context that may carry labels for the container (state lineage, workspace, …). */
 export interface DockerStepContext extends StepContext {
@@ -114,7 +117,7 @@ async function containerBody(docker: Dockerode, config: DockerConfig, image: str
     Image: image,
     ...(run.cmd.length > 0 ? { Cmd: render(run.cmd, config.image) } : {}),
     ...(run.entrypoint !== undefined ? { Entrypoint: run.entrypoint } : {}),
-    Env: run.env,
+    ...(run.env.length > 0 ? { Env: run.env } : {}),
     ...(run.user ? { User: run.user } : {}),
     ...(run.workdir ? { WorkingDir: run.workdir } : {}),
     ...(run.hostname ? { Hostname: run.hostname } : {}),
@@ -172,8 +175,15 @@ async function pull(docker: Dockerode, config: DockerConfig, ctx: StepContext): 
 }
 
 /** Creates and starts a container from `image`; the record of it. */
-async function startContainer(docker: Dockerode, endpoint: Endpoint, config: DockerConfig, image: string, ctx: StepContext): Promise<InstanceRecord> {
-  const labels: Record<string, string> = { [BUILD_LABEL]: ctx.buildName, ...((ctx as DockerStepContext).instanceLabels ?? {}) };
+async function startContainer(
+  docker: Dockerode,
+  endpoint: Endpoint,
+  config: DockerConfig,
+  image: string,
+  ctx: StepContext,
+  extraLabels: Record<string, string> = {},
+): Promise<InstanceRecord> {
+  const labels: Record<string, string> = { ...extraLabels, [BUILD_LABEL]: ctx.buildName, ...((ctx as DockerStepContext).instanceLabels ?? {}) };
   ctx.ui.say('Starting docker container...');
   const shown = [...Object.entries(config.volumes).flatMap(([h, c]) => ['-v', `${h}:${c}`]), ...render(config.runCommand, config.image)];
   ctx.ui.message(`Run command: docker run ${shown.join(' ')}`);
@@ -222,7 +232,13 @@ export const dockerBuilder = {
   },
   async connect(config, instance, ctx) {
     const { docker, meta } = dockerFor(instance);
-    ctx.ui.say('Using docker communicator to connect: ');
+    // Packer names the container's IP address (none with the host's network)
+    const ip = await docker
+      .getContainer(meta.containerId)
+      .inspect()
+      .then((i) => (i.NetworkSettings as { IPAddress?: string } | undefined)?.IPAddress ?? '')
+      .catch(() => '');
+    ctx.ui.say(`Using docker communicator to connect: ${ip}`.trimEnd());
     // loaded here: tar and the communicator are needed only once a build connects
     const { DockerCommunicator } = await import('../communicators/docker.js');
     const comm = new DockerCommunicator(docker, meta.containerId, { execUser: config.execUser, fixUploadOwner: config.fixUploadOwner, containerUser: meta.containerUser });
@@ -293,22 +309,27 @@ function labelChange(key: string, value: string): string {
   return `LABEL ${JSON.stringify(key)}=${JSON.stringify(value)}`;
 }
 
-/** Commits the container to a snapshot image carrying `labels` (and `builder.snapshot=true`). */
+/** Commits the container to a snapshot image carrying `labels` (and `builder.snapshot=true`),
+ * tagged `localhost/builder-snapshot:<random>`. */
 export async function snapshot(_config: DockerConfig, instance: InstanceRecord, labels: Readonly<Record<string, string>>): Promise<{ imageId: string }> {
   const { docker, meta } = dockerFor(instance);
   const changes = Object.entries({ [SNAPSHOT_LABEL]: 'true', ...labels }).map(([k, v]) => labelChange(k, v));
   try {
-    return { imageId: await commitContainer(docker, meta.containerId, { changes }) };
+    // tagged: Podman removes untagged parents with an image (it ignores `noprune`), and a
+    // snapshot is the parent of every image committed from a container started on it
+    return { imageId: await commitContainer(docker, meta.containerId, { changes, repo: SNAPSHOT_REPO, tag: randomBytes(8).toString('hex') }) };
   } catch (err) {
     fail(`Error committing a snapshot of container ${meta.containerId.slice(0, 12)}`, err);
   }
 }
 
-/** Starts a build's container from a snapshot image (no pull); the record, as `create` makes. */
+/** Starts a build's container from a snapshot image (no pull); the record, as `create` makes.
+ * The container (and so an image committed from it) has the snapshot label emptied: a container
+ * inherits its image's labels, and the final image of a rebuild must not count as a snapshot. */
 export async function createFromSnapshot(config: DockerConfig, imageId: string, ctx: StepContext): Promise<InstanceRecord> {
   const endpoint = resolveEndpoint(ctx.env);
   const docker = openDocker(endpoint);
-  const record = await startContainer(docker, endpoint, config, imageId, ctx);
+  const record = await startContainer(docker, endpoint, config, imageRef(imageId), ctx, { [SNAPSHOT_LABEL]: '' });
   return { ...record, metadata: { ...record.metadata, image: config.image, snapshot: imageId } };
 }
 
@@ -327,7 +348,9 @@ export async function listSnapshots(labels: Readonly<Record<string, string>>, en
   const docker = openDocker(resolveEndpoint(env));
   const filters = JSON.stringify({ label: [`${SNAPSHOT_LABEL}=true`] });
   try {
-    const images = await docker.listImages({ filters } as unknown as Dockerode.ListImagesOptions);
+    // all: an untagged snapshot that another image was committed on top of counts as an intermediate
+    // image, which the listing hides otherwise
+    const images = await docker.listImages({ all: true, filters } as unknown as Dockerode.ListImagesOptions);
     return images
       .map((i) => ({ id: i.Id, labels: i.Labels ?? {}, created: i.Created, size: i.Size }))
       .filter((i) => Object.entries(labels).every(([k, v]) => i.labels[k] === v))

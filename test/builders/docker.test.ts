@@ -11,7 +11,7 @@ import Dockerode from 'dockerode';
 import * as tar from 'tar';
 import { createFromSnapshot, dockerBuilder, listSnapshots, removeSnapshot, snapshot } from '../../src/builders/docker.js';
 import type { DockerConfig } from '../../src/builders/docker/config.js';
-import type { Communicator, InstanceRecord, StepContext } from '../../src/core/component.js';
+import type { Artifact, Communicator, InstanceRecord, StepContext } from '../../src/core/component.js';
 import { provisioners } from '../../src/provisioners/registry.js';
 import { testContext } from '../communicators/context.js';
 import { usePodman } from '../helpers/podman.js';
@@ -210,15 +210,21 @@ test('docker: snapshots: commit with labels, list by label, start a container fr
   assert.equal(listed[0]!.labels['builder.step'], '1');
   assert.deepEqual(await listSnapshots({ 'builder.chain': 'other' }, c.env), []);
   const again = await createFromSnapshot(config, snap, c);
+  let final: Artifact | undefined;
   try {
     const { comm } = await dockerBuilder.connect(config, again, c);
     const lines: string[] = [];
     const r = await comm!.start({ command: 'cat /step1', onStdout: (l) => lines.push(l) }, c.signal);
     assert.deepEqual([r.exitStatus, lines], [0, ['step1']]);
     assert.equal(await dockerBuilder.reconnect(config, again, c), true);
+    // the final image of a rebuild from a snapshot is not itself a snapshot
+    final = (await dockerBuilder.finish(config, again, c))!;
+    assert.equal((await listSnapshots({}, c.env)).length, 1);
   } finally {
     await dockerBuilder.destroy(config, again, c);
   }
+  await final?.destroy();
+  assert.equal((await listSnapshots({}, c.env)).length, 1, 'removing the final image keeps its snapshot parent');
   await removeSnapshot(snap, c.env);
   assert.deepEqual(await listSnapshots({ 'builder.chain': 'abc' }, c.env), []);
 });

@@ -29,7 +29,8 @@ export function imageArtifact(docker: Dockerode, builderId: string, id: string, 
     state,
     async destroy() {
       try {
-        await docker.getImage(imageRef(id)).remove();
+        // noprune: untagged parents (snapshots of the build) stay
+        await docker.getImage(imageRef(id)).remove({ noprune: true });
       } catch (err) {
         if (!isNotFound(err)) throw new UserError('DOCKER_API', `Error removing image ${id}: ${apiMessage(err)}`);
       }
