@@ -241,7 +241,12 @@ export const dockerBuilder = {
     ctx.ui.say(`Using docker communicator to connect: ${ip}`.trimEnd());
     // loaded here: tar and the communicator are needed only once a build connects
     const { DockerCommunicator } = await import('../communicators/docker.js');
-    const comm = new DockerCommunicator(docker, meta.containerId, { execUser: config.execUser, fixUploadOwner: config.fixUploadOwner, containerUser: meta.containerUser });
+    const comm = new DockerCommunicator(docker, meta.containerId, {
+      execUser: config.execUser,
+      fixUploadOwner: config.fixUploadOwner,
+      containerUser: meta.containerUser,
+      containerDir: config.containerDir,
+    });
     return { comm, info: { type: 'docker' } };
   },
   async finish(config, instance, ctx) {

@@ -18,9 +18,11 @@
  * - `download` writes the single file at the remote path; `downloadDir` (Packer's docker
  *   communicator has none) copies a remote folder's contents into the local folder. Globs are
  *   refused.
- * - On abort the exec stream is closed and the call rejects; the process in the container is not
- *   killed (the Engine API has no way to signal an exec).
+ * - On abort the command's process tree is SIGKILLed (each command notes its shell's pid in a file
+ *   in `container_dir`, a tmpfs; the Engine API has no way to signal an exec), then the exec stream
+ *   is closed and the call rejects.
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,7 +40,20 @@ export interface DockerCommunicatorOptions {
   fixUploadOwner: boolean;
   /** The container's configured user (`Config.User`), owner of uploads ("" = root). */
   containerUser: string;
+  /** `container_dir` (a tmpfs): where command pid files go; "" = commands cannot be killed. */
+  containerDir: string;
 }
+
+/** Runs "$2" noting the shell's pid in "$1" (removed afterwards); exits with "$2"'s status. */
+const WRAPPER = 'echo $$ > "$1" 2>/dev/null; /bin/sh -c "$2"; s=$?; rm -f "$1"; exit $s';
+
+/** SIGKILLs the process whose pid is in "$1" and all its descendants (found through /proc, so no
+ * procps is needed), then removes the file. */
+const KILL_TREE = [
+  'k() { for f in /proc/[0-9]*/status; do c=${f#/proc/}; c=${c%/status};',
+  'grep -q "^PPid:[[:space:]]*$1$" "$f" 2>/dev/null && k "$c"; done; kill -KILL "$1" 2>/dev/null; };',
+  'p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && k "$p"; rm -f "$1"',
+].join(' ');
 
 /** How long, at most, an exec may still report "running" after its output ended. */
 const EXIT_POLLS = 40;
@@ -73,11 +88,17 @@ export class DockerCommunicator implements Communicator {
     return { exitStatus: r.exitStatus, output };
   }
 
-  start(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult> {
-    return this.exec(['/bin/sh', '-c', `(${cmd.command})`], this.options.execUser || undefined, cmd, signal);
+  async start(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult> {
+    const command = `(${cmd.command})`;
+    if (this.options.containerDir === '') return this.exec(['/bin/sh', '-c', command], this.options.execUser || undefined, cmd, signal);
+    // The wrapper notes its pid in container_dir (a tmpfs, never committed), so that a cancelled
+    // command's process tree can be killed: the Engine API cannot signal an exec.
+    const pidFile = posix.join(this.options.containerDir, `exec-${randomBytes(6).toString('hex')}.pid`);
+    const kill = (): Promise<unknown> => this.run(['/bin/sh', '-c', KILL_TREE, 'sh', pidFile], 'root', new AbortController().signal).catch(() => undefined);
+    return this.exec(['/bin/sh', '-c', WRAPPER, 'sh', pidFile, command], this.options.execUser || undefined, cmd, signal, kill);
   }
 
-  private async exec(argv: string[], user: string | undefined, cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult> {
+  private async exec(argv: string[], user: string | undefined, cmd: RemoteCommand, signal: AbortSignal, onCancel?: () => Promise<unknown>): Promise<RemoteCommandResult> {
     signal.throwIfAborted();
     const withStdin = cmd.stdin !== undefined;
     let exec: Dockerode.Exec;
@@ -105,8 +126,11 @@ export class DockerCommunicator implements Communicator {
     if (cmd.stdin !== undefined) cmd.stdin.pipe(stream as unknown as NodeJS.WritableStream);
     await new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
-        (stream as unknown as { destroy?(): void }).destroy?.();
-        reject(signal.reason instanceof Error ? signal.reason : new Error('remote command cancelled'));
+        const reason = signal.reason instanceof Error ? signal.reason : new Error('remote command cancelled');
+        void (onCancel?.() ?? Promise.resolve()).finally(() => {
+          (stream as unknown as { destroy?(): void }).destroy?.();
+          reject(reason);
+        });
       };
       signal.addEventListener('abort', onAbort, { once: true });
       let done = false;

@@ -236,3 +236,36 @@ test('docker: no endpoint and a bad DOCKER_HOST are clear errors', async () => {
   const none = testContext({ env: { PATH: '', DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
   await assert.rejects(dockerBuilder.create(config, none), /cannot connect to the Docker Engine API|ENOENT/);
 });
+
+test('docker: a cancelled command is killed with the processes it started', async (t) => {
+  if (suite.skipped(t)) return;
+  const c = ctx();
+  const config = prepared({ discard: true });
+  const instance = await dockerBuilder.create(config, c);
+  try {
+    const { comm } = await dockerBuilder.connect(config, instance, c);
+    const ac = new AbortController();
+    const running = comm!.start({ command: 'sleep 300 & echo started; sleep 301; echo never', onStdout: (l) => l === 'started' && ac.abort() }, ac.signal);
+    await assert.rejects(running);
+    const ps: string[] = [];
+    await comm!.start({ command: 'ps -o pid,args', onStdout: (l) => ps.push(l) }, c.signal);
+    assert.ok(!ps.some((l) => /sleep 30[01]/.test(l)), ps.join('\n'));
+    const files: string[] = [];
+    await comm!.start({ command: `ls ${config.containerDir}`, onStdout: (l) => files.push(l) }, c.signal);
+    assert.equal(files.length, 1, `only the listing command's own pid file is left: ${files.join(' ')}`);
+  } finally {
+    await dockerBuilder.destroy(config, instance, c);
+  }
+});
+
+// Runs last: it kills the API service.
+test('docker: the service dying during a command is a disconnection, not success (no exit code)', async (t) => {
+  if (suite.skipped(t)) return;
+  const c = ctx();
+  const config = prepared({ discard: true });
+  const instance = await dockerBuilder.create(config, c);
+  const { comm } = await dockerBuilder.connect(config, instance, c);
+  const pid = Number((await readFile(suite.podman!.socket.replace(/\.sock$/, '.state/service.pid'), 'utf8')).trim());
+  const r = await comm!.start({ command: 'echo started; sleep 30', onStdout: (l) => l === 'started' && process.kill(pid, 'SIGKILL') }, c.signal);
+  assert.deepEqual(r, { disconnected: true });
+});
