@@ -5,7 +5,8 @@
  * sensitive, never printed — `login_server`) are checked first and sent with each push.
  * The artifact is the first name with `docker_tags` and the pushed image's digest in
  * `generated_data.Digest`; the input is kept. `ecr_login` is refused as "not supported".
- * A registry that cannot be reached fails the step with the engine's message.
+ * A registry that cannot be reached fails the step with the engine's message. A registry on the
+ * loopback is pushed to without TLS, as Docker Engine does by default.
  */
 import type { PostProcessorDef } from '../core/component.js';
 import { asBool, asString, ConfigReader } from '../core/config-reader.js';
@@ -13,6 +14,16 @@ import { checkLogin, dialStream, followProgress, splitRepoTag, type RegistryAuth
 import { apiMessage } from '../builders/docker/endpoint.js';
 import { UserError } from '../cli/errors.js';
 import { apiError, DOCKER_IMPORT_ID, DOCKER_TAG_ID, dockerForStep, dockerTags, imageArtifact, requireArtifact } from './docker-common.js';
+
+/** True for a registry on this machine's loopback (`127.x.x.x:PORT/…`, `localhost:PORT/…`,
+ * `[::1]:PORT/…`), which Docker Engine reaches without TLS by default; Podman needs `tlsVerify=false`
+ * for it (Docker ignores that parameter). */
+function loopbackRegistry(repo: string): boolean {
+  const slash = repo.indexOf('/');
+  if (slash < 0) return false;
+  const host = repo.slice(0, slash).replace(/:\d+$/, '');
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
+}
 
 export interface DockerPushConfig {
   login: boolean;
@@ -62,7 +73,7 @@ export const dockerPushPostProcessor = {
         const stream = await dialStream(docker, {
           path: `/images/${encodeURIComponent(repo)}/push?`,
           method: 'POST',
-          query: { ...(tag ? { tag } : {}) },
+          query: { ...(tag ? { tag } : {}), ...(loopbackRegistry(repo) ? { tlsVerify: 'false' } : {}) },
           authconfig: auth ?? {},
           statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
         });

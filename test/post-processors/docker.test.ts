@@ -16,6 +16,7 @@ import { dockerTagPostProcessor } from '../../src/post-processors/docker-tag.js'
 import { manifestPostProcessor } from '../../src/post-processors/manifest.js';
 import { testContext } from '../communicators/context.js';
 import { usePodman } from '../helpers/podman.js';
+import { startRegistry } from '../helpers/registry.js';
 
 const suite = usePodman('builder-docker-pp-');
 
@@ -112,5 +113,27 @@ test('docker-push: an unreachable registry is a clear error naming the image', a
     await tagged.artifact.destroy();
   } finally {
     await committed.destroy();
+  }
+});
+
+test('docker-push: pushes the tagged names to a registry on the loopback (Debian docker-registry)', async (t) => {
+  if (suite.skipped(t)) return;
+  const registry = await startRegistry();
+  if ('skip' in registry) return t.skip(registry.skip);
+  const c = ctx();
+  const committed = await build(c, { commit: true });
+  try {
+    const tagged = await pp(dockerTagPostProcessor, { repository: `${registry.address}/team/app`, tags: ['1.0', '1'] }, committed, c);
+    const pushed = await pp(dockerPushPostProcessor, {}, tagged.artifact, c);
+    assert.deepEqual([pushed.artifact.builderId, pushed.artifact.id, pushed.keep], ['packer.post-processor.docker-import', `${registry.address}/team/app:1`, true]);
+    assert.deepEqual(pushed.artifact.state.docker_tags, [`${registry.address}/team/app:1.0`, `${registry.address}/team/app:1`]);
+    assert.ok(c.ui.lines.includes(`    Pushing: ${registry.address}/team/app:1.0`));
+    const tags = (await (await fetch(`http://${registry.address}/v2/team/app/tags/list`)).json()) as { tags: string[] };
+    assert.deepEqual(tags.tags.sort(), ['1', '1.0']);
+    await suite.docker.getImage(`${registry.address}/team/app:1.0`).remove();
+    await tagged.artifact.destroy();
+  } finally {
+    await committed.destroy();
+    await registry.stop();
   }
 });
