@@ -258,6 +258,33 @@ test('docker: a cancelled command is killed with the processes it started', asyn
   }
 });
 
+test('docker: uploads belong to the container\'s user (fix_upload_owner), or stay root\'s without it; login failures are clear and hide the password', async (t) => {
+  if (suite.skipped(t)) return;
+  const c = ctx();
+  const src = join(suite.work, 'owned.txt');
+  await writeFile(src, 'owned\n');
+  for (const [fix, owner] of [[true, 'nobody'], [false, 'root']] as const) {
+    const config = prepared({ discard: true, fix_upload_owner: fix, run_command: ['-d', '-i', '-t', '-u', 'nobody', '--entrypoint=/bin/sh', '--', '{{.Image}}'] });
+    const instance = await dockerBuilder.create(config, c);
+    try {
+      const { comm } = await dockerBuilder.connect(config, instance, c);
+      await provision('file', { source: src, destination: '/tmp/owned.txt' }, c, comm);
+      const lines: string[] = [];
+      await comm!.start({ command: 'id -un; stat -c %U /tmp/owned.txt', onStdout: (l) => lines.push(l) }, c.signal);
+      assert.deepEqual(lines, ['nobody', owner]);
+    } finally {
+      await dockerBuilder.destroy(config, instance, c);
+    }
+  }
+  const login = prepared({ discard: true, pull: true, login: true, login_server: '127.0.0.1:1', login_username: 'u', login_password: 'hunter2-secret' });
+  await assert.rejects(dockerBuilder.create(login, c), (err: Error) => {
+    assert.match(err.message, /^Error logging in to 127\.0\.0\.1:1: /);
+    assert.ok(!err.message.includes('hunter2-secret'));
+    return true;
+  });
+  assert.ok(!c.ui.lines.join('\n').includes('hunter2-secret'));
+});
+
 // Runs last: it kills the API service.
 test('docker: the service dying during a command is a disconnection, not success (no exit code)', async (t) => {
   if (suite.skipped(t)) return;
