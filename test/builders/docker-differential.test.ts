@@ -62,7 +62,8 @@ async function imageConfig(image: string): Promise<Record<string, unknown>> {
   const c = info.Config;
   // builder labels its containers (builder.build, …) and a commit keeps a container's labels
   const labels = Object.fromEntries(Object.entries(c.Labels ?? {}).filter(([k]) => !k.startsWith('builder.')));
-  return { Env: c.Env, Labels: labels, Cmd: c.Cmd, Entrypoint: c.Entrypoint, WorkingDir: c.WorkingDir, ExposedPorts: c.ExposedPorts, User: c.User, Comment: info.Comment, Author: info.Author };
+  // Podman adds container=podman and TERM=xterm to a commit's Env in no fixed order (for Packer's too)
+  return { Env: [...(c.Env ?? [])].sort(), Labels: labels, Cmd: c.Cmd, Entrypoint: c.Entrypoint, WorkingDir: c.WorkingDir, ExposedPorts: c.ExposedPorts, User: c.User, Comment: info.Comment, Author: info.Author };
 }
 
 async function provision(type: string, raw: Record<string, unknown>, c: StepContext, comm: Parameters<NonNullable<(typeof provisioners extends ReadonlyMap<string, infer D> ? D : never)['run']>>[1]['comm']): Promise<void> {
