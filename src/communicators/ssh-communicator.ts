@@ -29,7 +29,7 @@ export interface SshCommunicatorOptions {
 const PTY: PseudoTtyOptions = { term: 'xterm', rows: 40, cols: 80, modes: { ECHO: 0, TTY_OP_ISPEED: 14400, TTY_OP_OSPEED: 14400 } };
 
 /** Splits a byte stream into lines (without "\n"); a last unterminated piece is flushed at the end. */
-class LineSplitter {
+export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
   constructor(private readonly emit: (line: string) => void) {}
