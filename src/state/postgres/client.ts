@@ -87,7 +87,7 @@ interface Cursor {
   state: StateFile;
 }
 
-export type PostgresStateClient = StateClient & {
+export type PostgresStateClient = StateClient & Required<Pick<StateClient, 'refresh' | 'lock' | 'unlock' | 'locks' | 'backup' | 'compact'>> & {
   readonly workspace: string;
   close(): Promise<void>;
   /** The version of the state at `serial`, rebuilt from history; undefined when not kept. */
@@ -202,8 +202,8 @@ class PgStateClient implements PostgresStateClient {
     try {
       const r = await db.query(
         `UPDATE ${s}.states SET serial = $3, builder_version = $4, packer_version = $5,
-           template = CASE WHEN $6::boolean THEN $7::jsonb ELSE template END,
-           last_run = CASE WHEN $8::boolean THEN $9::jsonb ELSE last_run END, updated_at = clock_timestamp()
+           template = CASE WHEN $6::boolean THEN $7::json ELSE template END,
+           last_run = CASE WHEN $8::boolean THEN $9::json ELSE last_run END, updated_at = clock_timestamp()
          WHERE workspace = $1 AND lineage = $2 AND serial = $10 AND ${this.leases.fenceSql(11, 13)}`,
         [
           this.workspace,
@@ -230,7 +230,7 @@ class PgStateClient implements PostgresStateClient {
       await writeBuilds(db, s, this.workspace, state, t.keys, t.steps);
       await db.query(
         `INSERT INTO ${s}.history (workspace, serial, kind, lineage, body)
-         SELECT $1, $2 + e.n, 'change', $3, e.value FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS e(value, n)
+         SELECT $1, $2 + e.n, 'change', $3, e.value FROM json_array_elements($4::json) WITH ORDINALITY AS e(value, n)
          ON CONFLICT (workspace, serial, kind) DO UPDATE SET lineage = excluded.lineage, body = excluded.body, created_at = excluded.created_at`,
         [this.workspace, previous, state.lineage, JSON.stringify(changes)],
       );

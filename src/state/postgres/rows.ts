@@ -142,7 +142,7 @@ export async function writeBuilds(
     await db.query(
       `INSERT INTO ${s}.builds (workspace, key, position, record)
        SELECT $1, e.value->>0, base.p + e.n, e.value->1
-         FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, n),
+         FROM json_array_elements($2::json) WITH ORDINALITY AS e(value, n),
               (SELECT coalesce(max(position), 0) AS p FROM ${s}.builds WHERE workspace = $1) base
        ON CONFLICT (workspace, key) DO UPDATE SET record = excluded.record`,
       [workspace, JSON.stringify(rows)],
@@ -156,7 +156,7 @@ export async function writeBuilds(
   if (stepRows.length > 0) {
     await db.query(
       `INSERT INTO ${s}.steps (workspace, build, list, index, record)
-       SELECT $1, e->>0, e->>1, (e->>2)::integer, e->3 FROM jsonb_array_elements($2::jsonb) AS e
+       SELECT $1, e->>0, e->>1, (e->>2)::integer, e->3 FROM json_array_elements($2::json) AS e
        ON CONFLICT (workspace, build, list, index) DO UPDATE SET record = excluded.record`,
       [workspace, JSON.stringify(stepRows)],
     );

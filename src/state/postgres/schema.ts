@@ -5,6 +5,10 @@
  * is newer than this builder knows is refused; with `skipSchemaCreation` nothing is created and a
  * missing or older schema is an error naming what to do.
  *
+ * Records are stored as `json`, not `jsonb`: the text is kept as written, so field order (and the
+ * order of user maps such as variables and instance metadata) reads back as it was, and no time
+ * is spent converting; nothing queries inside them.
+ *
  * Every row belongs to a workspace (`-workspace`), so several states share one schema. Nothing
  * depends on session state (no session advisory locks, no SET, no prepared statement names), so
  * a pooler in transaction mode (PgBouncer) works: mutual exclusion uses row locks inside one
@@ -55,14 +59,14 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        version integer NOT NULL,
        builder_version text NOT NULL,
        packer_version text NOT NULL,
-       template jsonb NOT NULL,
-       last_run jsonb,
+       template json NOT NULL,
+       last_run json,
        updated_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE TABLE S.builds (
        workspace text NOT NULL,
        key text NOT NULL,
        position bigint NOT NULL,
-       record jsonb NOT NULL,
+       record json NOT NULL,
        PRIMARY KEY (workspace, key))`,
     `CREATE INDEX builds_position ON S.builds (workspace, position)`,
     `CREATE TABLE S.steps (
@@ -70,14 +74,14 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        build text NOT NULL,
        list text NOT NULL CHECK (list IN ('provisioners', 'post_processors')),
        index integer NOT NULL CHECK (index >= 0),
-       record jsonb NOT NULL,
+       record json NOT NULL,
        PRIMARY KEY (workspace, build, list, index))`,
     `CREATE TABLE S.history (
        workspace text NOT NULL,
        serial bigint NOT NULL,
        kind text NOT NULL CHECK (kind IN ('change', 'whole')),
        lineage text NOT NULL,
-       body jsonb NOT NULL,
+       body json NOT NULL,
        created_at timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY (workspace, serial, kind))`,
     `CREATE TABLE S.leases (
