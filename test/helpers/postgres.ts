@@ -116,7 +116,8 @@ process.once('exit', () => {
   }
 });
 
-export async function startPostgres(): Promise<PgCluster | { skip: string }> {
+/** `durable`: fsync on (benchmarks); tests run with fsync off, which changes no behaviour they check. */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PgCluster | { skip: string }> {
   const reason = postgresSkipReason();
   if (reason) return { skip: reason };
   const bin = postgresBin()!;
@@ -127,7 +128,7 @@ export async function startPostgres(): Promise<PgCluster | { skip: string }> {
   const port = await freePort();
   const pgCtl = join(bin, 'pg_ctl');
   const start = async (): Promise<void> => {
-    await run(pgCtl, ['-w', '-t', '60', '-D', data, '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    await run(pgCtl, ['-w', '-t', '60', '-D', data, '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${options.durable ? 'on' : 'off'}`, 'start']);
     running.add(data);
   };
   const halt = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {

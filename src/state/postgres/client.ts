@@ -7,7 +7,7 @@
  * - `get` reads the state rows in one REPEATABLE READ transaction (a consistent version).
  *   `refresh(known)` costs one statement: the state's serial plus the history rows since `known`,
  *   applied in place; anything else (a whole write, a gap) falls back to `get`.
- * - `put(state, changes)` is one short transaction: it bumps the serial in the state row only if
+ * - `put(state, changes)` is one statement (one round trip, atomic): it bumps the serial in the state row only if
  *   that row is at the serial this client last saw *and* every lease the write depends on is
  *   still this client's (see leases.ts, fenceSql) — else the database changes nothing and the
  *   put throws; then it writes only the rows the changes touched (one step row for a step's
@@ -32,7 +32,7 @@ import type { LockInfo, LockRequest, PutOptions, StateChange, StateClient } from
 import type { StateFile } from '../types.js';
 import { createPool, isConnectionError, PostgresStateError, redactUrl } from './connection.js';
 import { Leases, type HeldLease, type LeaseIdentity } from './leases.js';
-import { checkDocument, readState, touched, validChange, writeAllBuilds, writeBuilds, writeHead } from './rows.js';
+import { changedRows, checkDocument, putChangesSql, readState, touched, validChange, writeAllBuilds, writeHead } from './rows.js';
 import { DEFAULT_SCHEMA, ensureSchema, quoteSchema } from './schema.js';
 
 export interface PostgresClientOptions {
@@ -193,52 +193,33 @@ class PgStateClient implements PostgresStateClient {
     this.cursor = { state };
   }
 
+  /** One statement (see rows.ts, putChangesSql): no transaction is left open between round trips. */
   private async putChanges(db: pg.PoolClient, state: StateFile, changes: readonly StateChange[], fence: HeldLease[], durable: boolean, retry: boolean): Promise<void> {
-    const s = this.s;
     const previous = state.serial - changes.length;
-    const template = changes.some((c) => c.template !== undefined);
-    const lastRun = changes.some((c) => c.last_run !== undefined);
-    await db.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(this.ttlMs, 10_000)}${durable ? '' : '; SET LOCAL synchronous_commit TO off'}`);
-    try {
-      const r = await db.query(
-        `UPDATE ${s}.states SET serial = $3, builder_version = $4, packer_version = $5,
-           template = CASE WHEN $6::boolean THEN $7::json ELSE template END,
-           last_run = CASE WHEN $8::boolean THEN $9::json ELSE last_run END, updated_at = clock_timestamp()
-         WHERE workspace = $1 AND lineage = $2 AND serial = $10 AND ${this.leases.fenceSql(11, 13)}`,
-        [
-          this.workspace,
-          state.lineage,
-          state.serial,
-          state.builder_version,
-          state.packer_version,
-          template,
-          JSON.stringify(state.template),
-          lastRun,
-          JSON.stringify(state.last_run),
-          previous,
-          fence.map((l) => l.info.id),
-          fence.map((l) => l.token),
-          fence.length,
-        ],
-      );
-      if (r.rowCount !== 1) {
-        await this.refused(db, state, fence, previous, retry);
-        await db.query('ROLLBACK'); // the first attempt of this put had committed
-        return;
-      }
-      const t = touched(changes);
-      await writeBuilds(db, s, this.workspace, state, t.keys, t.steps);
-      await db.query(
-        `INSERT INTO ${s}.history (workspace, serial, kind, lineage, body)
-         SELECT $1, $2 + e.n, 'change', $3, e.value FROM json_array_elements($4::json) WITH ORDINALITY AS e(value, n)
-         ON CONFLICT (workspace, serial, kind) DO UPDATE SET lineage = excluded.lineage, body = excluded.body, created_at = excluded.created_at`,
-        [this.workspace, previous, state.lineage, JSON.stringify(changes)],
-      );
-      await db.query('COMMIT');
-    } catch (err) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    const t = touched(changes);
+    const rows = changedRows(state, t.keys, t.steps);
+    const r = await db.query<{ updated: number }>(putChangesSql(this.s, this.leases.fenceSql(11, 13)), [
+      this.workspace,
+      state.lineage,
+      state.serial,
+      state.builder_version,
+      state.packer_version,
+      changes.some((c) => c.template !== undefined),
+      JSON.stringify(state.template),
+      changes.some((c) => c.last_run !== undefined),
+      JSON.stringify(state.last_run),
+      previous,
+      fence.map((l) => l.info.id),
+      fence.map((l) => l.token),
+      fence.length,
+      durable ? 'on' : 'off',
+      JSON.stringify(rows.lengths),
+      rows.removed,
+      JSON.stringify(rows.builds),
+      JSON.stringify(rows.steps),
+      JSON.stringify(changes),
+    ]);
+    if (r.rows[0]?.updated !== 1) await this.refused(db, state, fence, previous, retry);
   }
 
   /**

@@ -3,8 +3,8 @@
  * JSON line each on stdout (for the lease and fault tests):
  *   {"cmd":"lock","build":K}          take build K's lock → {"id"} | {"error","code"}
  *   {"cmd":"write","build":K}         +1 on build K → {"ok":true,"serial"} | {"error","code"}
- *   {"cmd":"loop","build":K,"n":N}    N times +1 on K, errors counted, each retried until it
- *                                     succeeds → {"done":N,"errors":E,"failures":[…]}
+ *   {"cmd":"loop","build":K,"n":N,"pauseMs":P}  N times +1 on K (pausing P ms between), errors
+ *                                     counted, each retried until it succeeds → {"done":N,"errors":E,"failures":[…]}
  *   {"cmd":"exit"}                    close the manager (releasing locks) → {"bye":true}, exit
  * ARGV[2] is the JSON of PgBackendOptions. Warnings go to stderr.
  */
@@ -17,6 +17,7 @@ interface Command {
   cmd: 'lock' | 'write' | 'loop' | 'exit';
   build?: string;
   n?: number;
+  pauseMs?: number;
 }
 
 const say = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
           for (;;) {
             try {
               await m.update(key, (b) => bump(b, key));
+              if (c.pauseMs) await new Promise((r) => setTimeout(r, c.pauseMs));
               break;
             } catch (err) {
               errors++;
