@@ -18,6 +18,7 @@ import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test, type TestContext } from 'node:test';
 
 const ROOT = '/usr/lib/postgresql';
 
@@ -147,5 +148,39 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
       if (running.has(data)) await halt('fast').catch(() => halt('immediate'));
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One cluster for the calling test file, started before its tests and stopped after them, and a
+ * `pgTest` that is skipped with the reason when PostgreSQL is not installed. `onStop` runs just
+ * before the cluster stops (close clients, kill children).
+ */
+export function postgresTestFile(onStop: () => Promise<void> = async () => undefined): {
+  cluster: () => PgCluster;
+  pgTest: (name: string, body: (t: TestContext) => Promise<void>) => void;
+} {
+  const reason = postgresSkipReason();
+  let cluster: PgCluster | undefined;
+  before(async () => {
+    if (reason) return;
+    const c = await startPostgres();
+    if ('skip' in c) throw new Error(c.skip);
+    cluster = c;
+  });
+  after(async () => {
+    await onStop();
+    await cluster?.stop();
+  });
+  return {
+    cluster: () => {
+      if (!cluster) throw new Error('the PostgreSQL cluster is not running');
+      return cluster;
+    },
+    pgTest: (name, body) =>
+      test(name, async (t) => {
+        if (reason) return t.skip(reason);
+        await body(t);
+      }),
   };
 }

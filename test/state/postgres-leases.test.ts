@@ -5,7 +5,6 @@
  * connection, a server restart in the middle of a run, and a password never shown.
  * No timed assertions: tests wait for conditions (a lease gone on the server), never for a time.
  */
-import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -15,32 +14,22 @@ import pg from 'pg';
 import { StateLockedError } from '../../src/state/errors.js';
 import { StateManager } from '../../src/state/manager.js';
 import { createPostgresClient, StateLeaseLostError, type PostgresStateClient } from '../../src/state/postgres/client.js';
-import { postgresSkipReason, startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { postgresTestFile } from '../helpers/postgres.js';
 import { bump, counter } from './helpers/counters.js';
 import { completeBuild } from './helpers/fixtures.js';
 import type { PgBackendOptions } from './helpers/postgres-backend.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'pg-child.js');
-const skip = postgresSkipReason();
-let cluster: PgCluster | undefined;
 let schemas = 0;
 const clients: PostgresStateClient[] = [];
 const children: ChildProcessWithoutNullStreams[] = [];
-
-before(async () => {
-  if (skip) return;
-  const c = await startPostgres();
-  if ('skip' in c) throw new Error(c.skip);
-  cluster = c;
-});
-after(async () => {
+const { cluster, pgTest } = postgresTestFile(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await cluster?.stop();
 });
 
 function options(extra: Partial<PgBackendOptions> = {}): PgBackendOptions {
-  return { url: cluster!.url, schema: `leases_${++schemas}`, leaseTtlMs: 20_000, ...extra };
+  return { url: cluster().url, schema: `leases_${++schemas}`, leaseTtlMs: 20_000, ...extra };
 }
 
 function open(o: PgBackendOptions, warnings: string[] = []): PostgresStateClient {
@@ -82,7 +71,7 @@ function child(o: PgBackendOptions): { proc: ChildProcessWithoutNullStreams; sen
 }
 
 async function admin<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: cluster!.url });
+  const c = new pg.Client({ connectionString: cluster().url });
   c.on('error', () => undefined);
   await c.connect();
   try {
@@ -99,13 +88,6 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-
-const pgTest = (name: string, body: (t: TestContext) => Promise<void>): void => {
-  test(name, async (t) => {
-    if (skip) return t.skip(skip);
-    await body(t);
-  });
-};
 
 pgTest('two processes: a build lease excludes the other, names its holder, and is broken by id', async () => {
   const o = options();
@@ -238,8 +220,8 @@ pgTest('the server restarted in the middle of a run: nothing lost, nothing appli
   const loop = writer.send({ cmd: 'loop', build: 'w', n, pauseMs: 10 });
   const c = open(o);
   await until('the run to be under way', async () => ((await c.get())?.serial ?? 0) >= 10);
-  await cluster!.halt('fast');
-  await cluster!.start();
+  await cluster().halt('fast');
+  await cluster().start();
   const atRestart = (await c.get())?.serial ?? 0;
   const result = await loop;
   t.diagnostic(`serial after the restart ${atRestart}; writes that failed and were retried: ${result.errors ?? 0} ${JSON.stringify(result.failures)}; warnings: ${writer.stderr().trim()}`);

@@ -33,6 +33,7 @@ import type { StateFile } from '../types.js';
 import { createPool, isConnectionError, PostgresStateError, redactUrl } from './connection.js';
 import { Leases, type HeldLease, type LeaseIdentity } from './leases.js';
 import { changedRows, checkDocument, putChangesSql, readState, touched, validChange, writeAllBuilds, writeHead } from './rows.js';
+import { SharedRuns, type RunBuildStatus } from './runs.js';
 import { DEFAULT_SCHEMA, ensureSchema, quoteSchema } from './schema.js';
 
 export interface PostgresClientOptions {
@@ -94,7 +95,22 @@ export type PostgresStateClient = StateClient & Required<Pick<StateClient, 'refr
   versionAt(serial: number): Promise<StateFile | undefined>;
   /** Serials of the kept versions, oldest first. */
   versions(): Promise<{ serial: number; created: string }[]>;
+  /** Joins (or starts) a shared run; refused when its inputs differ (see runs.ts). */
+  joinRun(runId: string, inputsHash: string): Promise<void>;
+  /** Claims one build of a shared run with its lease (renewed like any lock), or undefined when none is left. */
+  claimBuild(runId: string, candidates: readonly string[], options?: { operation?: string; maxAttempts?: number }): Promise<RunClaim | undefined>;
+  /** Marks a claimed build done or failed and releases its lease; false when the claim was lost (nothing changed). */
+  finishBuild(runId: string, claim: RunClaim, status: 'done' | 'failed'): Promise<boolean>;
+  /** How many builds of the run are in each status, and who holds the claimed ones. */
+  runProgress(runId: string): Promise<Record<RunBuildStatus, number> & { holders: Record<string, string> }>;
 };
+
+/** A build claimed in a shared run. */
+export interface RunClaim {
+  build: string;
+  attempt: number;
+  lock: LockInfo;
+}
 
 export function createPostgresClient(url: string, options: PostgresClientOptions = {}): PostgresStateClient {
   return new PgStateClient(url, options);
@@ -108,6 +124,7 @@ class PgStateClient implements PostgresStateClient {
   private readonly skipSchema: boolean;
   private readonly pool: pg.Pool;
   private readonly leases: Leases;
+  private readonly runs: SharedRuns;
   private readonly ttlMs: number;
   private readonly warn: (message: string) => void;
   private readonly onLeaseLost: (lease: LockInfo) => void;
@@ -136,6 +153,7 @@ class PgStateClient implements PostgresStateClient {
       onWarning: this.warn,
     });
     this.leases = new Leases(this.s, this.workspace, this.location, this.ttlMs, holder, this.warn);
+    this.runs = new SharedRuns(this.s, this.workspace, this.location, this.leases);
   }
 
   // ---- reading -----------------------------------------------------------------------------------
@@ -386,6 +404,32 @@ class PgStateClient implements PostgresStateClient {
 
   async locks(): Promise<LockInfo[]> {
     return this.withDb('read the locks of', true, (db) => this.leases.list(db));
+  }
+
+  // ---- shared runs -------------------------------------------------------------------------------
+
+  async joinRun(runId: string, inputsHash: string): Promise<void> {
+    await this.withDb('join a run in', true, (db) => this.runs.join(db, runId, inputsHash));
+  }
+
+  async claimBuild(runId: string, candidates: readonly string[], options: { operation?: string; maxAttempts?: number } = {}): Promise<RunClaim | undefined> {
+    const claim = await this.withDb('claim a build in', true, (db) => this.runs.claim(db, runId, candidates, options.operation ?? 'build', options.maxAttempts ?? 3));
+    if (!claim) return undefined;
+    this.held.set(claim.lease.info.id, claim.lease);
+    this.scheduleRenewal();
+    return { build: claim.build, attempt: claim.attempt, lock: claim.lease.info };
+  }
+
+  async finishBuild(runId: string, claim: RunClaim, status: 'done' | 'failed'): Promise<boolean> {
+    const lease = this.held.get(claim.lock.id);
+    if (!lease || this.lostIds.has(lease.info.id)) return false;
+    const ok = await this.withDb('finish a build in', true, (db) => this.runs.finish(db, runId, claim.build, lease, status));
+    if (ok) await this.unlock(claim.lock.id).catch(() => this.forget(claim.lock.id));
+    return ok;
+  }
+
+  async runProgress(runId: string): Promise<Record<RunBuildStatus, number> & { holders: Record<string, string> }> {
+    return this.withDb('read a run in', true, (db) => this.runs.progress(db, runId));
   }
 
   /** Stops renewing, closes the connections. Leases still held expire after their TTL. */

@@ -145,7 +145,7 @@ export class Leases {
 
   // ---- taking ------------------------------------------------------------------------------------
 
-  private newInfo(request: LockRequest): LockInfo {
+  newInfo(request: LockRequest): LockInfo {
     const info = newLockInfo(request.scope, request.operation, this.location, request.scope === 'build' ? request.build : undefined);
     info.id = randomUUID();
     if (this.identity.who !== undefined) info.who = this.identity.who;
@@ -177,36 +177,43 @@ export class Leases {
 
   /** A build or state lease, in one transaction under the workspace row's lock. */
   private async tryExclusive(db: pg.PoolClient, info: LockInfo): Promise<{ lease: HeldLease } | { holders: { info: LockInfo; token: string }[] }> {
-    const s = this.schema;
     await db.query('BEGIN');
     try {
-      await db.query(`INSERT INTO ${s}.workspaces (name) VALUES ($1) ON CONFLICT DO NOTHING`, [this.workspace]);
-      await db.query(`SELECT 1 FROM ${s}.workspaces WHERE name = $1 FOR UPDATE`, [this.workspace]);
-      const gone = await db.query<LeaseRow>(
-        `DELETE FROM ${s}.leases WHERE workspace = $1 AND scope <> 'write' AND expires_at <= clock_timestamp() RETURNING ${COLUMNS}`,
-        [this.workspace],
-      );
-      for (const row of gone.rows) this.warn(`${describe(this.toInfo(row))} expired (its holder stopped renewing it) and was removed.`);
-      const conflicts = await db.query<LeaseRow>(
-        `SELECT ${COLUMNS} FROM ${s}.leases WHERE workspace = $1 AND (scope = 'state' OR ($2 = 'state' AND scope = 'build') OR (scope = 'build' AND build = $3))`,
-        [this.workspace, info.scope, info.build ?? ''],
-      );
-      if (conflicts.rows.length > 0) {
-        await db.query('COMMIT'); // keeps the removal of expired leases
-        return { holders: conflicts.rows.map((x) => ({ info: this.toInfo(x), token: x.token })) };
-      }
-      const r = await db.query<LeaseRow>(
-        `INSERT INTO ${s}.leases (id, workspace, scope, build, token, operation, holder, run_id, created_at, renewed_at, expires_at)
-         VALUES ($1, $2, $3, $4, nextval('${s}.lease_tokens'), $5, $6, $7, clock_timestamp(), clock_timestamp(), clock_timestamp() + $8 * interval '1 millisecond')
-         RETURNING ${COLUMNS}`,
-        [info.id, this.workspace, info.scope, info.build ?? '', info.operation, JSON.stringify(holderRecord(info)), this.identity.run ?? null, this.ttlMs],
-      );
-      await db.query('COMMIT');
-      return { lease: this.held(r.rows[0]!) };
+      const r = await this.takeInTransaction(db, info);
+      await db.query('COMMIT'); // also keeps the removal of expired leases when refused
+      return r;
     } catch (err) {
       await db.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Takes a build or state lease inside the caller's open transaction (claims of shared runs
+   * take a build's lease with its claim): locks the workspace row, removes expired leases, and
+   * inserts the lease unless a conflicting one is held — then returns the holders instead.
+   */
+  async takeInTransaction(db: pg.PoolClient, info: LockInfo): Promise<{ lease: HeldLease } | { holders: { info: LockInfo; token: string }[] }> {
+    const s = this.schema;
+    await db.query(`INSERT INTO ${s}.workspaces (name) VALUES ($1) ON CONFLICT DO NOTHING`, [this.workspace]);
+    await db.query(`SELECT 1 FROM ${s}.workspaces WHERE name = $1 FOR UPDATE`, [this.workspace]);
+    const gone = await db.query<LeaseRow>(
+      `DELETE FROM ${s}.leases WHERE workspace = $1 AND scope <> 'write' AND expires_at <= clock_timestamp() RETURNING ${COLUMNS}`,
+      [this.workspace],
+    );
+    for (const row of gone.rows) this.warn(`${describe(this.toInfo(row))} expired (its holder stopped renewing it) and was removed.`);
+    const conflicts = await db.query<LeaseRow>(
+      `SELECT ${COLUMNS} FROM ${s}.leases WHERE workspace = $1 AND (scope = 'state' OR ($2 = 'state' AND scope = 'build') OR (scope = 'build' AND build = $3))`,
+      [this.workspace, info.scope, info.build ?? ''],
+    );
+    if (conflicts.rows.length > 0) return { holders: conflicts.rows.map((x) => ({ info: this.toInfo(x), token: x.token })) };
+    const r = await db.query<LeaseRow>(
+      `INSERT INTO ${s}.leases (id, workspace, scope, build, token, operation, holder, run_id, created_at, renewed_at, expires_at)
+       VALUES ($1, $2, $3, $4, nextval('${s}.lease_tokens'), $5, $6, $7, clock_timestamp(), clock_timestamp(), clock_timestamp() + $8 * interval '1 millisecond')
+       RETURNING ${COLUMNS}`,
+      [info.id, this.workspace, info.scope, info.build ?? '', info.operation, JSON.stringify(holderRecord(info)), this.identity.run ?? null, this.ttlMs],
+    );
+    return { lease: this.held(r.rows[0]!) };
   }
 
   private held(row: LeaseRow): HeldLease {
