@@ -184,3 +184,12 @@ export function postgresTestFile(onStop: () => Promise<void> = async () => undef
       }),
   };
 }
+
+/** Resolves once `check` is true, polling (no timed assertion: gives up only after about a minute). */
+export async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (await check()) return;
+    if (i > 2400) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

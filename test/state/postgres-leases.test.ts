@@ -14,7 +14,7 @@ import pg from 'pg';
 import { StateLockedError } from '../../src/state/errors.js';
 import { StateManager } from '../../src/state/manager.js';
 import { createPostgresClient, StateLeaseLostError, type PostgresStateClient } from '../../src/state/postgres/client.js';
-import { postgresTestFile } from '../helpers/postgres.js';
+import { postgresTestFile, until } from '../helpers/postgres.js';
 import { bump, counter } from './helpers/counters.js';
 import { completeBuild } from './helpers/fixtures.js';
 import type { PgBackendOptions } from './helpers/postgres-backend.js';
@@ -78,14 +78,6 @@ async function admin<T extends pg.QueryResultRow>(sql: string, params: unknown[]
     return (await c.query<T>(sql, params)).rows;
   } finally {
     await c.end();
-  }
-}
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; ; i++) {
-    if (await check()) return;
-    if (i > 2000) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
