@@ -6,12 +6,15 @@
  *   (`updateStep`, the start/end of a step) and a whole build record (`update`), each durable and
  *   with the write lock taken and released, on a 100-build and a 10,000-build state; the same
  *   with a build lease held (the write is fenced on two leases);
- * - the write lock alone (acquire + release).
+ * - the write lock alone (acquire + release), and one bare round trip (`SELECT 1`) for scale: a
+ *   checkpoint through the manager is four round trips (write lock, refresh, the put statement,
+ *   unlock), so on a loaded machine it costs about four times the queueing of one.
  * Median and p99 of each (wall milliseconds); the load average is printed with the table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { FileStateClient } from '../src/state/file/client.js';
 import type { StateClient } from '../src/state/interfaces.js';
 import { StateManager, newState } from '../src/state/manager.js';
@@ -28,9 +31,9 @@ function stateOf(n: number): StateFile {
   return s;
 }
 
-function quantile(xs: number[], q: number): number {
+function quantile(xs: number[], q: number): number | undefined {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * q))]!;
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))];
 }
 
 async function time(runs: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
@@ -72,6 +75,13 @@ try {
     rows.push({ workload, pg: await body(backends.pg), file: await body(backends.file) });
   };
 
+  {
+    // The floor: one round trip to the server on this machine at this load.
+    const pool = new pg.Pool({ connectionString: cluster.url, max: 1 });
+    pool.on('error', () => undefined);
+    rows.push({ workload: 'one round trip (SELECT 1), for scale', pg: await time(500, () => pool.query('SELECT 1')), file: [] });
+    await pool.end();
+  }
   await measure('write lock acquire + release', 500, async (make) => {
     const c = make();
     return time(500, async () => c.unlock!((await c.lock!({ scope: 'write', operation: 'bench', timeoutMs: 0 })).id));
@@ -110,7 +120,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const fmt = (x: number): string => x.toFixed(2);
+const fmt = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(2));
 process.stdout.write(`\nLoad average after the run: ${loadAverage()} (2 cores); PostgreSQL with fsync on, synchronous_commit on; file backend with fdatasync\n`);
 process.stdout.write('\n| workload | PostgreSQL median ms | PostgreSQL p99 ms | file median ms | file p99 ms |\n|---|---|---|---|---|\n');
 for (const r of rows) {
