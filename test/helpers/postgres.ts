@@ -12,10 +12,10 @@
  *   if ('skip' in pg) return t.skip(pg.skip);
  *   try { … pg.url … } finally { await pg.stop(); }
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
@@ -192,4 +192,52 @@ export async function until(what: string, check: () => Promise<boolean>): Promis
     if (i > 2400) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+const PGBOUNCER = '/usr/sbin/pgbouncer';
+
+/**
+ * PgBouncer in transaction mode in front of `cluster`, on a free port on 127.0.0.1, with a pool of
+ * `poolSize` server connections (so clients' transactions share them), no extra startup
+ * parameters allowed. Skipped with the reason when pgbouncer is not installed.
+ */
+export async function startPgBouncer(cluster: PgCluster, poolSize = 2): Promise<{ url: string; stop(): Promise<void> } | { skip: string }> {
+  if (!existsSync(PGBOUNCER)) return { skip: `${PGBOUNCER} not installed (apt-get install pgbouncer)` };
+  const dir = await ownedTempDir('builder-pgbouncer-');
+  const port = await freePort();
+  await writeFile(join(dir, 'userlist.txt'), '"postgres" ""\n');
+  await writeFile(
+    join(dir, 'pgbouncer.ini'),
+    `[databases]\npostgres = host=127.0.0.1 port=${cluster.port} dbname=postgres\n` +
+      `[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ${port}\nunix_socket_dir =\nauth_type = trust\n` +
+      `auth_file = ${join(dir, 'userlist.txt')}\npool_mode = transaction\ndefault_pool_size = ${poolSize}\n` +
+      `max_client_conn = 200\nlogfile = ${join(dir, 'pgbouncer.log')}\n`,
+  );
+  const asRoot = process.getuid?.() === 0;
+  const child = spawn(PGBOUNCER, [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let i = 0; ; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (i > 200 || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      const log = existsSync(join(dir, 'pgbouncer.log')) ? readFileSync(join(dir, 'pgbouncer.log'), 'utf8') : '';
+      throw new Error(`pgbouncer did not start: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
