@@ -117,3 +117,24 @@ pgTest('a read-only database: the write fails with one clear message, the state 
   assert.equal(counter(final.build('r')), 1);
   assert.equal(final.serial, 1);
 });
+
+pgTest('schema: created on first use; skip_schema_creation refuses a missing one; a newer one is refused; names are checked', async () => {
+  const url = cluster().url;
+  const missing = open(url, 'not_there', { skipSchemaCreation: true });
+  await assert.rejects(missing.get(), (err: unknown) => {
+    assert.equal((err as { code?: string }).code, 'STATE_PG_SCHEMA_MISSING');
+    assert.match((err as Error).message, /schema "not_there" .* is missing, and schema creation is turned off/);
+    return true;
+  });
+  const m = await StateManager.open({ client: open(url, 'not_there') });
+  await m.update('a', (b) => bump(b, 'a'));
+  const locked = await StateManager.open({ client: open(url, 'not_there', { skipSchemaCreation: true }) });
+  assert.equal(counter(locked.build('a')), 1, 'an existing schema is used as it is');
+  await admin('INSERT INTO not_there.schema_migrations (version) VALUES (99)');
+  await assert.rejects(open(url, 'not_there').get(), (err: unknown) => {
+    assert.equal((err as { code?: string }).code, 'STATE_PG_SCHEMA_NEWER');
+    assert.match((err as Error).message, /at version 99, newer than this builder knows/);
+    return true;
+  });
+  assert.throws(() => open(url, 'x"; DROP TABLE y; --'), (err: unknown) => (err as { code?: string }).code === 'STATE_PG_SCHEMA_NAME');
+});
