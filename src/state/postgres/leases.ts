@@ -155,7 +155,7 @@ export class Leases {
   }
 
   /** One statement: drop an expired write lease, insert ours unless another one is there. */
-  private async tryWrite(db: pg.PoolClient, info: LockInfo): Promise<{ lease: HeldLease } | { holders: { info: LockInfo; token: string }[] }> {
+  private async tryWrite(db: pg.PoolClient, info: LockInfo, round = 0): Promise<{ lease: HeldLease } | { holders: { info: LockInfo; token: string }[] }> {
     const r = await db.query<LeaseRow>(
       `WITH expired AS (DELETE FROM ${this.schema}.leases WHERE workspace = $2 AND scope = 'write' AND expires_at <= clock_timestamp())
        INSERT INTO ${this.schema}.leases (id, workspace, scope, build, token, operation, holder, run_id, created_at, renewed_at, expires_at)
@@ -171,7 +171,7 @@ export class Leases {
     );
     // An expired lease the statement above could not see as deleted: it is gone now, try again.
     const live = h.rows.filter((x) => !x.expired);
-    if (live.length === 0) return this.tryWrite(db, info);
+    if (live.length === 0 && round < 3) return this.tryWrite(db, info, round + 1);
     return { holders: live.map((x) => ({ info: this.toInfo(x), token: x.token })) };
   }
 
