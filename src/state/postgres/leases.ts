@@ -8,7 +8,8 @@
  * - `take` tries once: a lease held by someone else throws StateLockedError naming the holder
  *   (waiting, if any, is the caller's). Expired leases are removed first; a lease whose holder is
  *   a dead process on this host is taken over with a warning, as the file backend does.
- * - `write` leases: one per workspace (a unique index), taken in one statement. `build` and
+ * - `write` leases: one row per workspace in `write_leases`, taken (when free or expired) and
+ *   released by updating it in place, one statement each. `build` and
  *   `state` leases: taken in one transaction under the workspace row's lock, since a `state`
  *   lease excludes every `build` lease.
  * - `fenceSql` is the condition a write puts in its own statement so that the database refuses it
@@ -62,6 +63,15 @@ export interface LeaseIdentity {
   pid?: number;
 }
 
+/**
+ * Makes the statement's own (implicit) transaction commit without waiting for the WAL flush.
+ * Used for taking a write lease, renewing and releasing leases: losing one of those in a server
+ * crash is safe — a lost take or renewal makes the holder's next write fail its fence, a lost
+ * release leaves a lease that expires — and it spares the two extra flushes a checkpoint would
+ * otherwise wait for (the checkpoint's own commit flushes them anyway).
+ */
+const ASYNC_COMMIT = `SELECT set_config('synchronous_commit', 'off', true)`;
+
 const COLUMNS = `id, scope, build, token::text AS token, operation, holder, run_id, created_at, expires_at`;
 
 export class Leases {
@@ -84,8 +94,13 @@ export class Leases {
       const alive = held.holders.filter((h) => holderState(h.info) !== 'dead');
       if (alive.length > 0 || attempt >= 2) throw new StateLockedError(this.location, (alive.length > 0 ? alive : held.holders).map((h) => h.info), 0);
       for (const dead of held.holders) {
-        const r = await db.query(`DELETE FROM ${this.schema}.leases WHERE id = $1 AND token = $2`, [dead.info.id, dead.token]);
-        if (r.rowCount) this.warn(`took over ${describe(dead.info)}: its holder (pid ${dead.info.pid} on this host) is gone.`);
+        const r = await db.query<{ n: number }>(
+          `WITH a AS (DELETE FROM ${this.schema}.leases WHERE id = $1 AND token = $2 RETURNING 1),
+                b AS (UPDATE ${this.schema}.write_leases SET id = NULL, expires_at = '-infinity' WHERE id = $1 AND token = $2 RETURNING 1)
+           SELECT ((SELECT count(*) FROM a) + (SELECT count(*) FROM b))::integer AS n`,
+          [dead.info.id, dead.token],
+        );
+        if (r.rows[0]?.n) this.warn(`took over ${describe(dead.info)}: its holder (pid ${dead.info.pid} on this host) is gone.`);
       }
     }
   }
@@ -93,9 +108,10 @@ export class Leases {
   /** Renews these leases; returns the ids that are no longer held (expired, broken or taken over). */
   async renew(db: pg.PoolClient, leases: readonly HeldLease[], now: number): Promise<string[]> {
     if (leases.length === 0) return [];
+    const set = `SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+        WHERE id = ANY($1::uuid[]) AND token = ANY($2::bigint[]) AND expires_at > clock_timestamp() AND (${ASYNC_COMMIT}) IS NOT NULL RETURNING id`;
     const r = await db.query<{ id: string }>(
-      `UPDATE ${this.schema}.leases SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + $3 * interval '1 millisecond'
-        WHERE id = ANY($1::uuid[]) AND token = ANY($2::bigint[]) AND expires_at > clock_timestamp() RETURNING id`,
+      `WITH a AS (UPDATE ${this.schema}.leases ${set}), b AS (UPDATE ${this.schema}.write_leases ${set}) SELECT id FROM a UNION ALL SELECT id FROM b`,
       [leases.map((l) => l.info.id), leases.map((l) => l.token), this.ttlMs],
     );
     const renewed = new Set(r.rows.map((row) => row.id));
@@ -106,7 +122,14 @@ export class Leases {
   /** Removes a lease by id, whoever holds it. */
   async remove(db: pg.PoolClient, id: string): Promise<LockInfo> {
     if (!isUuid(id)) throw new LockNotFoundError(this.location, id, await this.list(db));
-    const r = await db.query<LeaseRow>(`DELETE FROM ${this.schema}.leases WHERE workspace = $1 AND id = $2 RETURNING ${COLUMNS}`, [this.workspace, id]);
+    const w = this.schema;
+    const r = await db.query<LeaseRow>(
+      `WITH a AS (DELETE FROM ${w}.leases WHERE workspace = $1 AND id = $2 AND (${ASYNC_COMMIT}) IS NOT NULL RETURNING ${COLUMNS}),
+            old AS (SELECT ${COLUMNS} FROM ${w}.write_leases WHERE workspace = $1 AND id = $2 FOR UPDATE),
+            b AS (UPDATE ${w}.write_leases x SET id = NULL, expires_at = '-infinity' FROM old WHERE x.workspace = $1 AND x.id = $2 RETURNING old.*)
+       SELECT * FROM a UNION ALL SELECT * FROM b`,
+      [this.workspace, id],
+    );
     const row = r.rows[0];
     if (!row) throw new LockNotFoundError(this.location, id, await this.list(db));
     return this.toInfo(row);
@@ -115,7 +138,9 @@ export class Leases {
   /** Every lease currently held (not expired). */
   async list(db: pg.PoolClient): Promise<LockInfo[]> {
     const r = await db.query<LeaseRow>(
-      `SELECT ${COLUMNS} FROM ${this.schema}.leases WHERE workspace = $1 AND expires_at > clock_timestamp() ORDER BY token`,
+      `SELECT ${COLUMNS} FROM ${this.schema}.leases WHERE workspace = $1 AND expires_at > clock_timestamp()
+       UNION ALL SELECT ${COLUMNS} FROM ${this.schema}.write_leases WHERE workspace = $1 AND id IS NOT NULL AND expires_at > clock_timestamp()
+       ORDER BY created_at`,
       [this.workspace],
     );
     return r.rows.map((row) => this.toInfo(row));
@@ -127,16 +152,17 @@ export class Leases {
    * ends. The caller passes the count as `countParam`.
    */
   fenceSql(idsParam: number, countParam: number): string {
-    return (
-      `(SELECT count(*) FROM (SELECT 1 FROM ${this.schema}.leases WHERE id = ANY($${idsParam}::uuid[]) ` +
-      `AND token = ANY($${idsParam + 1}::bigint[]) AND expires_at > clock_timestamp() FOR SHARE) fence) = $${countParam}`
-    );
+    const held = (table: string): string =>
+      `(SELECT count(*) FROM (SELECT 1 FROM ${this.schema}.${table} WHERE id = ANY($${idsParam}::uuid[]) ` +
+      `AND token = ANY($${idsParam + 1}::bigint[]) AND expires_at > clock_timestamp() FOR SHARE) f)`;
+    return `(${held('leases')} + ${held('write_leases')}) = $${countParam}`;
   }
 
   /** Which of these leases are no longer held (for the message of a refused write). */
   async lost(db: pg.PoolClient, leases: readonly HeldLease[]): Promise<HeldLease[]> {
     const r = await db.query<{ id: string }>(
-      `SELECT id FROM ${this.schema}.leases WHERE id = ANY($1::uuid[]) AND token = ANY($2::bigint[]) AND expires_at > clock_timestamp()`,
+      `SELECT id FROM ${this.schema}.leases WHERE id = ANY($1::uuid[]) AND token = ANY($2::bigint[]) AND expires_at > clock_timestamp()
+       UNION ALL SELECT id FROM ${this.schema}.write_leases WHERE id = ANY($1::uuid[]) AND token = ANY($2::bigint[]) AND expires_at > clock_timestamp()`,
       [leases.map((l) => l.info.id), leases.map((l) => l.token)],
     );
     const ok = new Set(r.rows.map((row) => row.id));
@@ -157,20 +183,23 @@ export class Leases {
   /** One statement: drop an expired write lease, insert ours unless another one is there. */
   private async tryWrite(db: pg.PoolClient, info: LockInfo, round = 0): Promise<{ lease: HeldLease } | { holders: { info: LockInfo; token: string }[] }> {
     const r = await db.query<LeaseRow>(
-      `WITH expired AS (DELETE FROM ${this.schema}.leases WHERE workspace = $2 AND scope = 'write' AND expires_at <= clock_timestamp())
-       INSERT INTO ${this.schema}.leases (id, workspace, scope, build, token, operation, holder, run_id, created_at, renewed_at, expires_at)
-       VALUES ($1, $2, 'write', '', nextval('${this.schema}.lease_tokens'), $3, $4, $5, clock_timestamp(), clock_timestamp(), clock_timestamp() + $6 * interval '1 millisecond')
-       ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+      `INSERT INTO ${this.schema}.write_leases AS w (workspace, id, token, operation, holder, run_id, created_at, renewed_at, expires_at)
+       SELECT $2, $1, nextval('${this.schema}.lease_tokens'), $3, $4, $5, clock_timestamp(), clock_timestamp(), clock_timestamp() + $6 * interval '1 millisecond'
+         FROM (${ASYNC_COMMIT}) cfg
+       ON CONFLICT (workspace) DO UPDATE SET id = excluded.id, token = excluded.token, operation = excluded.operation, holder = excluded.holder,
+         run_id = excluded.run_id, created_at = excluded.created_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at
+       WHERE w.id IS NULL OR w.expires_at <= clock_timestamp()
+       RETURNING ${COLUMNS}`,
       [info.id, this.workspace, info.operation, JSON.stringify(holderRecord(info)), this.identity.run ?? null, this.ttlMs],
     );
     const row = r.rows[0];
     if (row) return { lease: this.held(row) };
     const h = await db.query<LeaseRow>(
-      `SELECT ${COLUMNS}, expires_at <= clock_timestamp() AS expired FROM ${this.schema}.leases WHERE workspace = $1 AND scope = 'write'`,
+      `SELECT ${COLUMNS} FROM ${this.schema}.write_leases WHERE workspace = $1 AND id IS NOT NULL AND expires_at > clock_timestamp()`,
       [this.workspace],
     );
-    // An expired lease the statement above could not see as deleted: it is gone now, try again.
-    const live = h.rows.filter((x) => !x.expired);
+    // Released or expired since the statement above: try again.
+    const live = h.rows;
     if (live.length === 0 && round < 3) return this.tryWrite(db, info, round + 1);
     return { holders: live.map((x) => ({ info: this.toInfo(x), token: x.token })) };
   }

@@ -23,8 +23,11 @@
  * - history(workspace, serial, kind): every change by serial (kind `change`, a StateChange), and
  *   whole versions (kind `whole`, written by whole puts and compactions), so a previous serial can
  *   be rebuilt and restored, and a reader can catch up by applying what changed since it read.
- * - leases: lock rows (holder, token from the `lease_tokens` sequence, expiry on the server's
- *   clock). A unique index allows one `write` lease per workspace.
+ * - leases: build and state lock rows (holder, token from the `lease_tokens` sequence, expiry on
+ *   the server's clock). write_leases: one row per workspace for the write lock, taken and
+ *   released by updating it in place (no indexed column changes, so the updates are HOT and a
+ *   lock per checkpoint leaves no dead index entries to wade through; a row inserted and deleted
+ *   per checkpoint did, and made every lock slower until vacuum).
  * - runs, run_builds: runs shared by many runners (a run id, its inputs' hash; per build its
  *   status, attempts and the lease of the runner that claimed it) — claimed with SKIP LOCKED.
  */
@@ -97,7 +100,18 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        renewed_at timestamptz NOT NULL,
        expires_at timestamptz NOT NULL)`,
     `CREATE INDEX leases_workspace ON S.leases (workspace, scope, build)`,
-    `CREATE UNIQUE INDEX leases_one_writer ON S.leases (workspace) WHERE scope = 'write'`,
+    `CREATE TABLE S.write_leases (
+       workspace text PRIMARY KEY,
+       id uuid,
+       scope text NOT NULL DEFAULT 'write' CHECK (scope = 'write'),
+       build text NOT NULL DEFAULT '',
+       token bigint NOT NULL,
+       operation text NOT NULL,
+       holder jsonb NOT NULL,
+       run_id text,
+       created_at timestamptz NOT NULL,
+       renewed_at timestamptz NOT NULL,
+       expires_at timestamptz NOT NULL)`,
     `CREATE TABLE S.runs (
        workspace text NOT NULL,
        run_id text NOT NULL,
