@@ -13,7 +13,8 @@ import pg from 'pg';
 import { StateManager } from '../../src/state/manager.js';
 import { createPostgresClient, type PostgresStateClient } from '../../src/state/postgres/client.js';
 import { postgresTestFile } from '../helpers/postgres.js';
-import { counter } from './helpers/counters.js';
+import { bump, counter } from './helpers/counters.js';
+import { waitForLocks } from './helpers/postgres-backend.js';
 import { exited } from './helpers/processes.js';
 
 const RUNNER = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'pg-runner.js');
@@ -92,4 +93,26 @@ pgTest('a runner whose inputs differ from the run\'s is refused with a clear mes
     assert.match((err as Error).message, /started with other inputs \(hash hash-1; this runner's is hash-2\)/);
     return true;
   });
+});
+
+pgTest('20 concurrent writers (builds and removals on disjoint builds, each its own client and connections) lose no update', async () => {
+  const schema = `runs_${++schemas}`;
+  await open(schema).locks();
+  const writers = Array.from({ length: 20 }, () => StateManager.open({ client: waitForLocks(open(schema)) }));
+  const managers = await Promise.all(writers);
+  await Promise.all(
+    managers.map(async (m, i) => {
+      for (let k = 0; k < 5; k++) {
+        if (i % 2 === 0) await m.update(`own${i}`, (b) => bump(b, `own${i}`));
+        else {
+          await m.update(`scratch${i}-${k}`, (b) => bump(b, `scratch${i}-${k}`));
+          assert.deepEqual(await m.remove([`scratch${i}-${k}`]), [`scratch${i}-${k}`]);
+        }
+      }
+    }),
+  );
+  const final = await StateManager.open({ client: open(schema) });
+  for (let i = 0; i < 20; i += 2) assert.equal(counter(final.build(`own${i}`)), 5, `own${i}`);
+  assert.deepEqual(final.buildKeys().filter((k) => k.startsWith('scratch')), []);
+  assert.equal(final.serial, 10 * 5 + 10 * 5 * 2, 'one serial per change, none lost');
 });
