@@ -405,7 +405,11 @@ function okBuild(b: unknown): boolean {
 
 /** Checks a decoded (and upgraded) document against the StateFile shape; returns the first fault. */
 export function validateState(doc: Record<string, unknown>): string | undefined {
-  if (typeof doc.serial !== 'number' || !Number.isInteger(doc.serial) || doc.serial < 0) return '"serial" must be a whole number';
+  // Safe integers only, below the largest: past 2^53 adding 1 changes nothing (the serial would stop
+  // growing, and every later write would look like no change).
+  if (typeof doc.serial !== 'number' || !Number.isSafeInteger(doc.serial) || doc.serial < 0 || doc.serial >= Number.MAX_SAFE_INTEGER) {
+    return `"serial" must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER - 1}`;
+  }
   if (typeof doc.lineage !== 'string' || doc.lineage === '') return '"lineage" must be a non-empty string';
   const f = checkStrings('the state', doc, ['builder_version', 'packer_version']);
   if (f) return f;
@@ -422,6 +426,7 @@ export function validateState(doc: Record<string, unknown>): string | undefined 
   if (!isObj(doc.builds)) return '"builds" must be an object';
   for (const key in doc.builds) {
     const build = doc.builds[key];
+    if (key === '__proto__') return 'a build is named "__proto__", which is not a build key';
     if (okBuild(build)) continue;
     return checkBuild(key, build) ?? `build "${key}" is not a valid build record`;
   }
@@ -435,5 +440,6 @@ export function validateStep(where: string, step: unknown): string | undefined {
 
 /** Checks one build record (journal records carry single builds). */
 export function validateBuild(key: string, build: unknown): string | undefined {
+  if (key === '__proto__') return 'a build is named "__proto__", which is not a build key';
   return okBuild(build) ? undefined : (checkBuild(key, build) ?? `build "${key}" is not a valid build record`);
 }

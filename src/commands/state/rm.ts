@@ -67,7 +67,9 @@ export function createStateRmCommand(options: StateRmOptions): Command {
       if (missing !== undefined) throw new BuildNotInStateError(m.location, missing, m.buildKeys().sort());
       const locks: LockInfo[] = [];
       try {
-        for (const k of keys) {
+        // In one global order (sorted keys), so that `state rm A B` and `state rm B A` never
+        // each hold one lock and wait for the other's.
+        for (const k of [...new Set(keys)].sort()) {
           const lock = await m.lockBuild(k, 'state rm');
           if (lock) locks.push(lock);
         }

@@ -212,7 +212,9 @@ export class FileStateClient implements StateClient {
       } finally {
         this.fs.close(fd);
       }
-      const state = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true, lazyBuilds: true });
+      // The "restore the backup" advice of a damaged state only when there is a backup.
+      const backup = this.backupExists() ? this.backupPath : undefined;
+      const state = decodeState(bytes, { file: this.location, backup, requireChecksum: true, lazyBuilds: true });
       const journal = this.readJournal(0) ?? { records: [], validEnd: 0, torn: false };
       const consistent = applyRecords(state, journal.records);
       let now: FileStat | undefined;
@@ -228,10 +230,19 @@ export class FileStateClient implements StateClient {
       if (attempt >= MAX_READ_ATTEMPTS) {
         // The state file keeps changing under us, or the journal does not follow it (a record is
         // missing): the state file alone is a consistent, if older, version.
-        const alone = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true, lazyBuilds: true });
+        const alone = decodeState(bytes, { file: this.location, backup, requireChecksum: true, lazyBuilds: true });
         this.cursor = undefined;
         return alone;
       }
+    }
+  }
+
+  private backupExists(): boolean {
+    try {
+      this.fs.stat(this.backupPath);
+      return true;
+    } catch {
+      return false;
     }
   }
 
