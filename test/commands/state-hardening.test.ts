@@ -73,3 +73,18 @@ test('a damaged state without a backup: no advice to run state restore', async (
   assert.match(r.stderr, /No backup of it exists/);
   assert.doesNotMatch(r.stderr, /state restore/);
 });
+
+test('the loser of a state rm race is told why it exits 1', async (t) => {
+  const dir = tempDir(t);
+  const path = await seed(dir, 1);
+  const holder = await openFileState({ path });
+  const lock = await holder.lockBuild('b0.null.main', 'test');
+  const loser = run(['state', 'rm', '-force', '-lock-timeout=60s', 'b0.null.main'], dir);
+  await new Promise((r) => setTimeout(r, 200)); // let it read the state and wait for the lock
+  await holder.remove(['b0.null.main']);
+  if (lock) await holder.unlock(lock.id);
+  await holder.close();
+  const r = await loser;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Build "b0\.null\.main" is no longer in the state .*another process removed it meanwhile|no build "b0\.null\.main"/);
+});

@@ -77,7 +77,11 @@ export function createStateRmCommand(options: StateRmOptions): Command {
         const chosen: string[] = [];
         for (const k of new Set(keys)) {
           const b = m.build(k);
-          if (!b) continue; // removed by someone else meanwhile
+          if (!b) {
+            // Removed by another process between our first read and our lock: say so (exit 1).
+            ctx.stderr.write(`Build "${k}" is no longer in the state ${m.location}: another process removed it meanwhile.\n`);
+            continue;
+          }
           if (hasKeptInstance(b) && !flags.force) {
             if (!ctx.stdinIsTTY) {
               throw new UserError(
