@@ -67,7 +67,7 @@ export function runLocal(cmd: LocalCommand, signal: AbortSignal): Promise<LocalR
     let paused = false;
     const deliver = (split: ReturnType<typeof lineSplitter>) => (chunk: string) => {
       split.push(chunk);
-      const wait = paused ? undefined : cmd.whenWritable?.();
+      const wait = paused || signal.aborted ? undefined : cmd.whenWritable?.();
       if (!wait) return;
       paused = true;
       for (const s of streams) s.pause();
@@ -80,6 +80,8 @@ export function runLocal(cmd: LocalCommand, signal: AbortSignal): Promise<LocalR
     child.stderr.on('data', deliver(err));
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
+      // Read on while the group dies, congested or not: the pipes must reach their end.
+      for (const st of streams) st.resume();
       killGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
     };

@@ -117,3 +117,22 @@ test('a split never cuts a character in two', async () => {
   assert.equal(broken.length, 0, 'a piece with half a character');
   assert.ok(pieces.join('') === `a${'😀'.repeat(count)}`, 'every character delivered once, in order');
 });
+
+test('cancelling a step whose output is congested ends it (the pipes are read to their end)', async () => {
+  const abort = new AbortController();
+  let lines = 0;
+  const done = runLocal(
+    {
+      argv: ['/bin/sh', '-c', 'while :; do echo flood; done'],
+      cwd: process.cwd(),
+      env: process.env,
+      onStdout: () => void lines++,
+      onStderr: () => undefined,
+      whenWritable: () => new Promise<void>(() => undefined), // never drains
+    },
+    abort.signal,
+  );
+  while (lines === 0) await delay(10);
+  abort.abort();
+  await assert.rejects(done);
+});
