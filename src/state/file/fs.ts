@@ -87,6 +87,7 @@ function fileKind(mode: number): string {
 function openRegular(path: string, flags: OpenFlags, mode?: number): number {
   // O_NONBLOCK: opening a FIFO must not wait for a peer (regular files ignore the flag).
   const fd = nodeFs.openSync(path, FLAGS[flags] | C.O_NOFOLLOW | C.O_NONBLOCK, mode);
+  if (flags === 'wx') return fd; // created by this call (O_EXCL): a new regular file
   const st = nodeFs.fstatSync(fd);
   if (!st.isFile()) {
     nodeFs.closeSync(fd);
