@@ -269,3 +269,20 @@ test('a build lock held in another pid namespace (a container sharing the folder
   assert.ok(await m.lockBuild('web.null.a', 'build'), 'free once released');
   assert.equal(statSync(dir).isDirectory(), true);
 });
+
+test('a read-only or full state folder: taking a lock fails with one clear error naming the file', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  for (const code of ['EROFS', 'ENOSPC', 'EACCES']) {
+    const failing = { ...nodeFileSystem };
+    failing.open = (p, flags, mode) => {
+      if (flags === 'wx') throw Object.assign(new Error(`${code}: simulated, open '${p}'`), { code, syscall: 'open' });
+      return nodeFileSystem.open(p, flags, mode);
+    };
+    const m = await StateManager.open({ client: new FileStateClient({ path, fs: failing }), lockTimeoutMs: 0 });
+    await assert.rejects(m.lockBuild('a.null.x', 'build'), (err: unknown) => {
+      assert.ok(err instanceof StateAccessError, `${code}: ${String(err)}`);
+      assert.match(err.message, new RegExp(`could not create the lock file .*state\\.json\\.lock: .*\\(${code}\\)\\. Fix the cause`));
+      return true;
+    });
+  }
+});

@@ -11,7 +11,8 @@ import { StateCorruptError } from '../../state/errors.js';
 import { StateManager } from '../../state/manager.js';
 import type { StateFile } from '../../state/types.js';
 import { askYesNo, LOCK_FLAG_HELP, lockFlags, refuseArguments, STATE_FLAG_HELP, stateClient, stateFlag, warner } from './options.js';
-import { readFileSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
+import { nodeFileSystem } from '../../state/file/fs.js';
 
 /** One line per build that differs between the current state and the backup. */
 export function describeReplacement(current: StateFile | undefined, backup: StateFile): string[] {
@@ -97,12 +98,14 @@ async function confirmed(ctx: CommandContext, force: boolean): Promise<boolean> 
  * The highest `"serial":N` readable in these files (a damaged state file, its journal), 0 when
  * none: a damaged file cannot be decoded, but its serial is usually still there as text.
  */
+const MAX_SCANNED_BYTES = 512 * 1024 * 1024;
+
 function highestSerialSeen(files: readonly string[]): number {
   let highest = 0;
   for (const file of files) {
     let text: string;
     try {
-      text = readFileSync(file, 'latin1');
+      text = nodeFileSystem.readFile(file, MAX_SCANNED_BYTES).toString('latin1'); // no link followed, regular files only
     } catch {
       continue;
     }
