@@ -88,3 +88,21 @@ test('the loser of a state rm race is told why it exits 1', async (t) => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /Build "b0\.null\.main" is no longer in the state .*another process removed it meanwhile|no build "b0\.null\.main"/);
 });
+
+test('state rm B A takes its build locks in sorted order: while it waits for A it holds no lock on B', async (t) => {
+  const dir = tempDir(t);
+  const path = await seed(dir, 2); // builds b0.null.main and b1.null.main
+  const holder = await openFileState({ path, lockTimeoutMs: 0 });
+  const a = await holder.lockBuild('b0.null.main', 'test');
+  const rm = run(['state', 'rm', '-force', '-lock-timeout=60s', 'b1.null.main', 'b0.null.main'], dir);
+  await new Promise((r) => setTimeout(r, 300)); // let it start waiting
+  // In the old order it held b1 and waited for b0: a `state rm b0 b1` then waited for it — a deadlock.
+  const b = await holder.lockBuild('b1.null.main', 'test');
+  assert.ok(b, 'b1 is free while state rm waits for b0');
+  if (b) await holder.unlock(b.id);
+  if (a) await holder.unlock(a.id);
+  await holder.close();
+  const r = await rm;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Removed 2 build\(s\)/);
+});
