@@ -109,11 +109,16 @@ export interface DecodeOptions {
 }
 
 /** Decodes, verifies, upgrades and validates a state file. Throws StateCorruptError / StateVersionError. */
+/** The largest state file that can be decoded (V8's maximum string length, in one-byte characters). */
+export const MAX_STATE_BYTES = 0x1fffffe8;
+
 export function decodeState(bytes: Buffer, opts: DecodeOptions): StateFile {
   const fail = (fault: string): never => {
     throw new StateCorruptError(opts.file, fault, opts.backup);
   };
   if (bytes.length === 0 || (bytes.length < 4096 && bytes.toString('latin1').trim() === '')) fail('the file is empty');
+  // V8's longest string: a bigger file cannot be decoded at all (it failed as an internal error).
+  if (bytes.length > MAX_STATE_BYTES) fail(`it is ${bytes.length} bytes long; builder reads states of up to ${MAX_STATE_BYTES} bytes`);
   if (bytes.includes(0)) fail(`it contains a null byte at offset ${bytes.indexOf(0)} (the file is damaged)`);
   const tailStart = Math.max(0, bytes.length - 160);
   const tail = CHECKSUM_TAIL.exec(bytes.subarray(tailStart).toString('latin1'));

@@ -10,7 +10,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StateAccessError, StateLockedError, StateWriteError } from '../../src/state/errors.js';
+import { StateAccessError, StateCorruptError, StateLockedError, StateWriteError } from '../../src/state/errors.js';
+import { decodeState, MAX_STATE_BYTES } from '../../src/state/format.js';
 import { FileStateClient } from '../../src/state/file/client.js';
 import { StateFolderUnsafeError } from '../../src/state/file/folder-check.js';
 import { FileLocks } from '../../src/state/file/lock-files.js';
@@ -285,4 +286,13 @@ test('a read-only or full state folder: taking a lock fails with one clear error
       return true;
     });
   }
+});
+
+test('a state too big for a string (a hostile push of huge arrays) is refused with a clear error, not an internal one', () => {
+  const huge = Buffer.alloc(MAX_STATE_BYTES + 1, 0x20);
+  assert.throws(() => decodeState(huge, { file: 'pushed.json', requireChecksum: false }), (err: unknown) => {
+    assert.ok(err instanceof StateCorruptError, String(err));
+    assert.match(err.message, /pushed\.json cannot be read: it is 536870889 bytes long; builder reads states of up to 536870888 bytes/);
+    return true;
+  });
 });
