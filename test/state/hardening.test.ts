@@ -234,7 +234,7 @@ const BACKEND = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'hel
 
 test('a build lock held in another pid namespace (a container sharing the folder and host name) is never taken over', async (t) => {
   const probe = spawnSync('unshare', ['--pid', '--fork', 'true']);
-  if (probe.status !== 0) return t.skip(`unshare --pid --fork is not possible here: ${String(probe.stderr)}`);
+  if (probe.status !== 0) return t.skip(`unshare --pid --fork is not possible here: ${probe.error?.message ?? String(probe.stderr).trim()}`);
   const dir = tempDir(t);
   const path = join(dir, 'state.json');
   const spec = JSON.stringify({ module: BACKEND, export: 'createFileClient', args: [{ path }] });
