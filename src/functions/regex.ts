@@ -11,7 +11,11 @@
  * "aaa"]`, with no extra empty match at the end). Replacement follows Go's `ReplaceAllString` and
  * its `$1` / `${name}` template rules.
  */
-import { RE2JS, RE2JSException } from 're2js';
+import type { RE2JS } from 're2js';
+import { lazyRequire } from '../lazy-require.js';
+
+/** re2js (260 KB of code) is loaded by the first regular expression, not at every start-up. */
+const re2js = lazyRequire<typeof import('re2js')>('re2js');
 
 /** A pattern that cannot be compiled; `reason` says why. */
 export class RegexSyntaxError extends Error {
@@ -93,9 +97,9 @@ function runeWidth(s: string, pos: number): number {
 /** Compiles an RE2 pattern. (`global` is accepted for the callers' sake: every GoRegex iterates.) */
 export function compileGoRegex(pattern: string, _global = false): GoRegex {
   try {
-    return new GoRegex(pattern, RE2JS.compile(pattern));
+    return new GoRegex(pattern, re2js().RE2JS.compile(pattern));
   } catch (e) {
-    if (e instanceof RE2JSException) {
+    if (e instanceof re2js().RE2JSException) {
       const error = 'error' in e && typeof e.error === 'string' ? e.error : e.message.replace(/^error parsing regexp: /, '');
       throw new RegexSyntaxError(error);
     }

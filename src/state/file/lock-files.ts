@@ -31,7 +31,6 @@
  * a minute old, by the next process that takes a build or state lock on this host.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { LockNotFoundError, StateAccessError, StateLockedError } from '../errors.js';
@@ -68,7 +67,7 @@ export class FileLocks {
   private readonly own = new Map<string, { file: string; info: LockInfo; stat: FileStat }>();
   /** Whether temporary files left by dead processes were looked for (once per object). */
   private tidied = false;
-  /** Unreadable lock files seen, by file and identity: when first seen (performance.now()). */
+  /** Unreadable lock files seen, by file and identity: when first seen (monotonicMs()). */
   private readonly unreadableSeen = new Map<string, number>();
 
   constructor(
@@ -319,7 +318,7 @@ export class FileLocks {
   /** True once this process has seen the same unreadable `holder` for UNREADABLE_STALE_MS. */
   private seenUnreadableLongEnough(holder: Holder): boolean {
     const key = `${holder.file}\0${holder.stat.ino}\0${holder.stat.size}\0${holder.stat.mtimeMs}`;
-    const now = performance.now();
+    const now = monotonicMs();
     const first = this.unreadableSeen.get(key);
     if (first === undefined) {
       this.unreadableSeen.set(key, now);
@@ -404,6 +403,11 @@ export class FileLocks {
     return own.info;
   }
 
+}
+
+/** A monotonic clock in milliseconds (process.hrtime: `performance` would load perf_hooks at start-up). */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
 /** The id `state unlock` accepts for an unreadable lock file. */
