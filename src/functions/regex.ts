@@ -1,8 +1,21 @@
 /**
- * Go (RE2) regular expressions on JavaScript's engine: the pattern syntax is translated
- * (`(?P<name>…)`, leading `(?i)`-style flags, `\A`, `\z`, `\Q…\E`, POSIX classes, `\pL`), and
- * Go's `$1` / `${name}` replacement templates are expanded with Go's rules.
+ * Go (RE2) regular expressions, matched in linear time by re2js (a JavaScript port of RE2): the
+ * pattern syntax is RE2's own (`(?P<name>…)`, flags, `\A`, `\z`, `\Q…\E`, POSIX classes, `\pL`),
+ * and no pattern can take exponential time on any input — JavaScript's backtracking engine took
+ * seconds on a 28-character value for a common validation pattern, and blocked the event loop
+ * (and so SIGTERM) meanwhile.
+ *
+ * `GoRegex` looks like a global RegExp to its callers (`exec` from `lastIndex`, match arrays with
+ * `index` and `groups`, indices in UTF-16 code units), and iterates as Go's `FindAll…` does: an
+ * empty match right after the previous match is skipped (so `regexall("a*", "baaa")` is `["",
+ * "aaa"]`, with no extra empty match at the end). Replacement follows Go's `ReplaceAllString` and
+ * its `$1` / `${name}` template rules.
  */
+import type { RE2JS } from 're2js';
+import { lazyRequire } from '../lazy-require.js';
+
+/** re2js (260 KB of code) is loaded by the first regular expression, not at every start-up. */
+const re2js = lazyRequire<typeof import('re2js')>('re2js');
 
 /** A pattern that cannot be compiled; `reason` says why. */
 export class RegexSyntaxError extends Error {
@@ -11,141 +24,92 @@ export class RegexSyntaxError extends Error {
   }
 }
 
-const POSIX: Record<string, string> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9', graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`{-~', space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
-};
+/**
+ * A compiled pattern. `exec` is stateful like a global RegExp's: it searches from `lastIndex` and
+ * leaves `lastIndex` at the end of the match; setting `lastIndex` to 0 starts a new iteration.
+ */
+export class GoRegex {
+  private index = 0;
+  /** End of the previous match of the current iteration (Go's prevMatchEnd), -1 before the first. */
+  private prevEnd = -1;
+  private readonly groupNames: string[];
 
-/** RE2's `\\s`: ASCII whitespace without `\\v` (JavaScript's `\\s` also matches Unicode spaces). */
-const RE2_SPACE = '\\t\\n\\f\\r ';
+  constructor(
+    readonly source: string,
+    private readonly re: RE2JS,
+  ) {
+    this.groupNames = Array.from({ length: re.groupCount() }, () => '');
+    for (const [name, i] of Object.entries(re.namedGroups())) this.groupNames[i - 1] = name;
+  }
 
-const GENERAL_CATEGORIES = new Set(
-  'C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs'.split(' '),
-);
+  get lastIndex(): number {
+    return this.index;
+  }
 
-function escapeLiteral(ch: string): string {
-  return /[A-Za-z0-9]/.test(ch) ? ch : `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+  set lastIndex(value: number) {
+    this.index = value;
+    if (value === 0) this.prevEnd = -1;
+  }
+
+  /** Names of the capture groups in order ('' for an unnamed group). */
+  get names(): readonly string[] {
+    return this.groupNames;
+  }
+
+  /** The next match from `lastIndex` as Go's FindAll would give it, or null (and `lastIndex` 0). */
+  exec(input: string): RegExpExecArray | null {
+    let pos = this.index;
+    for (;;) {
+      const m = pos <= input.length ? this.findAt(input, pos) : null;
+      if (!m) {
+        this.lastIndex = 0;
+        return null;
+      }
+      const skip = m.index === m.end && m.index === this.prevEnd; // an empty match abutting the previous one
+      this.prevEnd = m.end;
+      if (!skip) {
+        this.index = m.end;
+        return m.array;
+      }
+      pos = m.end + runeWidth(input, m.end);
+    }
+  }
+
+  /** The leftmost match starting at or after `pos` (UTF-16 offsets), with its groups. */
+  findAt(input: string, pos: number): { index: number; end: number; array: RegExpExecArray } | null {
+    const matcher = this.re.matcher(input);
+    if (!matcher.find(pos)) return null;
+    const groups: (string | undefined)[] = [];
+    for (let g = 0; g <= this.groupNames.length; g++) groups.push(matcher.start(g) < 0 ? undefined : (matcher.group(g) ?? undefined));
+    const named = this.groupNames.some((n) => n !== '')
+      ? Object.fromEntries(this.groupNames.map((n, i) => [n, groups[i + 1]] as const).filter(([n]) => n !== ''))
+      : undefined;
+    const array = Object.assign(groups, { index: matcher.start(), input, groups: named }) as unknown as RegExpExecArray;
+    return { index: matcher.start(), end: matcher.end(), array };
+  }
 }
 
-/** Translates an RE2 pattern to a JavaScript RegExp (always with the `u` flag). */
-export function compileGoRegex(pattern: string, global = false): RegExp {
-  let flags = 'u' + (global ? 'g' : '');
-  let src = pattern;
-  const lead = /^\(\?([imsU]+)\)/.exec(src);
-  if (lead) {
-    for (const f of lead[1]!) {
-      if (f === 'U') throw new RegexSyntaxError('ungreedy mode (?U) is not supported');
-      if (!flags.includes(f)) flags += f;
-    }
-    src = src.slice(lead[0].length);
-  }
-  const chars = [...src];
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (c === '\\') {
-      const n = chars[i + 1];
-      if (n === undefined) throw new RegexSyntaxError('trailing backslash at end of expression');
-      i++;
-      if (n === 'Q') {
-        let j = i + 1;
-        while (j < chars.length && !(chars[j] === '\\' && chars[j + 1] === 'E')) out += escapeLiteral(chars[j++]!);
-        i = j + 1;
-        continue;
-      }
-      if (!inClass && n === 'A') out += '(?<![\\s\\S])';
-      else if (!inClass && n === 'z') out += '(?![\\s\\S])';
-      else if (n === 's') out += inClass ? RE2_SPACE : `[${RE2_SPACE}]`;
-      else if (n === 'S') {
-        if (inClass) throw new RegexSyntaxError('\\S inside a character class is not supported');
-        out += `[^${RE2_SPACE}]`;
-      } else if (n === 'p' || n === 'P') {
-        let name: string;
-        if (chars[i + 1] === '{') {
-          const close = chars.indexOf('}', i + 2);
-          if (close < 0) throw new RegexSyntaxError('invalid character class range: missing }');
-          name = chars.slice(i + 2, close).join('');
-          i = close;
-        } else name = chars[++i] ?? '';
-        const negated = name.startsWith('^');
-        const bare = negated ? name.slice(1) : name;
-        const property = GENERAL_CATEGORIES.has(bare) || bare === 'Any' ? bare : `Script=${bare}`;
-        out += `\\${(n === 'P') !== negated ? 'P' : 'p'}{${property === 'Any' ? 'Any' : property}}`;
-      } else if (/[A-Za-z0-9]/.test(n)) out += `\\${n}`;
-      else out += escapeLiteral(n);
-      continue;
-    }
-    if (inClass) {
-      if (c === '[' && chars[i + 1] === ':') {
-        const rest = chars.slice(i + 2).join('');
-        const end = rest.indexOf(':]');
-        const name = end < 0 ? rest : rest.slice(0, end);
-        const cls = POSIX[name];
-        if (end < 0 || cls === undefined) throw new RegexSyntaxError(`invalid character class range: [:${name}:]`);
-        out += cls;
-        i += [...name].length + 3;
-        continue;
-      }
-      if (c === ']') inClass = false;
-      out += c === '[' ? '\\[' : c;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      out += c;
-      if (chars[i + 1] === '^') out += chars[++i];
-      if (chars[i + 1] === ']') {
-        out += '\\]';
-        i++;
-      }
-      continue;
-    }
-    if (c === '(' && chars[i + 1] === '?' && chars[i + 2] === 'P' && chars[i + 3] === '<') {
-      out += '(?<';
-      i += 3;
-      continue;
-    }
-    if (c === '(' && chars[i + 1] === '?' && /[imsU-]/.test(chars[i + 2] ?? '')) {
-      throw new RegexSyntaxError('flags inside an expression are not supported; put them at the start, as (?i)');
-    }
-    if (c === '.') {
-      out += flags.includes('s') ? '[\\s\\S]' : '[^\\n]';
-      continue;
-    }
-    out += c;
-  }
+/** The UTF-16 length of the character at `pos` (1 past the end, as Go moves past the input). */
+function runeWidth(s: string, pos: number): number {
+  return pos < s.length && s.codePointAt(pos)! > 0xffff ? 2 : 1;
+}
+
+/** Compiles an RE2 pattern. (`global` is accepted for the callers' sake: every GoRegex iterates.) */
+export function compileGoRegex(pattern: string, _global = false): GoRegex {
   try {
-    return new RegExp(out, flags);
+    return new GoRegex(pattern, re2js().RE2JS.compile(pattern));
   } catch (e) {
-    const msg = (e as Error).message;
-    throw new RegexSyntaxError(msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '').toLowerCase());
+    if (e instanceof re2js().RE2JSException) {
+      const error = 'error' in e && typeof e.error === 'string' ? e.error : e.message.replace(/^error parsing regexp: /, '');
+      throw new RegexSyntaxError(error);
+    }
+    throw e;
   }
 }
 
 /** Names of a pattern's capture groups in order ('' for an unnamed group). */
-export function captureGroupNames(re: RegExp): string[] {
-  const names: string[] = [];
-  const src = re.source;
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') {
-      if (src[i + 1] !== '?') names.push('');
-      else if (src[i + 2] === '<' && src[i + 3] !== '=' && src[i + 3] !== '!') names.push(/^\(\?<([^>]*)>/.exec(src.slice(i))![1]!);
-    }
-  }
-  return names;
+export function captureGroupNames(re: GoRegex): string[] {
+  return [...re.names];
 }
 
 /** Expands a Go replacement template (`$1`, `${1}`, `$name`, `${name}`, `$$`) for one match. */
@@ -192,25 +156,20 @@ export function expandGoTemplate(template: string, match: RegExpExecArray, names
   return out;
 }
 
-/** `re.ReplaceAllString(s, template)` with Go's template rules. */
-export function goReplaceAll(re: RegExp, s: string, template: string): string {
-  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
-  const names = captureGroupNames(g);
+/** `re.ReplaceAllString(s, template)`: Go's loop (no replacement for an empty match right after a match). */
+export function goReplaceAll(re: GoRegex, s: string, template: string): string {
+  const names = captureGroupNames(re);
   let out = '';
-  let last = 0;
-  let prevEnd = -1;
-  for (let m = g.exec(s); m; m = g.exec(s)) {
-    const empty = m[0].length === 0;
-    // Go ignores an empty match that abuts the preceding match.
-    if (!(empty && m.index === prevEnd)) {
-      out += s.slice(last, m.index) + expandGoTemplate(template, m, names);
-      last = m.index + m[0].length;
-      prevEnd = last;
-    }
-    if (empty) {
-      if (g.lastIndex >= s.length) break;
-      g.lastIndex += s.codePointAt(g.lastIndex)! > 0xffff ? 2 : 1;
-    }
+  let lastMatchEnd = 0;
+  let searchPos = 0;
+  while (searchPos <= s.length) {
+    const m = re.findAt(s, searchPos);
+    if (!m) break;
+    out += s.slice(lastMatchEnd, m.index);
+    if (m.end > lastMatchEnd || m.index === 0) out += expandGoTemplate(template, m.array, names);
+    lastMatchEnd = m.end;
+    const width = runeWidth(s, searchPos);
+    searchPos = searchPos + width > m.end ? searchPos + width : searchPos + 1 > m.end ? searchPos + 1 : m.end;
   }
-  return out + s.slice(last);
+  return out + s.slice(lastMatchEnd);
 }

@@ -1,7 +1,7 @@
 /** String functions (cty stdlib and Packer's `startswith`, `endswith`, `strcontains`). Lengths
  * and offsets count grapheme clusters; case mapping is per character, as Go's strings package does. */
 import { T, Value } from '../values/value.js';
-import { captureGroupNames, compileGoRegex, goReplaceAll, RegexSyntaxError } from './regex.js';
+import { captureGroupNames, compileGoRegex, goReplaceAll, RegexSyntaxError, type GoRegex } from './regex.js';
 import { define, graphemes, intArg, param, strings } from './support.js';
 import { FunctionArgError, FunctionError, type FunctionDef } from './types.js';
 
@@ -158,7 +158,7 @@ export const regex_replace = define({
   params: [param('str', string), param('substr', string), param('replace', string)],
   returnType: string,
   impl: ([s, sub, rep]) => {
-    let re: RegExp;
+    let re: GoRegex;
     try {
       re = compileGoRegex(sub!.asString(), true);
     } catch (e) {
@@ -171,8 +171,8 @@ export const regex_replace = define({
 
 type RegexShape = { kind: 'string' } | { kind: 'tuple'; count: number } | { kind: 'object'; names: string[] };
 
-function compilePattern(pattern: string): { re: RegExp; shape: RegexShape } {
-  let re: RegExp;
+function compilePattern(pattern: string): { re: GoRegex; shape: RegexShape } {
+  let re: GoRegex;
   try {
     re = compileGoRegex(pattern, true);
   } catch (e) {

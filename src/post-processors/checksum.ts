@@ -4,7 +4,8 @@
  * every file of the artifact to the file named by `output` (a template with {{.BuildName}},
  * {{.BuilderType}}, {{.ChecksumType}}; default `packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum`).
  * The new artifact lists the input files plus each checksum file that did not exist before (as
- * Packer does); the input is always kept.
+ * Packer does); the input is always kept. Unlike Packer, an artifact without files still gets its
+ * (empty) checksum file, which `outputFiles` declares.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -56,6 +57,13 @@ export const checksumPostProcessor = {
     for (const type of config.checksumTypes) {
       const output = checksumFile(config, ctx.env.PACKER_BUILD_NAME ?? '', ctx.builderType, type);
       const outPath = resolve(ctx.cwd, output);
+      if (input.files.length === 0) {
+        // Packer writes nothing for an artifact without files; we create the file, empty, because
+        // it is declared in outputFiles: a declared output that never appears would make the
+        // build's next run rerun this step forever ("wrote …, which is gone"), never up to date.
+        await mkdir(dirname(outPath), { recursive: true, mode: 0o755 });
+        await appendFile(outPath, '', { mode: 0o644 });
+      }
       for (const file of input.files) {
         const existed = await stat(outPath).then(
           () => true,

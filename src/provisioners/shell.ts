@@ -21,9 +21,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { isRetryable, UserError } from '../errors.js';
 import { quoteRemotePath } from '../sdk/shell-quote.js';
 import { asDuration } from '../sdk/go-duration.js';
@@ -34,6 +33,7 @@ import { asBool, asIntList, asString, asStringList, asStringMap, ConfigReader } 
 import { renderGoTemplate } from '../sdk/go-template.js';
 import { cleanOutputLine } from '../sdk/process.js';
 import { flattenEnvVars } from '../sdk/shell-local.js';
+import { writeTempScript } from '../sdk/temp-scripts.js';
 import { goDuration } from '../ui/go-duration.js';
 
 export interface ShellConfig {
@@ -169,18 +169,10 @@ async function retryUntil<T>(timeoutMs: number, signal: AbortSignal, fn: () => P
   }
 }
 
-/** Writes inline commands where Packer does: `packer-shell` + random digits in the temp folder
- * (created exclusively, readable only by the owner). */
+/** Writes inline commands as Packer does (`packer-shell` + random digits), in this process's 0700
+ * temp-script folder (src/sdk/temp-scripts.ts), readable only by the owner. */
 async function writeInlineScript(body: string): Promise<string> {
-  for (;;) {
-    const path = join(tmpdir(), `packer-shell${randomInt(1e9, 1e10 - 1)}`);
-    try {
-      await writeFile(path, body, { mode: 0o600, flag: 'wx' });
-      return path;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
+  return writeTempScript(body, '', 0o600);
 }
 
 /** Runs a command whose output is not shown; resolves to its exit status (undefined: dropped). */

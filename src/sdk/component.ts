@@ -24,6 +24,8 @@ export interface BuildUi {
   error(message: string): void;
   /** Asks a question on the terminal; resolves to the answer, or undefined with no terminal. */
   ask?(question: string): Promise<string | undefined>;
+  /** While the output is congested, a promise that resolves once it can take more (back-pressure). */
+  whenWritable?(): Promise<void> | undefined;
 }
 
 /** A configuration schema, so that `validate` refuses unknown arguments the way Packer does. */

@@ -2,19 +2,26 @@
  * What the `shell-local` provisioner and post-processor share (Packer's common/shell-local):
  * the configuration, its validation with Packer's messages, and running it.
  *
- * Running: inline commands are written to a temporary script (`packer-shell…` in the temp folder,
- * mode 0700, prefixed with `#!` + `inline_shebang`); each script is run through `execute_command`
- * (default `["/bin/sh", "-c", "{{.Vars}} {{.Script}}"]`) with `{{.Vars}}` the flattened
- * environment (`env_var_format`, default `%s='%s' `, keys sorted, single quotes escaped) and
- * `{{.Script}}` the script path. Values are also passed in the process environment, so a custom
- * `execute_command` without `{{.Vars}}` still sees them. stdout lines are step output, stderr
- * lines are errors, as in Packer. The temporary script is removed afterwards.
+ * Running: inline commands are written to a temporary script (`packer-shell…` in a 0700 folder
+ * of this process in the temp folder, see src/sdk/temp-scripts.ts; mode 0700, prefixed with `#!` +
+ * `inline_shebang`); each script is run through `execute_command` (default `["/bin/sh", "-c",
+ * "{{.Vars}} {{.Script}}"]`) with `{{.Vars}}` the flattened environment (`env_var_format`, default
+ * `%s='%s' `, keys sorted, single quotes escaped) and `{{.Script}}` the script path. Values are
+ * always passed in the process environment, so a custom `execute_command` without `{{.Vars}}`
+ * still sees them. stdout lines are step output, stderr lines are errors, as in Packer. The
+ * temporary script is removed afterwards.
+ *
+ * Unlike Packer, with the default `execute_command` and `env_var_format` the values are passed
+ * only in the environment (`{{.Vars}}` is empty) and the script path is shell-quoted: a command
+ * line is readable by every user of the machine for the whole step (`ps`, /proc/PID/cmdline), and
+ * a path pasted unquoted into `sh -c` runs whatever a folder name like `$(…)` says. The script sees
+ * the same variables either way. A user who sets `execute_command` or `env_var_format` gets
+ * Packer's behaviour exactly (their template decides what is on the command line).
  */
-import { randomInt } from 'node:crypto';
-import { unlinkSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { shellQuote } from './shell-quote.js';
+import { removeTempScript, writeTempScript } from '../sdk/temp-scripts.js';
 import type { ConfigSpec, PrepareResult, StepContext } from './component.js';
 import { runLocal } from './process.js';
 import { renderGoTemplate } from './go-template.js';
@@ -32,6 +39,9 @@ export interface ShellLocalConfig {
   tempfileExtension: string;
   useLinuxPathing: boolean;
   validExitCodes: number[];
+  /** False with the default execute_command and env_var_format: values only in the environment,
+   * the script path quoted (see the module comment). */
+  packerCommandLine: boolean;
 }
 
 export const shellLocalConfigSpec: ConfigSpec = {
@@ -79,7 +89,9 @@ export function prepareShellLocal(raw: Record<string, unknown>): PrepareResult<S
     tempfileExtension: (r.get('tempfile_extension', asString) ?? '').replace(/^\./, ''),
     useLinuxPathing: r.get('use_linux_pathing', asBool) ?? false,
     validExitCodes: r.get('valid_exit_codes', asIntList) ?? [0],
+    packerCommandLine: false,
   };
+  cfg.packerCommandLine = cfg.executeCommand.length > 0 || cfg.envVarFormat !== '';
   if (cfg.inlineShebang === '') cfg.inlineShebang = '/bin/sh -e';
   if (cfg.executeCommand.length === 0) cfg.executeCommand = ['/bin/sh', '-c', '{{.Vars}} {{.Script}}'];
   if (command === '' && (inline ?? []).length === 0 && scripts.length === 0 && script === '') {
@@ -153,7 +165,10 @@ export async function runShellLocal(cfg: ShellLocalConfig, ctx: StepContext, env
     for (const script of scripts) {
       // Packer shows the script as given but runs it by its absolute path.
       const abs = resolve(ctx.cwd, script);
-      const argv = cfg.executeCommand.map((t) => renderGoTemplate(t, { Vars: vars.flat, Script: abs, Command: abs, WinRMPassword: '' }).text);
+      const fields = cfg.packerCommandLine
+        ? { Vars: vars.flat, Script: abs, Command: abs, WinRMPassword: '' }
+        : { Vars: '', Script: shellQuote(abs), Command: shellQuote(abs), WinRMPassword: '' };
+      const argv = cfg.executeCommand.map((t) => renderGoTemplate(t, fields).text);
       ctx.ui.say(`Running local shell script: ${script}`);
       let result;
       try {
@@ -164,6 +179,7 @@ export async function runShellLocal(cfg: ShellLocalConfig, ctx: StepContext, env
             env: { ...ctx.env, ...vars.map },
             onStdout: (line) => ctx.ui.message(line),
             onStderr: (line) => ctx.ui.error(line),
+            whenWritable: () => ctx.ui.whenWritable?.(),
           },
           ctx.signal,
         );
@@ -177,31 +193,6 @@ export async function runShellLocal(cfg: ShellLocalConfig, ctx: StepContext, env
     }
   } finally {
     if (tempFile) removeTempScript(tempFile);
-  }
-}
-
-/**
- * Writes an inline script as Packer does: `packer-shell` + random digits in the temp folder, 0700.
- * Synchronously, as its removal: a few hundred bytes to the page cache cost less than the two
- * trips to libuv's thread pool that the asynchronous calls take, on every step.
- */
-function writeTempScript(body: string, extension: string): string {
-  for (;;) {
-    const name = join(tmpdir(), `packer-shell${randomInt(1e9, 1e10 - 1)}${extension ? `.${extension}` : ''}`);
-    try {
-      writeFileSync(name, body, { mode: 0o700, flag: 'wx' });
-      return name;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-}
-
-function removeTempScript(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 

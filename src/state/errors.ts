@@ -6,6 +6,7 @@
 import { UserError, type ErrorCode } from '../errors.js';
 import { hostname } from 'node:os';
 import type { LockInfo } from './interfaces.js';
+import { holderState } from './lock-holder.js';
 
 /** Quotes a value for a POSIX shell so that the command we print can be pasted as is. */
 export function shellQuote(s: string): string {
@@ -41,6 +42,7 @@ export class StateLockedError extends UserError {
     const first = holders[0];
     const waited = waitedMs > 0 ? ` (waited ${(waitedMs / 1000).toFixed(1)}s)` : '';
     const remote = holders.some((h) => h.host !== hostname());
+    const unseen = !remote && holders.some((h) => holderState(h) === 'unknown');
     const headline =
       holders.length === 1 && first
         ? `${first.scope === 'build' ? `build "${first.build ?? ''}" of the state` : 'the state'} ${statePath} is locked by ` +
@@ -51,7 +53,14 @@ export class StateLockedError extends UserError {
       `${headline}\n\n` +
         `Lock info:\n${holders.map(describeLock).join('\n\n')}\n\n` +
         `${WHY_LOCKING} Wait for the holder to finish (or pass -lock-timeout=DURATION to wait), ` +
-        `or, if you are sure no one is using it${remote ? ' (it was taken on another host, so builder never breaks it on its own)' : ''}, ` +
+        `or, if you are sure no one is using it${
+          remote
+            ? ' (it was taken on another host, so builder never breaks it on its own)'
+            : unseen
+              ? ' (it was taken in another pid namespace — a container sharing this folder — or before a reboot, where ' +
+                'builder cannot see whether its process still runs, so it never breaks it on its own)'
+              : ''
+        }, ` +
         `break it with:\n\n  ${first ? unlockCommand(first) : 'builder state unlock LOCK_ID'}`,
     );
     this.holders = holders;
@@ -106,6 +115,15 @@ export class StateWriteError extends UserError {
   }
 }
 
+/** A state, journal, backup or lock file could not be read or created (not a write of the state). */
+export class StateAccessError extends UserError {
+  override readonly cause: unknown;
+  constructor(file: string, action: string, cause: unknown) {
+    super('STATE_ACCESS_FAILED', `could not ${action} ${file}: ${describeSystemError(cause)}. Fix the cause and run the command again.`);
+    this.cause = cause;
+  }
+}
+
 /** `state push` of a state from another lineage, or older than the destination. */
 export class StatePushRefusedError extends UserError {
   constructor(code: 'STATE_LINEAGE_MISMATCH' | 'STATE_SERIAL_OLDER', message: string) {
@@ -144,8 +162,14 @@ export function describeSystemError(err: unknown): string {
       EPERM: 'operation not permitted',
       EROFS: 'read-only file system',
       ENOENT: 'no such file or directory',
+      ELOOP: 'it is a symbolic link, which builder never follows there (someone may be redirecting the write; remove the link)',
+      ENOTREG: 'it is not a regular file (remove it)',
+      EISDIR: 'it is a directory (remove it)',
+      EFBIG: 'it is far larger than such a file can be (remove it)',
+      ENOTDIR: 'a part of the path is not a directory',
     };
-    return `${known[err.code] ?? (err instanceof Error ? err.message : err.code)} (${err.code})`;
+    const text = err.code === 'ENOTREG' && err instanceof Error ? `${err.message} (remove it)` : known[err.code];
+    return `${text ?? (err instanceof Error ? err.message : err.code)} (${err.code})`;
   }
   return err instanceof Error ? err.message : String(err);
 }

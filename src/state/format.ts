@@ -109,11 +109,16 @@ export interface DecodeOptions {
 }
 
 /** Decodes, verifies, upgrades and validates a state file. Throws StateCorruptError / StateVersionError. */
+/** The largest state file that can be decoded (V8's maximum string length, in one-byte characters). */
+export const MAX_STATE_BYTES = 0x1fffffe8;
+
 export function decodeState(bytes: Buffer, opts: DecodeOptions): StateFile {
   const fail = (fault: string): never => {
     throw new StateCorruptError(opts.file, fault, opts.backup);
   };
   if (bytes.length === 0 || (bytes.length < 4096 && bytes.toString('latin1').trim() === '')) fail('the file is empty');
+  // V8's longest string: a bigger file cannot be decoded at all (it failed as an internal error).
+  if (bytes.length > MAX_STATE_BYTES) fail(`it is ${bytes.length} bytes long; builder reads states of up to ${MAX_STATE_BYTES} bytes`);
   if (bytes.includes(0)) fail(`it contains a null byte at offset ${bytes.indexOf(0)} (the file is damaged)`);
   const tailStart = Math.max(0, bytes.length - 160);
   const tail = CHECKSUM_TAIL.exec(bytes.subarray(tailStart).toString('latin1'));
@@ -405,7 +410,11 @@ function okBuild(b: unknown): boolean {
 
 /** Checks a decoded (and upgraded) document against the StateFile shape; returns the first fault. */
 export function validateState(doc: Record<string, unknown>): string | undefined {
-  if (typeof doc.serial !== 'number' || !Number.isInteger(doc.serial) || doc.serial < 0) return '"serial" must be a whole number';
+  // Safe integers only, below the largest: past 2^53 adding 1 changes nothing (the serial would stop
+  // growing, and every later write would look like no change).
+  if (typeof doc.serial !== 'number' || !Number.isSafeInteger(doc.serial) || doc.serial < 0 || doc.serial >= Number.MAX_SAFE_INTEGER) {
+    return `"serial" must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER - 1}`;
+  }
   if (typeof doc.lineage !== 'string' || doc.lineage === '') return '"lineage" must be a non-empty string';
   const f = checkStrings('the state', doc, ['builder_version', 'packer_version']);
   if (f) return f;
@@ -422,6 +431,7 @@ export function validateState(doc: Record<string, unknown>): string | undefined 
   if (!isObj(doc.builds)) return '"builds" must be an object';
   for (const key in doc.builds) {
     const build = doc.builds[key];
+    if (key === '__proto__') return 'a build is named "__proto__", which is not a build key';
     if (okBuild(build)) continue;
     return checkBuild(key, build) ?? `build "${key}" is not a valid build record`;
   }
@@ -435,5 +445,6 @@ export function validateStep(where: string, step: unknown): string | undefined {
 
 /** Checks one build record (journal records carry single builds). */
 export function validateBuild(key: string, build: unknown): string | undefined {
+  if (key === '__proto__') return 'a build is named "__proto__", which is not a build key';
   return okBuild(build) ? undefined : (checkBuild(key, build) ?? `build "${key}" is not a valid build record`);
 }

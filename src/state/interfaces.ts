@@ -73,6 +73,10 @@ export interface LockInfo {
   pid: number;
   /** The holder's process start time (Linux: /proc/PID/stat field 22), to tell a reused pid apart. */
   pid_start?: string;
+  /** The holder's boot (Linux /proc/sys/kernel/random/boot_id): its pid means nothing after a reboot. */
+  boot_id?: string;
+  /** The holder's pid namespace (Linux readlink /proc/self/ns/pid): a pid is only checked in the same one. */
+  pid_ns?: string;
   /** RFC 3339 */
   created: string;
   /** The state's location (file path or URL). */

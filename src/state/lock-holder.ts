@@ -1,11 +1,16 @@
 /**
  * Who holds a lock: the record written into lock files, and the test of whether its holder is
- * still alive. A holder on this host whose process is gone (or whose pid now belongs to another
- * process, told apart by the process start time) is abandoned; a holder on another host is never
- * judged, since its process cannot be seen from here.
+ * still alive. A holder is judged only when its process can be seen from here: same host name,
+ * same boot (Linux boot id) and same pid namespace (the inode of /proc/self/ns/pid). Then a holder
+ * whose process is gone (or whose pid now belongs to another process, told apart by the process
+ * start time) is abandoned. Otherwise — another host, a run before a reboot or in another
+ * container sharing the folder and the host name — the holder is 'unknown' and never judged dead:
+ * only `builder state unlock ID` breaks its lock. (A pid alone is meaningless across pid
+ * namespaces: a build in a container could look dead, or alive as another process, from outside.)
+ * Records without boot id or namespace (older builders) are judged by host, pid and start time.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { BUILDER_VERSION } from '../version.js';
 import type { LockInfo, LockScope } from './interfaces.js';
@@ -19,6 +24,29 @@ function procStat(pid: number | 'self'): { state: string; start: string } | unde
   } catch {
     return undefined;
   }
+}
+
+function readTrimmed(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'latin1').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The identity of this process's pid namespace ("pid:[4026531836]"), or undefined off Linux. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+let machine: { bootId: string | undefined; pidNs: string | undefined } | undefined;
+function thisMachine(): { bootId: string | undefined; pidNs: string | undefined } {
+  machine ??= { bootId: readTrimmed('/proc/sys/kernel/random/boot_id'), pidNs: pidNamespace() };
+  return machine;
 }
 
 let selfStart: string | undefined | null = null;
@@ -55,13 +83,32 @@ export function newLockInfo(scope: LockScope, operation: string, path: string, b
   if (build !== undefined) info.build = build;
   const start = ownStartTime();
   if (start !== undefined) info.pid_start = start;
+  const { bootId, pidNs } = thisMachine();
+  if (bootId !== undefined) info.boot_id = bootId;
+  if (pidNs !== undefined) info.pid_ns = pidNs;
   return info;
 }
 
-export type HolderState = 'alive' | 'dead' | 'other-host';
+/** What identifies a process across hosts, boots and pid namespaces. */
+export type HolderIdentity = Pick<LockInfo, 'host' | 'pid' | 'pid_start' | 'boot_id' | 'pid_ns'>;
 
-export function holderState(info: Pick<LockInfo, 'host' | 'pid' | 'pid_start'>): HolderState {
+/** The identity of this process (for break guards and other records of who is working). */
+export function ownIdentity(): HolderIdentity {
+  const { host, pid, pid_start, boot_id, pid_ns } = newLockInfo('write', '', '');
+  return { host, pid, pid_start, boot_id, pid_ns };
+}
+
+/**
+ * 'other-host': another host name. 'unknown': this host name but another boot or pid namespace,
+ * where the pid cannot be checked. Neither is ever treated as dead.
+ */
+export type HolderState = 'alive' | 'dead' | 'other-host' | 'unknown';
+
+export function holderState(info: HolderIdentity): HolderState {
   if (info.host !== hostname()) return 'other-host';
+  const { bootId, pidNs } = thisMachine();
+  if (info.boot_id !== undefined && info.boot_id !== bootId) return 'unknown';
+  if (info.pid_ns !== undefined && info.pid_ns !== pidNs) return 'unknown';
   if (info.pid === process.pid) return info.pid_start === undefined || info.pid_start === ownStartTime() ? 'alive' : 'dead';
   try {
     process.kill(info.pid, 0);

@@ -91,6 +91,19 @@ export class RunUi {
     this.write(`${this.masker.mask(body)}\n`);
   }
 
+  /** A promise while the output is congested (its buffer full), resolved when it drains or ends. */
+  whenWritable(): Promise<void> | undefined {
+    const out = this.opts.out;
+    if (!out.writableNeedDrain) return undefined;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        out.off('drain', done).off('close', done).off('error', done);
+        resolve();
+      };
+      out.on('drain', done).on('close', done).on('error', done);
+    });
+  }
+
   get colored(): boolean {
     return this.opts.color && !this.opts.machineReadable;
   }
@@ -126,6 +139,10 @@ export class TargetedUi implements BuildUi {
 
   message(message: string): void {
     this.run.emitBuild('message', prefixLines('   ', this.target, message), this.color);
+  }
+
+  whenWritable(): Promise<void> | undefined {
+    return this.run.whenWritable();
   }
 
   error(message: string): void {

@@ -45,7 +45,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 export function normalise(line: string, ignoreErrorText = false): string {
   let l = line
     .replace(/^\d{9,},/, 'EPOCH,')
-    .replace(/\/tmp\/packer-shell\d+(\.\w+)?/g, '/tmp/packer-shell#')
+    .replace(/\/tmp\/(?:builder-scripts-[\w-]+\/)?packer-shell\d+(\.\w+)?/g, '/tmp/packer-shell#')
     .replace(/\/tmp\/diff-(packer|builder)-\w+/g, 'FIXTURE')
     .replace(UUID, 'UUID')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)/g, 'TIME')

@@ -267,12 +267,14 @@ test('a build record that fails validation in a checksummed file is refused when
   await client.put(s);
   const m = await StateManager.open({ client: new FileStateClient({ path }) });
   assert.equal(m.build('good.null.a')?.status, 'complete');
-  const refused = (err: unknown): boolean => {
+  // The advice names the backup only when one exists (here, once the state was compacted).
+  const refusedWith = (backup: boolean) => (err: unknown): boolean => {
     assert.ok(err instanceof StateCorruptError, String(err));
     assert.equal(err.message.split('\n')[0], `the state file ${path} cannot be read: build "bad.null.b": unknown status "done".`);
-    assert.ok(err.message.includes(`cp ${path}.backup ${path}`), err.message);
+    assert.ok(err.message.includes(backup ? `cp ${path}.backup ${path}` : 'No backup of it exists'), err.message);
     return true;
   };
+  const refused = refusedWith(false);
   assert.throws(() => m.build('bad.null.b'), refused);
   await assert.rejects(m.update('bad.null.b', (b) => void (b!.error = 'x')), refused);
   assert.equal(m.serial, 4, 'nothing was written');
@@ -281,7 +283,7 @@ test('a build record that fails validation in a checksummed file is refused when
   const again = await StateManager.open({ client: new FileStateClient({ path }) });
   assert.equal(again.serial, 5);
   assert.equal(again.build('good.null.a')?.error, 'changed');
-  assert.throws(() => again.build('bad.null.b'), refused);
+  assert.throws(() => again.build('bad.null.b'), refusedWith(true));
 });
 
 test('updateStep: one step record per checkpoint, small whatever the build, read back by another process', async (t) => {

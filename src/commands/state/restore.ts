@@ -12,6 +12,7 @@ import { StateManager } from '../../state/manager.js';
 import type { StateFile } from '../../state/types.js';
 import { askYesNo, LOCK_FLAG_HELP, lockFlags, refuseArguments, STATE_FLAG_HELP, stateClient, stateFlag, warner } from './options.js';
 import { renameSync } from 'node:fs';
+import { nodeFileSystem } from '../../state/file/fs.js';
 
 /** One line per build that differs between the current state and the backup. */
 export function describeReplacement(current: StateFile | undefined, backup: StateFile): string[] {
@@ -64,10 +65,13 @@ export const stateRestoreCommand: Command = {
     try {
       if (corrupt) {
         const aside = `${client.location}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        // The serial never goes back: above the backup's, and above any the damaged file or its
+        // journal still shows (else a stale copy could later be pushed without -force).
+        const seen = highestSerialSeen([client.location, `${client.location}.journal`]);
         renameSync(client.location, aside);
         ctx.stdout.write(`Moved the unreadable state to ${aside}.\n`);
         await m.refresh();
-        await m.replace({ ...backup, serial: backup.serial + 1 }, { force: true });
+        await m.replace({ ...backup, serial: Math.max(backup.serial, seen) + 1 }, { force: true });
       } else {
         await m.replace(backup, { force: true });
       }
@@ -88,4 +92,27 @@ async function confirmed(ctx: CommandContext, force: boolean): Promise<boolean> 
   if (await askYesNo(ctx, 'Replace the current state with the backup?')) return true;
   ctx.stderr.write('Nothing was changed.\n');
   return false;
+}
+
+/**
+ * The highest `"serial":N` readable in these files (a damaged state file, its journal), 0 when
+ * none: a damaged file cannot be decoded, but its serial is usually still there as text.
+ */
+const MAX_SCANNED_BYTES = 512 * 1024 * 1024;
+
+function highestSerialSeen(files: readonly string[]): number {
+  let highest = 0;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = nodeFileSystem.readFile(file, MAX_SCANNED_BYTES).toString('latin1'); // no link followed, regular files only
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/"serial"\s*:\s*(\d{1,15})\b/g)) {
+      const n = Number(m[1]);
+      if (Number.isSafeInteger(n) && n > highest) highest = n;
+    }
+  }
+  return highest;
 }

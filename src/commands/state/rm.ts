@@ -67,7 +67,9 @@ export function createStateRmCommand(options: StateRmOptions): Command {
       if (missing !== undefined) throw new BuildNotInStateError(m.location, missing, m.buildKeys().sort());
       const locks: LockInfo[] = [];
       try {
-        for (const k of keys) {
+        // In one global order (sorted keys), so that `state rm A B` and `state rm B A` never
+        // each hold one lock and wait for the other's.
+        for (const k of [...new Set(keys)].sort()) {
           const lock = await m.lockBuild(k, 'state rm');
           if (lock) locks.push(lock);
         }
@@ -75,7 +77,11 @@ export function createStateRmCommand(options: StateRmOptions): Command {
         const chosen: string[] = [];
         for (const k of new Set(keys)) {
           const b = m.build(k);
-          if (!b) continue; // removed by someone else meanwhile
+          if (!b) {
+            // Removed by another process between our first read and our lock: say so (exit 1).
+            ctx.stderr.write(`Build "${k}" is no longer in the state ${m.location}: another process removed it meanwhile.\n`);
+            continue;
+          }
           if (hasKeptInstance(b) && !flags.force) {
             if (!ctx.stdinIsTTY) {
               throw new UserError(

@@ -14,12 +14,17 @@
  * journal emptied. A crash at any instant leaves the old or the new version: a torn journal
  * record fails its checksum and is ignored (and cut off by the next writer), and the state file is
  * only ever replaced by rename.
+ *
+ * Safety against other users: no file is opened through a symbolic link (src/state/file/fs.ts),
+ * and before its first write or lock a client refuses a state folder (or locks folder) that another
+ * user owns or anyone may write to (src/state/file/folder-check.ts).
  */
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { holderState } from '../lock-holder.js';
 import { decodeState, encodeState } from '../format.js';
-import { StateWriteError } from '../errors.js';
+import { StateAccessError, StateWriteError } from '../errors.js';
+import { checkStateFolder } from './folder-check.js';
 import type { LockInfo, LockRequest, PutOptions, StateChange, StateClient } from '../interfaces.js';
 import type { StateFile } from '../types.js';
 import { syncFolder, writeFileDurably } from './durable-write.js';
@@ -65,6 +70,8 @@ export class FileStateClient implements StateClient {
   private cursor: Cursor | undefined;
   /** Whether leftovers of dead writers were looked for (once per client). */
   private tidied = false;
+  /** Whether the state folder was found safe to write to (once per client). */
+  private folderChecked = false;
 
   constructor(options: FileStateClientOptions) {
     this.location = options.path;
@@ -99,6 +106,7 @@ export class FileStateClient implements StateClient {
   }
 
   async put(state: StateFile, changes?: readonly StateChange[], options: PutOptions = {}): Promise<void> {
+    this.checkFolder();
     const c = this.cursor;
     if (changes !== undefined && changes.length > 0 && c !== undefined && c.state === state && this.baseUnchanged(c)) {
       this.append(c, state, changes, options.durable !== false);
@@ -109,6 +117,7 @@ export class FileStateClient implements StateClient {
   }
 
   async delete(): Promise<void> {
+    this.checkFolder();
     for (const f of [this.location, this.journalPath]) {
       try {
         this.fs.unlink(f);
@@ -130,7 +139,7 @@ export class FileStateClient implements StateClient {
       bytes = this.fs.readFile(this.backupPath);
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
-      throw err;
+      throw new StateAccessError(this.backupPath, 'read the backup', err);
     }
     return decodeState(bytes, { file: this.backupPath, requireChecksum: true });
   }
@@ -138,18 +147,35 @@ export class FileStateClient implements StateClient {
   async saveCopy(label: string): Promise<string | undefined> {
     const state = await this.readFresh();
     if (!state) return undefined;
+    this.checkFolder();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const path = `${this.location}.${stamp}.${label}.backup`;
     writeFileDurably(this.fs, path, encodeState(state));
     return path;
   }
 
-  lock(request: LockRequest): Promise<LockInfo> {
+  async lock(request: LockRequest): Promise<LockInfo> {
+    this.checkFolder();
     return this.locksImpl.lock(request);
   }
 
-  unlock(id: string): Promise<LockInfo> {
+  async unlock(id: string): Promise<LockInfo> {
+    this.checkFolder();
     return this.locksImpl.unlock(id);
+  }
+
+  /** Refuses an unsafe state folder (see the module comment) before the first write or lock. */
+  private checkFolder(): void {
+    if (this.folderChecked) return;
+    for (const folder of [dirname(this.location), this.locksImpl.locksDir]) {
+      try {
+        checkStateFolder(this.fs, folder);
+      } catch (err) {
+        if (err instanceof StateAccessError || !isSystemError(err)) throw err;
+        throw new StateAccessError(folder, 'check the folder', err);
+      }
+    }
+    this.folderChecked = true;
   }
 
   async locks(): Promise<LockInfo[]> {
@@ -169,7 +195,7 @@ export class FileStateClient implements StateClient {
           this.cursor = undefined;
           return undefined;
         }
-        throw err;
+        throw new StateAccessError(this.location, 'read the state file', err);
       }
       let base: FileStat;
       let bytes: Buffer;
@@ -186,7 +212,9 @@ export class FileStateClient implements StateClient {
       } finally {
         this.fs.close(fd);
       }
-      const state = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true, lazyBuilds: true });
+      // The "restore the backup" advice of a damaged state only when there is a backup.
+      const backup = this.backupExists() ? this.backupPath : undefined;
+      const state = decodeState(bytes, { file: this.location, backup, requireChecksum: true, lazyBuilds: true });
       const journal = this.readJournal(0) ?? { records: [], validEnd: 0, torn: false };
       const consistent = applyRecords(state, journal.records);
       let now: FileStat | undefined;
@@ -202,10 +230,19 @@ export class FileStateClient implements StateClient {
       if (attempt >= MAX_READ_ATTEMPTS) {
         // The state file keeps changing under us, or the journal does not follow it (a record is
         // missing): the state file alone is a consistent, if older, version.
-        const alone = decodeState(bytes, { file: this.location, backup: this.backupPath, requireChecksum: true, lazyBuilds: true });
+        const alone = decodeState(bytes, { file: this.location, backup, requireChecksum: true, lazyBuilds: true });
         this.cursor = undefined;
         return alone;
       }
+    }
+  }
+
+  private backupExists(): boolean {
+    try {
+      this.fs.stat(this.backupPath);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -216,7 +253,7 @@ export class FileStateClient implements StateClient {
       fd = this.fs.open(this.journalPath, 'r');
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return offset === 0 ? { records: [], validEnd: 0, torn: false } : undefined;
-      throw err;
+      throw new StateAccessError(this.journalPath, 'read the journal', err);
     }
     try {
       const size = this.fs.fstat(fd).size;
@@ -363,6 +400,10 @@ function removeLeftoverTemps(fs: FileSystem, path: string): void {
       // gone already, or not ours to remove
     }
   }
+}
+
+function isSystemError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' && 'syscall' in err;
 }
 
 function sameFile(a: FileStat, b: FileStat): boolean {

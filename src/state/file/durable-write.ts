@@ -16,7 +16,7 @@ export function tempNameFor(path: string): string {
 
 /** fsyncs a folder, so that entries created or renamed in it are durable. */
 export function syncFolder(fs: FileSystem, dir: string): void {
-  const fd = fs.open(dir, 'r');
+  const fd = fs.openFolder(dir);
   try {
     fs.fsync(fd);
   } finally {

@@ -11,32 +11,41 @@
  * exists, so create my build lock" (and the reverse) cannot race. Each file holds the LockInfo
  * JSON (id, operation, who, pid, created, path, version).
  *
- * A lock whose holder is a dead process on this host is taken over with a warning; a lock from
- * another host is never broken automatically. Breaking a lock happens under a guard file
+ * A lock whose holder is a dead process on this host (same boot, same pid namespace: see
+ * src/state/lock-holder.ts) is taken over with a warning; a lock from another host, boot or pid
+ * namespace is never broken automatically (the error names `builder state unlock ID`). Breaking a lock happens under a guard file
  * (`<lock>.break`, created exclusively), which is re-checked so that two processes finding the same
  * abandoned lock cannot remove a fresh lock one of them just took. A guard is held for
  * microseconds; one older than GUARD_STALE_MS was left by a crash and is removed.
  *
- * Build and state locks and break guards appear whole: they are written to a temporary file
- * (`<name>.<pid>.tmp`) and hard-linked to their name, so a process killed while taking one never
- * leaves an empty file, whose holder no one could name or judge dead. (Killed mid-break with an
- * empty guard, a breaker used to block every takeover of that lock until the guard went stale.)
- * The write lock, taken for every checkpoint, is created in place (O_EXCL, then written): an empty
- * one left by a crash only makes the next writer wait UNREADABLE_STALE_MS before removing it.
- * A temporary file left by a process that died between writing and linking it is removed by the
- * next process that takes a build or state lock on this host.
+ * Every lock file and break guard appears whole: it is written to a temporary file of a random
+ * name (`<name>.<pid>-<random>.tmp`, created exclusively, so no planted link is followed) and
+ * hard-linked to its name, so a live holder's lock always names it. (The write lock used to be
+ * created in place and then written: a holder stalled between the two for UNREADABLE_STALE_MS —
+ * or a clock moved by as much — had its lock judged abandoned and removed, and two writers
+ * appended at one journal offset.) A lock file that cannot be read is therefore damaged or forged,
+ * never a live holder's; it is removed once this process has seen it unchanged for
+ * UNREADABLE_STALE_MS (measured on this process's monotonic clock, so a wrong or future mtime
+ * changes nothing), and `builder state unlock unreadable-<inode>` removes it at once.
+ * A temporary file left by a process that died between writing and linking it is removed, once
+ * a minute old, by the next process that takes a build or state lock on this host.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { LockNotFoundError, StateLockedError } from '../errors.js';
+import { LockNotFoundError, StateAccessError, StateLockedError } from '../errors.js';
 import type { LockInfo, LockRequest } from '../interfaces.js';
-import { holderState, newLockInfo } from '../lock-holder.js';
-import { isErrno, type FileSystem, type FileStat } from './fs.js';
+import { holderState, newLockInfo, ownIdentity, type HolderIdentity } from '../lock-holder.js';
+import { isErrno, type FileSystem, type FileStat, type OpenFlags } from './fs.js';
 
-/** A lock file that cannot be parsed this long after it was created was left by a crash mid-write. */
+/** A lock file seen unreadable and unchanged this long is damaged or forged (never a live holder's). */
 const UNREADABLE_STALE_MS = 2000;
+/** A break guard of a breaker whose process cannot be checked (another namespace) is removed after this. */
 const GUARD_STALE_MS = 5000;
+/** A temporary file of createWhole this old was left by a process that died (one lives microseconds). */
+const TEMP_STALE_MS = 60_000;
+/** A lock file is a few hundred bytes: a bigger one is not a lock file. */
+const MAX_LOCK_BYTES = 64 * 1024;
 /** How often a process waiting for the write lock looks at who holds it. */
 const INSPECT_EVERY_MS = 250;
 
@@ -58,6 +67,8 @@ export class FileLocks {
   private readonly own = new Map<string, { file: string; info: LockInfo; stat: FileStat }>();
   /** Whether temporary files left by dead processes were looked for (once per object). */
   private tidied = false;
+  /** Unreadable lock files seen, by file and identity: when first seen (monotonicMs()). */
+  private readonly unreadableSeen = new Map<string, number>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -89,8 +100,8 @@ export class FileLocks {
         conflicts = request.scope === 'build' ? this.buildConflicts() : this.stateConflicts();
         if (conflicts.length === 0) {
           this.removeLeftoverTemps();
-          let holder = this.tryCreateWhole(file, info);
-          if (holder && this.takeOverIfAbandoned(holder)) holder = this.tryCreateWhole(file, info);
+          let holder = this.tryCreate(file, info);
+          if (holder && this.takeOverIfAbandoned(holder)) holder = this.tryCreate(file, info);
           if (!holder) return info;
           conflicts.push(holder.info ?? unreadableHolder(holder, this.statePath));
         }
@@ -111,8 +122,8 @@ export class FileLocks {
       if (info) return info;
     }
     for (const holder of this.holders()) {
-      if (holder.info?.id === id) {
-        if (this.breakLock(holder)) return holder.info;
+      if ((holder.info?.id ?? unreadableId(holder)) === id) {
+        if (this.breakLock(holder)) return holder.info ?? unreadableHolder(holder, this.statePath);
       }
     }
     throw new LockNotFoundError(this.statePath, id, this.list());
@@ -150,44 +161,21 @@ export class FileLocks {
   }
 
   /**
-   * Creates `file` holding `info`; returns undefined when created, else the current holder —
-   * or just 'held' when `inspect` is false.
+   * Creates `file` holding `info`, appearing whole (see the module comment); returns undefined when
+   * created, else the current holder — or just 'held' when `inspect` is false.
    */
   private tryCreate(file: string, info: LockInfo, inspect: false): Holder | 'held' | undefined;
   private tryCreate(file: string, info: LockInfo, inspect?: true): Holder | undefined;
   private tryCreate(file: string, info: LockInfo, inspect: boolean): Holder | 'held' | undefined;
   private tryCreate(file: string, info: LockInfo, inspect = true): Holder | 'held' | undefined {
-    let fd: number;
-    try {
-      fd = this.openCreatingFolder(file, 'wx');
-    } catch (err) {
-      if (!isErrno(err, 'EEXIST')) throw err;
-      if (!inspect) return 'held';
-      return this.readHolder(file) ?? this.tryCreate(file, info, true);
-    }
-    let stat: FileStat;
-    try {
-      this.fs.write(fd, Buffer.from(JSON.stringify(info)));
-      stat = this.fs.fstat(fd);
-    } finally {
-      this.fs.close(fd);
-    }
-    this.own.set(info.id, { file, info, stat });
-    return undefined;
-  }
-
-  /**
-   * Creates `file` holding `info`, appearing whole (see the module comment); returns undefined when
-   * created, else the current holder.
-   */
-  private tryCreateWhole(file: string, info: LockInfo): Holder | undefined {
     for (;;) {
       try {
         this.own.set(info.id, { file, info, stat: this.createWhole(file, Buffer.from(JSON.stringify(info))) });
         return undefined;
       } catch (err) {
-        if (!isErrno(err, 'EEXIST')) throw err;
+        if (!isErrno(err, 'EEXIST')) throw new StateAccessError(file, 'create the lock file', err);
       }
+      if (!inspect) return 'held';
       const holder = this.readHolder(file);
       if (holder) return holder;
     }
@@ -198,8 +186,8 @@ export class FileLocks {
    * leaving nothing behind, when `file` exists. Returns the identity of the new file.
    */
   private createWhole(file: string, bytes: Buffer): FileStat {
-    const temp = `${file}.${process.pid}.tmp`;
-    const fd = this.openCreatingFolder(temp, 'w');
+    const temp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+    const fd = this.openCreatingFolder(temp, 'wx');
     try {
       let stat: FileStat;
       try {
@@ -221,7 +209,7 @@ export class FileLocks {
 
   /** Opens `path` (mode 0600), creating its folder first when it does not exist yet (a new state's
    * folder, or the locks folder). */
-  private openCreatingFolder(path: string, flags: string): number {
+  private openCreatingFolder(path: string, flags: OpenFlags): number {
     try {
       return this.fs.open(path, flags, 0o600);
     } catch (err) {
@@ -233,12 +221,12 @@ export class FileLocks {
 
   /**
    * Removes the temporary files of createWhole left by dead processes of this host: in the locks
-   * folder, and the write lock's break guard's beside the state.
+   * folder, and the write lock's and its break guard's beside the state.
    */
   private removeLeftoverTemps(): void {
     if (this.tidied) return;
     this.tidied = true;
-    const guardTemp = `${basename(this.writeLockFile)}.break.`;
+    const writeLockTemp = `${basename(this.writeLockFile)}.`; // the write lock's and its break guard's
     for (const dir of [this.locksDir, dirname(this.statePath)]) {
       let names: string[];
       try {
@@ -247,10 +235,13 @@ export class FileLocks {
         continue;
       }
       for (const name of names) {
-        const m = /\.(\d+)\.tmp$/.exec(name);
-        if (!m || Number(m[1]) === process.pid || (dir !== this.locksDir && !name.startsWith(guardTemp))) continue;
-        if (holderState({ host: hostname(), pid: Number(m[1]) }) !== 'dead') continue;
+        const m = /\.(\d+)(?:-[0-9a-f]+)?\.tmp$/.exec(name);
+        if (!m || Number(m[1]) === process.pid || (dir !== this.locksDir && !name.startsWith(writeLockTemp))) continue;
         try {
+          // Old enough, by its own age, and its pid dead here: a pid alone might be of another
+          // namespace, but no live process keeps such a file for a minute.
+          if (Date.now() - this.fs.stat(join(dir, name)).mtimeMs < TEMP_STALE_MS) continue;
+          if (holderState({ host: hostname(), pid: Number(m[1]) }) !== 'dead') continue;
           this.fs.unlink(join(dir, name));
         } catch {
           // removed by another process meanwhile
@@ -265,15 +256,15 @@ export class FileLocks {
     let stat: FileStat;
     try {
       stat = this.fs.stat(file);
-      bytes = this.fs.readFile(file);
+      bytes = this.fs.readFile(file, MAX_LOCK_BYTES);
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
-      throw err;
+      throw new StateAccessError(file, 'read the lock file', err);
     }
     let info: LockInfo | undefined;
     try {
       const parsed = JSON.parse(bytes.toString('utf8')) as LockInfo;
-      if (typeof parsed.id === 'string' && typeof parsed.pid === 'number') info = parsed;
+      if (typeof parsed === 'object' && parsed !== null && typeof parsed.id === 'string' && typeof parsed.pid === 'number') info = parsed;
     } catch {
       info = undefined;
     }
@@ -308,7 +299,7 @@ export class FileLocks {
   private takeOverIfAbandoned(holder: Holder): boolean {
     if (holder.info) {
       if (holderState(holder.info) !== 'dead') return false;
-    } else if (Date.now() - holder.stat.mtimeMs < UNREADABLE_STALE_MS) {
+    } else if (!this.seenUnreadableLongEnough(holder)) {
       return false;
     }
     if (!this.breakLock(holder)) return false;
@@ -318,9 +309,22 @@ export class FileLocks {
         ? `the ${i.scope} lock ${i.id} on ${i.build ? `build "${i.build}" of ` : ''}the state ${this.statePath}, taken by ` +
             `${i.who} (pid ${i.pid}) for "${i.operation}" at ${i.created}, was abandoned: that process no longer exists. ` +
             'Taking it over.'
-        : `the lock file ${holder.file} was left unreadable by a process that died while taking it. Removing it.`,
+        : `the lock file ${holder.file} cannot be read (damaged, or not written by builder) and did not change for ` +
+            `${UNREADABLE_STALE_MS / 1000}s. Removing it.`,
     );
     return true;
+  }
+
+  /** True once this process has seen the same unreadable `holder` for UNREADABLE_STALE_MS. */
+  private seenUnreadableLongEnough(holder: Holder): boolean {
+    const key = `${holder.file}\0${holder.stat.ino}\0${holder.stat.size}\0${holder.stat.mtimeMs}`;
+    const now = monotonicMs();
+    const first = this.unreadableSeen.get(key);
+    if (first === undefined) {
+      this.unreadableSeen.set(key, now);
+      return false;
+    }
+    return now - first >= UNREADABLE_STALE_MS;
   }
 
   /**
@@ -330,8 +334,7 @@ export class FileLocks {
    */
   private breakLock(holder: Holder): boolean {
     const guard = `${holder.file}.break`;
-    const me = newLockInfo('write', 'break an abandoned lock', this.statePath);
-    const identity = Buffer.from(JSON.stringify({ host: me.host, pid: me.pid, pid_start: me.pid_start }));
+    const identity = Buffer.from(JSON.stringify(ownIdentity()));
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         this.createWhole(guard, identity);
@@ -362,14 +365,18 @@ export class FileLocks {
     try {
       const stat = this.fs.stat(guard);
       const age = Date.now() - stat.mtimeMs;
-      let breaker: Pick<LockInfo, 'host' | 'pid' | 'pid_start'> | undefined;
+      let breaker: HolderIdentity | undefined;
       try {
-        breaker = JSON.parse(this.fs.readFile(guard).toString('utf8')) as Pick<LockInfo, 'host' | 'pid' | 'pid_start'>;
+        breaker = JSON.parse(this.fs.readFile(guard, MAX_LOCK_BYTES).toString('utf8')) as HolderIdentity;
       } catch {
         breaker = undefined; // not written by createWhole: left by an older version of builder
       }
-      const abandoned = breaker && typeof breaker.pid === 'number' ? holderState(breaker) === 'dead' : age > UNREADABLE_STALE_MS;
-      if (!abandoned && age <= GUARD_STALE_MS) return false;
+      // A breaker this process can see is waited for as long as it lives (however slow): removing
+      // the guard of a live, stalled breaker let it later remove a lock taken after its check.
+      // One that cannot be seen (another namespace or host) or an unreadable guard goes by age.
+      const state = breaker && typeof breaker === 'object' && typeof breaker.pid === 'number' ? holderState(breaker) : undefined;
+      const abandoned = state === 'dead' || ((state === undefined || state === 'unknown' || state === 'other-host') && age > GUARD_STALE_MS);
+      if (!abandoned) return false;
       this.fs.unlink(guard);
       return true;
     } catch (err) {
@@ -398,9 +405,19 @@ export class FileLocks {
 
 }
 
+/** A monotonic clock in milliseconds (process.hrtime: `performance` would load perf_hooks at start-up). */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
+}
+
+/** The id `state unlock` accepts for an unreadable lock file. */
+function unreadableId(holder: Holder): string {
+  return `unreadable-${holder.stat.ino}`;
+}
+
 function unreadableHolder(holder: Holder, statePath: string): LockInfo {
   return {
-    id: '(unreadable lock file)',
+    id: unreadableId(holder),
     scope: 'write',
     operation: `unknown (the lock file ${holder.file} is empty or damaged)`,
     who: 'unknown',
