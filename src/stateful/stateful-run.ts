@@ -19,7 +19,7 @@ import type { Artifact, StepContext } from '../sdk/component.js';
 import type { BuildSpec, ResumePoint } from '../run/build-runner.js';
 import { artifactFilesHash, sharedOutputFiles } from '../plan/fingerprint.js';
 import { buildInputs } from '../plan/inputs.js';
-import { planBuild, type BuildInputs, type BuildPlan } from '../plan/plan.js';
+import { freshInstead, planBuild, type BuildInputs, type BuildPlan } from '../plan/plan.js';
 import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './messages.js';
 import { beginBuild, checkpointHooks, type CheckpointTarget } from './checkpoints.js';
 import type { Template } from '../template/model.js';
@@ -120,7 +120,7 @@ async function keptInstanceGone(o: PlanRunOptions, spec: BuildSpec, plan: BuildP
 
 /** The plan of a build whose kept instance is gone: from the start. */
 function goneFresh(plan: BuildPlan): BuildPlan {
-  return { ...plan, action: 'fresh', reason: 'the kept instance is gone', instance: undefined, destroyInstance: undefined };
+  return freshInstead(plan, 'the kept instance is gone');
 }
 
 function planOne(o: PlanRunOptions, spec: RunnableBuild): { plan: BuildPlan; inputs: BuildInputs } {

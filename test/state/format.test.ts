@@ -73,7 +73,7 @@ test('an unknown format version is refused as written by a newer builder', () =>
     (err: unknown) =>
       err instanceof StateVersionError &&
       err.code === 'STATE_VERSION_UNSUPPORTED' &&
-      /format version 99 is not one this builder knows \(it reads versions 1 to 2\); it may have been written by a newer builder/.test(err.message),
+      /format version 99 is not one this builder knows \(it reads versions 1 to 3\); it may have been written by a newer builder/.test(err.message),
   );
 });
 
