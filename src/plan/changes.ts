@@ -5,8 +5,9 @@
  * Contracts:
  * - Steps are matched by identity (type, name and fingerprint: src/plan/chain.ts). The longest
  *   common subsequence of identities is "unchanged"; a recorded step whose identity appears
- *   elsewhere among the template's unmatched steps "moved"; between two unchanged steps, unmatched
- *   steps of the same type and name pair up in order as "changed"; what is left was "removed"
+ *   elsewhere among the template's unmatched steps "moved"; between two unchanged steps, each
+ *   unmatched template step pairs with the unmatched recorded step of the same type and name that
+ *   shares the most part hashes (the earliest on a tie) as "changed"; what is left was "removed"
  *   (recorded only) or "added" (template only). So a removed step is never reported as a change of
  *   the step that took its place.
  * - A changed step's details come from the per-part hashes (StepState.inputs, PlannedStep.inputs):
@@ -104,6 +105,22 @@ export function partChanges(
   return out;
 }
 
+/** The recorded step (index into `recs`) a changed `cur` most likely was: same type and name, the
+ * most equal part hashes, the earliest on a tie; -1 when none has its type and name. */
+function bestPartner(recs: readonly RecordedStep[], cur: CurrentStep): number {
+  let best = -1;
+  let bestScore = -1;
+  recs.forEach((r, i) => {
+    if (r.type !== cur.type || r.name !== cur.name) return;
+    const score = Object.entries(cur.inputs ?? {}).filter(([k, v]) => r.inputs?.[k] === v).length;
+    if (score > bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  });
+  return best;
+}
+
 /** Attributes first, then files; each group by name. */
 function fileLast(a: string, b: string): number {
   const fa = a.startsWith('file:');
@@ -154,7 +171,7 @@ export function diffSteps(
     for (let c = c0 + 1; c < c1; c++) if (!matchedCur.has(c)) curs.push(c);
     for (const c of curs) {
       const cur = current[c]!;
-      const at = recs.findIndex((r) => recorded[r]!.type === cur.type && recorded[r]!.name === cur.name);
+      const at = bestPartner(recs.map((r) => recorded[r]!), cur);
       if (at < 0) {
         changes.push({ kind: 'added', subject: label(cur, c), index: c, recordedIndex: -1, details: [] });
         continue;

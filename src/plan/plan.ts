@@ -260,7 +260,8 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
   let same = 0; // of those, how many are the template's provisioners at the same place
   while (same < applied && same < n && sameStep(recorded[same]!, inputs.provisioners[same]!)) same++;
   const provChanges = changes.filter((c) => c.subject.startsWith('provisioner '));
-  const firstProvChange = provChanges[0] ? changeText(provChanges[0]) : 'a provisioner changed';
+  const listed = provChanges.map(changeText);
+  const firstProvChange = listed.length === 0 ? 'a provisioner changed' : listed.length <= 3 ? listed.join(', ') : `${listed.slice(0, 3).join(', ')} and ${listed.length - 3} more changes`;
   const outputPresent = options.outputPresent ?? (() => true);
 
   if (record.status === 'complete') {

@@ -120,6 +120,13 @@ const rows: Row[] = [
   { name: 'a changed variable is named', inputs: nullInputs([ONE, { ...edited(TWO), causes: { inline: { impure: [], variables: ['greeting', 'other'] } } }, THREE]), record: {}, options: { changedVariables: new Set(['greeting']) }, action: 'fresh', changes: ['provisioner 2 (two): inline (var.greeting changed)'] },
   { name: "a script's content is named", inputs: nullInputs([ONE, { ...TWO, fingerprint: 'two*', inputs: { ...TWO.inputs, 'file:scripts/setup.sh': 'h-2' } }, THREE]), record: { provisioners: [ONE, { ...TWO, inputs: { ...TWO.inputs, 'file:scripts/setup.sh': 'h-1' } }, THREE] }, action: 'fresh', changes: ['provisioner 2 (two): scripts/setup.sh content changed'] },
   { name: 'a record without part hashes (older state): "changed"', inputs: nullInputs([ONE, edited(TWO), THREE]), record: { provisioners: [ONE, { ...TWO, inputs: {} }, THREE] }, action: 'fresh', changes: ['provisioner 2 (two) changed'] },
+  {
+    name: 'unnamed steps of one type: a changed step pairs with the recorded one sharing most parts, the other was removed',
+    inputs: nullInputs([ONE, step('', 'b*', { inline: 'i-new', env: 'e-b' })]),
+    record: { provisioners: [ONE, step('', 'a', { inline: 'i-a', env: 'e-a' }), step('', 'b', { inline: 'i-b', env: 'e-b' })] },
+    action: 'fresh',
+    changes: ['provisioner 2 (shell-local) was removed', 'provisioner 2 (shell-local): inline'],
+  },
   // snapshots
   { name: 'docker, complete, step 3 changed: restart from the snapshot after step 2', inputs: dockerInputs([ONE, TWO, edited(THREE)]), record: { instance: false, snapshots: [0, 1, 2] }, action: 'restart-from-snapshot', from: 2, snapshot: 'snap-2', reason: /the snapshot was taken after provisioner 2 \(two\), which saves 2 steps$/ },
   { name: 'docker, complete, step 2 changed: the newest matching snapshot is after step 1', inputs: dockerInputs([ONE, edited(TWO), THREE]), record: { instance: false, snapshots: [0, 1, 2] }, action: 'restart-from-snapshot', from: 1, snapshot: 'snap-1' },
