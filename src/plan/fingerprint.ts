@@ -27,6 +27,8 @@ export interface FingerprintInput {
   files?: readonly string[];
   /** Anything else that identifies the step (its type, name). */
   identity?: Record<string, string>;
+  /** contentDigest of files already computed, by path as in `files` (read once per run). */
+  digests?: Readonly<Record<string, string>>;
 }
 
 /** Replaces every occurrence of a sensitive string inside string values by its salted hash. */
@@ -77,7 +79,7 @@ export function contentDigest(path: string): string {
 /** The fingerprint of one component's inputs. */
 export function fingerprint(input: FingerprintInput, salt: string, cwd: string): string {
   const files: Record<string, string> = {};
-  for (const f of input.files ?? []) files[f] = contentDigest(resolve(cwd, f));
+  for (const f of input.files ?? []) files[f] = input.digests?.[f] ?? contentDigest(resolve(cwd, f));
   const doc = {
     identity: input.identity ?? {},
     config: maskSensitive(input.config, input.sensitive ?? [], salt),

@@ -67,12 +67,12 @@ export function parseIgnorePaths(paths: readonly string[]): IgnorePath[] {
   });
 }
 
-/** Short salted hashes of each part (see the module comment). */
-export function partHashes(config: Record<string, unknown>, sensitive: readonly string[], files: readonly string[], salt: string, cwd: string): Record<string, string> {
+/** Short salted hashes of each part (see the module comment); `digests`: contentDigest by file. */
+export function partHashes(config: Record<string, unknown>, sensitive: readonly string[], digests: Readonly<Record<string, string>>, salt: string): Record<string, string> {
   const h = (text: string): string => createHmac('sha256', salt).update(text).digest('hex').slice(0, 16);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) out[k] = h(canonicalJson(maskSensitive(v === undefined ? null : v, sensitive, salt)));
-  for (const f of files) out[`file:${f}`] = h(contentDigest(resolve(cwd, f)));
+  for (const [f, d] of Object.entries(digests)) out[`file:${f}`] = h(d);
   return out;
 }
 
@@ -98,11 +98,12 @@ export function buildInputs(bound: BoundBuild, salt: string, cwd: string, option
     const sensitive = s.evaluated.sensitiveValues;
     const causes = partCauses([body], locals);
     for (const k of skip) delete causes[k];
+    const digests = Object.fromEntries(files.map((f) => [f, contentDigest(resolve(cwd, f))]));
     return {
       type: s.type,
       name: s.name,
-      fingerprint: fingerprint({ identity: { type: s.type, name: s.name }, config, sensitive, files }, salt, cwd),
-      inputs: partHashes(config, sensitive, files, salt, cwd),
+      fingerprint: fingerprint({ identity: { type: s.type, name: s.name }, config, sensitive, files, digests }, salt, cwd),
+      inputs: partHashes(config, sensitive, digests, salt),
       ...(Object.keys(causes).length > 0 ? { causes } : {}),
       ...(outputs ? { outputs } : {}),
     };
@@ -120,7 +121,7 @@ export function buildInputs(bound: BoundBuild, salt: string, cwd: string, option
     builderType: bound.builderType,
     sourceLabel: `source.${bound.builderType}.${p.source.localName}`,
     sourceFingerprint: fingerprint({ identity: { type: bound.builderType }, config: sourceConfig, sensitive: bound.source.evaluated.sensitiveValues }, salt, cwd),
-    sourceInputs: partHashes(sourceConfig, bound.source.evaluated.sensitiveValues, [], salt, cwd),
+    sourceInputs: partHashes(sourceConfig, bound.source.evaluated.sensitiveValues, {}, salt),
     ...(Object.keys(sourceCauses).length > 0 ? { sourceCauses } : {}),
     provisioners: bound.provisioners.map((s, i) => step(s, 'provisioner', i + 1, p.provisioners[i]?.body)),
     postProcessorChains: bound.postProcessors.map((chain, c) => chain.map((s, i) => step(s, 'post-processor', ++flat, p.postProcessors[c]?.[i]?.body))),

@@ -124,7 +124,7 @@ function goneFresh(plan: BuildPlan): BuildPlan {
 }
 
 function planOne(o: PlanRunOptions, spec: RunnableBuild): { plan: BuildPlan; inputs: BuildInputs } {
-  const inputs = buildInputs(spec, o.state.lineage, o.cwd);
+  const inputs = buildInputs(spec, o.state.lineage, o.cwd, { template: o.template });
   const outputs = sharedOutputFiles(inputs, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
     force: o.force,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chainHash } from '../../src/plan/chain.js';
 import { changeText } from '../../src/plan/changes.js';
 import { planBuild, orphans, type BuildInputs, type PlannedStep, type PlanOptions } from '../../src/plan/plan.js';
-import { plansToJson } from '../../src/plan/plan-json.js';
+import { changedVariables, plansToJson } from '../../src/plan/plan-json.js';
 import { newBuild, newStep, type BuildState, type StepStatus } from '../../src/state/types.js';
 
 const step = (name: string, fingerprint = name, inputs: Record<string, string> = { inline: `h-${fingerprint}` }): PlannedStep => ({ type: 'shell-local', name, fingerprint, inputs });
@@ -222,4 +222,8 @@ test('the JSON plan: format_version 1, steps, changes, instance, snapshot, orpha
     ],
     orphans: ['old.null.y'],
   });
+});
+
+test('changedVariables: the names whose recorded value differs (sensitive ones compared as recorded)', () => {
+  assert.deepEqual([...changedVariables({ a: '1', b: { x: 1, y: 2 }, s: 'hmac:1', gone: 'x' }, { a: '1', b: { y: 2, x: 1 }, s: 'hmac:2', added: true })].sort(), ['added', 'gone', 's']);
 });

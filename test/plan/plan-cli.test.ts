@@ -1,8 +1,8 @@
 /**
- * The issue's first example, end to end through the CLI: build examples/multi-provisioner.pkr.hcl,
+ * The planner end to end through the CLI. The issue's first example: build examples/multi-provisioner.pkr.hcl,
  * move the work of its second provisioner into the first and delete it, build again. The host's work/ folder is gone (step 4 removed it),
  * so resuming at the changed place fails; the plan names the removed step and builds fresh, and
- * the build succeeds as Packer's does.
+ * the build succeeds as Packer's does. And an impure value is named as the cause of a change.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,5 +33,35 @@ test('multi-provisioner: a removed provisioner of a completed build rebuilds fre
     assert.equal(state.provisioners.length, 3);
     assert.deepEqual(state.post_processor_chains, [1]);
     assert.ok(state.provisioners.every((p) => Object.keys(p.inputs).length > 0), 'part hashes recorded');
+  });
+});
+
+test('a value from timestamp() through a local is named as the cause of the change', async () => {
+  await inWorkdir(async (w) => {
+    await w.write(
+      't.pkr.hcl',
+      `locals {
+  stamp = timestamp()
+  tag   = "build-\${local.stamp}"
+}
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["echo \${local.tag} > /dev/null"]
+  }
+}
+`,
+    );
+    expectExit(await w.build('t.pkr.hcl'), 0);
+    // timestamp() has a one-second resolution: wait for the next second without timing anything.
+    const first = await w.buildState('null.a');
+    let again = await w.build('t.pkr.hcl');
+    while (/Up to date: /.test(again.stdout)) again = await w.build('t.pkr.hcl');
+    expectExit(again, 0);
+    assert.match(again.stdout, /==> null\.a: Building from the start: provisioner 1 \(shell-local\): inline \(from timestamp\(\)\); /);
+    assert.notEqual((await w.buildState('null.a')).provisioners[0]!.inputs.inline, first.provisioners[0]!.inputs.inline);
   });
 });
