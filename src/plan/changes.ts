@@ -139,7 +139,10 @@ export function diffSteps(
   label: (step: StepIdentity, index: number) => string,
   changedVariables: ReadonlySet<string> = new Set(),
 ): StepChange[] {
-  const pairs = lcs(recorded.map(stepId), current.map(stepId));
+  const recIds = recorded.map(stepId);
+  const curIds = current.map(stepId);
+  if (recIds.length === curIds.length && recIds.every((id, i) => id === curIds[i])) return [];
+  const pairs = lcs(recIds, curIds);
   const matchedRec = new Set(pairs.map(([r]) => r));
   const matchedCur = new Set(pairs.map(([, c]) => c));
   const changes: StepChange[] = [];

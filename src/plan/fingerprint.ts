@@ -31,11 +31,27 @@ export interface FingerprintInput {
   digests?: Readonly<Record<string, string>>;
 }
 
+/** The tokens of the secrets of this process, by salt and secret: every component of every build
+ * carries the same few (the `build.*` placeholders, the sensitive variables), and an HMAC costs more
+ * than the rest of a step's fingerprint. Bounded, for long-lived processes (tests). */
+const tokenCache = new Map<string, string>();
+
+function sensitiveToken(secret: string, salt: string): string {
+  const key = `${salt}\u0000${secret}`;
+  let token = tokenCache.get(key);
+  if (token === undefined) {
+    token = `<sensitive:${createHmac('sha256', salt).update(secret).digest('hex')}>`;
+    if (tokenCache.size >= 1024) tokenCache.clear();
+    tokenCache.set(key, token);
+  }
+  return token;
+}
+
 /** Replaces every occurrence of a sensitive string inside string values by its salted hash. */
 export function maskSensitive(data: unknown, sensitive: readonly string[], salt: string): unknown {
   const secrets = [...new Set(sensitive.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
   if (secrets.length === 0) return data;
-  const tokens = new Map(secrets.map((s) => [s, `<sensitive:${createHmac('sha256', salt).update(s).digest('hex')}>`]));
+  const tokens = new Map(secrets.map((s) => [s, sensitiveToken(s, salt)]));
   const walk = (d: unknown): unknown => {
     if (typeof d === 'string') {
       let out = d;
