@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chainHash } from '../../src/plan/chain.js';
 import { changeText } from '../../src/plan/changes.js';
-import { planBuild, orphans, type BuildInputs, type PlannedStep, type PlanOptions } from '../../src/plan/plan.js';
+import { freshInstead, planBuild, orphans, type BuildInputs, type PlannedStep, type PlanOptions } from '../../src/plan/plan.js';
 import { changedVariables, plansToJson } from '../../src/plan/plan-json.js';
+import { isStateEvent, planMessage } from '../../src/stateful/messages.js';
 import { newBuild, newStep, type BuildState, type StepStatus } from '../../src/state/types.js';
 
 const step = (name: string, fingerprint = name, inputs: Record<string, string> = { inline: `h-${fingerprint}` }): PlannedStep => ({ type: 'shell-local', name, fingerprint, inputs });
@@ -226,4 +227,16 @@ test('the JSON plan: format_version 1, steps, changes, instance, snapshot, orpha
 
 test('changedVariables: the names whose recorded value differs (sensitive ones compared as recorded)', () => {
   assert.deepEqual([...changedVariables({ a: '1', b: { x: 1, y: 2 }, s: 'hmac:1', gone: 'x' }, { a: '1', b: { y: 2, x: 1 }, s: 'hmac:2', added: true })].sort(), ['added', 'gone', 's']);
+});
+
+test('freshInstead (a kept instance found gone): every step runs, nothing reused', () => {
+  const p = freshInstead(planBuild(nullInputs(), record(FAILED_AT_2), { force: false, artifactPresent: () => true }), 'the kept instance is gone');
+  assert.deepEqual([p.action, p.reason, p.firstProvisioner, p.instance, p.destroyInstance], ['fresh', 'the kept instance is gone', 0, undefined, undefined]);
+  assert.ok(p.steps.every((s) => s.action === 'run'));
+});
+
+test('the plan line of a restart from a snapshot names the snapshot', () => {
+  const p = planBuild(dockerInputs([ONE, TWO, edited(THREE)]), record({ instance: false, snapshots: [1] }), { force: false, artifactPresent: () => true });
+  assert.match(planMessage(p), /^Restarting from the snapshot snap-2: provisioner 3 \(three\): inline, and a docker build's instance does not outlive the build, so it is rebuilt from the start; the snapshot was taken after provisioner 2 \(two\), which saves 2 steps\.$/);
+  assert.ok(isStateEvent(planMessage(p)));
 });
