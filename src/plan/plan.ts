@@ -274,7 +274,11 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
       const pp = firstChainToRun(record, inputs, outputPresent);
       if (!pp) {
         const missing = record.artifacts.find((a) => !options.artifactPresent(a));
-        if (missing) return fallback(`the artifact ${missing.id || missing.files.join(', ')} is missing or was modified`);
+        if (missing) {
+          const change: StepChange = { kind: 'artifact-missing', subject: inputs.name, index: -1, recordedIndex: -1, details: [missing.id || missing.files.join(', ')] };
+          changes.push(change);
+          return fallback(changeText(change));
+        }
         return make('up-to-date', `nothing changed since the build completed at ${record.completed_at}`, n, chains, { artifacts: record.artifacts });
       }
       if (reusable) return resume(`${pp.why}; the steps before it are complete and unchanged`, n, pp.chain);

@@ -178,6 +178,7 @@ test('a missing artifact of a complete build: fresh', () => {
   const p = planBuild(nullInputs(), record(), { force: false, artifactPresent: () => false });
   assert.equal(p.action, 'fresh');
   assert.match(p.reason, /the artifact a is missing/);
+  assert.deepEqual(p.changes.map(changeText), ['the artifact a is missing or was modified']);
 });
 
 test('orphans: builds in the state that the template no longer has, sorted', () => {
