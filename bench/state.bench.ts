@@ -45,12 +45,16 @@ function benchBuild(i: number, rich: boolean): BuildState {
     attempts: 1,
     started_at: t,
     ended_at: t,
+    inputs: {},
+    snapshot: null,
   });
   return {
     name: `build-${i}`,
     type: 'null',
     status: 'complete',
     fingerprint: hex(String(i)),
+    inputs: {},
+    post_processor_chains: rich ? [1] : [],
     error: '',
     started_at: t,
     completed_at: t,

@@ -27,13 +27,31 @@ export interface FingerprintInput {
   files?: readonly string[];
   /** Anything else that identifies the step (its type, name). */
   identity?: Record<string, string>;
+  /** contentDigest of files already computed, by path as in `files` (read once per run). */
+  digests?: Readonly<Record<string, string>>;
+}
+
+/** The tokens of the secrets of this process, by salt and secret: every component of every build
+ * carries the same few (the `build.*` placeholders, the sensitive variables), and an HMAC costs more
+ * than the rest of a step's fingerprint. Bounded, for long-lived processes (tests). */
+const tokenCache = new Map<string, string>();
+
+function sensitiveToken(secret: string, salt: string): string {
+  const key = `${salt}\u0000${secret}`;
+  let token = tokenCache.get(key);
+  if (token === undefined) {
+    token = `<sensitive:${createHmac('sha256', salt).update(secret).digest('hex')}>`;
+    if (tokenCache.size >= 1024) tokenCache.clear();
+    tokenCache.set(key, token);
+  }
+  return token;
 }
 
 /** Replaces every occurrence of a sensitive string inside string values by its salted hash. */
 export function maskSensitive(data: unknown, sensitive: readonly string[], salt: string): unknown {
   const secrets = [...new Set(sensitive.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
   if (secrets.length === 0) return data;
-  const tokens = new Map(secrets.map((s) => [s, `<sensitive:${createHmac('sha256', salt).update(s).digest('hex')}>`]));
+  const tokens = new Map(secrets.map((s) => [s, sensitiveToken(s, salt)]));
   const walk = (d: unknown): unknown => {
     if (typeof d === 'string') {
       let out = d;
@@ -77,7 +95,7 @@ export function contentDigest(path: string): string {
 /** The fingerprint of one component's inputs. */
 export function fingerprint(input: FingerprintInput, salt: string, cwd: string): string {
   const files: Record<string, string> = {};
-  for (const f of input.files ?? []) files[f] = contentDigest(resolve(cwd, f));
+  for (const f of input.files ?? []) files[f] = input.digests?.[f] ?? contentDigest(resolve(cwd, f));
   const doc = {
     identity: input.identity ?? {},
     config: maskSensitive(input.config, input.sensitive ?? [], salt),

@@ -3,7 +3,7 @@
  *
  * Layout (one top-level member per line, each value compact, `checksum` last):
  *
- *   {"version":2,
+ *   {"version":3,
  *   "serial":7,
  *   …
  *   "builds":{…},
@@ -305,7 +305,27 @@ function checkStep(where: string, s: unknown): string | undefined {
   if (f) return f;
   if (!stepStatuses.has(s.status as string)) return `${where}: unknown status ${JSON.stringify(s.status)}`;
   if (typeof s.attempts !== 'number' || !Number.isInteger(s.attempts) || s.attempts < 0) return `${where}: "attempts" must be a count`;
+  if (!isStringMap(s.inputs)) return `${where}: "inputs" must be an object of strings`;
+  if (s.snapshot !== null) {
+    if (!isObj(s.snapshot)) return `${where}: "snapshot" must be an object or null`;
+    const fs = checkStrings(`${where} snapshot`, s.snapshot, ['id', 'chain']);
+    if (fs) return fs;
+  }
   return undefined;
+}
+
+function isStringMap(v: unknown): boolean {
+  if (!isObj(v)) return false;
+  for (const k in v) if (typeof v[k] !== 'string') return false;
+  return true;
+}
+
+function isSnapshot(v: unknown): boolean {
+  return v === null || (isObj(v) && typeof v.id === 'string' && typeof v.chain === 'string');
+}
+
+function isCountList(v: unknown): boolean {
+  return Array.isArray(v) && v.every((n) => Number.isInteger(n) && (n as number) > 0);
 }
 
 function checkBuild(key: string, b: unknown): string | undefined {
@@ -314,6 +334,8 @@ function checkBuild(key: string, b: unknown): string | undefined {
   const f = checkStrings(where, b, ['name', 'type', 'fingerprint', 'error', 'started_at', 'completed_at']);
   if (f) return f;
   if (!buildStatuses.has(b.status as string)) return `${where}: unknown status ${JSON.stringify(b.status)}`;
+  if (!isStringMap(b.inputs)) return `${where}: "inputs" must be an object of strings`;
+  if (!isCountList(b.post_processor_chains)) return `${where}: "post_processor_chains" must be a list of chain lengths`;
   if (b.instance !== null) {
     if (!isObj(b.instance)) return `${where}: "instance" must be an object or null`;
     const fi = checkStrings(`${where} instance`, b.instance, ['id', 'builder_id', 'provider', 'created_at']);
@@ -358,7 +380,9 @@ function okStep(s: unknown): boolean {
     typeof r.ended_at === 'string' &&
     stepStatuses.has(r.status as string) &&
     Number.isInteger(r.attempts) &&
-    (r.attempts as number) >= 0
+    (r.attempts as number) >= 0 &&
+    isStringMap(r.inputs) &&
+    isSnapshot(r.snapshot)
   );
 }
 
@@ -378,7 +402,9 @@ function okBuild(b: unknown): boolean {
     typeof r.error !== 'string' ||
     typeof r.started_at !== 'string' ||
     typeof r.completed_at !== 'string' ||
-    !buildStatuses.has(r.status as string)
+    !buildStatuses.has(r.status as string) ||
+    !isStringMap(r.inputs) ||
+    !isCountList(r.post_processor_chains)
   ) {
     return false;
   }

@@ -9,7 +9,7 @@
  */
 
 /** The format version this build of builder writes. Older versions are upgraded on read. */
-export const STATE_FORMAT_VERSION = 2;
+export const STATE_FORMAT_VERSION = 3;
 
 export const BUILD_STATUSES = ['pending', 'creating', 'provisioning', 'post_processing', 'complete', 'failed'] as const;
 export type BuildStatus = (typeof BUILD_STATUSES)[number];
@@ -48,6 +48,26 @@ export interface StepState {
   /** RFC 3339 times of the last attempt, or "". */
   started_at: string;
   ended_at: string;
+  /**
+   * Short salted hashes of the parts of the step's inputs (src/plan/inputs.ts): one per top-level
+   * attribute (key: the attribute name) and one per local file it reads (key: "file:" + path), so
+   * the planner can name what changed without the state holding any value. {} when unknown
+   * (records of older versions).
+   */
+  inputs: Record<string, string>;
+  /** A snapshot of the instance taken after this step completed, or null (see SnapshotState). */
+  snapshot: SnapshotState | null;
+}
+
+/**
+ * A snapshot of an instance taken after a step, a builder can start a new instance from (docker:
+ * an image). `chain` is `chainHash` (src/plan/chain.ts) of the source and every provisioner up to
+ * and including this step as they were applied: a run may start from the snapshot at the next
+ * step only when the template's chain through this step is the same.
+ */
+export interface SnapshotState {
+  id: string;
+  chain: string;
 }
 
 export interface ArtifactState {
@@ -67,6 +87,14 @@ export interface BuildState {
   status: BuildStatus;
   /** Fingerprint of the evaluated source configuration; "" until known. */
   fingerprint: string;
+  /** Short salted hashes of the source's attributes, as StepState.inputs; {} when unknown. */
+  inputs: Record<string, string>;
+  /**
+   * The length of each post-processor chain, in order (`post_processors` is flat): a chain re-runs
+   * from its first member. [] when unknown (records of older versions): each post-processor is then
+   * taken as a chain of its own.
+   */
+  post_processor_chains: number[];
   error: string;
   started_at: string;
   completed_at: string;
@@ -115,7 +143,7 @@ export function buildKey(buildName: string, builderType: string, sourceName: str
 }
 
 export function newStep(type: string, name = ''): StepState {
-  return { type, name, status: 'pending', fingerprint: '', error: '', attempts: 0, started_at: '', ended_at: '' };
+  return { type, name, status: 'pending', fingerprint: '', error: '', attempts: 0, started_at: '', ended_at: '', inputs: {}, snapshot: null };
 }
 
 export function newBuild(name: string, type: string): BuildState {
@@ -124,6 +152,8 @@ export function newBuild(name: string, type: string): BuildState {
     type,
     status: 'pending',
     fingerprint: '',
+    inputs: {},
+    post_processor_chains: [],
     error: '',
     started_at: '',
     completed_at: '',

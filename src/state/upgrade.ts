@@ -6,6 +6,10 @@
  *
  * Version 1 is the reference system's format: no checksum, no fingerprints or attempt counts on
  * steps, no `keep_on_failure` on instances, and fields it left out when empty.
+ * Version 2 has no per-part input hashes (`inputs`) on builds and steps, no `snapshot` on steps and
+ * no `post_processor_chains` on builds; version 3 adds them, empty ("unknown": the planner then
+ * names a changed step without saying which part changed, and takes each post-processor as a chain
+ * of its own).
  */
 import { randomUUID } from 'node:crypto';
 import { STATE_FORMAT_VERSION } from './types.js';
@@ -86,9 +90,26 @@ function upgradeV1toV2(doc: Doc): Doc {
   };
 }
 
+function upgradeV2toV3(doc: Doc): Doc {
+  const builds: Doc = {};
+  for (const [key, value] of Object.entries(obj(doc.builds))) {
+    const b = obj(value);
+    const step = (s: unknown): unknown => (s !== null && typeof s === 'object' ? { ...obj(s), inputs: {}, snapshot: null } : s);
+    builds[key] = {
+      ...b,
+      inputs: {},
+      post_processor_chains: [],
+      provisioners: Array.isArray(b.provisioners) ? b.provisioners.map(step) : b.provisioners,
+      post_processors: Array.isArray(b.post_processors) ? b.post_processors.map(step) : b.post_processors,
+    };
+  }
+  return { ...doc, version: 3, builds };
+}
+
 /** upgrades[v] turns a version-v document into a version-(v+1) one. */
 const upgrades: Record<number, (doc: Doc) => Doc> = {
   1: upgradeV1toV2,
+  2: upgradeV2toV3,
 };
 
 /** True when `version` is one this builder can read (possibly after upgrades). */

@@ -38,7 +38,7 @@ import type { BuildHooks, BuildStatus } from '../run/build-runner.js';
 import { CancelledError } from '../errors.js';
 import type { StepOutcome } from '../run/runner.js';
 import { artifactFilesHash, sharedOutputFiles } from '../plan/fingerprint.js';
-import type { BuildInputs, BuildPlan } from '../plan/plan.js';
+import type { BuildInputs, BuildPlan, PlannedStep } from '../plan/plan.js';
 import type { StateManager } from '../state/manager.js';
 import { newBuild, newStep, type ArtifactState, type BuildState, type JsonValue, type StepState } from '../state/types.js';
 
@@ -75,20 +75,22 @@ export async function beginBuild(t: CheckpointTarget, plan: BuildPlan): Promise<
     b.type = t.builderType;
     b.status = 'pending';
     b.fingerprint = inputs.sourceFingerprint;
+    b.inputs = { ...(inputs.sourceInputs ?? {}) };
+    b.post_processor_chains = inputs.postProcessorChains.map((c) => c.length);
     b.error = '';
     b.started_at = now;
     b.completed_at = '';
     // A step that will run again on a resumed build keeps its attempt count and last error while
     // its configuration is unchanged, so the record tells how often it was tried across runs.
-    const keepStep = (old: StepState | undefined, keep: boolean, type: string, name: string, fp: string): StepState => {
+    const keepStep = (old: StepState | undefined, keep: boolean, p: PlannedStep): StepState => {
       if (keep && old) return old;
-      const again = resume && old !== undefined && old.type === type && old.fingerprint === fp;
-      return { ...newStep(type, name), fingerprint: fp, ...(again ? { attempts: old.attempts, error: old.error } : {}) };
+      const again = resume && old !== undefined && old.type === p.type && old.fingerprint === p.fingerprint;
+      return { ...newStep(p.type, p.name), fingerprint: p.fingerprint, inputs: { ...(p.inputs ?? {}) }, ...(again ? { attempts: old.attempts, error: old.error } : {}) };
     };
-    b.provisioners = inputs.provisioners.map((p, i) => keepStep(b.provisioners[i], resume && i < plan.firstProvisioner, p.type, p.name, p.fingerprint));
+    b.provisioners = inputs.provisioners.map((p, i) => keepStep(b.provisioners[i], resume && i < plan.firstProvisioner, p));
     const post: StepState[] = [];
     inputs.postProcessorChains.forEach((chain, c) => {
-      for (const p of chain) post.push(keepStep(b.post_processors[post.length], resume && c < plan.firstChain, p.type, p.name, p.fingerprint));
+      for (const p of chain) post.push(keepStep(b.post_processors[post.length], resume && c < plan.firstChain, p));
     });
     b.post_processors = post;
     b.artifacts = resume ? b.artifacts.filter((a) => isSkippedChainArtifact(a, plan)) : [];

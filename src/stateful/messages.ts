@@ -15,6 +15,7 @@ export const STATE_EVENT_PHRASES = [
   'Resuming: ',
   'Resuming on ',
   'Building from the start: ',
+  'Restarting from the snapshot ',
   'Destroying the kept instance ',
   'The kept instance ',
   'The instance ',
@@ -41,6 +42,10 @@ export function planMessage(plan: BuildPlan): string {
       if (!plan.instanceOutlivesBuild) return `Resuming on the kept instance ${plan.instance?.id ?? ''}: ${plan.reason}.`;
       const host = hostOf(plan.instance);
       return host ? `Resuming on ${host}: ${plan.reason}.` : `Resuming: ${plan.reason}.`;
+    }
+    case 'restart-from-snapshot': {
+      const destroy = plan.destroyInstance && !plan.instanceOutlivesBuild ? ` The kept instance ${plan.destroyInstance.id} will be destroyed first.` : '';
+      return `Restarting from the snapshot ${plan.snapshot?.id ?? ''}: ${plan.reason}.${destroy}`;
     }
     case 'fresh': {
       const destroy = plan.destroyInstance && !plan.instanceOutlivesBuild ? ` The kept instance ${plan.destroyInstance.id} will be destroyed first.` : '';

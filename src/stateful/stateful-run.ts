@@ -30,7 +30,7 @@ import type { OnErrorMode } from '../run/runner.js';
 import type { BoundBuild } from '../plan/bind.js';
 import { artifactFilesHash, sharedOutputFiles } from '../plan/fingerprint.js';
 import { buildInputs } from '../plan/inputs.js';
-import { planBuild, type BuildInputs, type BuildPlan } from '../plan/plan.js';
+import { freshInstead, planBuild, type BuildInputs, type BuildPlan } from '../plan/plan.js';
 import type { Template } from '../template/model.js';
 import type { StateManager } from '../state/manager.js';
 import type { LockInfo } from '../state/interfaces.js';
@@ -90,6 +90,8 @@ export interface PlanOptions {
   cwd: string;
   /** `-replace`: true for a build to build from the start whatever the state says. */
   replace(buildName: string): boolean;
+  /** Attribute paths left out of fingerprints (`-ignore-changes`, parsed by parseIgnorePaths). */
+  ignore?: readonly string[];
   /** The step context for destroying kept instances and checking reconnection. */
   stepContext(build: RunnableBuild, signal: AbortSignal): StepContext;
   signal: AbortSignal;
@@ -135,11 +137,11 @@ async function keptInstanceGone(o: PlanOptions, b: RunnableBuild, plan: BuildPla
 
 /** The plan of a build whose kept instance is gone: from the start. */
 function goneFresh(plan: BuildPlan): BuildPlan {
-  return { ...plan, action: 'fresh', reason: 'the kept instance is gone', instance: undefined, destroyInstance: undefined };
+  return freshInstead(plan, 'the kept instance is gone');
 }
 
 function planOne(o: PlanOptions, b: RunnableBuild): { plan: BuildPlan; inputs: BuildInputs } {
-  const inputs = buildInputs(b, o.state.lineage, o.cwd);
+  const inputs = buildInputs(b, o.state.lineage, o.cwd, { template: o.template, ignore: o.ignore });
   const outputs = sharedOutputFiles(inputs, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
     force: o.replace(b.name),

@@ -72,7 +72,7 @@ test('state show: a summary, one build in detail, and -json', async (t) => {
   assert.match(one.stdout, /^Build db\.docker\.main\n {2}Status: {6}failed — provisioner 2 failed: exit status 1\n/);
   assert.match(one.stdout, /Instance: {4}c0ffee \(packer\.docker, docker\), created 2026-11-25T10:00:00Z\n {15}kept after a failure: the next run resumes on it\n {15}host = "127\.0\.0\.1"/);
   assert.match(one.stdout, / 2\. shell "step-1" +failed +1 attempt, 2026-11-25T10:00:00Z to 2026-11-25T10:00:00Z\n {8}error: exit status 1\n/);
-  assert.match(one.stdout, /A new run resumes at provisioner 2 \(shell, failed\)\./);
+  assert.match(one.stdout, /A new run resumes at provisioner 2 \(step-1\): provisioner 2 \(step-1\) failed \(exit status 1\); 1 step already complete\.\n/);
   const json = await run(['state', 'show', '-json', 'web.null.main'], dir);
   assert.equal((JSON.parse(json.stdout) as { status: string }).status, 'complete');
   const missing = await run(['state', 'show', 'nope'], dir);

@@ -75,11 +75,10 @@ test('a step left running (killed) is the resume point, not skipped', () => {
   assert.match(p.reason, /interrupted/);
 });
 
-test('edited provisioner 2 of a complete build: resume from 2 when the instance outlives the build', () => {
+test('edited provisioner 2 of a complete build: fresh even when the instance outlives the build (step 3 already ran on it)', () => {
   const p = planBuild(inputs({ provisioners: [...inputs().provisioners.slice(0, 1), { type: 'shell-local', name: '', fingerprint: 'p2-edited' }, inputs().provisioners[2]!] }), record(['complete', 'complete', 'complete']), present);
-  assert.equal(p.action, 'resume');
-  assert.equal(p.firstProvisioner, 1);
-  assert.match(p.reason, /provisioner 2 \(shell-local\) changed/);
+  assert.equal(p.action, 'fresh');
+  assert.match(p.reason, /^provisioner 2 \(shell-local\) changed; the host already went through the steps after it/);
 });
 
 test('edited step of a complete build whose instance ends with it: fresh, saying why', () => {

@@ -73,7 +73,7 @@ test('an unknown format version is refused as written by a newer builder', () =>
     (err: unknown) =>
       err instanceof StateVersionError &&
       err.code === 'STATE_VERSION_UNSUPPORTED' &&
-      /format version 99 is not one this builder knows \(it reads versions 1 to 2\); it may have been written by a newer builder/.test(err.message),
+      /format version 99 is not one this builder knows \(it reads versions 1 to 3\); it may have been written by a newer builder/.test(err.message),
   );
 });
 
@@ -250,4 +250,53 @@ test('lazy decoding cuts the builds text only between builds (braces, commas and
   assert.deepEqual(lazy, s);
   const empty = decodeState(encodeState({ ...s, builds: {} }), lazyOpts);
   assert.deepEqual(empty.builds, {});
+});
+
+test('a version-2 state is upgraded to 3: empty part hashes, no snapshots, chain lengths unknown', () => {
+  const v2 = {
+    version: 2,
+    serial: 5,
+    lineage: 'L',
+    builder_version: '',
+    packer_version: '',
+    template: { path: '', hash: '', variables: {}, files: {} },
+    last_run: null,
+    builds: {
+      'a.null.x': {
+        name: 'a', type: 'null', status: 'complete', fingerprint: 'fp', error: '', started_at: 't', completed_at: 't', instance: null,
+        provisioners: [{ type: 'shell', name: '', status: 'complete', fingerprint: 'f', error: '', attempts: 1, started_at: 't', ended_at: 't' }],
+        post_processors: [{ type: 'manifest', name: '', status: 'complete', fingerprint: 'm', error: '', attempts: 1, started_at: 't', ended_at: 't' }],
+        artifacts: [],
+      },
+    },
+  };
+  const s = decodeState(Buffer.from(JSON.stringify(v2)), { ...opts, requireChecksum: false });
+  assert.equal(s.version, 3);
+  const b = s.builds['a.null.x']!;
+  assert.deepEqual([b.inputs, b.post_processor_chains], [{}, []]);
+  assert.deepEqual([b.provisioners[0]!.inputs, b.provisioners[0]!.snapshot, b.post_processors[0]!.snapshot], [{}, null, null]);
+  assert.equal(b.provisioners[0]!.fingerprint, 'f');
+});
+
+test('part hashes, snapshots and chain lengths round-trip and are validated', async (t) => {
+  const s = sample();
+  const b = s.builds['a.null.one']!;
+  b.inputs = { communicator: '0123456789abcdef' };
+  b.post_processor_chains = [1];
+  b.provisioners[0]!.inputs = { inline: 'aaaaaaaaaaaaaaaa', 'file:scripts/setup.sh': 'bbbbbbbbbbbbbbbb' };
+  b.provisioners[0]!.snapshot = { id: 'sha256:img', chain: 'sha256:chain' };
+  assert.deepEqual(decodeState(encodeState(s), opts), s);
+  const bad: [string, (x: ReturnType<typeof completeBuild>) => void, RegExp][] = [
+    ['inputs not strings', (x) => void (x.provisioners[0]!.inputs = { inline: 1 as never }), /provisioners\[0\]: "inputs" must be an object of strings/],
+    ['snapshot without chain', (x) => void (x.provisioners[0]!.snapshot = { id: 'i' } as never), /provisioners\[0\] snapshot: "chain" must be a string/],
+    ['chain lengths not counts', (x) => void (x.post_processor_chains = [0]), /"post_processor_chains" must be a list of chain lengths/],
+    ['build inputs missing', (x) => void delete (x as { inputs?: unknown }).inputs, /build "k": "inputs" must be an object of strings/],
+  ];
+  for (const [name, spoil, fault] of bad) {
+    await t.test(name, () => {
+      const k = completeBuild('k');
+      spoil(k);
+      assert.match(corruptMessage(encodeState({ ...sample(), builds: { k } })), fault);
+    });
+  }
 });

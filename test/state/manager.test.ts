@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { FileStateClient } from '../../src/state/file/client.js';
 import { StateManager } from '../../src/state/manager.js';
 import { openFileState } from '../../src/state/open.js';
-import { resumePoint } from '../../src/state/resume.js';
+import { recordedPlan } from '../../src/plan/recorded.js';
 import { recordVariables } from '../../src/state/sensitive.js';
 import { StateCorruptError, StatePushRefusedError } from '../../src/state/errors.js';
 import { newBuild, newStep, type BuildState } from '../../src/state/types.js';
@@ -81,24 +81,33 @@ test('a recorded failure keeps complete / failed ("exit status 1") / skipped ste
   const got = (await openFileState({ path })).build('f.null.x')!;
   assert.deepEqual(got.provisioners.map((p) => [p.status, p.error]), [['complete', ''], ['failed', 'exit status 1'], ['skipped', '']]);
   assert.equal(got.instance?.keep_on_failure, true);
-  assert.deepEqual(resumePoint(got), { phase: 'provisioners', index: 1, step: got.provisioners[1] });
+  const plan = recordedPlan('f.null.x', got);
+  assert.deepEqual([plan.action, plan.firstProvisioner], ['resume', 1]);
 });
 
-test('resume detection: the first pending, failed or running (interrupted) step', () => {
+test('resume detection (the planner on the record): the first pending, failed or running (interrupted) step', () => {
+  const at = (b: ReturnType<typeof completeBuild>): [string, number, number] => {
+    const p = recordedPlan('k', b);
+    return [p.action, p.firstProvisioner, p.firstChain];
+  };
   const b = completeBuild('r', 4);
-  assert.equal(resumePoint(b), undefined);
+  assert.equal(recordedPlan('k', b).action, 'up-to-date');
+  b.status = 'provisioning';
+  b.instance!.keep_on_failure = true;
   b.provisioners[2]!.status = 'running';
-  assert.equal(resumePoint(b)?.index, 2, 'an interrupted running step is the resume point, not skipped');
+  assert.deepEqual(at(b), ['resume', 2, 0], 'an interrupted running step is the resume point, not skipped');
   b.provisioners[1]!.status = 'pending';
-  assert.equal(resumePoint(b)?.index, 1);
+  assert.deepEqual(at(b), ['resume', 1, 0]);
   b.provisioners[0]!.status = 'failed';
-  assert.equal(resumePoint(b)?.index, 0);
+  assert.deepEqual(at(b), ['resume', 0, 0]);
   const pp = completeBuild('p', 2);
+  pp.status = 'failed';
+  pp.instance!.keep_on_failure = true;
   pp.post_processors[0]!.status = 'failed';
-  assert.deepEqual(resumePoint(pp)?.phase, 'post_processors');
+  assert.deepEqual(at(pp), ['resume', 2, 0]);
   const skipped = completeBuild('s', 2);
   skipped.provisioners[0]!.status = 'skipped';
-  assert.equal(resumePoint(skipped), undefined, 'a skipped step is finished');
+  assert.equal(recordedPlan('k', skipped).action, 'up-to-date', 'a skipped step is finished');
 });
 
 test('reads return copies: changing them changes neither the manager nor the file', async (t) => {

@@ -58,6 +58,8 @@ const fresh: BuildPlan = {
   firstChain: 0,
   artifacts: [],
   instanceOutlivesBuild: true,
+  steps: [],
+  changes: [],
 };
 
 const artifact: Artifact = {

@@ -80,7 +80,7 @@ build {
     assert.match(skipped.stdout, /Up to date: /);
     const replaced = await w.build('-replace=null.*', 't.pkr.hcl');
     expectExit(replaced, 0);
-    assert.match(replaced.stdout, /Building from the start: -replace/);
+    assert.match(replaced.stdout, /Building from the start: -replace names it/);
     assert.deepEqual(await w.lines('steps.log'), ['one', 'two', 'two', 'one', 'two']);
   });
 });

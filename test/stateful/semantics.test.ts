@@ -98,7 +98,7 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
   }
   `;
 
-  test('editing provisioner 2 of a completed build re-runs 2..4; editing the script file step 3 reads re-runs 3..4', async () => {
+  test('editing provisioner 2 of a completed build rebuilds it from the start (steps 3 and 4 already ran on the host), naming the attribute; so does editing the script step 3 reads, naming the file', async () => {
     await inWorkdir(async (w) => {
       await writeFile(join(w.dir, 'step3.sh'), 'echo 3 >> steps.log\n', { mode: 0o755 });
       await w.write('t.pkr.hcl', fourSteps('2'));
@@ -108,19 +108,19 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       await w.write('t.pkr.hcl', fourSteps('2b'));
       const edited = await w.build('t.pkr.hcl');
       expectExit(edited, 0);
-      assert.match(edited.stdout, /==> null\.a: Resuming: provisioner 2 \(shell-local\) changed; the steps before it are complete and unchanged\.\n/);
-      assert.deepEqual(await w.lines('steps.log'), ['1', '2', '3', '4', '2b', '3', '4']);
+      assert.match(edited.stdout, /==> null\.a: Building from the start: provisioner 2 \(shell-local\): inline; the host already went through the steps after it in the last build, so the build starts from the beginning\.\n/);
+      assert.deepEqual(await w.lines('steps.log'), ['1', '2', '3', '4', '1', '2b', '3', '4']);
 
       await w.write('step3.sh', 'echo 3b >> steps.log\n');
       const script = await w.build('t.pkr.hcl');
       expectExit(script, 0);
-      assert.match(script.stdout, /==> null\.a: Resuming: provisioner 3 \(shell-local\) changed; /);
-      assert.deepEqual((await w.lines('steps.log')).slice(7), ['3b', '4']);
+      assert.match(script.stdout, /==> null\.a: Building from the start: provisioner 3 \(shell-local\): step3\.sh content changed; /);
+      assert.deepEqual((await w.lines('steps.log')).slice(8), ['1', '2b', '3b', '4']);
       assert.deepEqual(provisionerStatuses(await w.buildState('null.a')), ['complete', 'complete', 'complete', 'complete']);
     });
   });
 
-  test('a file read with file() is part of the configuration: editing it re-runs the step that uses it', async () => {
+  test('a file read with file() is part of the configuration: editing it changes the step that uses it', async () => {
     await inWorkdir(async (w) => {
       await w.write('msg.txt', 'hello\n');
       await w.write(
@@ -143,8 +143,8 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       await w.write('msg.txt', 'changed\n');
       const r = await w.build('t.pkr.hcl');
       expectExit(r, 0);
-      assert.match(r.stdout, /==> null\.a: Resuming: provisioner 2 \(shell-local\) changed; /);
-      assert.deepEqual(await w.lines('steps.log'), ['first', 'hello', 'changed']);
+      assert.match(r.stdout, /==> null\.a: Building from the start: provisioner 2 \(shell-local\): inline; /);
+      assert.deepEqual(await w.lines('steps.log'), ['first', 'hello', 'first', 'changed']);
     });
   });
 
@@ -181,7 +181,7 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       expectExit(await w.build('t.pkr.hcl'), 0);
       const r = await w.build('-var', 'x=2', 't.pkr.hcl');
       expectExit(r, 0);
-      assert.match(r.stdout, /==> one\.null\.a: Resuming: provisioner 1 \(shell-local\) changed; /);
+      assert.match(r.stdout, /==> one\.null\.a: Building from the start: provisioner 1 \(shell-local\): inline; /);
       assert.match(r.stdout, /==> two\.null\.b: Up to date: /);
       assert.deepEqual(await w.lines('a.log'), ['a-1', 'a-2']);
       assert.deepEqual(await w.lines('b.log'), ['b']);
@@ -325,7 +325,7 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       expectExit(edited, 0);
       assert.match(
         edited.stdout,
-        /==> file\.f: Building from the start: provisioner 1 \(shell-local\) changed, and a file build's instance does not outlive the build, so it is rebuilt from the start\.\n/,
+        /==> file\.f: Building from the start: provisioner 1 \(shell-local\): inline, and a file build's instance does not outlive the build, so it is rebuilt from the start\.\n/,
       );
       assert.deepEqual(await w.lines('steps.log'), ['ran', 'ran', 'ran', 'ran again']);
     });

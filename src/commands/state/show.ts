@@ -5,9 +5,9 @@
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
 import { UsageError } from '../../errors.js';
+import { recordedPlan, recordedPlanText } from '../../plan/recorded.js';
 import { encodeStateIndented } from '../../state/format.js';
 import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
-import { resumePoint } from '../../state/resume.js';
 import type { BuildState, StateFile, StepState } from '../../state/types.js';
 import { openState, STATE_FLAG_HELP, stateFlag } from './options.js';
 
@@ -101,10 +101,7 @@ function describeBuild(key: string, b: BuildState): string {
       lines.push(`    ${a.id} (${a.builder_id})${a.files.length ? `: ${a.files.join(', ')}` : ''}`);
     }
   }
-  const resume = resumePoint(b);
-  if (resume && b.status !== 'pending') {
-    const label = resume.phase === 'provisioners' ? 'provisioner' : 'post-processor';
-    lines.push(`  A new run resumes at ${label} ${resume.index + 1} (${resume.step.type}, ${resume.step.status}).`);
-  }
+  // The planner's answer, on the record with the template unchanged (as `build` would plan it).
+  lines.push(`  ${recordedPlanText(recordedPlan(key, b))}`);
   return `${lines.join('\n')}\n`;
 }

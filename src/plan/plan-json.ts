@@ -1,0 +1,74 @@
+/**
+ * The stable JSON form of a plan (`builder plan -json`), documented in docs/design.md ("The JSON
+ * plan"). `format_version` changes only when a member is removed or changes meaning; new members
+ * may be added within a version, so readers ignore members they do not know.
+ */
+import type { JsonValue } from '../state/types.js';
+import { changeText } from './changes.js';
+import type { BuildPlan } from './plan.js';
+import { canonicalJson } from '../state/sensitive.js';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export interface PlanStepJson {
+  label: string;
+  action: 'skip' | 'run';
+}
+
+export interface PlanChangeJson {
+  kind: string;
+  subject: string;
+  details: string[];
+  /** The change as one line, as the plan prints it. */
+  text: string;
+}
+
+export interface BuildPlanJson {
+  build: string;
+  action: BuildPlan['action'];
+  reason: string;
+  steps: PlanStepJson[];
+  changes: PlanChangeJson[];
+  /** The recorded instance the run reuses (resume) or destroys first (fresh, snapshot). */
+  instance: { id: string; action: 'reuse' | 'destroy' } | null;
+  snapshot: { id: string; after: string; saves_steps: number } | null;
+}
+
+export interface PlanDocumentJson {
+  format_version: number;
+  builds: BuildPlanJson[];
+  /** Builds in the state that the template no longer has. */
+  orphans: string[];
+}
+
+/** One build's plan as JSON data. */
+export function planToJson(plan: BuildPlan): BuildPlanJson {
+  const instance = plan.instance ? { id: plan.instance.id, action: 'reuse' as const } : plan.destroyInstance ? { id: plan.destroyInstance.id, action: 'destroy' as const } : null;
+  const after = plan.snapshot ? (plan.steps[plan.snapshot.step]?.label ?? '') : '';
+  return {
+    build: plan.name,
+    action: plan.action,
+    reason: plan.reason,
+    steps: plan.steps.map((s) => ({ label: s.label, action: s.action })),
+    changes: plan.changes.map((c) => ({ kind: c.kind, subject: c.subject, details: [...c.details], text: changeText(c) })),
+    instance,
+    snapshot: plan.snapshot ? { id: plan.snapshot.id, after, saves_steps: plan.snapshot.saves } : null,
+  };
+}
+
+/** The whole `plan -json` document. */
+export function plansToJson(plans: readonly BuildPlan[], orphaned: readonly string[]): PlanDocumentJson {
+  return { format_version: PLAN_FORMAT_VERSION, builds: plans.map(planToJson), orphans: [...orphaned] };
+}
+
+/**
+ * Names of the variables whose recorded value (TemplateState.variables, as recordVariables wrote
+ * it: sensitive ones as salted hashes) differs from the current one, recorded the same way.
+ */
+export function changedVariables(recorded: Readonly<Record<string, JsonValue>>, current: Readonly<Record<string, JsonValue>>): Set<string> {
+  const out = new Set<string>();
+  for (const k of new Set([...Object.keys(recorded), ...Object.keys(current)])) {
+    if (canonicalJson(recorded[k] ?? null) !== canonicalJson(current[k] ?? null)) out.add(k);
+  }
+  return out;
+}
