@@ -21,8 +21,9 @@ import { LineReader } from '../ui/line-reader.js';
 import { planRun, prepareStatefulRun, runnable } from '../stateful/stateful-run.js';
 import { keptAfterFailureMessage, planMessage } from '../stateful/messages.js';
 import type { BuildPlan } from '../plan/plan.js';
-import { openFileState } from '../state/open.js';
-import { buildStatePath } from '../state/location.js';
+import { openState } from '../state/open.js';
+import { resolveStateLocation, stateRmCommand } from '../state/location.js';
+import { templateRef } from '../state/identity.js';
 import { colorEnabled, RunUi } from '../ui/ui.js';
 
 const flagSpecs = {
@@ -37,6 +38,7 @@ const flagSpecs = {
   debug: { kind: 'bool' },
   plan: { kind: 'bool' },
   state: { kind: 'string' },
+  workspace: { kind: 'string' },
   lock: { kind: 'bool', default: true },
   'lock-timeout': { kind: 'duration', default: 0 },
 } as const;
@@ -69,8 +71,10 @@ State (what builder adds to Packer):
                                 checked to be still there), or would be built from the start, and
                                 why; run nothing.
   -force                        Also: ignore the recorded state and build from the start.
-  -state=PATH                   The state file (default: BUILDER_STATE_PATH, else
+  -state=PATH|URL               The state (default: BUILDER_STATE or BUILDER_STATE_PATH, else
                                 .packer.d/builder-state.json next to the template).
+  -workspace=NAME               The workspace: its own builds, locks and lineage (default:
+                                BUILDER_WORKSPACE, else the one \`builder workspace select\` chose).
   -lock=false                   Do not lock the state (unsafe when other runs share it).
   -lock-timeout=DURATION        Wait this long for a build another process is working on
                                 (default 0s: refuse at once, naming the holder).
@@ -122,9 +126,9 @@ ${varFlagsUsage}`,
       sensitive,
       force: f.force,
     };
-    const statePath = buildStatePath(f.state, ctx.env, ctx.cwd, template.root);
+    const location = resolveStateLocation({ state: f.state, workspace: f.workspace, template: templateRef(template, ctx.cwd), env: ctx.env, cwd: ctx.cwd });
     const warn = (message: string): void => void ctx.stderr.write(`Warning: ${message}\n`);
-    const state = await openFileState({ path: statePath, lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn });
+    const state = await openState(location, { lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn, write: !f.plan, signal: ctx.signal });
     const indexOf = new Map(specs.map((s, i) => [s.name, i]));
     const say = (name: string, message: string): void => ui.build(name, indexOf.get(name) ?? 0).say(message);
     const stepContext = (spec: BuildSpec, signal: AbortSignal): StepContext => ({
@@ -183,7 +187,7 @@ ${varFlagsUsage}`,
         for (const b of run.toRun) {
           const rec = state.build(b.name);
           if (result.results.get(b.name)?.error && rec?.instance?.keep_on_failure) {
-            ui.say(`\n==> ${b.name}: ${keptAfterFailureMessage(b.name, rec.instance, b.builder.instanceOutlivesBuild === true)}`);
+            ui.say(`\n==> ${b.name}: ${keptAfterFailureMessage(rec.instance, b.builder.instanceOutlivesBuild === true, stateRmCommand(location, b.name))}`);
           }
         }
         return result.exitCode;

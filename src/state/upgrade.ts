@@ -6,8 +6,11 @@
  *
  * Version 1 is the reference system's format: no checksum, no fingerprints or attempt counts on
  * steps, no `keep_on_failure` on instances, and fields it left out when empty.
+ * Version 2 had one `template` record and builds keyed by name alone; version 3 keys them by
+ * template (`<template id>/<build name>`, src/state/identity.ts) with a record per template.
  */
 import { randomUUID } from 'node:crypto';
+import { buildKey, templateIdOfRecordedPath } from './identity.js';
 import { STATE_FORMAT_VERSION } from './types.js';
 
 type Doc = Record<string, unknown>;
@@ -86,9 +89,30 @@ function upgradeV1toV2(doc: Doc): Doc {
   };
 }
 
+/**
+ * Moves every build under the template the state's one `template.path` names (the only template
+ * a version-2 state can have recorded: each run overwrote it), and makes that record the
+ * template's entry in `templates`.
+ */
+function upgradeV2toV3(doc: Doc): Doc {
+  const { template, builds, ...rest } = doc;
+  const t = obj(template);
+  const id = templateIdOfRecordedPath(str(t.path));
+  const moved: Doc = {};
+  for (const [key, value] of Object.entries(obj(builds))) moved[buildKey(id, key)] = value;
+  const recorded = str(t.path) !== '' || str(t.hash) !== '';
+  return {
+    ...rest,
+    version: 3,
+    templates: recorded ? { [id]: { path: str(t.path), hash: str(t.hash), variables: obj(t.variables), files: obj(t.files) } } : {},
+    builds: moved,
+  };
+}
+
 /** upgrades[v] turns a version-v document into a version-(v+1) one. */
 const upgrades: Record<number, (doc: Doc) => Doc> = {
   1: upgradeV1toV2,
+  2: upgradeV2toV3,
 };
 
 /** True when `version` is one this builder can read (possibly after upgrades). */

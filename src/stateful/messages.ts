@@ -60,18 +60,20 @@ export function keptInstanceGoneMessage(instance: InstanceState): string {
 /**
  * After a failed or interrupted build whose instance was kept: how to resume and how to discard.
  * A builder whose instance outlives the build (null: the host it connects to) has nothing of its
- * own to keep, only the record of the steps that completed.
+ * own to keep, only the record of the steps that completed. `rmCommand` is the exact command that
+ * discards it, from the folder the build ran in: `stateRmCommand(location, buildName)`
+ * (src/state/location.ts), which names the same template, state and workspace.
  */
-export function keptAfterFailureMessage(buildName: string, instance: InstanceState, instanceOutlivesBuild: boolean): string {
+export function keptAfterFailureMessage(instance: InstanceState, instanceOutlivesBuild: boolean, rmCommand: string): string {
   if (instanceOutlivesBuild) {
     const host = hostOf(instance);
     return (
       `The completed steps are recorded${host ? ` (on ${host})` : ''}. Run the same command again to resume ` +
-      `from the step that did not complete, or start over with: builder state rm ${buildName}`
+      `from the step that did not complete, or start over with: ${rmCommand}`
     );
   }
   return (
     `The instance ${instance.id} was kept. Run the same command again to resume on it from the step that ` +
-    `did not complete, or destroy it with: builder state rm ${buildName}`
+    `did not complete, or destroy it with: ${rmCommand}`
   );
 }

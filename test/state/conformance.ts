@@ -109,7 +109,7 @@ export function runBackendConformance(name: string, factory: BackendFactory): vo
   });
 
   withBackend('what is persisted equals what is in memory', async (b) => {
-    const m = await StateManager.open({ client: await b.open() });
+    const m = await StateManager.open({ client: await b.open(), template: 't.pkr.hcl' });
     await m.update('a.null.x', () => completeBuild('a'));
     await m.update('b.null.y', () => newBuild('b', 'null'));
     await m.setTemplate({ path: 't.pkr.hcl', hash: 'h', variables: { x: 1, y: ['ü', null] }, files: { 'a.sh': 'sha256:1' } });
