@@ -36,7 +36,9 @@ function build(dir: string, args: readonly string[]): ReturnType<typeof startCli
 async function loadState(dir: string): Promise<StateFile> {
   const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), lock: false, onWarning: () => undefined });
   try {
-    return state.snapshot();
+    const s = state.snapshot();
+    // Builds by their names in the template (stored as "two-builds.pkr.hcl/NAME").
+    return { ...s, builds: Object.fromEntries(Object.entries(s.builds).map(([k, b]) => [k.slice(k.indexOf('/') + 1), b])) };
   } finally {
     await state.close();
   }
