@@ -50,7 +50,7 @@ describe('stateful build failures', { concurrency: 4 }, () => {
       await w.write('t.pkr.hcl', threeSteps);
       const failed = await w.build('t.pkr.hcl');
       expectExit(failed, 1);
-      assert.match(failed.stdout, /Run the same command again to resume from the step that did not complete, or start over with: builder state rm null\.a\n$/);
+      assert.match(failed.stdout, /Run the same command again to resume from the step that did not complete, or start over with: builder state rm t\.pkr\.hcl null\.a\n$/);
       assert.equal((await w.buildState('null.a')).instance?.keep_on_failure, true);
 
       const refused = await runCli(['state', 'rm', 'null.a'], w.dir);

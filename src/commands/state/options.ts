@@ -6,9 +6,10 @@
  */
 import { createInterface } from 'node:readline';
 import type { CommandContext } from '../../cli/command.js';
-import { UsageError } from '../../errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import type { FlagSpecs } from '../../cli/flags.js';
-import { templateRefFromArgument } from '../../state/identity.js';
+import { BuildNotInStateError } from '../../state/errors.js';
+import { parseBuildKey, templateRefFromArgument } from '../../state/identity.js';
 import { resolveStateLocation, type StateLocation } from '../../state/location.js';
 import type { StateManager } from '../../state/manager.js';
 import { openState as openAt } from '../../state/open.js';
@@ -77,6 +78,28 @@ export function warner(ctx: CommandContext): (message: string) => void {
 /** A manager of the state at `location` (scoped to its template, when one was named), loaded. */
 export function openState(location: StateLocation, ctx: CommandContext, options: OpenOptions = {}): Promise<StateManager> {
   return openAt(location, { ...options, onWarning: warner(ctx), signal: ctx.signal });
+}
+
+/**
+ * The key under which `m` holds the build a user named: the name itself when it is a key (or, for a
+ * manager scoped to a template, one of its build names); without a template, also a plain build
+ * name that only one template's builds use. Throws BuildNotInStateError (listing the keys) when none
+ * or several match.
+ */
+export function findBuild(m: StateManager, name: string): string {
+  if (m.build(name) !== undefined) return name;
+  const keys = m.buildKeys().sort();
+  if (m.template === undefined) {
+    const matches = keys.filter((k) => parseBuildKey(k)?.buildName === name);
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) {
+      throw new UserError(
+        'STATE_BUILD_NOT_FOUND',
+        `build "${name}" is in several templates of the state ${m.location}: ${matches.join(', ')}. Name one by its key, or give its TEMPLATE first.`,
+      );
+    }
+  }
+  throw new BuildNotInStateError(m.location, name, keys);
 }
 
 /** Asks a yes/no question on the terminal; only "yes" or "y" (any case) agree. */

@@ -15,10 +15,10 @@
 import type { Command, CommandContext } from '../../cli/command.js';
 import { UsageError, UserError } from '../../errors.js';
 import { parseFlags } from '../../cli/flags.js';
-import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
+import { StateNotFoundError } from '../../state/errors.js';
 import type { LockInfo } from '../../state/interfaces.js';
 import type { BuildState } from '../../state/types.js';
-import { askYesNo, locate, LOCK_FLAG_HELP, lockFlags, openState, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
+import { askYesNo, findBuild, locate, LOCK_FLAG_HELP, lockFlags, openState, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 import { destroyKeptInstance, keptInstanceFate, type KeptInstanceFate } from '../../stateful/kept-instances.js';
 
 /** Destroys the instance a build kept; throws (a UserError, ideally) when it cannot. */
@@ -62,12 +62,11 @@ export function createStateRmCommand(options: StateRmOptions): Command {
       `Options:\n\n  -force                 Do not ask about kept instances.\n${STATE_FLAG_HELP}\n${LOCK_FLAG_HELP}`,
     async run(args, ctx) {
       const { flags, args: positional } = parseFlags(args, { ...stateFlag, ...lockFlags, force: { kind: 'bool' } });
-      const { location, rest: keys } = locate(flags, positional, ctx);
-      if (keys.length === 0) throw new UsageError('state rm needs at least one build');
+      const { location, rest: names } = locate(flags, positional, ctx);
+      if (names.length === 0) throw new UsageError('state rm needs at least one build');
       const m = await openState(location, ctx, { lock: flags.lock, lockTimeoutMs: flags['lock-timeout'], write: true });
       if (!m.exists) throw new StateNotFoundError(m.location);
-      const missing = keys.find((k) => m.build(k) === undefined);
-      if (missing !== undefined) throw new BuildNotInStateError(m.location, missing, m.buildKeys().sort());
+      const keys = names.map((n) => findBuild(m, n));
       const locks: LockInfo[] = [];
       try {
         for (const k of keys) {

@@ -7,11 +7,11 @@ import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
 import { UsageError } from '../../errors.js';
 import { encodeStateIndented } from '../../state/format.js';
-import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
+import { StateNotFoundError } from '../../state/errors.js';
 import { resumePoint } from '../../state/resume.js';
 import type { StateManager } from '../../state/manager.js';
 import type { BuildState, StepState } from '../../state/types.js';
-import { locate, openState, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
+import { findBuild, locate, openState, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 
 export const stateShowCommand: Command = {
   name: ['state', 'show'],
@@ -33,8 +33,7 @@ export const stateShowCommand: Command = {
       ctx.stdout.write(flags.json ? encodeStateIndented(m.snapshot()) : describeState(m, location.workspace));
       return 0;
     }
-    const build = m.build(key);
-    if (!build) throw new BuildNotInStateError(m.location, key, m.buildKeys().sort());
+    const build = m.build(findBuild(m, key))!;
     ctx.stdout.write(flags.json ? `${JSON.stringify(build, null, 2)}\n` : describeBuild(key, build));
     return 0;
   },
