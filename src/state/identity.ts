@@ -14,7 +14,6 @@
  */
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { UserError } from '../errors.js';
 
 /** The id of a folder template. */
 export const FOLDER_TEMPLATE_ID = '.';
@@ -41,7 +40,7 @@ const TEMPLATE_FILE = /\.pkr\.(hcl|json)$/;
 /**
  * The ref of a TEMPLATE argument of a `state` or `workspace` command, without loading the
  * template: an existing folder is a folder template, an existing file (or a missing path whose name
- * ends in .pkr.hcl, .pkr.json or .json — a template since removed) a single-file template.
+ * ends in .pkr.hcl or .pkr.json — a template since removed) a single-file template.
  * Returns undefined when `arg` is neither (it is then not a template argument).
  */
 export function templateRefFromArgument(arg: string, cwd: string): TemplateRef | undefined {
@@ -67,7 +66,7 @@ export function templateId(template: TemplateRef): string {
 
 /**
  * The id a pre-version-3 state's `template.path` names (the path as it was given then): a file
- * name ending in .pkr.hcl/.pkr.json/.json is that file's template, anything else a folder's; an
+ * name ending in .pkr.hcl/.pkr.json is that file's template, anything else a folder's; an
  * empty path (a state that never recorded one) is taken as the folder's.
  */
 export function templateIdOfRecordedPath(path: string): string {
@@ -86,9 +85,4 @@ export function parseBuildKey(key: string): { templateId: string; buildName: str
   const slash = key.indexOf('/');
   if (slash <= 0) return undefined;
   return { templateId: key.slice(0, slash), buildName: key.slice(slash + 1) };
-}
-
-/** Refuses a template id that cannot be one (used where ids come from users or files). */
-export function checkTemplateId(id: string): void {
-  if (id === '' || id.includes('/')) throw new UserError('STATE_LOCATION', `"${id}" is not a template id: it must be a file name or "."`);
 }

@@ -132,8 +132,3 @@ export function createMemoryWorkspace(name: string, workspace: string): void {
 export function deleteMemoryWorkspace(name: string, workspace: string): void {
   stores.delete(storeName(name, workspace));
 }
-
-/** Forgets every memory store (between tests). */
-export function clearMemoryStores(): void {
-  stores.clear();
-}
