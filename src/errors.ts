@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   SSH_TIMEOUT: 13,
   SCRIPT_DISCONNECTED: 14,
   SCRIPT_EXIT_STATUS: 15,
+  SETTINGS_INVALID: 16,
   // the docker builder and post-processors
   DOCKER_API: 30,
   DOCKER_ARTIFACT: 31,

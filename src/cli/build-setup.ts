@@ -10,13 +10,21 @@ import type { FlagSpecs, ParsedFlags } from './flags.js';
 import { buildFilterFlagSpecs, splitList, variableInputs, varFlagSpecs } from './template-flags.js';
 import { nativeComponents } from '../components.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
-import { UsageError } from '../errors.js';
+import { UsageError, UserError, userSystemError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseConfig } from '../hcl/parser.js';
+import { bodyJustAttributes } from '../hcl/body.js';
+import { evaluate } from '../hcl/eval.js';
+import { placeString } from '../template/ranges.js';
 import { bindBuilds } from '../plan/bind.js';
 import type { StepContext } from '../sdk/component.js';
 import { runnable, type RunnableBuild } from '../stateful/stateful-run.js';
 import type { StateManager } from '../state/manager.js';
-import { openFileState } from '../state/open.js';
-import { buildStatePath } from '../state/location.js';
+import { openState } from '../state/open.js';
+import { resolveStateLocation, stateRmCommand, type StateLocation } from '../state/location.js';
+import { templateRef } from '../state/identity.js';
+import { parseIgnorePaths } from '../plan/inputs.js';
 import { expandBuilds, matchesAny } from '../template/expand.js';
 import { loadTemplate } from '../template/loader.js';
 import type { Template } from '../template/model.js';
@@ -28,15 +36,23 @@ export const stateRunFlagSpecs = {
   ...varFlagSpecs,
   ...buildFilterFlagSpecs,
   replace: { kind: 'list' },
+  'ignore-changes': { kind: 'list' },
   state: { kind: 'string' },
+  workspace: { kind: 'string' },
   lock: { kind: 'bool', default: true },
   'lock-timeout': { kind: 'duration', default: 0 },
 } as const satisfies FlagSpecs;
 
 export const stateRunFlagsUsage = `  -replace=BUILD                Build BUILD from the start whatever the state records (no resume,
                                 no skip; globs allowed; repeatable). Terraform's -replace.
-  -state=PATH                   The state file (default: BUILDER_STATE_PATH, else
+  -ignore-changes=PATH          Leave this attribute out of fingerprints, so a change to it alone
+                                does not rebuild (Terraform's ignore_changes; repeatable):
+                                source.TYPE.NAME.ATTR, provisioner.N.ATTR, post-processor.N.ATTR.
+                                Also read from ignore_changes in builder.hcl next to the template.
+  -state=PATH|URL               The state (default: BUILDER_STATE or BUILDER_STATE_PATH, else
                                 .packer.d/builder-state.json next to the template).
+  -workspace=NAME               The workspace: its own builds, locks and lineage (default:
+                                BUILDER_WORKSPACE, else the one \`builder workspace select\` chose).
   -lock=false                   Do not lock the state (unsafe when other runs share it).
   -lock-timeout=DURATION        Wait this long for a build another process is working on
                                 (default 0s: refuse at once, naming the holder).`;
@@ -52,6 +68,12 @@ export interface BuildSetup {
   ui: RunUi;
   input?: LineReader;
   state: StateManager;
+  /** Where the state is (for the hints that name it). */
+  location: StateLocation;
+  /** Attribute paths left out of fingerprints (-ignore-changes, builder.hcl). */
+  ignore: string[];
+  /** The command that forgets a build of this state (the discard hint). */
+  rmCommand(buildName: string): string;
   /** The context every step shares (the runner adds ui, signal and build names). */
   context: Omit<StepContext, 'ui' | 'signal' | 'buildName' | 'builderType'>;
   stepContext(b: RunnableBuild, signal: AbortSignal): StepContext;
@@ -66,7 +88,7 @@ export async function setUpBuild(
   command: string,
   parsed: StateRunFlags,
   ctx: CommandContext,
-  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean },
+  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean; write: boolean },
 ): Promise<BuildSetup | undefined> {
   if (parsed.args.length !== 1) {
     throw new UsageError(parsed.args.length === 0 ? `${command} needs a TEMPLATE argument` : `${command} takes exactly one TEMPLATE argument`);
@@ -81,6 +103,8 @@ export async function setUpBuild(
   if (diags.length > 0) ctx.stderr.write(formatDiagnostics(diags, sources));
   if (!template || !bound || hasErrors(diags)) return undefined;
 
+  const ignore = [...settingsIgnore(template.root, ctx.cwd), ...f['ignore-changes']];
+  parseIgnorePaths(ignore);
   const runUuid = randomUUID();
   const builds = bound.builds.map((b) => runnable(b, runUuid));
   const input = ctx.stdinIsTTY ? new LineReader(ctx.stdin) : undefined;
@@ -93,10 +117,10 @@ export async function setUpBuild(
   });
   runUi.masker.add(bound.sensitive);
   const warn = (message: string): void => void ctx.stderr.write(`Warning: ${message}\n`);
-  const statePath = buildStatePath(f.state, ctx.env, ctx.cwd, template.root);
+  const location = resolveStateLocation({ state: f.state, workspace: f.workspace, template: templateRef(template, ctx.cwd), env: ctx.env, cwd: ctx.cwd });
   let state: StateManager;
   try {
-    state = await openFileState({ path: statePath, lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn });
+    state = await openState(location, { lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn, write: ui.write, signal: ctx.signal });
   } catch (err) {
     input?.close();
     throw err;
@@ -112,6 +136,9 @@ export async function setUpBuild(
     ui: runUi,
     input,
     state,
+    location,
+    ignore,
+    rmCommand: (name) => stateRmCommand(location, name),
     context,
     stepContext: (b, signal) => ({ ...context, ui: runUi.build(b.name, indexOf.get(b.name) ?? 0), signal, buildName: b.name, builderType: b.builderType }),
     say: (name, message) => runUi.build(name, indexOf.get(name) ?? 0).say(message),
@@ -121,4 +148,39 @@ export async function setUpBuild(
       await state.close();
     },
   };
+}
+
+/**
+ * `ignore_changes` of `builder.hcl` in the template's folder — builder's own settings file, beside
+ * the Packer template so that nothing new goes into `.pkr.hcl` files Packer would refuse:
+ *
+ *     ignore_changes = ["source.amazon-ebs.base.ami_name"]
+ *
+ * Absent file: nothing ignored. A file that does not parse, or an ignore_changes that is not a
+ * list of strings, is a user error naming the place.
+ */
+function settingsIgnore(templateRoot: string, cwd: string): string[] {
+  const file = join(resolve(cwd, templateRoot), 'builder.hcl');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw userSystemError(err, 'read', file, 'Check its permissions.');
+  }
+  const { file: parsed, diagnostics } = parseConfig(text, file);
+  const attrs = bodyJustAttributes(parsed.body);
+  const problems = [...diagnostics, ...attrs.diagnostics].filter((d) => d.severity === 'error');
+  const attr = attrs.attributes.get('ignore_changes');
+  const value = attr ? evaluate(attr.expr, null) : undefined;
+  if (value && value.diagnostics.length > 0) problems.push(...value.diagnostics);
+  const list = value && !value.value.unknown && !value.value.isNull && value.value.isSequence ? value.value.elements() : undefined;
+  if (problems.length === 0 && attr && (!list || list.some((v) => typeof v.raw !== 'string' || v.unknown))) {
+    throw new UserError('SETTINGS_INVALID', `${placeString(attr.expr.range)}: ignore_changes in ${file} must be a list of strings.`);
+  }
+  if (problems.length > 0) {
+    const d = problems[0]!;
+    throw new UserError('SETTINGS_INVALID', `${d.subject ? `${placeString(d.subject)}: ` : ''}${d.summary}${d.detail ? `: ${d.detail}` : ''} (in ${file}).`);
+  }
+  return (list ?? []).map((v) => v.raw as string);
 }

@@ -26,4 +26,10 @@ export const commands: readonly CommandEntry[] = [
   entry(['state', 'push'], 'Replace the state with a state file', async () => (await import('../commands/state/push.js')).statePushCommand),
   entry(['state', 'unlock'], 'Break a lock on the state', async () => (await import('../commands/state/unlock.js')).stateUnlockCommand),
   entry(['state', 'restore'], 'Put the backup of the state back', async () => (await import('../commands/state/restore.js')).stateRestoreCommand),
+  entry(['workspace'], 'Manage workspaces: separate states of one template', async () => (await import('../commands/workspace/workspace.js')).workspaceCommand),
+  entry(['workspace', 'list'], 'List the workspaces', async () => (await import('../commands/workspace/list.js')).workspaceListCommand),
+  entry(['workspace', 'show'], 'Print the current workspace', async () => (await import('../commands/workspace/show.js')).workspaceShowCommand),
+  entry(['workspace', 'new'], 'Create a workspace', async () => (await import('../commands/workspace/new.js')).workspaceNewCommand),
+  entry(['workspace', 'select'], 'Select a workspace', async () => (await import('../commands/workspace/select.js')).workspaceSelectCommand),
+  entry(['workspace', 'delete'], 'Delete a workspace', async () => (await import('../commands/workspace/delete.js')).workspaceDeleteCommand),
 ];

@@ -69,7 +69,7 @@ ${varFlagsUsage}`,
     const parallel = f['parallel-builds'] ?? 0;
     if (parallel < 0) throw new UsageError('-parallel-builds must be 0 (no limit) or a positive number');
 
-    const setup = await setUpBuild('build', parsed, ctx, { color: f.color, timestamp: f['timestamp-ui'], machineReadable: f['machine-readable'], force: f.force });
+    const setup = await setUpBuild('build', parsed, ctx, { color: f.color, timestamp: f['timestamp-ui'], machineReadable: f['machine-readable'], force: f.force, write: !f.plan });
     if (!setup) return 1;
     try {
       if (f.plan) return await printPlans(setup, f, ctx);
@@ -79,6 +79,7 @@ ${varFlagsUsage}`,
         state: setup.state,
         cwd: ctx.cwd,
         replace: setup.replace,
+        ignore: setup.ignore,
         onError: onError as OnErrorMode | undefined,
         say: setup.say,
         stepContext: setup.stepContext,
@@ -104,7 +105,7 @@ ${varFlagsUsage}`,
         });
         const resume = resumeCommand(args);
         for (const { build, instance } of await run.end(result.results)) {
-          setup.ui.say(`\n==> ${build.name}: ${keptAfterFailureMessage(build.name, instance, build.builder.instanceOutlivesBuild === true, resume)}`);
+          setup.ui.say(`\n==> ${build.name}: ${keptAfterFailureMessage(instance, build.builder.instanceOutlivesBuild === true, resume, setup.rmCommand(build.name))}`);
         }
         return result.exitCode;
       } finally {

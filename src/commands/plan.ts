@@ -11,8 +11,9 @@ import type { Command, CommandContext } from '../cli/command.js';
 import { parseFlags, type FlagSpecs } from '../cli/flags.js';
 import { buildFilterFlagsUsage, varFlagsUsage } from '../cli/template-flags.js';
 import { setUpBuild, stateRunFlagSpecs, stateRunFlagsUsage, type BuildSetup } from '../cli/build-setup.js';
-import type { BuildPlan } from '../plan/plan.js';
-import { planJson, planLines, planSummary } from '../stateful/messages.js';
+import { orphans } from '../plan/plan.js';
+import { plansToJson } from '../plan/plan-json.js';
+import { planLines, planSummary } from '../stateful/messages.js';
 import { planBuilds } from '../stateful/stateful-run.js';
 import { fullBuildName } from '../template/expand.js';
 
@@ -50,7 +51,7 @@ ${varFlagsUsage}`,
   async run(args, ctx) {
     const parsed = parseFlags(args, flagSpecs);
     const f = parsed.flags;
-    const setup = await setUpBuild('plan', parsed, ctx, { color: f.color, timestamp: false, machineReadable: f['machine-readable'], force: false });
+    const setup = await setUpBuild('plan', parsed, ctx, { color: f.color, timestamp: false, machineReadable: f['machine-readable'], force: false, write: false });
     if (!setup) return 1;
     try {
       return await printPlans(setup, f, ctx);
@@ -68,16 +69,17 @@ export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detaile
     state: setup.state,
     cwd: ctx.cwd,
     replace: setup.replace,
+    ignore: setup.ignore,
     stepContext: setup.stepContext,
     signal: ctx.signal,
   });
   const all = [...plans.values()];
-  const orphans = orphanedBuilds(setup, plans);
+  const orphaned = orphans(setup.state.buildKeys(), setup.template.builds.flatMap((b) => b.sources.map((s) => fullBuildName(b, s))));
   if (f.json) {
-    ctx.stdout.write(`${JSON.stringify(planJson(all, orphans), null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify(plansToJson(all, orphaned), null, 2)}\n`);
   } else {
     for (const plan of all) for (const [i, line] of planLines(plan).entries()) (i === 0 ? setup.say : sayIndented(setup))(plan.name, line);
-    for (const o of orphans) setup.ui.say(`Orphaned: ${o} is in the state but not in the template (remove it with: builder state rm ${o})`);
+    for (const o of orphaned) setup.ui.say(`Orphaned: ${o} is in the state but not in the template (forget it with: ${setup.rmCommand(o)})`);
     setup.ui.say(`\n${planSummary(all)}`);
   }
   const changes = all.some((p) => p.action !== 'up-to-date');
@@ -86,13 +88,4 @@ export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detaile
 
 function sayIndented(setup: BuildSetup): (name: string, line: string) => void {
   return (name, line) => setup.ui.build(name, setup.builds.findIndex((b) => b.name === name)).message(line);
-}
-
-/** Builds of this template in the state that the template no longer has. */
-function orphanedBuilds(setup: BuildSetup, plans: ReadonlyMap<string, BuildPlan>): string[] {
-  const state = setup.state.snapshot();
-  if (state.template.path !== setup.template.path) return [];
-  const selected = new Set(plans.keys());
-  const all = new Set(setup.template.builds.flatMap((b) => b.sources.map((s) => fullBuildName(b, s))));
-  return Object.keys(state.builds).filter((k) => !selected.has(k) && !all.has(k)).sort();
 }

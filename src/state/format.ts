@@ -42,7 +42,7 @@ export function encodeState(state: StateFile): Buffer {
       `"lineage":${JSON.stringify(state.lineage)},\n` +
       `"builder_version":${JSON.stringify(state.builder_version)},\n` +
       `"packer_version":${JSON.stringify(state.packer_version)},\n` +
-      `"template":${JSON.stringify(state.template)},\n` +
+      `"templates":${JSON.stringify(state.templates)},\n` +
       `"last_run":${JSON.stringify(state.last_run)},\n` +
       `"builds":`,
   );
@@ -138,7 +138,8 @@ export function decodeState(bytes: Buffer, opts: DecodeOptions): StateFile {
     doc = JSON.parse(text);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    fail(`it is not valid JSON (${msg})${/end of JSON input|Unterminated/.test(msg) ? '; the file looks truncated' : ''}`);
+    const atEnd = /end of JSON input|Unterminated/.test(msg) || msg.endsWith(`at position ${text.length}`);
+    fail(`it is not valid JSON (${msg})${atEnd ? '; the file looks truncated' : ''}`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) fail('it is not a JSON object');
   const record = doc as Record<string, unknown>;
@@ -444,11 +445,14 @@ export function validateState(doc: Record<string, unknown>): string | undefined 
   if (typeof doc.lineage !== 'string' || doc.lineage === '') return '"lineage" must be a non-empty string';
   const f = checkStrings('the state', doc, ['builder_version', 'packer_version']);
   if (f) return f;
-  const t = doc.template;
-  if (!isObj(t)) return '"template" must be an object';
-  const ft = checkStrings('"template"', t, ['path', 'hash']);
-  if (ft) return ft;
-  if (!isObj(t.variables) || !isObj(t.files)) return '"template": "variables" and "files" must be objects';
+  if (!isObj(doc.templates)) return '"templates" must be an object';
+  for (const id in doc.templates) {
+    const t = doc.templates[id];
+    if (!isObj(t)) return `"templates"."${id}" must be an object`;
+    const ft = checkStrings(`"templates"."${id}"`, t, ['path', 'hash']);
+    if (ft) return ft;
+    if (!isObj(t.variables) || !isObj(t.files)) return `"templates"."${id}": "variables" and "files" must be objects`;
+  }
   if (doc.last_run !== null) {
     if (!isObj(doc.last_run)) return '"last_run" must be an object or null';
     const fl = checkStrings('"last_run"', doc.last_run, ['run_uuid', 'started_at', 'completed_at']);

@@ -56,7 +56,12 @@ export interface LockRequest {
   build?: string;
   /** What the holder is doing, shown to whoever finds the lock ("build", "state rm", …). */
   operation: string;
-  /** How long to wait for a held lock, with growing back-off; 0 refuses at once. */
+  /**
+   * How long the client may wait inside this one call; 0: try once. Waiting is the manager's job
+   * (StateManager, after Terraform's LockWithContext): it asks for build and state locks with 0 and
+   * tries again itself. Only for the `write` lock may it pass more, for a client that can wait
+   * for that millisecond-long lock more cheaply inside the call (the file backend does).
+   */
   timeoutMs: number;
 }
 
@@ -101,7 +106,8 @@ export interface StateChange {
   builds?: Record<string, BuildState | null>;
   /** Step records replaced in builds the state already holds (applied after `builds`). */
   steps?: StepChange[];
-  template?: TemplateState;
+  /** New record of each changed template (by template id); null for a removed one. */
+  templates?: Record<string, TemplateState | null>;
   last_run?: LastRun | null;
 }
 
@@ -135,6 +141,10 @@ export interface StateClient {
   put(state: StateFile, changes?: readonly StateChange[], options?: PutOptions): Promise<void>;
   /** Removes the state (and its journal) for good. */
   delete(): Promise<void>;
+  /**
+   * Takes a lock, or throws StateLockedError naming the live holders (see LockRequest.timeoutMs:
+   * with 0, after one try). A client may take over a lock whose holder it knows to be dead.
+   */
   lock?(request: LockRequest): Promise<LockInfo>;
   /** Breaks the lock with this id, whoever holds it. Throws LockNotFoundError when none matches. */
   unlock?(id: string): Promise<LockInfo>;
@@ -146,4 +156,6 @@ export interface StateClient {
   saveCopy?(label: string): Promise<string | undefined>;
   /** Folds any incremental records into the full state (journaled backends). */
   compact?(): Promise<void>;
+  /** Releases what the client holds open (a connection pool); called once by StateManager.close. */
+  close?(): Promise<void>;
 }

@@ -18,13 +18,22 @@
  * - Long-lived locks: `lockBuild` (one build, for a whole run) and `lockState` (everything, for
  *   push/restore). Different builds lock independently; see docs/design.md ("State locking").
  * - With `lock: false`, no lock is taken at all (the caller asked for it; a warning is given).
+ * - Waiting for a held lock happens here, not in the backend (Terraform's LockWithContext): a
+ *   client's `lock` tries once; the manager tries again with growing, jittered delays until
+ *   `lockTimeoutMs` has passed (or `signal` aborts), then throws StateLockedError naming the
+ *   holder and how long it waited.
+ * - Scoped to a template (`template: id`), the manager speaks plain build names: `build`,
+ *   `buildKeys`, `update`, `updateStep`, `remove` and `lockBuild` take and return the names of
+ *   that template's builds, stored under `buildKey(id, name)` (src/state/identity.ts), and
+ *   `setTemplate` writes that template's record. Unscoped, keys are taken as stored.
  */
 import { randomUUID } from 'node:crypto';
 import { BUILDER_VERSION, PACKER_LANGUAGE_VERSION } from '../version.js';
-import { StatePushRefusedError } from './errors.js';
+import { StateLockedError, StatePushRefusedError } from './errors.js';
+import { buildKey, parseBuildKey } from './identity.js';
 import { validateBuild, validateStep } from './format.js';
-import type { LockInfo, PutOptions, StateChange, StateClient, StatePersister, StateReader, StateRefresher, StateWriter, StepList } from './interfaces.js';
-import { emptyTemplate, STATE_FORMAT_VERSION, type BuildState, type LastRun, type StateFile, type StepState, type TemplateState } from './types.js';
+import type { LockInfo, LockRequest, PutOptions, StateChange, StateClient, StatePersister, StateReader, StateRefresher, StateWriter, StepList } from './interfaces.js';
+import { STATE_FORMAT_VERSION, type BuildState, type LastRun, type StateFile, type StepState, type TemplateState } from './types.js';
 
 /** The write lock protects milliseconds of work; waiting this long for it means its holder is stuck. */
 const WRITE_LOCK_WAIT_MS = 60_000;
@@ -37,7 +46,15 @@ export interface StateManagerOptions {
   lockTimeoutMs?: number;
   /** Where warnings go (abandoned locks taken over, locking disabled). */
   onWarning?: (message: string) => void;
+  /** The id of the template whose builds this manager works on (see the module comment). */
+  template?: string;
+  /** Stops waiting for a lock (the run was interrupted). */
+  signal?: AbortSignal;
 }
+
+/** First and largest delay between two tries of a build or state lock, and of the write lock. */
+const LOCK_RETRY_MS = { first: 10, max: 1000 };
+const WRITE_LOCK_RETRY_MS = { first: 1, max: 10 };
 
 /** What a transaction body returns: the change it made to the state it was given, if any. */
 interface Outcome<T> {
@@ -71,7 +88,7 @@ export function newState(): StateFile {
     lineage: randomUUID(),
     builder_version: BUILDER_VERSION,
     packer_version: PACKER_LANGUAGE_VERSION,
-    template: emptyTemplate(),
+    templates: {},
     builds: {},
     last_run: null,
   };
@@ -82,6 +99,9 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   private readonly locking: boolean;
   private readonly lockTimeoutMs: number;
   private readonly warn: (message: string) => void;
+  /** The template id of a scoped manager. */
+  readonly template: string | undefined;
+  private readonly signal: AbortSignal | undefined;
   /** The latest version this manager knows; `persisted` says whether it exists in the backend. */
   private current: StateFile = newState();
   private persisted = false;
@@ -96,6 +116,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     this.locking = options.lock !== false && typeof options.client.lock === 'function';
     this.lockTimeoutMs = options.lockTimeoutMs ?? 0;
     this.warn = options.onWarning ?? (() => undefined);
+    this.template = options.template;
+    this.signal = options.signal;
     if (options.lock === false) {
       this.warn(
         `state locking is disabled (-lock=false): another run on ${options.client.location} at the same time ` +
@@ -132,12 +154,31 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   }
 
   build(key: string): BuildState | undefined {
-    const b = this.current.builds[key];
+    const b = this.current.builds[this.stored(key)];
     return b === undefined ? undefined : structuredClone(b);
   }
 
+  /** The keys of the builds (scoped: the names of this template's builds). */
   buildKeys(): string[] {
-    return Object.keys(this.current.builds);
+    const keys = Object.keys(this.current.builds);
+    if (this.template === undefined) return keys;
+    const names: string[] = [];
+    for (const k of keys) {
+      const parsed = parseBuildKey(k);
+      if (parsed?.templateId === this.template) names.push(parsed.buildName);
+    }
+    return names;
+  }
+
+  /** The record of this manager's template (a scoped manager), if the state has one. */
+  templateRecord(): TemplateState | undefined {
+    const t = this.template === undefined ? undefined : this.current.templates[this.template];
+    return t === undefined ? undefined : structuredClone(t);
+  }
+
+  /** The stored key of a build this manager names `key`. */
+  private stored(key: string): string {
+    return this.template === undefined ? key : buildKey(this.template, key);
   }
 
   async refresh(): Promise<void> {
@@ -152,7 +193,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
    * nothing), returns a new record, or returns null to remove the build. Resolves to true when
    * something changed (and the serial grew by one), false otherwise.
    */
-  update(key: string, fn: (draft: BuildState | undefined) => BuildState | null | void, options: UpdateOptions = {}): Promise<boolean> {
+  update(name: string, fn: (draft: BuildState | undefined) => BuildState | null | void, options: UpdateOptions = {}): Promise<boolean> {
+    const key = this.stored(name);
     return this.transact(`update build ${key}`, options, (state) => {
       const before = state.builds[key];
       const draft = before === undefined ? undefined : structuredClone(before);
@@ -178,7 +220,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
    * Resolves to false, writing nothing, when the build or the step is not in the state or `fn`
    * changed nothing.
    */
-  updateStep(key: string, list: StepList, index: number, fn: (draft: StepState) => void, options: UpdateOptions = {}): Promise<boolean> {
+  updateStep(name: string, list: StepList, index: number, fn: (draft: StepState) => void, options: UpdateOptions = {}): Promise<boolean> {
+    const key = this.stored(name);
     return this.transact(`update build ${key}`, options, (state) => {
       const build = state.builds[key];
       const before = build?.[list][index];
@@ -200,11 +243,13 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
    * lineage this manager made up for a state that did not exist yet.
    */
   setTemplate(record: TemplateState | ((lineage: string) => TemplateState)): Promise<boolean> {
+    const id = this.template;
+    if (id === undefined) return Promise.reject(new Error('setTemplate needs a manager scoped to a template'));
     return this.transact('record the template', {}, (state) => {
       const template = typeof record === 'function' ? record(state.lineage) : record;
-      if (JSON.stringify(state.template) === JSON.stringify(template)) return { result: false };
-      state.template = structuredClone(template);
-      return { result: true, change: { template: state.template } };
+      if (JSON.stringify(state.templates[id]) === JSON.stringify(template)) return { result: false };
+      state.templates[id] = structuredClone(template);
+      return { result: true, change: { templates: { [id]: state.templates[id] } } };
     });
   }
 
@@ -219,12 +264,12 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   /** Forgets these builds; resolves to the keys that were in the state. */
   remove(keys: readonly string[]): Promise<string[]> {
     return this.transact('remove builds', {}, (state) => {
-      const removed = keys.filter((k) => state.builds[k] !== undefined);
+      const removed = keys.filter((k) => state.builds[this.stored(k)] !== undefined);
       if (removed.length === 0) return { result: removed };
       const builds: Record<string, null> = {};
       for (const k of removed) {
-        delete state.builds[k];
-        builds[k] = null;
+        delete state.builds[this.stored(k)];
+        builds[this.stored(k)] = null;
       }
       return { result: removed, change: { builds } };
     });
@@ -287,20 +332,51 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
 
   // ---- locks -------------------------------------------------------------------------------------
 
-  /** Takes the lock of one build for a whole run; undefined when locking is off. */
-  async lockBuild(key: string, operation: string): Promise<LockInfo | undefined> {
+  /**
+   * Takes the lock of one build for a whole run, waiting up to `lockTimeoutMs` for another
+   * holder; undefined when locking is off. The info returned names the build as the caller does.
+   */
+  async lockBuild(name: string, operation: string): Promise<LockInfo | undefined> {
     if (!this.locking || !this.client.lock) return undefined;
-    const info = await this.client.lock({ scope: 'build', build: key, operation, timeoutMs: this.lockTimeoutMs });
+    const info = await this.acquire({ scope: 'build', build: this.stored(name), operation }, this.lockTimeoutMs, false);
     this.held.set(info.id, info);
-    return info;
+    return { ...info, build: name };
   }
 
   /** Takes the lock of the whole state (excludes every build lock); undefined when locking is off. */
   async lockState(operation: string): Promise<LockInfo | undefined> {
     if (!this.locking || !this.client.lock) return undefined;
-    const info = await this.client.lock({ scope: 'state', operation, timeoutMs: this.lockTimeoutMs });
+    const info = await this.acquire({ scope: 'state', operation }, this.lockTimeoutMs, false);
     this.held.set(info.id, info);
     return info;
+  }
+
+  /**
+   * Tries the client's lock until it is granted or `timeoutMs` has passed, with growing delays
+   * (jittered, so that waiters do not retry in step). `clientMayWait`: the client may spend the
+   * remaining time inside one call (the write lock, whose holder is gone within milliseconds: the
+   * file backend polls it more cheaply than a round trip through here); otherwise it tries once.
+   * Throws the client's StateLockedError, carrying how long this waited, when time runs out.
+   */
+  private async acquire(request: Omit<LockRequest, 'timeoutMs'>, timeoutMs: number, clientMayWait: boolean): Promise<LockInfo> {
+    const lock = this.client.lock!.bind(this.client);
+    const retry = request.scope === 'write' ? WRITE_LOCK_RETRY_MS : LOCK_RETRY_MS;
+    const started = Date.now();
+    let delay = retry.first;
+    for (;;) {
+      const remaining = Math.max(0, timeoutMs - (Date.now() - started));
+      try {
+        return await lock({ ...request, timeoutMs: clientMayWait ? remaining : 0 });
+      } catch (err) {
+        if (!(err instanceof StateLockedError)) throw err;
+        const waited = Date.now() - started;
+        if (waited >= timeoutMs || this.signal?.aborted) {
+          throw timeoutMs > 0 ? new StateLockedError(this.location, err.holders, waited) : err;
+        }
+        await pause(Math.min(delay * (0.5 + Math.random()), timeoutMs - waited), this.signal);
+        delay = Math.min(delay * 1.6, retry.max);
+      }
+    }
   }
 
   /** Releases a lock this manager took, or breaks any lock by id (`state unlock`). */
@@ -326,7 +402,11 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
         this.held.delete(id); // broken by someone else meanwhile
       }
     }
-    if (this.persisted && this.client.compact) await this.compact();
+    try {
+      if (this.persisted && this.client.compact) await this.compact();
+    } finally {
+      await this.client.close?.();
+    }
   }
 
   // ---- internals ---------------------------------------------------------------------------------
@@ -339,7 +419,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
 
   private async withWriteLock<T>(operation: string, work: () => Promise<T>): Promise<T> {
     if (!this.locking || !this.client.lock || !this.client.unlock) return work();
-    const lock = await this.client.lock({ scope: 'write', operation, timeoutMs: Math.max(this.lockTimeoutMs, WRITE_LOCK_WAIT_MS) });
+    const lock = await this.acquire({ scope: 'write', operation }, Math.max(this.lockTimeoutMs, WRITE_LOCK_WAIT_MS), true);
     try {
       return await work();
     } finally {
@@ -435,6 +515,20 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   }
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** A deep copy of plain JSON data (faster than structuredClone on large states). */
 function copyJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
@@ -450,6 +544,6 @@ function sameFields(a: object, b: object): boolean {
 
 function sameContent(a: StateFile, b: StateFile): boolean {
   return (
-    JSON.stringify([a.template, a.builds, a.last_run]) === JSON.stringify([b.template, b.builds, b.last_run])
+    JSON.stringify([a.templates, a.builds, a.last_run]) === JSON.stringify([b.templates, b.builds, b.last_run])
   );
 }

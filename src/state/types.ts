@@ -4,8 +4,12 @@
  * (optional text is the empty string, absent records are null), so that what is persisted equals
  * what is in memory.
  *
- * The state never holds the value of a sensitive variable: `template.variables` is written
+ * The state never holds the value of a sensitive variable: `templates[id].variables` is written
  * through `recordVariables` (src/state/sensitive.ts), which replaces them by salted hashes.
+ *
+ * One state serves every template of one folder (and workspace): builds are keyed by their
+ * template's id and their name (`buildKey` in src/state/identity.ts), and each template has its
+ * own record in `templates`.
  */
 
 /** The format version this build of builder writes. Older versions are upgraded on read. */
@@ -80,7 +84,7 @@ export interface ArtifactState {
   hash: string;
 }
 
-/** One build, keyed in `builds` by "<build>.<type>.<source>" (see `buildKey`). */
+/** One build, keyed in `builds` by "<template id>/<build name>" (see src/state/identity.ts). */
 export interface BuildState {
   name: string;
   type: string;
@@ -132,14 +136,10 @@ export interface StateFile {
   builder_version: string;
   /** The Packer language version that builder implements. */
   packer_version: string;
-  template: TemplateState;
+  /** The record of each template whose builds the state holds, by template id (src/state/identity.ts). */
+  templates: Record<string, TemplateState>;
   builds: Record<string, BuildState>;
   last_run: LastRun | null;
-}
-
-/** The key of a build in `builds`: "<build name>.<type>.<source name>" (the build name may be ""). */
-export function buildKey(buildName: string, builderType: string, sourceName: string): string {
-  return `${buildName}.${builderType}.${sourceName}`;
 }
 
 export function newStep(type: string, name = ''): StepState {
@@ -162,8 +162,4 @@ export function newBuild(name: string, type: string): BuildState {
     post_processors: [],
     artifacts: [],
   };
-}
-
-export function emptyTemplate(): TemplateState {
-  return { path: '', hash: '', variables: {}, files: {} };
 }

@@ -6,12 +6,15 @@
  *
  * Version 1 is the reference system's format: no checksum, no fingerprints or attempt counts on
  * steps, no `keep_on_failure` on instances, and fields it left out when empty.
+ * Version 2 had one `template` record and builds keyed by name alone; version 3 keys them by
+ * template (`<template id>/<build name>`, src/state/identity.ts) with a record per template.
  * Version 2 has no per-part input hashes (`inputs`) on builds and steps, no `snapshot` on steps and
  * no `post_processor_chains` on builds; version 3 adds them, empty ("unknown": the planner then
  * names a changed step without saying which part changed, and takes each post-processor as a chain
  * of its own).
  */
 import { randomUUID } from 'node:crypto';
+import { buildKey, templateIdOfRecordedPath } from './identity.js';
 import { STATE_FORMAT_VERSION } from './types.js';
 
 type Doc = Record<string, unknown>;
@@ -90,7 +93,28 @@ function upgradeV1toV2(doc: Doc): Doc {
   };
 }
 
+/**
+ * Moves every build under the template the state's one `template.path` names (the only template
+ * a version-2 state can have recorded: each run overwrote it), and makes that record the
+ * template's entry in `templates`.
+ */
 function upgradeV2toV3(doc: Doc): Doc {
+  const { template, builds, ...rest } = addPlannerFields(doc);
+  const t = obj(template);
+  const id = templateIdOfRecordedPath(str(t.path));
+  const moved: Doc = {};
+  for (const [key, value] of Object.entries(obj(builds))) moved[buildKey(id, key)] = value;
+  const recorded = str(t.path) !== '' || str(t.hash) !== '';
+  return {
+    ...rest,
+    version: 3,
+    templates: recorded ? { [id]: { path: str(t.path), hash: str(t.hash), variables: obj(t.variables), files: obj(t.files) } } : {},
+    builds: moved,
+  };
+}
+
+/** Adds the per-part input hashes, snapshots and chain lengths version 2 lacks, empty. */
+function addPlannerFields(doc: Doc): Doc {
   const builds: Doc = {};
   for (const [key, value] of Object.entries(obj(doc.builds))) {
     const b = obj(value);
@@ -103,7 +127,7 @@ function upgradeV2toV3(doc: Doc): Doc {
       post_processors: Array.isArray(b.post_processors) ? b.post_processors.map(step) : b.post_processors,
     };
   }
-  return { ...doc, version: 3, builds };
+  return { ...doc, builds };
 }
 
 /** upgrades[v] turns a version-v document into a version-(v+1) one. */

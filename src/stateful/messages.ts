@@ -8,6 +8,7 @@
  * next to the functions that print them, and cannot drift apart.
  */
 import type { BuildPlan } from '../plan/plan.js';
+import { changeText } from '../plan/changes.js';
 import type { InstanceState } from '../state/types.js';
 
 export const STATE_EVENT_PHRASES = [
@@ -64,12 +65,13 @@ export function keptInstanceGoneMessage(instance: InstanceState): string {
 
 /**
  * After a failed or interrupted build whose instance was kept: the command that resumes (`resume`:
- * the same command, less anything that ignores the state) and the one that discards. A builder
- * whose instance outlives the build (null: the host it connects to) has nothing of its own to
- * keep, only the record of the steps that completed.
+ * the same command, less anything that ignores the state) and the one that discards (`discard`:
+ * `stateRmCommand(location, buildName)` of src/state/location.ts, which names the same template,
+ * state and workspace from the folder the build ran in). A builder whose instance outlives the
+ * build (null: the host it connects to) has nothing of its own to keep, only the record of the
+ * steps that completed.
  */
-export function keptAfterFailureMessage(buildName: string, instance: InstanceState, instanceOutlivesBuild: boolean, resume: string): string {
-  const discard = `builder state rm ${buildName}`;
+export function keptAfterFailureMessage(instance: InstanceState, instanceOutlivesBuild: boolean, resume: string, discard: string): string {
   if (instanceOutlivesBuild) {
     const host = hostOf(instance);
     return (
@@ -80,22 +82,23 @@ export function keptAfterFailureMessage(buildName: string, instance: InstanceSta
   return `The instance ${instance.id} was kept. Resume on it from the step that did not complete with:\n    ${resume}\nor destroy it with:\n    ${discard}`;
 }
 
-/** The lines of one build's plan: the decision, then the steps that run and are skipped. */
+/** The lines of one build's plan: the decision, what changed, then the steps that run and are
+ * skipped. */
 export function planLines(plan: BuildPlan): string[] {
-  return [planMessage(plan)];
+  const lines = [planMessage(plan)];
+  for (const c of plan.changes) lines.push(`  ~ ${changeText(c)}`);
+  if (plan.action !== 'up-to-date' && plan.steps.length > 0) {
+    for (const s of plan.steps) lines.push(`  ${s.action === 'run' ? 'run ' : 'skip'} ${s.label}`);
+  }
+  return lines;
 }
 
 /** The last line of a plan: how many builds would do what. */
 export function planSummary(plans: readonly BuildPlan[]): string {
   const count = (a: BuildPlan['action']): number => plans.filter((p) => p.action === a).length;
-  return `Plan: ${count('fresh')} to build from the start, ${count('resume')} to resume, ${count('up-to-date')} up to date. Nothing was run.`;
-}
-
-/** The plan as the JSON document `plan -json` prints (format_version 1, see docs/design.md). */
-export function planJson(plans: readonly BuildPlan[], orphans: readonly string[]): unknown {
-  return {
-    format_version: 1,
-    builds: plans.map((p) => ({ name: p.name, action: p.action, reason: p.reason })),
-    orphaned: orphans,
-  };
+  const snapshots = count('restart-from-snapshot');
+  return (
+    `Plan: ${count('fresh')} to build from the start, ${count('resume')} to resume, ` +
+    `${snapshots > 0 ? `${snapshots} to restart from a snapshot, ` : ''}${count('up-to-date')} up to date. Nothing was run.`
+  );
 }

@@ -35,7 +35,8 @@ import type { Template } from '../template/model.js';
 import type { StateManager } from '../state/manager.js';
 import type { LockInfo } from '../state/interfaces.js';
 import { recordVariables } from '../state/sensitive.js';
-import type { ArtifactState, InstanceState, JsonValue } from '../state/types.js';
+import type { ArtifactState, InstanceState, JsonValue, TemplateState } from '../state/types.js';
+import { changedVariables } from '../plan/plan-json.js';
 import { beginBuild, checkpointHooks, type CheckpointHooks, type CheckpointTarget } from './checkpoints.js';
 import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './messages.js';
 
@@ -120,8 +121,9 @@ export interface KeptBuild {
  */
 export async function planBuilds(o: PlanOptions): Promise<Map<string, BuildPlan>> {
   const plans = new Map<string, BuildPlan>();
+  const vars = variablesChanged(o);
   for (const b of o.builds) {
-    const { plan } = planOne(o, b);
+    const { plan } = planOne(o, b, vars);
     plans.set(b.name, (await keptInstanceGone(o, b, plan)) ? goneFresh(plan) : plan);
   }
   return plans;
@@ -140,15 +142,33 @@ function goneFresh(plan: BuildPlan): BuildPlan {
   return freshInstead(plan, 'the kept instance is gone');
 }
 
-function planOne(o: PlanOptions, b: RunnableBuild): { plan: BuildPlan; inputs: BuildInputs } {
+function planOne(o: PlanOptions, b: RunnableBuild, vars: ReadonlySet<string>): { plan: BuildPlan; inputs: BuildInputs } {
   const inputs = buildInputs(b, o.state.lineage, o.cwd, { template: o.template, ignore: o.ignore });
   const outputs = sharedOutputFiles(inputs, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
     force: o.replace(b.name),
+    changedVariables: vars,
     artifactPresent: (a) => artifactPresent(a, o.cwd, outputs),
     outputPresent: (f) => existsSync(resolve(o.cwd, f)),
   });
   return { plan, inputs };
+}
+
+/** The state's record of a template: path, hash, variables (sensitive ones as salted hashes,
+ * see recordVariables) and files. */
+export function templateRecord(template: Template, salt: string): TemplateState {
+  const values = Object.fromEntries([...template.variables].map(([k, v]) => [k, (v.value?.unmark().toJS() ?? null) as JsonValue]));
+  const sensitiveNames = new Set([...template.variables].filter(([, v]) => v.sensitive).map(([k]) => k));
+  const files = Object.fromEntries(template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(f.source).digest('hex')}`]));
+  return { path: template.path, hash: templateHash(template), variables: recordVariables(values, sensitiveNames, salt), files };
+}
+
+/** The variables whose value changed since the template was last recorded in `state`, to name them
+ * as the cause of a change. */
+function variablesChanged(o: PlanOptions): Set<string> {
+  const recorded = o.state.templateRecord();
+  if (!recorded) return new Set();
+  return changedVariables(recorded.variables, templateRecord(o.template, o.state.lineage).variables);
 }
 
 /** Hash of the template's files, for the state's `template.hash`. */
@@ -245,9 +265,10 @@ export class StatefulRun {
       if (lock) this.locks.push(lock);
     }
     await o.state.refresh();
+    const vars = variablesChanged(o);
     await this.recordTemplate();
     for (const b of o.builds) {
-      const { inputs, plan: first } = planOne(o, b);
+      const { inputs, plan: first } = planOne(o, b, vars);
       const plan = await this.checkKeptInstance(b, inputs, first);
       this.plans.set(b.name, plan);
       o.say(b.name, planMessage(plan));
@@ -279,20 +300,11 @@ export class StatefulRun {
     }
   }
 
-  /** The template record (path, hash, variables with sensitive ones salted, files). The state's
-   * lineage salts them: a new state gets its lineage with this first write (or the lineage of the
-   * state another process has just created). */
+  /** The template record (see templateRecord). The state's lineage salts it: a new state gets
+   * its lineage with this first write (or the lineage of the state another process has just
+   * created). */
   private async recordTemplate(): Promise<void> {
-    const { template, state } = this.o;
-    const values = Object.fromEntries([...template.variables].map(([k, v]) => [k, (v.value?.unmark().toJS() ?? null) as JsonValue]));
-    const sensitiveNames = new Set([...template.variables].filter(([, v]) => v.sensitive).map(([k]) => k));
-    const files = Object.fromEntries(template.files.map((f) => [f.filename, `sha256:${createHash('sha256').update(f.source).digest('hex')}`]));
-    await state.setTemplate((salt) => ({
-      path: template.path,
-      hash: templateHash(template),
-      variables: recordVariables(values, sensitiveNames, salt),
-      files,
-    }));
+    await this.o.state.setTemplate((salt) => templateRecord(this.o.template, salt));
   }
 
   /** The run is recorded (`last_run`) when its first build starts: a run that finds every build up

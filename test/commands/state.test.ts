@@ -235,7 +235,7 @@ test('flags are written the Packer way; bad ones print the usage', async (t) => 
   const bad = await run(['state', 'rm', '-lock-timeout=soon', 'x'], dir);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /invalid value "soon" for flag -lock-timeout: expected a duration/);
-  assert.match(bad.stderr, /Usage: builder state rm \[options\] BUILD\.\.\./);
+  assert.match(bad.stderr, /Usage: builder state rm \[options\] \[TEMPLATE\] BUILD\.\.\./);
   const noBuild = await run(['state', 'rm'], dir);
   assert.match(noBuild.stderr, /state rm needs at least one build/);
   const group = await run(['state'], dir);

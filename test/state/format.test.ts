@@ -83,7 +83,7 @@ test('a valid minimal file (version 1, the reference format) loads as an empty s
   assert.equal(s.serial, 3);
   assert.equal(s.lineage, '4b0c…');
   assert.deepEqual(s.builds, {});
-  assert.deepEqual(s.template, { path: '', hash: '', variables: {}, files: {} });
+  assert.deepEqual(s.templates, {});
   assert.equal(s.last_run, null);
 });
 
@@ -109,7 +109,7 @@ test('a version-1 state with builds is upgraded: attempts, fingerprints and keep
     },
   };
   const s = decodeState(Buffer.from(JSON.stringify(v1)), opts);
-  const b = s.builds['web.null.a']!;
+  const b = s.builds['./web.null.a']!; // a state that recorded no template: its builds go to the folder's
   assert.equal(b.instance?.keep_on_failure, false);
   assert.deepEqual(
     b.provisioners.map((p) => [p.status, p.attempts, p.fingerprint, p.error]),
@@ -135,7 +135,7 @@ test('unicode and hostile strings round-trip exactly', () => {
   b.artifacts[0]!.files = hostile;
   b.artifacts[0]!.metadata = Object.fromEntries(hostile.map((h, i) => [h.slice(0, 40), i]));
   s.builds[hostile[5]!] = b;
-  s.template.variables = { [hostile[0]!]: hostile[1]! };
+  s.templates[hostile[5]!] = { path: hostile[2]!, hash: '', variables: { [hostile[0]!]: hostile[1]! }, files: {} };
   const back = decodeState(encodeState(s), opts);
   assert.deepEqual(back, s);
   assert.equal(back.builds[hostile[5]!]!.artifacts[0]!.files[4], 'lone surrogate \ud800 end');

@@ -213,7 +213,7 @@ test('the journal emptied by a whole write is not flushed: if its records come b
 
 test('sensitive variables are stored only as salted hashes', async (t) => {
   const path = join(tempDir(t), 'state.json');
-  const m = await openFileState({ path });
+  const m = await openFileState({ path, template: 'x.pkr.hcl' });
   const secret = 'hunter2-very-secret';
   const vars = recordVariables({ region: 'eu-west-1', password: secret }, new Set(['password']), m.lineage);
   await m.setTemplate({ path: 'x.pkr.hcl', hash: 'h', variables: vars, files: {} });
@@ -221,7 +221,7 @@ test('sensitive variables are stored only as salted hashes', async (t) => {
   await m.close();
   const text = [path, `${path}.backup`, `${path}.journal`].map((f) => readFileSync(f, 'utf8')).join('');
   assert.ok(!text.includes(secret));
-  const stored = (await openFileState({ path })).snapshot().template.variables;
+  const stored = (await openFileState({ path })).snapshot().templates['x.pkr.hcl']!.variables;
   assert.equal(stored.region, 'eu-west-1');
   assert.match(String(stored.password), /^sensitive:hmac-sha256:[0-9a-f]{64}$/);
   const again = recordVariables({ password: secret }, new Set(['password']), m.lineage);
@@ -231,14 +231,14 @@ test('sensitive variables are stored only as salted hashes', async (t) => {
 
 test('a state another process created first: the template\'s sensitive values are salted with its lineage, not the one this manager made up', async (t) => {
   const path = join(tempDir(t), 'state.json');
-  const late = await openFileState({ path }); // opened while no state exists: a lineage of its own
+  const late = await openFileState({ path, template: 'x.pkr.hcl' }); // opened while no state exists: a lineage of its own
   const first = await openFileState({ path });
   await first.update('a.null.x', () => newBuild('a', 'null'));
   assert.notEqual(late.lineage, first.lineage);
   const secret = 'hunter2-very-secret';
   await late.setTemplate((salt) => ({ path: 'x.pkr.hcl', hash: 'h', variables: recordVariables({ password: secret }, new Set(['password']), salt), files: {} }));
   assert.equal(late.lineage, first.lineage);
-  const stored = (await openFileState({ path })).snapshot().template.variables;
+  const stored = (await openFileState({ path })).snapshot().templates['x.pkr.hcl']!.variables;
   assert.equal(stored.password, recordVariables({ password: secret }, new Set(['password']), first.lineage).password);
 });
 

@@ -75,7 +75,7 @@ test('a build flushes its instance, each step end and its artifacts; its layout,
   const dir = tempDir(t);
   const path = join(dir, 'state.json');
   const { fs, flushes } = recordingFs();
-  const state = await StateManager.open({ client: new FileStateClient({ path, fs }) });
+  const state = await StateManager.open({ client: new FileStateClient({ path, fs }), template: 'x.pkr.hcl' });
   await state.setTemplate({ path: 'x.pkr.hcl', hash: '', variables: {}, files: {} }); // the state file exists
   const target: CheckpointTarget = {
     state,
@@ -93,7 +93,7 @@ test('a build flushes its instance, each step end and its artifacts; its layout,
   const step = async (what: string, write: () => Promise<unknown> | void, seen: (s: Awaited<ReturnType<typeof openFileState>>) => unknown): Promise<string[]> => {
     flushes.length = 0;
     await write();
-    const reader = await openFileState({ path, lock: false });
+    const reader = await openFileState({ path, template: 'x.pkr.hcl', lock: false });
     assert.ok(seen(reader), `${what}: not visible to another reader`);
     return [...flushes];
   };

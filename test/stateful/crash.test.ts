@@ -83,7 +83,7 @@ async function countEffects(dir: string): Promise<number[]> {
 }
 
 async function loadBuild(dir: string): Promise<{ serial: number; build: BuildState | undefined }> {
-  const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), lock: false, onWarning: () => undefined });
+  const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), template: 'twenty-steps.pkr.hcl', lock: false, onWarning: () => undefined });
   try {
     return { serial: state.serial, build: state.build(BUILD) };
   } finally {

@@ -66,7 +66,7 @@ test('a kept instance that is gone on resume: -plan and the run say so, and the 
 
   const first = await build();
   assert.equal(first.code, 1, first.stdout + first.stderr);
-  const kept = (await state()).builds['vanishing.a']!;
+  const kept = (await state()).builds['t.pkr.hcl/vanishing.a']!;
   assert.equal(kept.instance?.id, 'vm-1');
   assert.equal(kept.instance?.keep_on_failure, true);
   assert.ok(existsSync(join(dir, 'vm-1')), 'the failed build kept its instance');
@@ -77,13 +77,13 @@ test('a kept instance that is gone on resume: -plan and the run say so, and the 
   assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   assert.match(plan.stdout, /the kept instance is gone/, 'the plan checks the kept instance, as the run does');
   assert.match(plan.stdout, /Plan: 1 to build from the start, 0 to resume, 0 up to date\./);
-  assert.equal((await state()).builds['vanishing.a']?.instance?.id, 'vm-1', '-plan writes nothing');
+  assert.equal((await state()).builds['t.pkr.hcl/vanishing.a']?.instance?.id, 'vm-1', '-plan writes nothing');
 
   const second = await build();
   assert.equal(second.code, 0, second.stdout + second.stderr);
   assert.match(second.stdout, /The kept instance vm-1 is gone; building from the start\./);
   assert.deepEqual(readFileSync(join(dir, 'steps.log'), 'utf8').trim().split('\n'), ['s1', 's2', 's1', 's2'], 'step 1 ran again on the new instance');
-  const after = (await state()).builds['vanishing.a']!;
+  const after = (await state()).builds['t.pkr.hcl/vanishing.a']!;
   assert.equal(after.status, 'complete');
   assert.deepEqual(after.provisioners.map((p) => p.status), ['complete', 'complete']);
   assert.equal(after.artifacts[0]?.id, 'vm-2', 'the artifact is the new instance\'s');

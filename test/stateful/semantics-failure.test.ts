@@ -50,7 +50,7 @@ describe('stateful build failures', { concurrency: 4 }, () => {
       await w.write('t.pkr.hcl', threeSteps);
       const failed = await w.build('t.pkr.hcl');
       expectExit(failed, 1);
-      assert.match(failed.stdout, /Run the same command again to resume from the step that did not complete, or start over with: builder state rm null\.a\n$/);
+      assert.match(failed.stdout, /Run the same command again to resume from the step that did not complete, or start over with: builder state rm t\.pkr\.hcl null\.a\n$/);
       assert.equal((await w.buildState('null.a')).instance?.keep_on_failure, true);
 
       const refused = await runCli(['state', 'rm', 'null.a'], w.dir);
@@ -58,7 +58,7 @@ describe('stateful build failures', { concurrency: 4 }, () => {
       assert.match(refused.stderr, /run the command again with -force to forget the build \(its instance is the host it connects to: there is nothing to destroy\)\.\n$/);
       const removed = await runCli(['state', 'rm', '-force', 'null.a'], w.dir);
       expectExit(removed, 0);
-      assert.match(removed.stdout, /Nothing to destroy for build "null\.a": its instance null \(fnoeding\.null, null\) is the host the build connects to\.\nRemoved build "null\.a"\.\n/);
+      assert.match(removed.stdout, /Nothing to destroy for build "t\.pkr\.hcl\/null\.a": its instance null \(fnoeding\.null, null\) is the host the build connects to\.\nRemoved build "t\.pkr\.hcl\/null\.a"\.\n/);
       await w.write('fixed', '');
       const next = await w.build('t.pkr.hcl');
       expectExit(next, 0);

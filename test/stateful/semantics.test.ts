@@ -23,7 +23,7 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       assert.match(first.stdout, /==> resume-demo\.null\.demo: Building from the start: no previous build is recorded\.\n/);
       assert.match(
         first.stdout,
-        /\n==> resume-demo\.null\.demo: The completed steps are recorded\. Run the same command again to resume from the step that did not complete, or start over with: builder state rm resume-demo\.null\.demo\n$/,
+        /\n==> resume-demo\.null\.demo: The completed steps are recorded\. Run the same command again to resume from the step that did not complete, or start over with: builder state rm resume-demo\.pkr\.hcl resume-demo\.null\.demo\n$/,
       );
       assert.deepEqual(await w.lines('steps.log'), ['step1', 'step2']);
       const failed = await w.buildState('resume-demo.null.demo');

@@ -43,7 +43,7 @@ test('a null build over ssh that failed at step 3 of 4 resumes: the rerun reconn
     assert.notEqual(first.code, 0, `the first run fails at step 3:\n${first.stdout}\n${first.stderr}`);
     assert.equal(await remoteLog(), 'step1\nstep2\nstep3\n');
     assert.match(first.stdout, /Run the same command again to resume/);
-    const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), lock: false, onWarning: () => undefined });
+    const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), template: 'ssh-resume.pkr.hcl', lock: false, onWarning: () => undefined });
     const failed = state.build(BUILD);
     await state.close();
     assert.ok(failed, 'the failed build is recorded');
@@ -95,7 +95,7 @@ test('a resume whose host is unreachable fails with the ssh timeout, keeps the c
     assert.notEqual(unreachable.code, 0);
     assert.match(unreachable.stdout, /Timeout waiting for SSH\. Could not connect to 127\.0\.0\.1:\d+ within ssh_timeout \(3s\)/);
     assert.doesNotMatch(unreachable.stdout + unreachable.stderr, /\n\s+at /, 'no stack trace');
-    const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), lock: false, onWarning: () => undefined });
+    const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), template: 'ssh-resume.pkr.hcl', lock: false, onWarning: () => undefined });
     const kept = state.build(BUILD);
     await state.close();
     assert.deepEqual(kept?.provisioners.slice(0, 2).map((p) => p.status), ['complete', 'complete'], 'the completed steps stay recorded');

@@ -1,16 +1,23 @@
-/** `builder state list`: the builds recorded in the state, one key per line, with their status. */
+/**
+ * `builder state list [TEMPLATE]`: the builds recorded in the state, one per line, with their
+ * status. With TEMPLATE, that template's builds by their names in it; without, every build by its
+ * key in the state (TEMPLATE-ID/BUILD).
+ */
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
-import { openState, refuseArguments, STATE_FLAG_HELP, stateFlag } from './options.js';
+import { locate, openState, refuseArguments, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 
 export const stateListCommand: Command = {
   name: ['state', 'list'],
   synopsis: 'List the builds in the state',
-  usage: `Usage: builder state list [options]\n\n  Lists the builds recorded in the state, one per line: the build key and its status.\n\nOptions:\n\n${STATE_FLAG_HELP}`,
+  usage:
+    'Usage: builder state list [options] [TEMPLATE]\n\n  Lists the builds recorded in the state, one per line: the build and its status.\n\n' +
+    `${TEMPLATE_ARGUMENT_HELP}\n\nOptions:\n\n${STATE_FLAG_HELP}`,
   async run(args, ctx) {
-    const { flags, args: rest } = parseFlags(args, stateFlag);
+    const { flags, args: positional } = parseFlags(args, stateFlag);
+    const { location, rest } = locate(flags, positional, ctx);
     refuseArguments(rest);
-    const m = await openState({ state: flags.state }, ctx);
+    const m = await openState(location, ctx);
     if (!m.exists) {
       ctx.stderr.write(`No state at ${m.location}.\n`);
       return 0;

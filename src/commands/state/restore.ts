@@ -10,7 +10,9 @@ import { parseFlags } from '../../cli/flags.js';
 import { StateCorruptError } from '../../state/errors.js';
 import { StateManager } from '../../state/manager.js';
 import type { StateFile } from '../../state/types.js';
-import { askYesNo, LOCK_FLAG_HELP, lockFlags, refuseArguments, STATE_FLAG_HELP, stateClient, stateFlag, warner } from './options.js';
+import { FileStateClient } from '../../state/file/client.js';
+import { backendOf } from '../../state/open.js';
+import { askYesNo, locate, LOCK_FLAG_HELP, lockFlags, refuseArguments, STATE_FLAG_HELP, stateFlag, warner } from './options.js';
 import { renameSync } from 'node:fs';
 import { nodeFileSystem } from '../../state/file/fs.js';
 
@@ -33,17 +35,19 @@ export const stateRestoreCommand: Command = {
   name: ['state', 'restore'],
   synopsis: 'Put the backup of the state back',
   usage:
-    'Usage: builder state restore [options]\n\n' +
+    'Usage: builder state restore [options] [TEMPLATE]\n\n' +
     '  Replaces the state with its backup (<state>.backup, the version before the last full write),\n' +
     '  after showing what changes. An unreadable state is kept as <state>.corrupt-<time>.\n\n' +
     `Options:\n\n  -force                 Do not ask for confirmation (needed without a terminal).\n${STATE_FLAG_HELP}\n${LOCK_FLAG_HELP}`,
   async run(args, ctx) {
-    const { flags, args: rest } = parseFlags(args, { ...stateFlag, ...lockFlags, force: { kind: 'bool' } });
+    const { flags, args: positional } = parseFlags(args, { ...stateFlag, ...lockFlags, force: { kind: 'bool' } });
+    const { location, rest } = locate(flags, positional, ctx);
     refuseArguments(rest);
-    const client = stateClient(flags.state, ctx);
-    const backup = await client.backup();
-    if (!backup) throw new UserError('STATE_NO_BACKUP', `there is no backup of the state ${client.location} (${client.backupPath} does not exist).`);
-    const m = new StateManager({ client, lock: flags.lock, lockTimeoutMs: flags['lock-timeout'], onWarning: warner(ctx) });
+    const client = await backendOf(location).client(location, { onWarning: warner(ctx) });
+    const backupName = client instanceof FileStateClient ? client.backupPath : `the backup of ${client.location}`;
+    const backup = client.backup ? await client.backup() : undefined;
+    if (!backup) throw new UserError('STATE_NO_BACKUP', `there is no backup of the state ${client.location} (${backupName} does not exist).`);
+    const m = new StateManager({ client, lock: flags.lock, lockTimeoutMs: flags['lock-timeout'], onWarning: warner(ctx), signal: ctx.signal });
     let corrupt: StateCorruptError | undefined;
     let current: ReturnType<StateManager["snapshot"]> | undefined;
     try {
@@ -54,7 +58,7 @@ export const stateRestoreCommand: Command = {
       if (!(err instanceof StateCorruptError)) throw err;
       corrupt = err;
     }
-    ctx.stdout.write(`Restoring ${client.location} from ${client.backupPath} (serial ${backup.serial}, ${Object.keys(backup.builds).length} build(s)).\n`);
+    ctx.stdout.write(`Restoring ${client.location} from ${backupName} (serial ${backup.serial}, ${Object.keys(backup.builds).length} build(s)).\n`);
     if (corrupt) ctx.stdout.write(`The current state cannot be read (${corrupt.fault}); it will be kept as ${client.location}.corrupt-<time>.\n`);
     else if (current) {
       const diff = describeReplacement(current, backup);
@@ -63,7 +67,7 @@ export const stateRestoreCommand: Command = {
     if (!(await confirmed(ctx, flags.force))) return 1;
     const lock = await m.lockState('state restore');
     try {
-      if (corrupt) {
+      if (corrupt && client instanceof FileStateClient) {
         const aside = `${client.location}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         // The serial never goes back: above the backup's, and above any the damaged file or its
         // journal still shows (else a stale copy could later be pushed without -force).

@@ -1,5 +1,6 @@
 /**
- * `builder state rm [-force] BUILD…`: forgets builds. A timestamped copy of the state is saved
+ * `builder state rm [-force] [TEMPLATE] BUILD…`: forgets builds (named as in TEMPLATE when it is
+ * given, else by their keys in the state: see options.ts). A timestamped copy of the state is saved
  * first. A build with a kept instance (kept after a failure so that the next run resumes on it)
  * is only forgotten after a "yes" on the terminal, or with -force; with no terminal and no -force
  * the command refuses. Each build is locked while it is removed, so a run working on it refuses
@@ -14,10 +15,10 @@
 import type { Command, CommandContext } from '../../cli/command.js';
 import { UsageError, UserError } from '../../errors.js';
 import { parseFlags } from '../../cli/flags.js';
-import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
+import { StateNotFoundError } from '../../state/errors.js';
 import type { LockInfo } from '../../state/interfaces.js';
 import type { BuildState } from '../../state/types.js';
-import { askYesNo, LOCK_FLAG_HELP, lockFlags, openState, STATE_FLAG_HELP, stateFlag } from './options.js';
+import { askYesNo, findBuild, locate, LOCK_FLAG_HELP, lockFlags, openState, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 import { destroyKeptInstance, keptInstanceFate, type KeptInstanceFate } from '../../stateful/kept-instances.js';
 
 /** Destroys the instance a build kept; throws (a UserError, ideally) when it cannot. */
@@ -54,17 +55,18 @@ export function createStateRmCommand(options: StateRmOptions): Command {
     name: ['state', 'rm'],
     synopsis: 'Forget builds recorded in the state',
     usage:
-      'Usage: builder state rm [options] BUILD...\n\n' +
+      'Usage: builder state rm [options] [TEMPLATE] BUILD...\n\n' +
       '  Removes builds from the state, after saving a timestamped copy of it. A build whose instance was\n' +
       `  kept after a failure is only removed after confirmation (or with -force): builder will ${fate}.\n\n` +
+      `${TEMPLATE_ARGUMENT_HELP}\n\n` +
       `Options:\n\n  -force                 Do not ask about kept instances.\n${STATE_FLAG_HELP}\n${LOCK_FLAG_HELP}`,
     async run(args, ctx) {
-      const { flags, args: keys } = parseFlags(args, { ...stateFlag, ...lockFlags, force: { kind: 'bool' } });
-      if (keys.length === 0) throw new UsageError('state rm needs at least one build');
-      const m = await openState({ state: flags.state, lock: flags.lock, lockTimeoutMs: flags['lock-timeout'] }, ctx);
+      const { flags, args: positional } = parseFlags(args, { ...stateFlag, ...lockFlags, force: { kind: 'bool' } });
+      const { location, rest: names } = locate(flags, positional, ctx);
+      if (names.length === 0) throw new UsageError('state rm needs at least one build');
+      const m = await openState(location, ctx, { lock: flags.lock, lockTimeoutMs: flags['lock-timeout'], write: true });
       if (!m.exists) throw new StateNotFoundError(m.location);
-      const missing = keys.find((k) => m.build(k) === undefined);
-      if (missing !== undefined) throw new BuildNotInStateError(m.location, missing, m.buildKeys().sort());
+      const keys = names.map((n) => findBuild(m, n));
       const locks: LockInfo[] = [];
       try {
         // In one global order (sorted keys), so that `state rm A B` and `state rm B A` never

@@ -1,54 +1,62 @@
 /**
- * `builder state show [BUILD] [-json]`: the state (a summary of every build) or one build in
- * detail, for people; `-json` prints the raw record instead.
+ * `builder state show [-json] [TEMPLATE] [BUILD]`: the state (a summary of every build) or one
+ * build in detail, for people; `-json` prints the raw record instead. With TEMPLATE, only that
+ * template's builds, by their names in it.
  */
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
 import { UsageError } from '../../errors.js';
-import { recordedPlan, recordedPlanText } from '../../plan/recorded.js';
 import { encodeStateIndented } from '../../state/format.js';
-import { BuildNotInStateError, StateNotFoundError } from '../../state/errors.js';
-import type { BuildState, StateFile, StepState } from '../../state/types.js';
-import { openState, STATE_FLAG_HELP, stateFlag } from './options.js';
+import { StateNotFoundError } from '../../state/errors.js';
+import { recordedPlan, recordedPlanText } from '../../plan/recorded.js';
+import type { StateManager } from '../../state/manager.js';
+import type { BuildState, StepState } from '../../state/types.js';
+import { findBuild, locate, openState, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 
 export const stateShowCommand: Command = {
   name: ['state', 'show'],
   synopsis: 'Show the state, or one build in it',
   usage:
-    'Usage: builder state show [options] [BUILD]\n\n' +
+    'Usage: builder state show [options] [TEMPLATE] [BUILD]\n\n' +
     '  Shows the state: its serial, lineage and a line per build; with BUILD, that build in detail\n' +
     '  (its instance, every step with status, attempts and error, and its artifacts).\n\n' +
+    `${TEMPLATE_ARGUMENT_HELP}\n\n` +
     `Options:\n\n  -json                  Print the raw JSON instead.\n${STATE_FLAG_HELP}`,
   async run(args, ctx) {
-    const { flags, args: rest } = parseFlags(args, { ...stateFlag, json: { kind: 'bool' } });
+    const { flags, args: positional } = parseFlags(args, { ...stateFlag, json: { kind: 'bool' } });
+    const { location, rest } = locate(flags, positional, ctx);
     if (rest.length > 1) throw new UsageError(`state show takes at most one build, got ${rest.length}`);
-    const m = await openState({ state: flags.state }, ctx);
+    const m = await openState(location, ctx);
     if (!m.exists) throw new StateNotFoundError(m.location);
     const key = rest[0];
     if (key === undefined) {
-      ctx.stdout.write(flags.json ? encodeStateIndented(m.snapshot()) : describeState(m.snapshot(), m.location));
+      ctx.stdout.write(flags.json ? encodeStateIndented(m.snapshot()) : describeState(m, location.workspace));
       return 0;
     }
-    const build = m.build(key);
-    if (!build) throw new BuildNotInStateError(m.location, key, m.buildKeys().sort());
+    const build = m.build(findBuild(m, key))!;
     ctx.stdout.write(flags.json ? `${JSON.stringify(build, null, 2)}\n` : describeBuild(key, build));
     return 0;
   },
 };
 
-function describeState(s: StateFile, path: string): string {
+/** The state's summary; a manager scoped to a template shows that template's builds only. */
+function describeState(m: StateManager, workspace: string): string {
+  const s = m.snapshot();
   const lines = [
-    `State:    ${path}`,
+    `State:    ${m.location}`,
     `Serial:   ${s.serial}`,
     `Lineage:  ${s.lineage}`,
+    `Workspace: ${workspace}`,
     `Written by builder ${s.builder_version || 'unknown'} (Packer language ${s.packer_version || 'unknown'})`,
   ];
-  if (s.template.path) lines.push(`Template: ${s.template.path}`);
+  const own = m.template === undefined ? undefined : m.templateRecord();
+  if (m.template !== undefined) lines.push(`Template: ${own?.path || m.template} (id ${m.template})`);
+  else for (const [id, t] of Object.entries(s.templates).sort()) lines.push(`Template: ${id} (last run as ${t.path || 'unknown'})`);
   if (s.last_run) lines.push(`Last run: ${s.last_run.run_uuid} (${s.last_run.started_at}${s.last_run.completed_at ? ` to ${s.last_run.completed_at}` : ', not finished'})`);
-  const keys = Object.keys(s.builds).sort();
+  const keys = m.buildKeys().sort();
   lines.push('', keys.length === 0 ? 'No builds.' : `Builds (${keys.length}):`);
   const width = Math.max(0, ...keys.map((k) => k.length));
-  for (const k of keys) lines.push(`  ${k.padEnd(width)}  ${summary(s.builds[k]!)}`);
+  for (const k of keys) lines.push(`  ${k.padEnd(width)}  ${summary(m.build(k)!)}`);
   return `${lines.join('\n')}\n`;
 }
 

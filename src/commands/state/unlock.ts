@@ -7,20 +7,21 @@ import type { Command } from '../../cli/command.js';
 import { UsageError } from '../../errors.js';
 import { parseFlags } from '../../cli/flags.js';
 import { holderState } from '../../state/lock-holder.js';
-import { openState, STATE_FLAG_HELP, stateFlag } from './options.js';
+import { locate, openState, STATE_FLAG_HELP, stateFlag } from './options.js';
 
 export const stateUnlockCommand: Command = {
   name: ['state', 'unlock'],
   synopsis: 'Break a lock on the state',
   usage:
-    'Usage: builder state unlock [options] LOCK_ID\n\n' +
+    'Usage: builder state unlock [options] [TEMPLATE] LOCK_ID\n\n' +
     '  Breaks the lock with this ID, whoever holds it. Only use it when the holder is gone (for example a\n' +
     '  run on another machine that was switched off): two runs working on one build can corrupt it.\n\n' +
     `Options:\n\n${STATE_FLAG_HELP}`,
   async run(args, ctx) {
-    const { flags, args: rest } = parseFlags(args, stateFlag);
+    const { flags, args: positional } = parseFlags(args, stateFlag);
+    const { location, rest } = locate(flags, positional, ctx, { arity: 1 });
     if (rest.length !== 1) throw new UsageError('state unlock needs exactly one LOCK_ID');
-    const m = await openState({ state: flags.state }, ctx);
+    const m = await openState(location, ctx, { scoped: false });
     const info = await m.unlock(rest[0]!);
     const what = info.scope === 'build' ? `build "${info.build ?? ''}"` : info.scope === 'state' ? 'the whole state' : 'a state write';
     ctx.stdout.write(`Broke the lock ${info.id} on ${what} of ${m.location}, held by ${info.who} (pid ${info.pid}) for "${info.operation}" since ${info.created}.\n`);

@@ -97,7 +97,10 @@ export function applyChange(state: StateFile, change: StateChange): boolean {
     }
   }
   for (const s of steps) state.builds[s.build]![s.list][s.index] = s.step;
-  if (change.template !== undefined) state.template = change.template;
+  for (const [id, t] of Object.entries(change.templates ?? {})) {
+    if (t === null) delete state.templates[id];
+    else state.templates[id] = t;
+  }
   if (change.last_run !== undefined) state.last_run = change.last_run;
   return true;
 }

@@ -89,6 +89,9 @@ interface Cursor {
 }
 
 export type PostgresStateClient = StateClient & Required<Pick<StateClient, 'refresh' | 'lock' | 'unlock' | 'locks' | 'backup' | 'compact'>> & {
+  workspaceNames(): Promise<string[]>;
+  createWorkspace(): Promise<void>;
+  deleteWorkspace(): Promise<void>;
   readonly workspace: string;
   close(): Promise<void>;
   /** The version of the state at `serial`, rebuilt from history; undefined when not kept. */
@@ -222,8 +225,8 @@ class PgStateClient implements PostgresStateClient {
       state.serial,
       state.builder_version,
       state.packer_version,
-      changes.some((c) => c.template !== undefined),
-      JSON.stringify(state.template),
+      changes.some((c) => c.templates !== undefined),
+      JSON.stringify(state.templates),
       changes.some((c) => c.last_run !== undefined),
       JSON.stringify(state.last_run),
       previous,
@@ -291,6 +294,23 @@ class PgStateClient implements PostgresStateClient {
     const lost = fence.filter((l) => this.lostIds.has(l.info.id));
     if (lost.length > 0) throw new StateLeaseLostError(this.location, lost.map((l) => l.info));
     return fence;
+  }
+
+  /** The workspaces this database holds, "default" among them. */
+  async workspaceNames(): Promise<string[]> {
+    const names = await this.withDb('list the workspaces of', true, async (db) => (await db.query<{ name: string }>(`SELECT name FROM ${this.s}.workspaces ORDER BY name`)).rows.map((r) => r.name));
+    return ['default', ...names.filter((n) => n !== 'default')];
+  }
+
+  /** Makes this client's workspace exist (its state stays empty until first written). */
+  async createWorkspace(): Promise<void> {
+    await this.withDb('create a workspace in', true, (db) => db.query(`INSERT INTO ${this.s}.workspaces (name) VALUES ($1) ON CONFLICT DO NOTHING`, [this.workspace]));
+  }
+
+  /** Removes this client's workspace: its state, history, leases and the workspace row. */
+  async deleteWorkspace(): Promise<void> {
+    await this.delete();
+    await this.withDb('remove a workspace from', true, (db) => db.query(`DELETE FROM ${this.s}.workspaces WHERE name = $1`, [this.workspace]).catch(() => undefined));
   }
 
   async delete(): Promise<void> {
@@ -437,7 +457,8 @@ class PgStateClient implements PostgresStateClient {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = undefined;
     await this.renewing?.catch(() => undefined);
-    await this.pool.end();
+    // Idempotent: the manager closes its client, and so may whoever made it.
+    if (!this.pool.ended) await this.pool.end();
   }
 
   private forget(id: string): void {

@@ -22,7 +22,8 @@ interface StateRow {
   version: number;
   builder_version: string;
   packer_version: string;
-  template: TemplateState;
+  /** The `templates` records of the state (column `template`). */
+  template: Record<string, TemplateState>;
   last_run: LastRun | null;
 }
 
@@ -50,7 +51,7 @@ export async function readState(db: pg.PoolClient, s: string, workspace: string,
     lineage: row.lineage,
     builder_version: row.builder_version,
     packer_version: row.packer_version,
-    template: row.template,
+    templates: row.template,
     builds: assembleBuilds(builds.rows, steps.rows),
     last_run: row.last_run,
   };
@@ -100,7 +101,7 @@ export async function writeHead(db: pg.PoolClient, s: string, workspace: string,
      ON CONFLICT (workspace) DO UPDATE SET lineage = excluded.lineage, serial = excluded.serial, version = excluded.version,
        builder_version = excluded.builder_version, packer_version = excluded.packer_version, template = excluded.template,
        last_run = excluded.last_run, updated_at = excluded.updated_at`,
-    [workspace, state.lineage, state.serial, state.version, state.builder_version, state.packer_version, JSON.stringify(state.template), JSON.stringify(state.last_run)],
+    [workspace, state.lineage, state.serial, state.version, state.builder_version, state.packer_version, JSON.stringify(state.templates), JSON.stringify(state.last_run)],
   );
 }
 

@@ -17,7 +17,8 @@
  * Version 1:
  * - workspaces(name): one row per workspace, created on first use; its row lock serialises
  *   the taking of build and state leases of that workspace.
- * - states(workspace): lineage, serial, format version, template, last_run of the state.
+ * - states(workspace): lineage, serial, format version, the per-template records (column
+ *   `template`), last_run of the state.
  * - builds(workspace, key): a build record without its step lists; `position` keeps the order.
  * - steps(workspace, build, list, index): one step record (a checkpoint writes one of these).
  * - history(workspace, serial, kind): every change by serial (kind `change`, a StateChange), and
