@@ -135,11 +135,11 @@ test('inspect: required plugins are listed before the variables', async () => {
   assert.match(r.stdout, /^Packer Inspect: HCL2 mode\n\n> required-plugins:\n\ndocker: source "github\.com\/hashicorp\/docker", version ">= 1\.0\.0"\n\n> input-variables:\n/);
 });
 
-test('inspect: an invalid template is reported, exit 1', async () => {
-  const r = await runProcess(['inspect', 'err-unset-variable.pkr.hcl'], { cwd: FIXTURES });
+test('inspect: a template the parser rejects is reported, exit 1', async () => {
+  const r = await runProcess(['inspect', 'err-bad-default-type.pkr.hcl'], { cwd: FIXTURES });
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /Error: Unset variable "needed"/);
+  assert.match(r.stderr, /Error: Invalid default value for variable/);
   noStack(r.stderr);
 });
 
