@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
-import { errorDiag, hasErrors, type Diagnostic, type SourceLookup } from '../diagnostics.js';
+import { errorDiag, hasErrors, warningDiag, type Diagnostic, type SourceLookup } from '../diagnostics.js';
 import type { Block, File } from '../hcl/ast.js';
 import { bodyContent, type BodySchema } from '../hcl/body.js';
 import { decodeBuildBlock } from './build.js';
@@ -70,6 +70,8 @@ const topSchema: BodySchema = {
     { type: 'source', labelNames: ['type', 'name'] },
     { type: 'build', labelNames: [] },
     { type: 'data', labelNames: ['type', 'name'] },
+    // Packer 1.6.6 accepts top-level `communicator "TYPE" "NAME" { … }` blocks and ignores them.
+    { type: 'communicator', labelNames: ['type', 'name'] },
   ],
 };
 
@@ -173,6 +175,7 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
   template.locals = locals;
   diags.push(...evaluateLocals(declaredLocals, locals, (refs) => localsContext(template, base, vars, localObject(template, refs))));
 
+  for (const b of ofType('communicator')) diags.push(ignoredCommunicator(b));
   for (const b of ofType('source')) diags.push(...decodeSourceBlock(b, template.sources));
   for (const b of ofType('data')) diags.push(...decodeDataBlock(b, template.dataSources));
   const buildCtx = localsContext(template, base, vars);
@@ -182,6 +185,16 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     if (r.build) template.builds.push(r.build);
   }
   return { template, diagnostics: diags, parseDiagnostics, sources };
+}
+
+/** Packer 1.6.6 reads top-level communicator blocks and does nothing with them (their bodies are
+ * not even evaluated); builder accepts them too, and says that they have no effect. */
+function ignoredCommunicator(b: Block): Diagnostic {
+  return warningDiag(
+    'Communicator block ignored',
+    `A top-level communicator block has no effect (Packer 1.6.6 ignores it too). Set the communicator and its settings in the source block instead, e.g. communicator = "${b.labels[0] ?? 'ssh'}".`,
+    { ...b.typeRange, end: (b.labelRanges.at(-1) ?? b.typeRange).end },
+  );
 }
 
 function readSafe(path: string): string | undefined {

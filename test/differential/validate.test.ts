@@ -71,6 +71,7 @@ const INSPECTED = [
   'inspect/fruit.pkr.hcl',
   'inspect/null-default.pkr.hcl',
   'inspect/everything-wrong.pkr.hcl',
+  'communicator-block.pkr.hcl',
 ];
 
 test('builder inspect prints what packer inspect 1.6.6 prints', { skip }, async (t) => {

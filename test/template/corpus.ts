@@ -104,6 +104,8 @@ export const corpus: readonly CorpusCase[] = [
   // An undeclared var-file name is a warning, as in every Packer (issue 13).
   { path: 'var-file-values.pkr.hcl', args: ['-var-file', 'undeclared.pkrvars.hcl'], expect: 'valid', warnings: ['Undefined variable'] },
   { path: 'inspect/null-default.pkr.hcl', expect: 'valid' },
+  { path: 'communicator-block.pkr.hcl', expect: 'valid', warnings: ['Communicator block ignored'] },
+  { path: 'err-communicator-one-label.pkr.hcl', expect: { errors: ['Missing name for communicator'] } },
   { path: 'inspect/fruit.pkr.hcl', expect: { errors: ['Unset variable "fruit"'] } },
   {
     path: 'inspect/everything-wrong.pkr.hcl',
