@@ -456,7 +456,7 @@ class Evaluator {
           const r = this.scopeTraversal(t, ctx);
           return !hasErrors(r.diagnostics) && !r.value.isWhollyKnown;
         }),
-      typeConstraint: () => parseTypeConstraint(expr),
+      typeConstraint: () => parseTypeConstraint(expr, { withDefaults: false }),
     };
   }
 
