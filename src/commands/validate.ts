@@ -37,7 +37,8 @@ Options:
 ${buildFilterFlagsUsage}
 ${varFlagsUsage}
   -evaluate-datasources  Evaluate data sources (builder has none; accepted for compatibility).
-  -no-warn-undeclared-var  Do not warn about var files that set undeclared variables.`,
+  -no-warn-undeclared-var
+                         Do not warn about var files that set undeclared variables.`,
   async run(args, ctx) {
     const parsed = parseFlags(args, flagSpecs);
     if (parsed.args.length !== 1) throw new UsageError(parsed.args.length === 0 ? 'validate needs a TEMPLATE argument' : 'validate takes exactly one TEMPLATE argument');
