@@ -21,12 +21,12 @@ test('validate: a valid template prints "The configuration is valid." on stdout 
   assert.equal(r.code, 0);
 });
 
-test('validate: errors go to stderr with file, line, column, the source line and a caret; exit 1', async () => {
+test('validate: errors go to stderr with file, line, the enclosing block, the source line and a caret; exit 1', async () => {
   const r = await runProcess(['validate', 'err-unsupported-argument.pkr.hcl'], { cwd: FIXTURES });
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^Error: Unsupported argument\n/);
-  assert.match(r.stderr, /on err-unsupported-argument\.pkr\.hcl line 3, column 3:\n\s+3:\s+not_an_option = "x"\n\s+\^+\n/);
+  assert.match(r.stderr, /on err-unsupported-argument\.pkr\.hcl line 3, in source "null" "bad":\n\s+3:\s+not_an_option = "x"\n\s+\^+\n/);
   noStack(r.stderr);
 });
 
