@@ -72,6 +72,8 @@ const INSPECTED = [
   'inspect/null-default.pkr.hcl',
   'inspect/everything-wrong.pkr.hcl',
   'communicator-block.pkr.hcl',
+  'dynamic-block.pkr.json',
+  'dynamic-block-default-iterator.pkr.json',
 ];
 
 test('builder inspect prints what packer inspect 1.6.6 prints', { skip }, async (t) => {

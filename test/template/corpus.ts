@@ -59,6 +59,8 @@ export const corpus: readonly CorpusCase[] = [
   { path: 'templatefile-path-root.pkr.hcl', expect: 'valid', notIn166: `${NEWER} (templatefile)` },
   { path: 'override-by-source.pkr.hcl', expect: 'valid' },
   { path: 'dynamic-block.pkr.hcl', expect: 'valid' },
+  { path: 'dynamic-block.pkr.json', expect: 'valid' },
+  { path: 'dynamic-block-default-iterator.pkr.json', expect: 'valid' },
   { path: 'env-in-variable-default.pkr.hcl', expect: 'valid' },
   { path: 'sources-without-prefix.pkr.hcl', expect: 'valid' },
   { path: 'no-build-block.pkr.hcl', expect: 'valid' },
