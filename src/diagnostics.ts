@@ -4,6 +4,7 @@
  * Every problem a user can cause in a template is reported as a Diagnostic, never thrown one at a
  * time: phases collect them and the CLI prints them all together (see `formatDiagnostics`).
  */
+import { contextString } from './hcl/context-string.js';
 
 /** A position in a source file. `line` and `column` are 1-based; `column` counts characters
  * (Unicode code points), `byte` is the 0-based offset into the UTF-16 JS string. */
@@ -60,7 +61,7 @@ export type SourceLookup = (filename: string) => string | undefined;
  *
  *   Error: Unsupported argument
  *
- *     on example.pkr.hcl line 3:
+ *     on example.pkr.hcl line 3, in source "null" "example":
  *      3:   foo = 1
  *             ^^^
  *   An argument named "foo" is not expected here.
@@ -70,8 +71,10 @@ export function formatDiagnostic(d: Diagnostic, sources: SourceLookup): string {
   const out: string[] = [head, ''];
   if (d.subject) {
     const r = d.subject;
-    out.push(`  on ${r.filename} line ${r.start.line}, column ${r.start.column}:`);
     const text = sources(r.filename);
+    // Packer's (HCL's) context: the enclosing top-level block, or the JSON path.
+    const context = text === undefined ? undefined : contextString(r.filename, text, r.start.byte);
+    out.push(context ? `  on ${r.filename} line ${r.start.line}, in ${context}:` : `  on ${r.filename} line ${r.start.line}, column ${r.start.column}:`);
     if (text !== undefined) {
       const lines = text.split(/\r?\n/);
       const line = lines[r.start.line - 1];

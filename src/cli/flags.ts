@@ -9,6 +9,19 @@
  */
 import { UsageError } from '../errors.js';
 
+/**
+ * `-h`, `-help` or `--help` anywhere before `--`: the command's usage is wanted (on stdout, exit
+ * 0). It carries the names of the flags the command parses, so a test can check that the usage
+ * lists exactly those.
+ */
+export class HelpRequested extends UsageError {
+  constructor(readonly flagNames: readonly string[]) {
+    super('');
+  }
+}
+
+const isHelp = (arg: string): boolean => arg === '-h' || arg === '-help' || arg === '--help' || arg === '--h';
+
 export type FlagSpec =
   | { kind: 'bool'; default?: boolean }
   | { kind: 'string'; default?: string }
@@ -71,7 +84,7 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     let value: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
-    if (name === 'h' || name === 'help') throw new UsageError('');
+    if (name === 'h' || name === 'help') throw new HelpRequested(Object.keys(specs));
     const spec = specs[name];
     if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
     if (spec.kind === 'bool') {
@@ -107,5 +120,25 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
         break;
     }
   }
-  return { flags: flags as FlagValues<S>, ordered, args: argv.slice(i) };
+  const afterDash = argv[i - 1] === '--';
+  const args = argv.slice(i);
+  if (!afterDash) misplacedFlags(args, specs);
+  return { flags: flags as FlagValues<S>, ordered, args };
+}
+
+/**
+ * Go's flag rules stop at the first argument that is not a flag, so `validate t.pkr.hcl
+ * -syntax-only` would take `-syntax-only` for a second template. A help flag there still asks
+ * for help; a flag of the command there is refused with an explanation of the order.
+ */
+function misplacedFlags(args: readonly string[], specs: FlagSpecs): void {
+  const end = args.indexOf('--');
+  const checked = end >= 0 ? args.slice(0, end) : args;
+  if (checked.some(isHelp)) throw new HelpRequested(Object.keys(specs));
+  const flag = checked.slice(1).find((a) => /^--?[^-=]/.test(a) && Object.hasOwn(specs, a.replace(/^--?/, '').split('=')[0]!));
+  if (flag === undefined) return;
+  throw new UsageError(
+    `The flag ${flag} comes after ${JSON.stringify(args[0])}: flags must come before the other arguments ` +
+      `(builder COMMAND [options] ARGS...), since flag parsing stops at the first argument that is not a flag, as in Packer.`,
+  );
 }

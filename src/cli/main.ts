@@ -8,6 +8,9 @@
 import type { Command, CommandContext, CommandEntry } from './command.js';
 import { commands } from './commands.js';
 import { errorNumber, UsageError, UserError, userSystemError } from '../errors.js';
+import { HelpRequested } from './flags.js';
+import { BUILDER_VERSION } from '../version.js';
+import { closest, distance } from 'fastest-levenshtein';
 import { isatty } from 'node:tty';
 import { pathToFileURL } from 'node:url';
 
@@ -22,22 +25,58 @@ export function findCommand(argv: readonly string[]): { command: CommandEntry; r
 export function mainUsage(): string {
   const width = Math.max(...commands.map((c) => c.name.join(' ').length));
   const lines = commands.map((c) => `    ${c.name.join(' ').padEnd(width)}    ${c.synopsis}`);
-  return `Usage: builder [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n${lines.join('\n')}\n`;
+  return `Usage: builder [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n${lines.join('\n')}\n\nRun "builder help COMMAND" (or "builder COMMAND -h") for a command's options.\n`;
+}
+
+/** Packer's (mitchellh/cli's) exit status for a missing or unknown command. */
+export const UNKNOWN_COMMAND_STATUS = 127;
+
+/** "Did you mean …?" for a mistyped command word: the closest command within two edits. */
+export function suggestCommand(word: string): string | undefined {
+  const names = [...new Set([...commands.map((c) => c.name[0]!), 'help'])];
+  const best = closest(word, names);
+  return distance(word, best) <= 2 && distance(word, best) < word.length ? best : undefined;
+}
+
+function unknownCommand(words: readonly string[], ctx: CommandContext): number {
+  const suggestion = suggestCommand(words[0]!);
+  ctx.stderr.write(`builder: unknown command "${words.join(' ')}"${suggestion ? `. Did you mean "${suggestion}"?` : ''}\n\n${mainUsage()}`);
+  return UNKNOWN_COMMAND_STATUS;
+}
+
+/** `builder help [COMMAND...]`: the main usage, or the usage of the named command, on stdout. */
+async function help(words: readonly string[], ctx: CommandContext): Promise<number> {
+  if (words.length === 0) {
+    ctx.stdout.write(mainUsage());
+    return 0;
+  }
+  const found = findCommand(words);
+  if (!found || found.rest.length > 0) return unknownCommand(words, ctx);
+  ctx.stdout.write(`${(await found.command.load()).usage}\n`);
+  return 0;
 }
 
 /** Runs one command line; returns the exit code. Never throws. */
 export async function runCli(argv: readonly string[], ctx: CommandContext): Promise<number> {
-  if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help' || argv[0] === '-help') {
-    ctx.stderr.write(mainUsage());
-    return argv.length === 0 ? 1 : 0;
+  if (argv.length === 0) {
+    ctx.stdout.write(mainUsage());
+    return UNKNOWN_COMMAND_STATUS;
   }
-  if (argv[0] === '--version' || argv[0] === '-version' || argv[0] === '-v') argv = ['version'];
-  const found = findCommand(argv);
-  if (!found) {
-    ctx.stderr.write(`builder: unknown command "${argv[0]}"\n\n${mainUsage()}`);
-    return 1;
+  if (argv[0] === '-h' || argv[0] === '--help' || argv[0] === '-help') {
+    ctx.stdout.write(mainUsage());
+    return 0;
   }
-  const { rest } = found;
+  // One line with the version, what scripts parse (as `packer -version`).
+  if (argv[0] === '--version' || argv[0] === '-version' || argv[0] === '-v') {
+    ctx.stdout.write(`${BUILDER_VERSION}\n`);
+    return 0;
+  }
+  if (argv[0] === 'help') return help(argv.slice(1), ctx);
+  // Packer takes -machine-readable before the command too (`packer -machine-readable version`).
+  const machineReadable = argv[0] === '-machine-readable' || argv[0] === '--machine-readable';
+  const found = findCommand(machineReadable ? argv.slice(1) : argv);
+  if (!found) return unknownCommand(machineReadable ? argv.slice(1) : argv, ctx);
+  const rest = machineReadable ? ['-machine-readable', ...found.rest] : found.rest;
   let command: Command | undefined;
   try {
     command = await found.command.load();
@@ -48,6 +87,10 @@ export async function runCli(argv: readonly string[], ctx: CommandContext): Prom
 }
 
 export function reportError(err: unknown, command: Command | undefined, ctx: CommandContext): number {
+  if (err instanceof HelpRequested) {
+    if (command) ctx.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
   if (err instanceof UsageError) {
     if (err.message) ctx.stderr.write(`${err.message}\n\n`);
     if (command) ctx.stderr.write(`${command.usage}\n`);

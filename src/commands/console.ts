@@ -30,7 +30,8 @@ export const consoleCommand: Command = {
 
 Options:
 
-${varFlagsUsage}`,
+${varFlagsUsage}
+  -config-type=hcl2      Accepted for compatibility with Packer; templates are read as HCL2.`,
   async run(args, ctx) {
     const parsed = parseFlags(args, { ...varFlagSpecs, 'config-type': { kind: 'string' } });
     if (parsed.args.length > 1) throw new UsageError('console takes at most one TEMPLATE argument');

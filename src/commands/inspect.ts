@@ -38,7 +38,8 @@ export function formatInspect(t: Template): string {
   out.push('> input-variables:', '');
   for (const [name, v] of byName(t.variables)) out.push(`var.${name}: ${shown(v.value, v.sensitive)}`);
   out.push('', '> local-variables:', '');
-  for (const [name, l] of byName(t.locals)) out.push(`local.${name}: ${shown(l.value, l.sensitive)}`);
+  // A local whose evaluation failed (reported by validate) is left out, as Packer leaves it out.
+  for (const [name, l] of byName(t.locals)) if (l.value !== undefined) out.push(`local.${name}: ${shown(l.value, l.sensitive)}`);
   out.push('', '> builds:', '');
   t.builds.forEach((b, i) => {
     out.push(`  > ${b.name || `<unnamed build ${i}>`}:`, '');
@@ -79,9 +80,11 @@ ${varFlagsUsage}`,
   async run(args, ctx) {
     const parsed = parseFlags(args, varFlagSpecs);
     if (parsed.args.length !== 1) throw new UsageError(parsed.args.length === 0 ? 'inspect needs a TEMPLATE argument' : 'inspect takes exactly one TEMPLATE argument');
-    const { template, diagnostics, sources } = loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
-    if (diagnostics.length > 0) ctx.stderr.write(formatDiagnostics(diagnostics, sources));
-    if (!template || hasErrors(diagnostics)) return 1;
+    // Like Packer, only the parsing phases' problems are shown (and stop it): unset variables,
+    // failed validation rules, failed locals and unknown sources are `validate`'s to report.
+    const { template, parseDiagnostics, sources } = loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
+    if (parseDiagnostics.length > 0) ctx.stderr.write(formatDiagnostics(parseDiagnostics, sources));
+    if (!template || hasErrors(parseDiagnostics)) return 1;
     ctx.stdout.write(formatInspect(template));
     return 0;
   },

@@ -38,7 +38,8 @@ Options:
 ${buildFilterFlagsUsage}
 ${varFlagsUsage}
   -evaluate-datasources  Evaluate data sources (builder has none; accepted for compatibility).
-  -no-warn-undeclared-var  Accept var files that set undeclared variables (an error otherwise).`,
+  -no-warn-undeclared-var
+                         Do not warn about var files that set undeclared variables.`,
   async run(args, ctx) {
     const parsed = parseFlags(args, flagSpecs);
     if (parsed.args.length !== 1) throw new UsageError(parsed.args.length === 0 ? 'validate needs a TEMPLATE argument' : 'validate takes exactly one TEMPLATE argument');
@@ -47,7 +48,7 @@ ${varFlagsUsage}
       env: ctx.env,
       cwd: ctx.cwd,
       syntaxOnly: parsed.flags['syntax-only'],
-      undeclaredVarFile: parsed.flags['no-warn-undeclared-var'] ? 'ignore' : 'error',
+      undeclaredVarFile: parsed.flags['no-warn-undeclared-var'] ? 'ignore' : 'warning',
     });
     const diags = [...diagnostics];
     if (template && !hasErrors(diags) && !parsed.flags['syntax-only']) {

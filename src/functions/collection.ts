@@ -117,11 +117,12 @@ export const coalescelist = define({
         throw new FunctionArgError(i, `coalescelist arguments must be lists or tuples, got ${friendlyTypeName(a.type)}`);
       }
     });
-    const listTypes = args.every((a) => a.type.kind === 'list') ? unifyTypes(args.map((a) => a.type)) : undefined;
+    // As cty: the first non-empty argument as it is (no conversion to a common type, so a list
+    // of numbers stays one beside a list of strings); unknown while an earlier one is.
     for (const a of args) {
-      if (a.unknown) return Value.unknown(listTypes ?? dyn);
+      if (a.unknown) return Value.unknown(args.every((b) => typeEquals(b.type, a.type)) ? a.type : dyn);
       if (a.isNull) continue;
-      if (a.elements().length > 0) return listTypes ? convertOrThrow(a, listTypes, 0) : a;
+      if (a.elements().length > 0) return a;
     }
     throw new FunctionError('no non-null arguments');
   },

@@ -56,7 +56,8 @@ export function parseTimestamp(ts: string): Timestamp {
   const daysIn = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeap(year) ? 1 : 0);
   range(day >= 1 && day <= daysIn, 'day of month');
   sep('T');
-  const hour = num(2, 'hour');
+  // Go's layout element "15" takes one or two digits (the others exactly two).
+  const hour = num(/^[0-9](?![0-9])/.test(rest()) ? 1 : 2, 'hour');
   range(hour < 24, 'hour');
   sep(':');
   const minute = num(2, 'minute');

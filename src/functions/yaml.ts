@@ -1,8 +1,7 @@
 /**
  * YAML as go-cty-yaml reads and writes it for `yamldecode` / `yamlencode`.
  *
- * Decoding: one document; mappings become objects, sequences tuples; scalars by the YAML 1.2 core
- * schema (numbers kept exact from their source text); timestamps stay strings; `<<` merge keys.
+ * Decoding: one document (see `yamlDecode`); numbers kept exact from their source text.
  * Encoding: block style, every string double-quoted unless it spans lines (then a literal `|`
  * block with the chomping indicator its trailing newlines need), keys double-quoted, sequences
  * inside mappings not indented (as libyaml emits them), `[]` / `{}` for empty collections.
@@ -17,10 +16,124 @@ const yaml = lazyRequire<typeof Yaml>('yaml');
 
 export class YamlError extends Error {}
 
-const TIMESTAMP = /^\d{4}-\d\d?-\d\d?(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d\d?(?::\d\d)?))?$/;
+const LONG_TAG = 'tag:yaml.org,2002:';
+const STR = `${LONG_TAG}str`;
+const BINARY = `${LONG_TAG}binary`;
+const BOOL = `${LONG_TAG}bool`;
+const INT = `${LONG_TAG}int`;
+const FLOAT = `${LONG_TAG}float`;
+const NULL = `${LONG_TAG}null`;
+const TIMESTAMP = `${LONG_TAG}timestamp`;
+const RESOLVABLE = new Set(['', STR, BINARY, BOOL, INT, FLOAT, NULL, TIMESTAMP]);
 
+/** Plain scalars with a fixed meaning (go-cty-yaml's resolve table: YAML 1.1 booleans). */
+const FIXED = new Map<string, () => Value>();
+for (const w of ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']) FIXED.set(w, () => Value.bool(true));
+for (const w of ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']) FIXED.set(w, () => Value.bool(false));
+for (const w of ['', '~', 'null', 'Null', 'NULL']) FIXED.set(w, () => Value.null());
+for (const w of ['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF']) FIXED.set(w, () => Value.number(new NumberContext(Infinity)));
+for (const w of ['-.inf', '-.Inf', '-.INF']) FIXED.set(w, () => Value.number(new NumberContext(-Infinity)));
+
+/** A decimal number as cty.ParseNumberVal reads it. */
+const DECIMAL = /^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * A YAML timestamp in one of the forms go-cty-yaml accepts (date only; date and time with `T`,
+ * `t` or spaces, a fraction, and a `Z` / `±hh:mm` zone, or no zone when space-separated), as Go
+ * writes it with time.RFC3339 (the fraction dropped, UTC as `Z`); undefined if it is not one.
+ */
+function yamlTimestamp(s: string): string | undefined {
+  const m = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:([Tt])| +)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?$/.exec(s);
+  if (!m) return undefined;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const daysIn = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysIn) return undefined;
+  const date = `${m[1]}-${pad(month)}-${pad(day)}`;
+  if (m[5] === undefined) return `${date}T00:00:00Z`;
+  const [hour, minute, second] = [Number(m[5]), Number(m[6]), Number(m[7])];
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  // The T form needs a zone; the space form has none (UTC).
+  if ((m[4] !== undefined) !== (m[8] !== undefined)) return undefined;
+  const zone = m[8] === undefined || /^[-+]00:00$/.test(m[8]) ? 'Z' : m[8];
+  return `${date}T${pad(hour)}:${pad(minute)}:${pad(second)}${zone}`;
+}
+
+/** Go's strconv.ParseInt(s, 0, 64) / ParseUint for the prefixed forms (0x, 0o, 0b, leading 0). */
+function goInteger(s: string): Value | undefined {
+  const m = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|[1-9][0-9]*|0)$/.exec(s);
+  if (!m) return undefined;
+  const body = m[2]!;
+  const digits = /^0[0-7]/.test(body) ? `0o${body.slice(1)}` : body.replace(/^0[oO]/, '0o');
+  const n = BigInt(digits) * (m[1] === '-' ? -1n : 1n);
+  if (n > 18446744073709551615n || n < -9223372036854775808n) return undefined;
+  return Value.number(new NumberContext(n.toString()));
+}
+
+/** A scalar's value as go-cty-yaml resolves it: `tag` is the long explicit tag, or '' for a
+ * plain scalar without one (quoted and block scalars come with the !!str tag). */
+function resolveScalar(tag: string, src: string): Value {
+  if (!RESOLVABLE.has(tag)) throw new YamlError(`unsupported tag ${JSON.stringify(tag)}`);
+  const first = src[0] ?? '';
+  const hint = src === '' ? 'N' : /[-+]/.test(first) ? 'S' : /[0-9]/.test(first) ? 'D' : /[yYnNtTfFoO~]/.test(first) ? 'M' : first === '.' ? '.' : '';
+  let t = tag;
+  if (hint !== '' && tag !== STR && tag !== BINARY) {
+    const fixed = FIXED.get(src);
+    if (fixed) return fixed();
+    if (src === '.nan' || src === '.NaN' || src === '.NAN') throw new YamlError('floating point NaN is not supported');
+    if (hint === '.' && DECIMAL.test(src)) return Value.number(new NumberContext(src));
+    if (hint === 'D' || hint === 'S') {
+      if (tag === '' || tag === TIMESTAMP) {
+        const ts = yamlTimestamp(src);
+        if (ts !== undefined) return Value.string(ts);
+      }
+      const plain = src.replace(/_/g, '');
+      if (DECIMAL.test(plain)) return Value.number(new NumberContext(plain));
+      if (/^-?0b/.test(plain)) t = INT;
+    }
+  }
+  switch (t) {
+    case STR:
+      return Value.string(src);
+    case BINARY:
+      // Kept as its base64 text (cty has no binary type), once checked.
+      if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(src)) throw new YamlError(`cannot parse ${JSON.stringify(src)} as ${t}: not valid base64`);
+      return Value.string(src);
+    case BOOL: {
+      const fixed = FIXED.get(src)?.();
+      if (!fixed || fixed.type.kind !== 'bool') throw new YamlError(`cannot parse ${JSON.stringify(src)} as ${t}`);
+      return fixed;
+    }
+    case INT:
+    case FLOAT: {
+      const plain = src.replace(/_/g, '');
+      if (DECIMAL.test(plain)) return Value.number(new NumberContext(plain));
+      const n = goInteger(plain);
+      if (n) return n;
+      throw new YamlError(`cannot parse ${JSON.stringify(src)} as ${t}`);
+    }
+    case TIMESTAMP: {
+      const ts = yamlTimestamp(src);
+      if (ts === undefined) throw new YamlError(`cannot parse ${JSON.stringify(src)} as ${t}`);
+      return Value.string(ts);
+    }
+    case NULL:
+      return Value.null();
+    default:
+      return Value.string(src);
+  }
+}
+
+/**
+ * Decodes one YAML document as go-cty-yaml does: mappings become objects (keys must be scalars
+ * that convert to non-null strings), sequences tuples, scalars by go-cty-yaml's resolve table
+ * (YAML 1.1 booleans such as `y`, `on`, `off`; `_` in numbers; timestamps as RFC 3339 text);
+ * only the standard tags are accepted; `<<` merge keys; an alias inside the definition of its
+ * own anchor is an error (cty values are finite), and each anchored node is decoded once.
+ */
 export function yamlDecode(src: string): Value {
-  const docs = yaml().parseAllDocuments(src, { schema: 'core', merge: true, uniqueKeys: false });
+  const docs = yaml().parseAllDocuments(src, { schema: 'failsafe', merge: false, uniqueKeys: false });
   if (!Array.isArray(docs)) throw new YamlError('the given YAML is not a sequence of documents');
   if (docs.length === 0) return Value.null();
   if (docs.length > 1) throw new YamlError('on line 1, column 1: unexpected extra content after value');
@@ -30,48 +143,71 @@ export function yamlDecode(src: string): Value {
     const reason = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new YamlError(`on line ${err.linePos?.[0].line ?? 1}, column ${err.linePos?.[0].col ?? 1}: ${reason}`);
   }
-  return nodeValue(doc.contents as Node | null, doc);
+  return new Decoder(doc).value(doc.contents as Node | null);
 }
 
-function nodeValue(node: Node | null, doc: { contents: unknown }): Value {
-  if (node === null || node === undefined) return Value.null();
-  const { isAlias, isMap, isScalar, isSeq } = yaml();
-  if (isAlias(node)) return nodeValue(node.resolve(doc as never) as Node, doc);
-  if (isMap(node)) {
-    const m = new Map<string, Value>();
-    for (const pair of node.items) {
-      const k = pair.key as Node | null;
-      const key = isScalar(k) ? String(k.value ?? 'null') : '';
-      if (key === '<<' && (isMap(pair.value) || isAlias(pair.value))) {
-        const merged = nodeValue(pair.value as Node, doc);
-        for (const [mk, mv] of merged.entries()) if (!m.has(mk)) m.set(mk, mv);
-        continue;
+class Decoder {
+  private readonly decoded = new Map<Node, Value>();
+  private readonly open = new Set<Node>();
+  private readonly lib = yaml();
+  constructor(private readonly doc: Yaml.Document.Parsed) {}
+
+  value(node: Node | null): Value {
+    if (node === null || node === undefined) return Value.null();
+    const { isAlias } = this.lib;
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc) as Node | undefined;
+      if (!target) throw new YamlError(`reference to undefined anchor ${JSON.stringify(node.source)}`);
+      if (this.open.has(target)) throw new YamlError(`cannot refer to anchor ${JSON.stringify(node.source)} from inside its own definition`);
+      return this.value(target);
+    }
+    const done = this.decoded.get(node);
+    if (done) return done;
+    this.open.add(node);
+    try {
+      const v = this.fresh(node);
+      if ((node as { anchor?: string }).anchor) this.decoded.set(node, v);
+      return v;
+    } finally {
+      this.open.delete(node);
+    }
+  }
+
+  private fresh(node: Node): Value {
+    const { isAlias, isMap, isScalar, isSeq } = this.lib;
+    const tag = node.tag ?? '';
+    if (isMap(node)) {
+      if (tag !== '' && tag !== `${LONG_TAG}map`) throw new YamlError(`can't interpret mapping as ${tag}`);
+      const m = new Map<string, Value>();
+      for (const pair of node.items) {
+        const k = pair.key as Node | null;
+        if (k !== null && !isScalar(k)) throw new YamlError('only strings are allowed as mapping keys');
+        const key = k === null ? Value.null() : this.scalar(k);
+        if (key.isNull) throw new YamlError('mapping key cannot be null');
+        const name = key.type.kind === 'string' ? key.asString() : key.type.kind === 'bool' ? String(key.asBool()) : key.asNumber().toString();
+        if (name === '<<' && k?.type === 'PLAIN' && (isMap(pair.value) || isAlias(pair.value))) {
+          const merged = this.value(pair.value as Node);
+          if (merged.isMapping) for (const [mk, mv] of merged.entries()) if (!m.has(mk)) m.set(mk, mv);
+          continue;
+        }
+        m.set(name, this.value(pair.value as Node | null));
       }
-      m.set(key, nodeValue(pair.value as Node | null, doc));
+      return Value.object(m);
     }
-    return Value.object(m);
-  }
-  if (isSeq(node)) return Value.tuple(node.items.map((i) => nodeValue(i as Node, doc)));
-  if (isScalar(node)) {
-    const v = node.value;
-    if (v === null) return Value.null();
-    if (typeof v === 'boolean') return Value.bool(v);
-    if (typeof v === 'number' || typeof v === 'bigint') {
-      const srcText = (node.source ?? String(v)).replace(/_/g, '');
-      // go-cty-yaml reads hexadecimal and octal forms as strings.
-      if (/^[-+]?0[xo]/i.test(srcText)) return Value.string(node.source ?? String(v));
-      if (/^[-+]?\.(inf|Inf|INF)$/.test(srcText)) return Value.number(new NumberContext(srcText.startsWith('-') ? -Infinity : Infinity));
-      if (/\.nan$/i.test(srcText)) throw new YamlError('floating point NaN is not supported');
-      return Value.number(new NumberContext(srcText));
+    if (isSeq(node)) {
+      if (tag !== '' && tag !== `${LONG_TAG}seq`) throw new YamlError(`can't interpret sequence as ${tag}`);
+      return Value.tuple(node.items.map((i) => this.value(i as Node | null)));
     }
-    const text = String(v);
-    // go-cty-yaml reads an unquoted YAML timestamp as a time and writes it as RFC 3339 text; a
-    // bare date is midnight UTC.
-    if (node.type === 'PLAIN' && /^\d{4}-\d\d-\d\d$/.test(text)) return Value.string(`${text}T00:00:00Z`);
-    if (node.type === 'PLAIN' && TIMESTAMP.test(text)) return Value.string(text.replace(/[ \t]+/, 'T').replace(/[ \t]+/g, ''));
-    return Value.string(text);
+    if (isScalar(node)) return this.scalar(node);
+    throw new YamlError('unsupported YAML node');
   }
-  throw new YamlError('unsupported YAML node');
+
+  private scalar(node: Yaml.Scalar): Value {
+    // The text as written (the yaml package may already have read `!!binary` or `!!timestamp`).
+    const text = node.source ?? String(node.value ?? '');
+    const tag = node.tag ?? (node.type === 'PLAIN' ? '' : STR);
+    return resolveScalar(tag, text);
+  }
 }
 
 /**

@@ -12,6 +12,7 @@
  *   (strings are templates, objects are objects whose keys are templates, …).
  */
 import type { Range } from '../diagnostics.js';
+import type { Value } from '../values/value.js';
 
 export interface File {
   filename: string;
@@ -246,13 +247,19 @@ export type JsonValue =
   | { kind: 'bool'; value: boolean; range: Range }
   | { kind: 'null'; range: Range }
   | { kind: 'array'; items: JsonValue[]; range: Range }
-  | { kind: 'object'; props: { name: string; nameRange: Range; value: JsonValue }[]; range: Range };
+  | { kind: 'object'; props: { name: string; nameRange: Range; value: JsonValue }[]; range: Range; scope?: JsonScope };
+
+/** Variables in scope for the expressions inside a JSON object: the iterator of the `dynamic`
+ * block that generated it (HCL's dynblock iteration context). */
+export type JsonScope = ReadonlyMap<string, Value>;
 
 /** A JSON value in expression position (HCL JSON syntax). */
 export interface JsonExpression {
   kind: 'json';
   value: JsonValue;
   range: Range;
+  /** Extra variables for this expression (from a `dynamic` block's iterator). */
+  scope?: JsonScope;
 }
 
 // ---- tokens (native syntax), shared by the parser and `fmt` -----------------------------------

@@ -14,7 +14,7 @@
  *   and block types, so a later `bodyContent(remain, otherSchema)` reports only what is left.
  */
 import { errorDiag, rangeBetween, rangeString, type Diagnostic, type Range } from '../diagnostics.js';
-import type { Attribute, Block, Body, JsonBody, JsonValue, NativeBody } from './ast.js';
+import type { Attribute, Block, Body, JsonBody, JsonScope, JsonValue, NativeBody } from './ast.js';
 import { nameSuggestion } from './parser.js';
 
 export interface BodySchema {
@@ -67,7 +67,7 @@ export function bodyJustAttributes(body: Body): { attributes: Map<string, Attrib
       diagnostics.push(errorDiag('Duplicate attribute definition', `The argument "${prop.name}" was already set at ${rangeString(existing.range)}.`, prop.nameRange));
       continue;
     }
-    attributes.set(prop.name, jsonAttribute(prop));
+    attributes.set(prop.name, jsonAttribute(obj.scope ? { ...prop, scope: obj.scope } : prop));
   }
   return { attributes, diagnostics };
 }
@@ -169,12 +169,21 @@ function nativeLeftovers(remain: NativeBody, schema: BodySchema, content: BodyCo
 
 // ---- JSON syntax -----------------------------------------------------------------------------
 
-type JsonProp = { name: string; nameRange: Range; value: JsonValue };
+/** A property, with the scope of the object it belongs to (see `JsonScope`). */
+type JsonProp = { name: string; nameRange: Range; value: JsonValue; scope?: JsonScope };
+
+/** A value given the scope of the object it sits in (objects keep their own entries on top). */
+function scoped(v: JsonValue, scope: JsonScope | undefined): JsonValue {
+  if (!scope) return v;
+  if (v.kind === 'object') return { ...v, scope: v.scope ? new Map([...scope, ...v.scope]) : scope };
+  if (v.kind === 'array') return { ...v, items: v.items.map((i) => scoped(i, scope)) };
+  return v;
+}
 
 function jsonAttribute(prop: JsonProp): Attribute {
   return {
     name: prop.name,
-    expr: { kind: 'json', value: prop.value, range: prop.value.range },
+    expr: { kind: 'json', value: prop.value, range: prop.value.range, ...(prop.scope ? { scope: prop.scope } : {}) },
     range: rangeBetween(prop.nameRange, prop.value.range),
     nameRange: prop.nameRange,
   };
@@ -183,12 +192,12 @@ function jsonAttribute(prop: JsonProp): Attribute {
 /** The properties of an object, or of every object in an array (HCL's `collectDeepAttrs`). */
 function collectProps(v: JsonValue, labelName: string | undefined, diagnostics: Diagnostic[]): JsonProp[] {
   if (v.kind === 'null') return [];
-  if (v.kind === 'object') return v.props;
+  if (v.kind === 'object') return v.scope ? v.props.map((p) => ({ ...p, scope: v.scope })) : v.props;
   if (v.kind === 'array') {
     const props: JsonProp[] = [];
     for (const item of v.items) {
       if (item.kind === 'object') {
-        props.push(...item.props);
+        props.push(...(item.scope ? item.props.map((p) => ({ ...p, scope: item.scope })) : item.props));
       } else {
         diagnostics.push(errorDiag('Incorrect JSON value type', labelName !== undefined
           ? `A JSON object is required here, to specify ${labelName} labels for this block.`
@@ -220,7 +229,7 @@ function jsonPartialContent(body: JsonBody, schema: BodySchema): { content: Body
       continue;
     }
     const blockS = blockSchemas.get(prop.name);
-    if (blockS) unpackJsonBlock(prop.value, prop.name, prop.nameRange, blockS.labelNames, [], [], blocks, diagnostics);
+    if (blockS) unpackJsonBlock(scoped(prop.value, prop.scope), prop.name, prop.nameRange, blockS.labelNames, [], [], blocks, diagnostics);
   }
   for (const attrS of schema.attributes) {
     if (attrS.required && !attributes.has(attrS.name)) diagnostics.push(missingRequired(body, attrS.name));
@@ -240,7 +249,7 @@ function unpackJsonBlock(v: JsonValue, type: string, typeRange: Range, labelsLef
       return;
     }
     for (const p of props) {
-      unpackJsonBlock(p.value, type, typeRange, labelsLeft.slice(1), [...labels, p.name], [...labelRanges, p.nameRange], out, diagnostics);
+      unpackJsonBlock(scoped(p.value, p.scope), type, typeRange, labelsLeft.slice(1), [...labels, p.name], [...labelRanges, p.nameRange], out, diagnostics);
     }
     return;
   }

@@ -191,7 +191,7 @@ class Evaluator {
       case 'anonSymbol':
         return ok(this.anon.get(e) ?? DYNAMIC);
       case 'json':
-        return this.json(e.value, ctx);
+        return this.json(e.value, e.scope && ctx ? { ...ctx, variables: e.scope, parent: ctx } : ctx);
     }
   }
 
@@ -456,7 +456,7 @@ class Evaluator {
           const r = this.scopeTraversal(t, ctx);
           return !hasErrors(r.diagnostics) && !r.value.isWhollyKnown;
         }),
-      typeConstraint: () => parseTypeConstraint(expr),
+      typeConstraint: () => parseTypeConstraint(expr, { withDefaults: false }),
     };
   }
 

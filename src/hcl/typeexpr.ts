@@ -5,7 +5,8 @@
  * Contracts:
  * - Accepted: `string`, `number`, `bool`, `any`, `list(T)`, `set(T)`, `map(T)`, `tuple([T, …])`,
  *   `object({name = T, …})`, and inside object attributes `optional(T)` / `optional(T, default)`.
- *   The default is evaluated without variables or functions and converted to `T`.
+ *   The default is evaluated without variables or functions and converted to `T`. With
+ *   `withDefaults: false` (HCL's `TypeConstraint`, what `convert` reads) a default is an error.
  * - In JSON syntax the constraint is a string holding the native expression (`"list(string)"`).
  * - Problems are diagnostics with HCL's messages ("Invalid type specification", …); the type is
  *   then `dynamic`.
@@ -25,14 +26,14 @@ export interface TypeConstraintResult {
 const INVALID = 'Invalid type specification';
 
 /** Reads a type constraint expression (see the module contract). */
-export function parseTypeConstraint(expr: ast.Expression): TypeConstraintResult {
+export function parseTypeConstraint(expr: ast.Expression, options: { withDefaults?: boolean } = {}): TypeConstraintResult {
   const diagnostics: Diagnostic[] = [];
-  const type = getType(expr, diagnostics);
+  const type = getType(expr, diagnostics, options.withDefaults ?? true);
   return { type, diagnostics };
 }
 
-function getType(expr: ast.Expression, diags: Diagnostic[]): Type {
-  if (expr.kind === 'json') return getJsonType(expr, diags);
+function getType(expr: ast.Expression, diags: Diagnostic[], withDefaults: boolean): Type {
+  if (expr.kind === 'json') return getJsonType(expr, diags, withDefaults);
   const kw = keywordOf(expr);
   if (kw !== undefined) return keywordType(kw, expr.range, diags);
   if (expr.kind !== 'call') {
@@ -62,21 +63,21 @@ function getType(expr: ast.Expression, diags: Diagnostic[]): Type {
   }
   switch (name) {
     case 'list':
-      return T.list(getType(expr.args[0]!, diags));
+      return T.list(getType(expr.args[0]!, diags, withDefaults));
     case 'set':
-      return T.set(getType(expr.args[0]!, diags));
+      return T.set(getType(expr.args[0]!, diags, withDefaults));
     case 'map':
-      return T.map(getType(expr.args[0]!, diags));
+      return T.map(getType(expr.args[0]!, diags, withDefaults));
     case 'tuple': {
       const arg = expr.args[0]!;
       if (arg.kind !== 'tuple') {
         diags.push(errorDiag(INVALID, 'Tuple type constructor requires a list of element types.', arg.range));
         return T.dynamic;
       }
-      return T.tuple(arg.items.map((i) => getType(i, diags)));
+      return T.tuple(arg.items.map((i) => getType(i, diags, withDefaults)));
     }
     case 'object':
-      return objectType(expr.args[0]!, diags);
+      return objectType(expr.args[0]!, diags, withDefaults);
     case 'optional':
       diags.push(errorDiag(INVALID, 'Keyword "optional" is valid only as a modifier for object type attributes.', expr.nameRange));
       return T.dynamic;
@@ -115,7 +116,7 @@ function constructorArgMessage(name: string): string {
   return `The ${name} type constructor requires one argument specifying the element type.`;
 }
 
-function objectType(arg: ast.Expression, diags: Diagnostic[]): Type {
+function objectType(arg: ast.Expression, diags: Diagnostic[], withDefaults: boolean): Type {
   if (arg.kind !== 'object') {
     diags.push(
       errorDiag(INVALID, 'Object type constructor requires a map whose keys are attribute names and whose values are the corresponding attribute types.', arg.range),
@@ -140,7 +141,10 @@ function objectType(arg: ast.Expression, diags: Diagnostic[]): Type {
         diags.push(errorDiag(INVALID, 'Optional attribute modifier requires the attribute type as its argument.', argsRange));
         continue;
       }
-      if (call.args.length > 2) {
+      if (!withDefaults && call.args.length > 1) {
+        // HCL's TypeConstraint (what `convert` reads): defaults exist only in variable types.
+        diags.push(errorDiag(INVALID, 'Optional attribute modifier expects only one argument: the attribute type.', argsRange));
+      } else if (call.args.length > 2) {
         diags.push(errorDiag(INVALID, 'Optional attribute modifier expects at most two arguments: the attribute type, and a default value.', argsRange));
       } else {
         optional.add(key);
@@ -148,7 +152,7 @@ function objectType(arg: ast.Expression, diags: Diagnostic[]): Type {
       }
       atyExpr = call.args[0]!;
     }
-    const aty = getType(atyExpr, diags);
+    const aty = getType(atyExpr, diags, withDefaults);
     attrs.set(key, aty);
     if (defaultExpr) {
       const d = evaluate(defaultExpr, null);
@@ -170,7 +174,7 @@ function objectType(arg: ast.Expression, diags: Diagnostic[]): Type {
 }
 
 /** JSON syntax: the constraint is a string holding a native-syntax type expression. */
-function getJsonType(expr: ast.JsonExpression, diags: Diagnostic[]): Type {
+function getJsonType(expr: ast.JsonExpression, diags: Diagnostic[], withDefaults: boolean): Type {
   const v = expr.value;
   if (v.kind !== 'string') {
     diags.push(
@@ -188,5 +192,5 @@ function getJsonType(expr: ast.JsonExpression, diags: Diagnostic[]): Type {
     diags.push(...parsed.diagnostics);
     return T.dynamic;
   }
-  return getType(parsed.expr, diags);
+  return getType(parsed.expr, diags, withDefaults);
 }

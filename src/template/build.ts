@@ -59,8 +59,13 @@ function invalidRef(subject: Range): Diagnostic {
   );
 }
 
+/** The "Unknown source" diagnostics made, to tell them from decoding errors. */
+const unknownSourceDiags = new WeakSet<Diagnostic>();
+
 function unknownSource(ref: { type: string; name: string }, subject: Range): Diagnostic {
-  return errorDiag(`Unknown source ${ref.type}.${ref.name}`, `No source block named "${ref.name}" of type "${ref.type}" is declared; declare it with source "${ref.type}" "${ref.name}" { … }.`, subject);
+  const d = errorDiag(`Unknown source ${ref.type}.${ref.name}`, `No source block named "${ref.name}" of type "${ref.type}" is declared; declare it with source "${ref.type}" "${ref.name}" { … }.`, subject);
+  unknownSourceDiags.add(d);
+  return d;
 }
 
 function staticString(expr: Parameters<typeof evaluate>[0], ctx: EvalContext, diags: Diagnostic[]): string | undefined {
@@ -102,10 +107,8 @@ export function decodeBuildBlock(block: Block, ctx: EvalContext, sources: Readon
           diags.push(invalidRef(sourcesAttr.expr.range));
           continue;
         }
-        if (!sources.has(`${ref.type}.${ref.name}`)) {
-          diags.push(unknownSource(ref, sourcesAttr.expr.range));
-          continue;
-        }
+        // Kept though undeclared (reported): `inspect` lists it as written, as Packer does.
+        if (!sources.has(`${ref.type}.${ref.name}`)) diags.push(unknownSource(ref, sourcesAttr.expr.range));
         build.sources.push({ type: ref.type, sourceName: ref.name, localName: ref.name, range: sourcesAttr.expr.range });
       }
     }
@@ -165,7 +168,11 @@ export function decodeBuildBlock(block: Block, ctx: EvalContext, sources: Readon
     }
     seen.add(key);
   }
-  return { build, diagnostics: diags };
+  // As Packer's parser, a build block that failed to decode is left out of the template (so
+  // `inspect` does not show it); a reference to an undeclared source is not a decoding error
+  // there (Packer finds it when it makes the builds), so such a build is kept.
+  const decodeFailed = diags.some((d) => d.severity === 'error' && !unknownSourceDiags.has(d));
+  return { build: decodeFailed ? undefined : build, diagnostics: diags };
 }
 
 function decodeInnerSource(b: Block, ctx: EvalContext, sources: ReadonlyMap<string, SourceDef>, diags: Diagnostic[]): BuildSourceRef | undefined {
@@ -175,10 +182,7 @@ function decodeInnerSource(b: Block, ctx: EvalContext, sources: ReadonlyMap<stri
     diags.push(invalidRef(range));
     return undefined;
   }
-  if (!sources.has(`${ref.type}.${ref.name}`)) {
-    diags.push(unknownSource(ref, range));
-    return undefined;
-  }
+  if (!sources.has(`${ref.type}.${ref.name}`)) diags.push(unknownSource(ref, range));
   const { content, remain, diagnostics } = bodyPartialContent(b.body, innerSourceSchema);
   diags.push(...diagnostics);
   let localName = ref.name;

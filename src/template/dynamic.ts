@@ -9,11 +9,13 @@
  * decoded, with the context of the body's phase.
  *
  * The iterator's values are written into the syntax tree as literal expressions, so the expanded
- * body can be evaluated later (with build-time values) like any other body. In JSON-syntax bodies a
- * `dynamic` property is reported as not supported (and removed, so nothing else is reported).
+ * body can be evaluated later (with build-time values) like any other body. JSON-syntax bodies
+ * expand too (see `expandJson`).
  */
 import { errorDiag, type Diagnostic, type Range } from '../diagnostics.js';
-import type { Block, Body, Expression, NativeBody } from '../hcl/ast.js';
+import type { Block, Body, Expression, JsonBody, JsonValue, NativeBody } from '../hcl/ast.js';
+
+type JsonProp = { name: string; nameRange: Range; value: JsonValue };
 import { bodyContent, bodyPartialContent, type BodySchema } from '../hcl/body.js';
 import { evaluate, type EvalContext } from '../hcl/eval.js';
 import { convert } from '../values/convert.js';
@@ -35,22 +37,39 @@ const jsonDynamicSchema: BodySchema = { attributes: [], blocks: [{ type: 'dynami
 export function expandDynamicBlocks(body: Body, ctx: EvalContext): { body: Body; diagnostics: Diagnostic[] } {
   if (body.kind === 'json') {
     if (body.value.kind !== 'object' || !body.value.props.some((p) => p.name === 'dynamic')) return { body, diagnostics: [] };
-    const { content, remain } = bodyPartialContent(body, jsonDynamicSchema);
-    const at = content.blocks[0]?.typeRange ?? body.range;
-    return {
-      body: remain,
-      diagnostics: [
-        errorDiag(
-          'Dynamic blocks are not supported in JSON syntax',
-          'builder expands `dynamic` blocks only in native syntax (.pkr.hcl). Write this block in a .pkr.hcl file, or list the generated blocks in full.',
-          at,
-        ),
-      ],
-    };
+    return expandJson(body, ctx);
   }
   if (!hasDynamic(body)) return { body, diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
   return { body: expandNative(body as NativeBody, ctx, diagnostics), diagnostics };
+}
+
+/**
+ * JSON syntax: `"dynamic": {"TYPE": {"for_each": …, "iterator": "NAME", "labels": […],
+ * "content": {…}}}`. Each generated block is a property TYPE (nested by its labels) holding the
+ * content object, placed where the `dynamic` property was; the iterator reaches the content's
+ * expressions through the object's scope (JSON strings are parsed only when evaluated, so
+ * nothing can be substituted in them). Blocks nested in the content are not expanded again.
+ */
+function expandJson(body: JsonBody, ctx: EvalContext): { body: Body; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const { content } = bodyPartialContent(body, jsonDynamicSchema);
+  const generated: JsonProp[] = [];
+  for (const block of content.blocks) {
+    for (const b of expandOne(block, ctx, diagnostics)) {
+      if (b.body.kind !== 'json') continue;
+      const value = b.labels.reduceRight<JsonValue>(
+        (inner, label) => ({ kind: 'object', props: [{ name: label, nameRange: b.typeRange, value: inner }], range: inner.range }),
+        b.body.value,
+      );
+      generated.push({ name: b.type, nameRange: b.typeRange, value });
+    }
+  }
+  const v = body.value as Extract<JsonValue, { kind: 'object' }>;
+  const at = v.props.findIndex((p) => p.name === 'dynamic');
+  const props = v.props.filter((p) => p.name !== 'dynamic');
+  props.splice(at, 0, ...generated);
+  return { body: { ...body, value: { ...v, props } }, diagnostics };
 }
 
 function expandNative(body: NativeBody, ctx: EvalContext, diags: Diagnostic[]): NativeBody {
@@ -90,6 +109,7 @@ function expandOne(block: Block, ctx: EvalContext, diags: Diagnostic[]): Block[]
   const it = content.attributes.get('iterator');
   if (it) {
     if (it.expr.kind === 'scopeTraversal' && it.expr.traversal.length === 0) iterator = it.expr.root;
+    else if (it.expr.kind === 'json' && it.expr.value.kind === 'string' && /^[A-Za-z_][\w-]*$/.test(it.expr.value.value)) iterator = it.expr.value.value;
     else {
       diags.push(errorDiag('Invalid dynamic iterator name', 'The iterator must be a single identifier, such as `iterator = setting`.', it.expr.range));
       return [];
@@ -123,6 +143,13 @@ function expandOne(block: Block, ctx: EvalContext, diags: Diagnostic[]): Block[]
       labels = lc.value.elements().map((e) => e.unmark().asString());
     }
     const contentBlock = contentBlocks[0]!;
+    if (contentBlock.body.kind === 'json') {
+      const cv = contentBlock.body.value;
+      const iter = new Map([[iterator, Value.object({ key, value })]]);
+      const scopedValue: JsonValue = cv.kind === 'object' ? { ...cv, scope: new Map([...(cv.scope ?? []), ...iter]) } : cv;
+      out.push({ type: blockType, labels, body: { ...contentBlock.body, value: scopedValue }, range: block.range, typeRange: block.typeRange, labelRanges: labels.map(() => block.typeRange) });
+      continue;
+    }
     const body = substitute(contentBlock.body, iterator, key, value) as Body;
     const expanded = hasDynamic(body) ? expandNative(body as NativeBody, ctx, diags) : body;
     out.push({

@@ -17,10 +17,13 @@
  *
  * All problems are returned as diagnostics, never thrown. A template is returned whenever the
  * files parsed, even when later phases found errors (so `inspect` can show what it could).
+ * `parseDiagnostics` is the part Packer's parser reports (phases 1–4 without unset variables
+ * and validation rules): Packer's `inspect` stops on those only and prints the template whatever
+ * the later phases found (unset values as `<unknown>`, unknown source references as written).
  */
 import { readFileSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
-import { errorDiag, hasErrors, type Diagnostic, type SourceLookup } from '../diagnostics.js';
+import { errorDiag, hasErrors, warningDiag, type Diagnostic, type SourceLookup } from '../diagnostics.js';
 import type { Block, File } from '../hcl/ast.js';
 import { bodyContent, type BodySchema } from '../hcl/body.js';
 import { decodeBuildBlock } from './build.js';
@@ -47,14 +50,16 @@ export interface LoadOptions {
   cwd: string;
   /** Parse the files and check the top-level structure only (`validate -syntax-only`). */
   syntaxOnly?: boolean;
-  /** What a var-file value for an undeclared variable is: a warning (the default), an error
-   * (`validate`), or nothing (`validate -no-warn-undeclared-var`). */
+  /** What a var-file value for an undeclared variable is: a warning (the default, as Packer),
+   * an error, or nothing (`validate -no-warn-undeclared-var`). */
   undeclaredVarFile?: 'warning' | 'error' | 'ignore';
 }
 
 export interface LoadResult {
   template?: Template;
   diagnostics: Diagnostic[];
+  /** The diagnostics of the parsing phases (see above): a subset of `diagnostics`. */
+  parseDiagnostics: Diagnostic[];
   /** The text of every file read, for printing diagnostics with their source lines. */
   sources: SourceLookup;
 }
@@ -70,6 +75,8 @@ const topSchema: BodySchema = {
     { type: 'source', labelNames: ['type', 'name'] },
     { type: 'build', labelNames: [] },
     { type: 'data', labelNames: ['type', 'name'] },
+    // Packer 1.6.6 accepts top-level `communicator "TYPE" "NAME" { … }` blocks and ignores them.
+    { type: 'communicator', labelNames: ['type', 'name'] },
   ],
 };
 
@@ -88,7 +95,7 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
   const diags: Diagnostic[] = [];
   const found = findTemplateFiles(path, cwd);
   diags.push(...found.diagnostics);
-  if (hasErrors(diags)) return { diagnostics: diags, sources };
+  if (hasErrors(diags)) return { diagnostics: diags, parseDiagnostics: diags, sources };
 
   const parse = (file: string): File | undefined => {
     const r = parseTemplateFile(file, displayName(file, cwd));
@@ -97,7 +104,7 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     return r.file;
   };
   const files = found.configFiles.map(parse).filter((f): f is File => f !== undefined);
-  if (hasErrors(diags)) return { diagnostics: diags, sources };
+  if (hasErrors(diags)) return { diagnostics: diags, parseDiagnostics: diags, sources };
 
   // Top-level blocks of every file, grouped by type in file order. Their structural problems are
   // reported after the version check: a template for a newer Packer gets the version error only.
@@ -123,13 +130,16 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     builds: [],
     dataSources: [],
   };
-  if (options.syntaxOnly) return { template, diagnostics: [...diags, ...structureDiags], sources };
+  if (options.syntaxOnly) {
+    const all = [...diags, ...structureDiags];
+    return { template, diagnostics: all, parseDiagnostics: all, sources };
+  }
 
   const defaults = defaultsContext(base);
   const versionDiags: Diagnostic[] = [];
   for (const b of ofType('packer')) versionDiags.push(...decodePackerBlock(b, defaults, template.packer));
   diags.push(...versionDiags);
-  if (hasErrors(versionDiags)) return { template, diagnostics: diags, sources };
+  if (hasErrors(versionDiags)) return { template, diagnostics: diags, parseDiagnostics: diags, sources };
   diags.push(...structureDiags);
 
   // Variables and locals are declared first, whatever file or order they are in.
@@ -161,9 +171,10 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     if (input.kind === 'var') valueSources.push(input);
     else addVarFile(input.path);
   }
-  diags.push(
-    ...collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFile ?? 'warning', () => localsContext(template, base), texts),
-  );
+  const values = collectVariableValues(declared, options.env, valueSources, options.undeclaredVarFile ?? 'warning', () => localsContext(template, base), texts);
+  diags.push(...values.assignment);
+  const parseDiagnostics = [...diags];
+  diags.push(...values.evaluation);
 
   // Variables are final from here on: `var` is made once.
   const vars = varObject(template);
@@ -171,6 +182,7 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
   template.locals = locals;
   diags.push(...evaluateLocals(declaredLocals, locals, (refs) => localsContext(template, base, vars, localObject(template, refs))));
 
+  for (const b of ofType('communicator')) diags.push(ignoredCommunicator(b));
   for (const b of ofType('source')) diags.push(...decodeSourceBlock(b, template.sources));
   for (const b of ofType('data')) diags.push(...decodeDataBlock(b, template.dataSources));
   const buildCtx = localsContext(template, base, vars);
@@ -179,7 +191,17 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
     diags.push(...r.diagnostics);
     if (r.build) template.builds.push(r.build);
   }
-  return { template, diagnostics: diags, sources };
+  return { template, diagnostics: diags, parseDiagnostics, sources };
+}
+
+/** Packer 1.6.6 reads top-level communicator blocks and does nothing with them (their bodies are
+ * not even evaluated); builder accepts them too, and says that they have no effect. */
+function ignoredCommunicator(b: Block): Diagnostic {
+  return warningDiag(
+    'Communicator block ignored',
+    `A top-level communicator block has no effect (Packer 1.6.6 ignores it too). Set the communicator and its settings in the source block instead, e.g. communicator = "${b.labels[0] ?? 'ssh'}".`,
+    { ...b.typeRange, end: (b.labelRanges.at(-1) ?? b.typeRange).end },
+  );
 }
 
 function readSafe(path: string): string | undefined {

@@ -47,7 +47,8 @@ export interface SourceDef {
   range: Range;
 }
 
-/** A source as used by a build: `source.null.basic`, possibly renamed or extended in the build. */
+/** A source as used by a build: `source.null.basic`, possibly renamed or extended in the build.
+ * It may name an undeclared source when loading reported that as an error (for `inspect`). */
 export interface BuildSourceRef {
   type: string;
   /** The name of the `source` block referred to. */

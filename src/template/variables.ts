@@ -222,8 +222,14 @@ const varDeclSchema: BodySchema = { attributes: [], blocks: [{ type: 'variable',
 /**
  * Applies values with Packer's precedence to the declared variables, then reports unset
  * variables and runs validation rules. The text of values parsed as expressions is added to
- * `texts` under their pseudo file names, so diagnostics can show it. `undeclared` says what a var-file value for an undeclared
- * variable is: a warning, an error (as `validate` makes it) or nothing.
+ * `texts` under their pseudo file names, so diagnostics can show it. `undeclared` says what a
+ * var-file value for an undeclared variable is: a warning (as Packer), an error or nothing.
+ *
+ * The two lists follow Packer's phases: `assignment` holds what its parser reports while reading
+ * values (bad values, undeclared `-var` names), which stops every command; `evaluation` holds
+ * unset variables and failed validation rules, which Packer reports only when the template is
+ * used (`inspect` shows the template anyway, unset values as `<unknown>`).
+ * A `default = null` is a value (null), not an unset variable, as in Packer.
  */
 export function collectVariableValues(
   declared: Map<string, DeclaredVariable>,
@@ -232,10 +238,10 @@ export function collectVariableValues(
   undeclared: 'warning' | 'error' | 'ignore',
   validationContext: (vars: Map<string, DeclaredVariable>) => EvalContext,
   texts: Map<string, string> = new Map(),
-): Diagnostic[] {
+): { assignment: Diagnostic[]; evaluation: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   for (const v of declared.values()) {
-    if (v.def.default !== undefined && !v.def.default.isNull) {
+    if (v.def.default !== undefined) {
       v.def.value = v.def.default;
       v.def.source = 'default';
     } else {
@@ -273,9 +279,10 @@ export function collectVariableValues(
     }
     diags.push(...applyVarFile(src.file, src.path, declared, undeclared));
   }
+  const evaluation: Diagnostic[] = [];
   for (const v of declared.values()) {
     if (v.def.value === undefined) {
-      diags.push(
+      evaluation.push(
         errorDiag(
           `Unset variable "${v.def.name}"`,
           'A used variable must be set or have a default value; see https://developer.hashicorp.com/packer/docs/templates/hcl_templates/variables for details.',
@@ -285,8 +292,8 @@ export function collectVariableValues(
     }
   }
   const ctx = validationContext(declared);
-  for (const v of declared.values()) diags.push(...runValidations(v, ctx));
-  return diags;
+  for (const v of declared.values()) evaluation.push(...runValidations(v, ctx));
+  return { assignment: diags, evaluation };
 }
 
 function setValue(v: DeclaredVariable, value: Value, source: string, range?: Range): void {

@@ -21,12 +21,12 @@ test('validate: a valid template prints "The configuration is valid." on stdout 
   assert.equal(r.code, 0);
 });
 
-test('validate: errors go to stderr with file, line, column, the source line and a caret; exit 1', async () => {
+test('validate: errors go to stderr with file, line, the enclosing block, the source line and a caret; exit 1', async () => {
   const r = await runProcess(['validate', 'err-unsupported-argument.pkr.hcl'], { cwd: FIXTURES });
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^Error: Unsupported argument\n/);
-  assert.match(r.stderr, /on err-unsupported-argument\.pkr\.hcl line 3, column 3:\n\s+3:\s+not_an_option = "x"\n\s+\^+\n/);
+  assert.match(r.stderr, /on err-unsupported-argument\.pkr\.hcl line 3, in source "null" "bad":\n\s+3:\s+not_an_option = "x"\n\s+\^+\n/);
   noStack(r.stderr);
 });
 
@@ -135,11 +135,11 @@ test('inspect: required plugins are listed before the variables', async () => {
   assert.match(r.stdout, /^Packer Inspect: HCL2 mode\n\n> required-plugins:\n\ndocker: source "github\.com\/hashicorp\/docker", version ">= 1\.0\.0"\n\n> input-variables:\n/);
 });
 
-test('inspect: an invalid template is reported, exit 1', async () => {
-  const r = await runProcess(['inspect', 'err-unset-variable.pkr.hcl'], { cwd: FIXTURES });
+test('inspect: a template the parser rejects is reported, exit 1', async () => {
+  const r = await runProcess(['inspect', 'err-bad-default-type.pkr.hcl'], { cwd: FIXTURES });
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /Error: Unset variable "needed"/);
+  assert.match(r.stderr, /Error: Invalid default value for variable/);
   noStack(r.stderr);
 });
 

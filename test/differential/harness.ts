@@ -45,6 +45,8 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 export function normalise(line: string, ignoreErrorText = false): string {
   let l = line
     .replace(/^\d{9,},/, 'EPOCH,')
+    // Packer compresses with pgzip on every core, builder with zlib on one, and each says so.
+    .replace(/Using p?gzip compression with \d+ cores? for /, 'Using gzip compression for ')
     .replace(/\/tmp\/(?:builder-scripts-[\w-]+\/)?packer-shell\d+(\.\w+)?/g, '/tmp/packer-shell#')
     .replace(/\/tmp\/diff-(packer|builder)-\w+/g, 'FIXTURE')
     .replace(UUID, 'UUID')

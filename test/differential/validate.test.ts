@@ -58,6 +58,22 @@ const INSPECTED = [
   'dynamic-block.pkr.hcl',
   'sensitive-variable.pkr.hcl',
   'type-conversions.pkr.hcl',
+  // Templates validate rejects but inspect shows anyway (exit 0), as Packer does.
+  'err-unset-variable.pkr.hcl',
+  'err-locals-unset-variable.pkr.hcl',
+  'err-unknown-source-ref.pkr.hcl',
+  'err-duplicate-source.pkr.hcl',
+  'err-locals-cycle.pkr.hcl',
+  'err-env-in-locals.pkr.hcl',
+  'err-unknown-build-argument.pkr.hcl',
+  'err-bad-source-reference.pkr.hcl',
+  'validation-fail.pkr.hcl',
+  'inspect/fruit.pkr.hcl',
+  'inspect/null-default.pkr.hcl',
+  'inspect/everything-wrong.pkr.hcl',
+  'communicator-block.pkr.hcl',
+  'dynamic-block.pkr.json',
+  'dynamic-block-default-iterator.pkr.json',
 ];
 
 test('builder inspect prints what packer inspect 1.6.6 prints', { skip }, async (t) => {

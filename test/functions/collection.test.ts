@@ -24,6 +24,9 @@ const cases: Case[] = [
   ['coalescelist(["a", "b"], ["c", "d"])', list('"a"', '"b"')],
   ['coalescelist([], ["c", "d"])', list('"c"', '"d"')],
   ['coalescelist([], [])', { error: 'no non-null arguments' }],
+  // The argument itself is returned: a list of numbers beside a list of strings stays numbers.
+  ['coalescelist(convert([1, 2], list(number)), convert(["a"], list(string)))', list('1', '2')],
+  ['coalescelist(convert([], list(string)), convert([3], list(number)))', list('3')],
   ['coalescelist("a")', { error: 'coalescelist arguments must be lists or tuples, got string' }],
   ['compact(["a", "", "b", null, "c"])', list('"a"', '"b"', '"c"')],
   ['concat(["a", ""], ["b", "c"])', list('"a"', '""', '"b"', '"c"')],

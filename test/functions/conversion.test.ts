@@ -26,6 +26,9 @@ const cases: Case[] = [
   ['convert("abc", number)', { error: 'a number is required' }],
   ['convert([1], string)', { error: 'string required' }],
   ['convert(1, strung)', { error: 'strung' }],
+  // convert reads a type constraint without defaults (HCL's TypeConstraint): optional(T) only.
+  ['convert({a = 1}, object({a = number, b = optional(string)}))', '{\n  "a" = 1\n}'],
+  ['convert({a = 1}, object({a = number, b = optional(string, "x")}))', { error: 'Optional attribute modifier expects only one argument: the attribute type.' }],
   ['tostring(1)', { error: 'Call to unknown function: There is no function named "tostring".' }],
   ['tolist(["a"])', { error: 'There is no function named "tolist".' }],
   ['sensitive("x")', { error: 'There is no function named "sensitive".' }],

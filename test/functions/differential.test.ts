@@ -54,6 +54,22 @@ const EXPRESSIONS = [
   'md5("hello")', 'sha1("héllo")', 'sha256("hello")', 'sha512("")', 'cidrhost("10.12.112.0/20", -1)', 'cidrhost("fd00:fd12:3456:7890:00a2::/72", 34)',
   'cidrnetmask("172.16.0.0/12")', 'cidrsubnet("10.1.2.0/24", 4, 15)', 'cidrsubnet("fd00:fd12:3456:7890::/56", 16, 162)', 'cidrsubnet("10.1.2.0/24", 4, 16)',
   'cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)', 'cidrsubnets("10.0.0.0/30", 1, 1, 1)', 'uuidv5("dns", "www.terraform.io")',
+  // yamldecode as go-cty-yaml (YAML 1.1 booleans, tags, anchors, keys) and RFC 3339 edge cases (issue 13)
+  'yamldecode("[x, y]")', 'yamldecode("[y, Y, yes, Yes, YES, n, N, no, on, On, ON, off, Off, OFF, true, True, TRUE, false, FALSE, nO, yES]")',
+  'yamldecode("a: &x [*x]")', 'yamldecode("&a [*a]")', 'yamldecode("!foo bar")', 'yamldecode("!!str 1")', 'yamldecode("!!int \\"3\\"")',
+  'yamldecode("!!binary aGVsbG8=")', 'yamldecode("!!timestamp 2001-12-14")', 'yamldecode("!!float 1")', 'yamldecode("!!bool yes")',
+  'yamldecode("!<tag:yaml.org,2002:str> 5")', 'yamldecode("!!map {a: 1}")', 'yamldecode("!!seq [1]")', 'yamldecode("!!set {a}")',
+  'yamldecode("!!omap [{a: 1}]")', 'yamldecode("! 5")', 'yamldecode("{y: 1, on: 2}")', 'yamldecode("0o17")', 'yamldecode("0x1F")', 'yamldecode("1_000")',
+  'yamldecode("a: &b {c: *b}")', 'yamldecode("[\\"true\\", \'1\', \\"y\\", \\"2001-12-14\\"]")', 'yamldecode("{a: &x {b: 1}, c: {<<: *x, d: 2}}")',
+  'yamldecode("{[1]: 2}")', 'yamldecode("{~: 2}")', 'yamldecode("{1: 2, 1.50: 3}")', 'yamldecode("*nope")', 'yamldecode("[&a 1, *a, &a 2, *a]")',
+  'yamldecode("!!int 0x1F")', 'yamldecode("!!int 0b101")', 'yamldecode("!!str yes")', 'yamldecode("!!bool 1")', 'yamldecode("!!foo 1")',
+  'yamldecode("!!binary zz")', 'yamldecode("2001-12-14 21:59:43.10")', 'yamldecode("2001-12-14t21:59:43.10-05:00")', 'yamldecode("2001-12-14T21:59:43+00:00")',
+  'yamldecode("2001-2-4T1:2:3Z")', 'yamldecode("2001-02-30")', 'yamldecode("0b101")', 'yamldecode("+12")', 'yamldecode("-.inf")', 'yamldecode(".5")',
+  'yamldecode("1e3")', 'yamldecode("a:")', 'yamldecode("[1, \\"\\", \'\', ]")', 'yamldecode("!foo [1]")', 'yamldecode("!!str [1]")',
+  'yamldecode("- !!null x")', 'yamldecode("012")', 'yamldecode("1:2")', 'yamldecode("!!int 012")', 'yamldecode("!!int 1.5")', 'yamldecode("|\\n  yes\\n")',
+  'yamldecode("[.nan]")', 'yamldecode("{true: 1, yes: 2}")', 'formatdate("YYYY hh:mm ZZZZZ", "2020-01-02T03:04:05,000Z")',
+  'formatdate("YYYY hh:mm ZZZZZ", "2020-01-02T03:04:05+24:00")', 'formatdate("YYYY hh:mm ZZZZZ", "2020-01-02T03:04:05+00:60")',
+  'formatdate("hh:mm", "2020-01-02T3:04:05Z")', 'formatdate("hh:mm", "2020-01-02T03:04:05+0100")',
   // conversion and call errors
   'can(1 + "a")', 'try({}.x, "d")', 'upper(1, 2)', 'upper()', 'upper([1])', 'tostring(1)',
 ];

@@ -53,6 +53,25 @@ const cases: Case[] = [
   ['yamldecode("")', 'null'],
   ['yamldecode("a: [1")', { error: 'Call to function "yamldecode" failed: on line 1, column' }],
   ['yamldecode("a: 1\\n---\\nb: 2")', { error: 'on line 1, column 1: unexpected extra content after value' }],
+  // go-cty-yaml's resolve table: YAML 1.1 booleans, in values and keys; quoted text stays text.
+  ['yamldecode("[x, y]")', '[\n  "x",\n  true,\n]'],
+  ['yamldecode("[Y, yes, on, ON, n, NO, off, nO]")', '[\n  true,\n  true,\n  true,\n  true,\n  false,\n  false,\n  false,\n  "nO",\n]'],
+  ['yamldecode("[\\"y\\", \'on\', 1_000, 0b101, 012]")', '[\n  "y",\n  "on",\n  1000,\n  5,\n  12,\n]'],
+  ['yamldecode("{y: 1, on: 2}")', '{\n  "true" = 2\n}'],
+  ['yamldecode("[2001-12-14 21:59:43.10, 2001-2-4t1:2:3+00:00]")', '[\n  "2001-12-14T21:59:43Z",\n  "2001-02-04T01:02:03Z",\n]'],
+  // Tags: the standard ones only.
+  ['yamldecode("[!!str 1, !!int 0x1F, !!bool yes, !!binary aGk=, !!timestamp 2001-12-14]")', '[\n  "1",\n  31,\n  true,\n  "aGk=",\n  "2001-12-14T00:00:00Z",\n]'],
+  ['yamldecode("!foo bar")', { error: 'unsupported tag "!foo"' }],
+  ['yamldecode("!!set {a}")', { error: "can't interpret mapping as tag:yaml.org,2002:set" }],
+  ['yamldecode("!!binary zz")', { error: 'cannot parse "zz" as tag:yaml.org,2002:binary: not valid base64' }],
+  // Anchors: a cty value is finite, so an alias inside its own anchor is an error, not a crash.
+  ['yamldecode("&a [*a]")', { error: 'cannot refer to anchor "a" from inside its own definition' }],
+  ['yamldecode("a: &b {c: {d: *b}}")', { error: 'cannot refer to anchor "b" from inside its own definition' }],
+  ['yamldecode("*nope")', { error: 'reference to undefined anchor "nope"' }],
+  ['length(yamldecode("- &a [1, 2]\\n- &b [*a, *a, *a]\\n- &c [*b, *b, *b]\\n- [*c, *c, *c]")[3])', '3'],
+  // Keys must be scalars that are not null.
+  ['yamldecode("{[1]: 2}")', { error: 'only strings are allowed as mapping keys' }],
+  ['yamldecode("{~: 2}")', { error: 'mapping key cannot be null' }],
   ['yamlencode({a = "b", c = "d"})', '"a": "b"\n"c": "d"\n'],
   ['yamlencode({foo = [1, 2, 3], bar = "baz"})', '"bar": "baz"\n"foo":\n- 1\n- 2\n- 3\n'],
   ['yamlencode({foo = [1, {a = "b", c = "d"}, 3], bar = "baz"})', '"bar": "baz"\n"foo":\n- 1\n- "a": "b"\n  "c": "d"\n- 3\n'],

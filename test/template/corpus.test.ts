@@ -17,7 +17,10 @@ for (const c of corpus) {
     const r = await runInProcess(['validate', ...caseArgs(c), c.path], { cwd: FIXTURES, env: { HOME: '/home/tester', ...c.env } });
     assert.doesNotMatch(r.stderr, /Internal error/);
     if (c.expect === 'valid') {
-      assert.equal(r.stderr, '');
+      if (c.warnings) {
+        for (const summary of c.warnings) assert.ok(r.stderr.includes(`Warning: ${summary}`), `expected "${summary}" in:\n${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /^Error: /m);
+      } else assert.equal(r.stderr, '');
       assert.equal(r.stdout, 'The configuration is valid.\n');
       assert.equal(r.code, 0);
     } else {

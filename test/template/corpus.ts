@@ -21,6 +21,8 @@ export interface CorpusCase {
   env?: Record<string, string>;
   /** 'valid', or the summaries of the errors builder must report (each must appear in stderr). */
   expect: 'valid' | { errors: string[] };
+  /** For a valid case: the summaries of the warnings it prints (else stderr must be empty). */
+  warnings?: string[];
   /** Why Packer 1.6.6 cannot judge this case; absent means the case is compared with packer. */
   notIn166?: string;
 }
@@ -57,6 +59,8 @@ export const corpus: readonly CorpusCase[] = [
   { path: 'templatefile-path-root.pkr.hcl', expect: 'valid', notIn166: `${NEWER} (templatefile)` },
   { path: 'override-by-source.pkr.hcl', expect: 'valid' },
   { path: 'dynamic-block.pkr.hcl', expect: 'valid' },
+  { path: 'dynamic-block.pkr.json', expect: 'valid' },
+  { path: 'dynamic-block-default-iterator.pkr.json', expect: 'valid' },
   { path: 'env-in-variable-default.pkr.hcl', expect: 'valid' },
   { path: 'sources-without-prefix.pkr.hcl', expect: 'valid' },
   { path: 'no-build-block.pkr.hcl', expect: 'valid' },
@@ -99,11 +103,16 @@ export const corpus: readonly CorpusCase[] = [
   { path: 'required-version-unmet.pkr.hcl', expect: { errors: ['Unsupported Packer Core version'] } },
   { path: 'var-file-values.pkr.hcl', args: ['-var', 'region=x', '-var', 'nope=1'], expect: { errors: ['Undefined -var variable'] } },
   { path: 'var-file-values.pkr.hcl', args: ['-var', 'region=x', '-var', 'replicas=abc'], expect: { errors: ['Invalid argument value for -var variable'] } },
+  // An undeclared var-file name is a warning, as in every Packer (issue 13).
+  { path: 'var-file-values.pkr.hcl', args: ['-var-file', 'undeclared.pkrvars.hcl'], expect: 'valid', warnings: ['Undefined variable'] },
+  { path: 'inspect/null-default.pkr.hcl', expect: 'valid' },
+  { path: 'communicator-block.pkr.hcl', expect: 'valid', warnings: ['Communicator block ignored'] },
+  { path: 'err-communicator-one-label.pkr.hcl', expect: { errors: ['Missing name for communicator'] } },
+  { path: 'inspect/fruit.pkr.hcl', expect: { errors: ['Unset variable "fruit"'] } },
   {
-    path: 'var-file-values.pkr.hcl',
-    args: ['-var-file', 'undeclared.pkrvars.hcl'],
-    expect: { errors: ['Undefined variable'] },
-    notIn166: 'an undeclared var-file variable is an error in validate (issue 2); Packer 1.6.6 only warns',
+    path: 'inspect/everything-wrong.pkr.hcl',
+    expect: { errors: ['Unset variable "needed"', 'Cycle in local variables', 'Duplicate source block', 'Unknown source null.missing', 'Unsupported argument'] },
+    notIn166: 'Packer 1.6.6 stops at the unset variable; judged by the error list here',
   },
   { path: 'err-keep-input-artifact-type.pkr.hcl', expect: { errors: ['Unsuitable value type'] } },
   { path: 'err-unknown-build-argument.pkr.hcl', expect: { errors: ['Unsupported argument'] } },

@@ -14,6 +14,9 @@ import { evaluateSourceConfig, evaluateStepConfig } from '../../src/template/eva
 import type { Template } from '../../src/template/model.js';
 import type { Diagnostic } from '../../src/diagnostics.js';
 import type { ConfigSpec } from '../../src/sdk/component.js';
+import { localsContext } from '../../src/template/context.js';
+import { bodyJustAttributes } from '../../src/hcl/body.js';
+import { evaluate } from '../../src/hcl/eval.js';
 
 /** Writes `files` into a fresh temp folder, runs `fn(dir)`, removes the folder. */
 async function inDir<T>(files: Record<string, string>, fn: (dir: string) => T | Promise<T>): Promise<T> {
@@ -461,19 +464,27 @@ test('a template for a newer Packer gets only the version error', async () => {
   });
 });
 
-test('a dynamic block in JSON syntax is reported as not supported, once', async () => {
+test('a dynamic block in JSON syntax expands as in native syntax (the iterator reaches the content)', async () => {
   await inDir(
     {
       'main.pkr.json': JSON.stringify({
         source: { null: { a: { communicator: 'none' } } },
         build: {
           sources: ['source.null.a'],
-          dynamic: { provisioner: { for_each: ['x'], labels: ['shell-local'], content: { inline: ['echo ${provisioner.value}'] } } },
+          provisioner: { 'shell-local': { inline: ['echo before'] } },
+          dynamic: { provisioner: { for_each: ['x', 'y'], iterator: 'it', labels: ['${it.value == "x" ? "shell-local" : "file"}'], content: { inline: ['echo ${it.value} ${it.key}'] } } },
+          'post-processor': { manifest: {} },
         },
       }),
     },
     (dir) => {
-      assert.deepEqual(errors(load(dir).diagnostics), ['Dynamic blocks are not supported in JSON syntax']);
+      const r = load(dir);
+      assert.deepEqual(errors(r.diagnostics), []);
+      const provs = r.template!.builds[0]!.provisioners;
+      assert.deepEqual(provs.map((p) => p.type), ['shell-local', 'shell-local', 'file']);
+      const ctx = localsContext(r.template!, { root: dir, cwd: dir, env: {} });
+      const inline = bodyJustAttributes(provs[1]!.body).attributes.get('inline')!;
+      assert.equal(evaluate(inline.expr, ctx).value.elements()[0]!.asString(), 'echo x 0');
     },
   );
 });

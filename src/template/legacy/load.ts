@@ -41,11 +41,14 @@ export function loadLegacyTemplate(path: string, fullPath: string, displayName: 
   try {
     text = readFileSync(fullPath, 'utf8');
   } catch (e) {
-    return { diagnostics: [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${(e as Error).message}.`)], sources };
+    {
+      const diagnostics = [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${(e as Error).message}.`)];
+      return { diagnostics, parseDiagnostics: diagnostics, sources };
+    }
   }
   texts.set(displayName, text);
   const parsed = parseLegacyTemplate(text, displayName);
-  if (!parsed.template) return { diagnostics: parsed.diagnostics, sources };
+  if (!parsed.template) return { diagnostics: parsed.diagnostics, parseDiagnostics: parsed.diagnostics, sources };
   const lt = parsed.template;
   const diags: Diagnostic[] = [...parsed.diagnostics];
   const root = dirname(path);
@@ -74,7 +77,7 @@ export function loadLegacyTemplate(path: string, fullPath: string, displayName: 
       diags.push(errorDiag('Failed to initialize build', `This template requires Packer version ${lt.minVersion} or higher; using ${PACKER_LANGUAGE_VERSION}`));
     }
   }
-  if (options.syntaxOnly || hasErrors(diags)) return { template, diagnostics: diags, sources };
+  if (options.syntaxOnly || hasErrors(diags)) return { template, diagnostics: diags, parseDiagnostics: diags, sources };
 
   const base = { env: options.env, templatePath: path, cwd: options.cwd, initTime: INIT_TIME, version: PACKER_LANGUAGE_VERSION };
   const vals = legacyVariableValues(lt, options.inputs ?? [], base);
@@ -94,7 +97,7 @@ export function loadLegacyTemplate(path: string, fullPath: string, displayName: 
     };
     template.variables.set(v.name, def);
   }
-  if (hasErrors(diags)) return { template, diagnostics: diags, sources };
+  if (hasErrors(diags)) return { template, diagnostics: diags, parseDiagnostics: diags, sources };
 
   const builders = [...lt.builders].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const b of builders) {
@@ -122,7 +125,7 @@ export function loadLegacyTemplate(path: string, fullPath: string, displayName: 
     };
     template.builds.push(build);
   }
-  return { template, diagnostics: diags, sources };
+  return { template, diagnostics: diags, parseDiagnostics: diags, sources };
 }
 
 /** Packer's legacy OnlyExcept.Skip, on builder names. */
