@@ -17,11 +17,33 @@ export const buildFilterFlagSpecs = {
   except: { kind: 'list' },
 } as const satisfies FlagSpecs;
 
-export const varFlagsUsage = `  -var 'key=value'       Variable for templates, can be used multiple times.
-  -var-file=path         JSON or HCL2 file containing user variables, can be used multiple times.`;
+/** Usage lines, their descriptions starting at `column` (the command's other flags' column). */
+function flagUsage(lines: readonly (readonly [string, string])[], column: number): string {
+  return lines.map(([flag, text]) => `  ${flag}`.padEnd(column) + text).join('\n');
+}
 
-export const buildFilterFlagsUsage = `  -only=foo,bar,baz      Only run the builds with these full names (globs allowed).
-  -except=foo,bar,baz    Run all builds and post-processors other than these (globs allowed).`;
+export function varFlagsUsageAt(column: number): string {
+  return flagUsage(
+    [
+      ["-var 'key=value'", 'Variable for templates, can be used multiple times.'],
+      ['-var-file=path', 'JSON or HCL2 file containing user variables, can be used multiple times.'],
+    ],
+    column,
+  );
+}
+
+export function buildFilterFlagsUsageAt(column: number): string {
+  return flagUsage(
+    [
+      ['-only=foo,bar,baz', 'Only run the builds with these full names (globs allowed).'],
+      ['-except=foo,bar,baz', 'Run all builds and post-processors other than these (globs allowed).'],
+    ],
+    column,
+  );
+}
+
+export const varFlagsUsage = varFlagsUsageAt(25);
+export const buildFilterFlagsUsage = buildFilterFlagsUsageAt(25);
 
 /** The -var / -var-file flags in the order given on the command line. */
 export function variableInputs(parsed: ParsedFlags<FlagSpecs>): VariableInput[] {

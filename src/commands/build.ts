@@ -8,7 +8,7 @@
 import type { Command } from '../cli/command.js';
 import { UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
-import { buildFilterFlagsUsage, varFlagsUsage } from '../cli/template-flags.js';
+import { buildFilterFlagsUsageAt, varFlagsUsageAt } from '../cli/template-flags.js';
 import { setUpBuild, stateRunFlagSpecs, stateRunFlagsUsage } from '../cli/build-setup.js';
 import { runBuilds } from '../run/run-builds.js';
 import { ON_ERROR_MODES, type OnErrorMode } from '../run/runner.js';
@@ -56,9 +56,12 @@ Options:
 State (what builder adds to Packer):
 
   -plan                         Print the plan (as \`builder plan\`) and run nothing.
+  -detailed-exitcode            With -plan: exit 0 when every build is up to date, 2 when some
+                                build would run, 1 on an error.
+  -json                         With -plan: print the plan as JSON (docs/design.md).
 ${stateRunFlagsUsage}
-${buildFilterFlagsUsage}
-${varFlagsUsage}`,
+${buildFilterFlagsUsageAt(32)}
+${varFlagsUsageAt(32)}`,
   async run(args, ctx) {
     const parsed = parseFlags(args, flagSpecs);
     const f = parsed.flags;

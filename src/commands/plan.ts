@@ -9,7 +9,7 @@
  */
 import type { Command, CommandContext } from '../cli/command.js';
 import { parseFlags, type FlagSpecs } from '../cli/flags.js';
-import { buildFilterFlagsUsage, varFlagsUsage } from '../cli/template-flags.js';
+import { buildFilterFlagsUsageAt, varFlagsUsageAt } from '../cli/template-flags.js';
 import { setUpBuild, stateRunFlagSpecs, stateRunFlagsUsage, type BuildSetup } from '../cli/build-setup.js';
 import { orphans } from '../plan/plan.js';
 import { plansToJson } from '../plan/plan-json.js';
@@ -45,9 +45,10 @@ Options:
                                 run, 1 on an error.
   -json                         Print the plan as JSON (format documented in docs/design.md).
   -color=false                  Disable color output.
+  -machine-readable             Produce machine-readable output.
 ${stateRunFlagsUsage}
-${buildFilterFlagsUsage}
-${varFlagsUsage}`,
+${buildFilterFlagsUsageAt(32)}
+${varFlagsUsageAt(32)}`,
   async run(args, ctx) {
     const parsed = parseFlags(args, flagSpecs);
     const f = parsed.flags;

@@ -24,7 +24,9 @@ export const TEMPLATE_ARGUMENT_HELP =
   '  named by their keys in the state (TEMPLATE-ID/BUILD).';
 export const LOCK_FLAG_HELP =
   '  -lock=false            Do not lock the state (dangerous when another run may use it).\n' +
-  '  -lock-timeout=DURATION How long to wait for a lock held by another run (e.g. 30s). Default: 0, refuse at once.';
+  '  -lock-timeout=DURATION\n' +
+  '                         How long to wait for a lock held by another run (e.g. 30s). Default: 0,\n' +
+  '                         refuse at once.';
 
 export const stateFlag = { state: { kind: 'string' }, workspace: { kind: 'string' } } as const satisfies FlagSpecs;
 export const lockFlags = {

@@ -5,8 +5,9 @@ const USAGE = `Usage: builder workspace <subcommand> [options] [TEMPLATE] [NAME]
 
   Workspaces, as in Terraform: each has its own builds, locks and lineage, so one template can be
   built for several environments (dev, prod: -var-file=dev.pkrvars.hcl in one, prod in another)
-  without their records replacing each other. \`default\` always exists. The current workspace is
-  -workspace=NAME, else BUILDER_WORKSPACE, else the selected one (\`workspace select\`).
+  without their records replacing each other. \`default\` always exists. The current workspace
+  is the one -workspace=NAME names, else BUILDER_WORKSPACE, else the selected one (\`workspace
+  select\`).
 
 Subcommands:
     list       List the workspaces, marking the current one
