@@ -72,14 +72,12 @@ export function keptInstanceGoneMessage(instance: InstanceState): string {
  * steps that completed.
  */
 export function keptAfterFailureMessage(instance: InstanceState, instanceOutlivesBuild: boolean, resume: string, discard: string): string {
+  // One line, as every line the state adds (see STATE_EVENT_PHRASES).
   if (instanceOutlivesBuild) {
     const host = hostOf(instance);
-    return (
-      `The completed steps are recorded${host ? ` (on ${host})` : ''}. Resume from the step that did not complete with:\n` +
-      `    ${resume}\nor start over with:\n    ${discard}`
-    );
+    return `The completed steps are recorded${host ? ` (on ${host})` : ''}. Resume from the step that did not complete with: ${resume} — or start over with: ${discard}`;
   }
-  return `The instance ${instance.id} was kept. Resume on it from the step that did not complete with:\n    ${resume}\nor destroy it with:\n    ${discard}`;
+  return `The instance ${instance.id} was kept. Resume on it from the step that did not complete with: ${resume} — or destroy it with: ${discard}`;
 }
 
 /** The lines of one build's plan: the decision, what changed, then the steps that run and are

@@ -70,7 +70,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       assert.ok(after !== undefined, r.stdout);
       assert.deepEqual(
         after.split('\n').filter((l) => l !== ''),
-        ['a', 'b'].flatMap((b) => `==> null.${b}: ${keptAfterFailureMessage(nullInstance, true, 'builder build t.pkr.hcl', `builder state rm t.pkr.hcl null.${b}`)}`.split('\n')),
+        ['a', 'b'].map((b) => `==> null.${b}: ${keptAfterFailureMessage(nullInstance, true, 'builder build t.pkr.hcl', `builder state rm t.pkr.hcl null.${b}`)}`),
       );
       assert.equal(await readFile(join(dir, 'cleaned-a.txt'), 'utf8'), 'cleaned\n');
       assert.equal(await readFile(join(dir, 'cleaned-b.txt'), 'utf8'), 'cleaned\n');

@@ -34,7 +34,7 @@ function normalise(lines: readonly string[]): string[] {
   return lines
     .slice(start, end + 1)
     .filter((l) => !/Run command: docker run /.test(l) && !/Creating a temporary directory/.test(l))
-    .map((l) => l.replace(/[0-9a-f]{64}/g, 'ID').replace(/packer-shell\d+/g, 'packer-shellN'));
+    .map((l) => l.replace(/[0-9a-f]{64}/g, 'ID').replace(/\/tmp\/(?:builder-scripts-[\w-]+\/)?packer-shell\d+/g, '/tmp/packer-shellN'));
 }
 
 /** A listing of the image's filesystem (path, mode, owner, size of non-folders) and file contents. */

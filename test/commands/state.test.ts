@@ -19,13 +19,13 @@ async function seed(dir: string): Promise<string> {
   const path = join(dir, '.packer.d', 'builder-state.json');
   const m = await openFileState({ path });
   await m.update('web.null.main', () => completeBuild('web'));
-  await m.update('db.docker.main', () => {
+  await m.update('db.vmware.main', () => {
     const b = completeBuild('db', 2);
-    b.type = 'docker';
+    b.type = 'vmware';
     b.status = 'failed';
     b.error = 'provisioner 2 failed: exit status 1';
     b.provisioners[1] = { ...b.provisioners[1]!, status: 'failed', error: 'exit status 1' };
-    b.instance = { ...b.instance!, id: 'c0ffee', builder_id: 'packer.docker', provider: 'docker', keep_on_failure: true };
+    b.instance = { ...b.instance!, id: 'c0ffee', builder_id: 'packer.vmware', provider: 'vmware', keep_on_failure: true };
     return b;
   });
   await m.close();
@@ -46,7 +46,7 @@ test('state list prints each build with its status; the default path is ./.packe
   await seed(dir);
   const r = await run(['state', 'list'], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'db.docker.main  failed\nweb.null.main   complete\n');
+  assert.equal(r.stdout, 'db.vmware.main  failed\nweb.null.main   complete\n');
   const none = await run(['state', 'list', '-state', join(dir, 'nothing.json')], dir);
   assert.equal(none.code, 0);
   assert.equal(none.stdout, '');
@@ -66,18 +66,18 @@ test('state show: a summary, one build in detail, and -json', async (t) => {
   const all = await run(['state', 'show'], dir);
   assert.equal(all.code, 0, all.stderr);
   assert.match(all.stdout, /^State: {4}.*builder-state\.json\nSerial: {3}2\nLineage: {2}[0-9a-f-]{36}\n/);
-  assert.match(all.stdout, /Builds \(2\):\n {2}db\.docker\.main {2}failed, 2\/3 steps done, instance c0ffee kept — provisioner 2 failed: exit status 1\n {2}web\.null\.main {3}complete, 4\/4 steps done\n/);
-  const one = await run(['state', 'show', 'db.docker.main'], dir);
+  assert.match(all.stdout, /Builds \(2\):\n {2}db\.vmware\.main {2}failed, 2\/3 steps done, instance c0ffee kept — provisioner 2 failed: exit status 1\n {2}web\.null\.main {3}complete, 4\/4 steps done\n/);
+  const one = await run(['state', 'show', 'db.vmware.main'], dir);
   assert.equal(one.code, 0, one.stderr);
-  assert.match(one.stdout, /^Build db\.docker\.main\n {2}Status: {6}failed — provisioner 2 failed: exit status 1\n/);
-  assert.match(one.stdout, /Instance: {4}c0ffee \(packer\.docker, docker\), created 2026-11-25T10:00:00Z\n {15}kept after a failure: the next run resumes on it\n {15}host = "127\.0\.0\.1"/);
+  assert.match(one.stdout, /^Build db\.vmware\.main\n {2}Status: {6}failed — provisioner 2 failed: exit status 1\n/);
+  assert.match(one.stdout, /Instance: {4}c0ffee \(packer\.vmware, vmware\), created 2026-11-25T10:00:00Z\n {15}kept after a failure: the next run resumes on it\n {15}host = "127\.0\.0\.1"/);
   assert.match(one.stdout, / 2\. shell "step-1" +failed +1 attempt, 2026-11-25T10:00:00Z to 2026-11-25T10:00:00Z\n {8}error: exit status 1\n/);
   assert.match(one.stdout, /A new run resumes at provisioner 2 \(step-1\): provisioner 2 \(step-1\) failed \(exit status 1\); 1 step already complete\.\n/);
   const json = await run(['state', 'show', '-json', 'web.null.main'], dir);
   assert.equal((JSON.parse(json.stdout) as { status: string }).status, 'complete');
   const missing = await run(['state', 'show', 'nope'], dir);
   assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, `Error: no build "nope" in the state ${join(dir, '.packer.d', 'builder-state.json')}. Builds in the state: db.docker.main, web.null.main.\n[BLD0108]\n`);
+  assert.equal(missing.stderr, `Error: no build "nope" in the state ${join(dir, '.packer.d', 'builder-state.json')}. Builds in the state: db.vmware.main, web.null.main.\n[BLD0108]\n`);
 });
 
 test('state rm: a timestamped copy first; a kept instance is refused without a terminal, asked on one, forced with -force', async (t) => {
@@ -90,27 +90,27 @@ test('state rm: a timestamped copy first; a kept instance is refused without a t
   assert.equal(copies.length, 1);
   assert.match(readFileSync(join(dir, '.packer.d', copies[0]!), 'utf8'), /web\.null\.main/);
 
-  const refused = await run(['state', 'rm', 'db.docker.main'], dir);
+  const refused = await run(['state', 'rm', 'db.vmware.main'], dir);
   assert.equal(refused.code, 1);
   assert.equal(
     refused.stderr,
-    'Error: build "db.docker.main" has a kept instance c0ffee (packer.docker, docker): the next run would resume on it. ' +
+    'Error: build "db.vmware.main" has a kept instance c0ffee (packer.vmware, vmware): the next run would resume on it. ' +
       'There is no terminal to confirm on; run the command again with -force to forget the build (the instance itself is left as it is).\n[BLD0116]\n',
   );
-  const no = await runOnTerminal(['state', 'rm', 'db.docker.main'], dir, 'n');
+  const no = await runOnTerminal(['state', 'rm', 'db.vmware.main'], dir, 'n');
   assert.equal(no.code, 1);
-  assert.match(no.stderr, /Build "db\.docker\.main" has a kept instance c0ffee .*\? \[y\/N\] Kept build "db\.docker\.main"\./);
-  assert.ok((await openFileState({ path })).build('db.docker.main'));
-  const yes = await runOnTerminal(['state', 'rm', 'db.docker.main'], dir, 'yes');
+  assert.match(no.stderr, /Build "db\.vmware\.main" has a kept instance c0ffee .*\? \[y\/N\] Kept build "db\.vmware\.main"\./);
+  assert.ok((await openFileState({ path })).build('db.vmware.main'));
+  const yes = await runOnTerminal(['state', 'rm', 'db.vmware.main'], dir, 'yes');
   assert.equal(yes.code, 0, yes.stderr);
   assert.match(yes.stderr, /Warning: the kept instance c0ffee .* was not destroyed; remove it yourself/);
   assert.deepEqual((await openFileState({ path })).buildKeys(), []);
 
   const dir2 = tempDir(t);
   await seed(dir2);
-  const forced = await run(['state', 'rm', '-force', 'db.docker.main'], dir2);
+  const forced = await run(['state', 'rm', '-force', 'db.vmware.main'], dir2);
   assert.equal(forced.code, 0, forced.stderr);
-  assert.match(forced.stdout, /Removed build "db\.docker\.main"/);
+  assert.match(forced.stdout, /Removed build "db\.vmware\.main"/);
 });
 
 test('state rm calls the kept-instance hook that the build engine registers', async (t) => {
@@ -128,8 +128,8 @@ test('state rm calls the kept-instance hook that the build engine registers', as
     cwd: dir,
     signal: new AbortController().signal,
   };
-  assert.equal(await cmd.run(['-force', 'db.docker.main', 'web.null.main'], ctx), 0);
-  assert.deepEqual(destroyed, ['db.docker.main:c0ffee']);
+  assert.equal(await cmd.run(['-force', 'db.vmware.main', 'web.null.main'], ctx), 0);
+  assert.deepEqual(destroyed, ['db.vmware.main:c0ffee']);
   assert.deepEqual((await openFileState({ path })).buildKeys(), []);
 });
 
@@ -210,7 +210,7 @@ test('a corrupt state is refused naming the file, the fault and the backup; stat
   assert.match(restored.stdout, /The current state cannot be read \(it is not valid JSON/);
   assert.match(restored.stdout, /Moved the unreadable state to .*builder-state\.json\.corrupt-/);
   const list = await run(['state', 'list'], dir);
-  assert.equal(list.stdout, 'db.docker.main  failed\nweb.null.main   complete\n');
+  assert.equal(list.stdout, 'db.vmware.main  failed\nweb.null.main   complete\n');
 });
 
 test('state restore shows what it replaces and asks on a terminal', async (t) => {

@@ -69,7 +69,7 @@ build {
     );
     const failed = await w.build('-force', 't.pkr.hcl');
     expectExit(failed, 1);
-    assert.match(failed.stdout, /Resume from the step that did not complete with:\n.*builder build -force t\.pkr\.hcl/);
+    assert.match(failed.stdout, /Resume from the step that did not complete with: builder build -force t\.pkr\.hcl — /);
     await w.write('ok', '');
     const resumed = await w.build('-force', 't.pkr.hcl');
     expectExit(resumed, 0);
@@ -99,7 +99,7 @@ build {
     );
     const failed = await w.build('-replace', 'null.a', 't.pkr.hcl');
     expectExit(failed, 1);
-    const hint = /Resume from the step that did not complete with:\n\s+(.*)\n/.exec(failed.stdout)?.[1];
+    const hint = /Resume from the step that did not complete with: (.*) — /.exec(failed.stdout)?.[1];
     assert.equal(hint, 'builder build t.pkr.hcl');
     await w.write('ok', '');
     const resumed = await w.build('t.pkr.hcl');
@@ -172,11 +172,11 @@ build {
 
     expectExit(await run(), 1);
     assert.equal(existsSync(join(w.dir, 'vm-1')), false, 'the instance was destroyed');
-    assert.equal((await state()).builds['leaky.a']!.instance, null, 'and the state says so');
+    assert.equal((await state()).builds['t.pkr.hcl/leaky.a']!.instance, null, 'and the state says so');
 
     expectExit(await run('-on-error=abort'), 1);
     assert.equal(existsSync(join(w.dir, 'vm-2')), true, 'abort leaves the instance');
-    assert.equal((await state()).builds['leaky.a']!.instance?.id, 'vm-2', 'and the state still records it');
+    assert.equal((await state()).builds['t.pkr.hcl/leaky.a']!.instance?.id, 'vm-2', 'and the state still records it');
 
     await w.write('ok', '');
     const fresh = await run();

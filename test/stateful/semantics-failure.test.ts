@@ -50,12 +50,12 @@ describe('stateful build failures', { concurrency: 4 }, () => {
       await w.write('t.pkr.hcl', threeSteps);
       const failed = await w.build('t.pkr.hcl');
       expectExit(failed, 1);
-      assert.match(failed.stdout, /Run the same command again to resume from the step that did not complete, or start over with: builder state rm t\.pkr\.hcl null\.a\n$/);
+      assert.match(failed.stdout, /Resume from the step that did not complete with: builder build .*t\.pkr\.hcl — or start over with: builder state rm t\.pkr\.hcl null\.a\n$/);
       assert.equal((await w.buildState('null.a')).instance?.keep_on_failure, true);
 
       const refused = await runCli(['state', 'rm', 'null.a'], w.dir);
       expectExit(refused, 1);
-      assert.match(refused.stderr, /run the command again with -force to forget the build \(its instance is the host it connects to: there is nothing to destroy\)\.\n$/);
+      assert.match(refused.stderr, /run the command again with -force to forget the build \(its instance is the host it connects to: there is nothing to destroy\)\.\n\[BLD0116\]\n$/);
       const removed = await runCli(['state', 'rm', '-force', 'null.a'], w.dir);
       expectExit(removed, 0);
       assert.match(removed.stdout, /Nothing to destroy for build "t\.pkr\.hcl\/null\.a": its instance null \(fnoeding\.null, null\) is the host the build connects to\.\nRemoved build "t\.pkr\.hcl\/null\.a"\.\n/);
@@ -163,7 +163,7 @@ describe('stateful build failures', { concurrency: 4 }, () => {
       await run(0, '-var', `token=${secret}`);
       assert.match(await run(0, '-var', `token=${secret}`), /Up to date: /);
       // A changed secret changes the fingerprints: the build runs again (its steps already ran on the host).
-      assert.match(await run(0, '-var', 'token=another-secret'), /Building from the start: provisioner 1 \(shell-local\): environment_vars, provisioner 2 \(shell-local\): inline; /);
+      assert.match(await run(0, '-var', 'token=another-secret'), /Building from the start: provisioner 1 \(shell-local\): environment_vars \(var\.token changed\), provisioner 2 \(shell-local\): inline \(var\.token changed\); /);
       assert.deepEqual(await w.lines('steps.log'), ['ran', 'ran']);
       const pulled = await runCli(['state', 'pull'], w.dir);
       outputs.push(pulled.stdout);

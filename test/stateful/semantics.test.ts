@@ -23,7 +23,7 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       assert.match(first.stdout, /==> resume-demo\.null\.demo: Building from the start: no previous build is recorded\.\n/);
       assert.match(
         first.stdout,
-        /\n==> resume-demo\.null\.demo: The completed steps are recorded\. Run the same command again to resume from the step that did not complete, or start over with: builder state rm resume-demo\.pkr\.hcl resume-demo\.null\.demo\n$/,
+        /\n==> resume-demo\.null\.demo: The completed steps are recorded\. Resume from the step that did not complete with: builder build resume-demo\.pkr\.hcl — or start over with: builder state rm resume-demo\.pkr\.hcl resume-demo\.null\.demo\n$/,
       );
       assert.deepEqual(await w.lines('steps.log'), ['step1', 'step2']);
       const failed = await w.buildState('resume-demo.null.demo');
@@ -72,8 +72,11 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
 
       const forced = await w.build('-force', 'basic.pkr.hcl');
       expectExit(forced, 0);
-      assert.match(forced.stdout, /==> basic-null-build\.null\.basic: Building from the start: -force was given\.\n/);
-      assert.equal((forced.stdout.match(/Running local shell script/g) ?? []).length, 1);
+      assert.match(forced.stdout, /==> basic-null-build\.null\.basic: Up to date: /, '-force (Packer\'s meaning) does not ignore the state');
+      const replaced = await w.build('-replace=basic-null-build.*', 'basic.pkr.hcl');
+      expectExit(replaced, 0);
+      assert.match(replaced.stdout, /==> basic-null-build\.null\.basic: Building from the start: -replace names it\.\n/);
+      assert.equal((replaced.stdout.match(/Running local shell script/g) ?? []).length, 1);
       const s3 = await w.state();
       assert.equal(s3.lineage, s1.lineage);
       assert.ok(s3.serial > s2.serial, `serial ${s2.serial} -> ${s3.serial}`);
@@ -181,7 +184,7 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       expectExit(await w.build('t.pkr.hcl'), 0);
       const r = await w.build('-var', 'x=2', 't.pkr.hcl');
       expectExit(r, 0);
-      assert.match(r.stdout, /==> one\.null\.a: Building from the start: provisioner 1 \(shell-local\): inline; /);
+      assert.match(r.stdout, /==> one\.null\.a: Building from the start: provisioner 1 \(shell-local\): inline \(var\.x changed\); /);
       assert.match(r.stdout, /==> two\.null\.b: Up to date: /);
       assert.deepEqual(await w.lines('a.log'), ['a-1', 'a-2']);
       assert.deepEqual(await w.lines('b.log'), ['b']);
@@ -338,8 +341,12 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       expectExit(empty, 0);
       assert.equal(
         empty.stdout,
-        '==> resume-demo.null.demo: Building from the start: no previous build is recorded.\n\n' +
-          'Plan: 1 to build from the start, 0 to resume, 0 up to date. Nothing was run (-plan).\n',
+        '==> resume-demo.null.demo: Building from the start: no previous build is recorded.\n' +
+          '    resume-demo.null.demo:   run  provisioner 1 (shell-local)\n' +
+          '    resume-demo.null.demo:   run  provisioner 2 (shell-local)\n' +
+          '    resume-demo.null.demo:   run  provisioner 3 (shell-local)\n' +
+          '    resume-demo.null.demo:   run  post-processor 1 (manifest)\n' +
+          '\nPlan: 1 to build from the start, 0 to resume, 0 up to date. Nothing was run.\n',
       );
       assert.deepEqual(await w.lines('steps.log'), []);
       assert.equal(existsSync(join(w.dir, '.packer.d')), false, '-plan wrote no state');
@@ -347,7 +354,7 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       const before = await w.state();
       const plan = await w.build('-plan', 't.pkr.hcl');
       expectExit(plan, 0);
-      assert.match(plan.stdout, /^==> resume-demo\.null\.demo: Resuming: provisioner 2 \(shell-local\) failed .*; 1 step already complete\.\n\nPlan: 0 to build from the start, 1 to resume, 0 up to date\. Nothing was run \(-plan\)\.\n$/);
+      assert.match(plan.stdout, /^==> resume-demo\.null\.demo: Resuming: provisioner 2 \(shell-local\) failed .*; 1 step already complete\.\n {4}resume-demo\.null\.demo: {3}skip provisioner 1 \(shell-local\)\n {4}resume-demo\.null\.demo: {3}run  provisioner 2 \(shell-local\)\n(?:.*\n)*\nPlan: 0 to build from the start, 1 to resume, 0 up to date\. Nothing was run\.\n$/);
       assert.deepEqual(await w.lines('steps.log'), ['step1', 'step2']);
       assert.deepEqual(await w.state(), before);
     });

@@ -42,7 +42,7 @@ test('a null build over ssh that failed at step 3 of 4 resumes: the rerun reconn
     const first = await runCli(args, dir, env);
     assert.notEqual(first.code, 0, `the first run fails at step 3:\n${first.stdout}\n${first.stderr}`);
     assert.equal(await remoteLog(), 'step1\nstep2\nstep3\n');
-    assert.match(first.stdout, /Run the same command again to resume/);
+    assert.match(first.stdout, /Resume on it from the step that did not complete with: |Resume from the step that did not complete with: /);
     const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), template: 'ssh-resume.pkr.hcl', lock: false, onWarning: () => undefined });
     const failed = state.build(BUILD);
     await state.close();
