@@ -354,7 +354,7 @@ describe('stateful build semantics', { concurrency: 4 }, () => {
       const before = await w.state();
       const plan = await w.build('-plan', 't.pkr.hcl');
       expectExit(plan, 0);
-      assert.match(plan.stdout, /^==> resume-demo\.null\.demo: Resuming: provisioner 2 \(shell-local\) failed .*; 1 step already complete\.\n {4}resume-demo\.null\.demo: {3}skip provisioner 1 \(shell-local\)\n {4}resume-demo\.null\.demo: {3}run  provisioner 2 \(shell-local\)\n(?:.*\n)*\nPlan: 0 to build from the start, 1 to resume, 0 up to date\. Nothing was run\.\n$/);
+      assert.match(plan.stdout, /^==> resume-demo\.null\.demo: Resuming: provisioner 2 \(shell-local\) failed .*; 1 step already complete\.\n {4}resume-demo\.null\.demo: {3}skip provisioner 1 \(shell-local\)\n {4}resume-demo\.null\.demo: {3}run {2}provisioner 2 \(shell-local\)\n(?:.*\n)*\nPlan: 0 to build from the start, 1 to resume, 0 up to date\. Nothing was run\.\n$/);
       assert.deepEqual(await w.lines('steps.log'), ['step1', 'step2']);
       assert.deepEqual(await w.state(), before);
     });
