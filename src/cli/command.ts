@@ -49,3 +49,24 @@ export interface CommandEntry {
   synopsis: string;
   load(): Promise<Command>;
 }
+
+/**
+ * A command that only groups subcommands (`state`, `workspace`): it prints its usage — on stdout
+ * with exit 0 when asked for help, else on stderr (after naming an unknown subcommand) with exit 1.
+ */
+export function commandGroup(name: string, synopsis: string, usage: string): Command {
+  return {
+    name: [name],
+    synopsis,
+    usage,
+    async run(args, ctx) {
+      if (args.length === 1 && /^--?h(elp)?$/.test(args[0]!)) {
+        ctx.stdout.write(`${usage}\n`);
+        return 0;
+      }
+      if (args.length > 0 && !args[0]!.startsWith('-')) ctx.stderr.write(`builder ${name}: unknown subcommand "${args[0]!}"\n\n`);
+      ctx.stderr.write(`${usage}\n`);
+      return 1;
+    },
+  };
+}

@@ -85,18 +85,18 @@ build {
   });
 });
 
-test('a failed -replace run prints a resume command that resumes (without -replace)', async () => {
-  await inWorkdir(async (w) => {
-    await w.write(
-      't.pkr.hcl',
-      `source "null" "a" { communicator = "none" }
+/** Two steps; the second fails until a file named `ok` exists. */
+const FAILS_UNTIL_OK = `source "null" "a" { communicator = "none" }
 build {
   sources = ["source.null.a"]
   provisioner "shell-local" { inline = ["echo one >> steps.log"] }
   provisioner "shell-local" { inline = ["test -f ok"] }
 }
-`,
-    );
+`;
+
+test('a failed -replace run prints a resume command that resumes (without -replace)', async () => {
+  await inWorkdir(async (w) => {
+    await w.write('t.pkr.hcl', FAILS_UNTIL_OK);
     const failed = await w.build('-replace', 'null.a', 't.pkr.hcl');
     expectExit(failed, 1);
     const hint = /Resume from the step that did not complete with: (.*) — /.exec(failed.stdout)?.[1];
@@ -110,16 +110,7 @@ build {
 
 test('-on-error has one default policy: keep what can be resumed; an explicit cleanup keeps nothing', async () => {
   await inWorkdir(async (w) => {
-    await w.write(
-      't.pkr.hcl',
-      `source "null" "a" { communicator = "none" }
-build {
-  sources = ["source.null.a"]
-  provisioner "shell-local" { inline = ["echo one >> steps.log"] }
-  provisioner "shell-local" { inline = ["test -f ok"] }
-}
-`,
-    );
+    await w.write('t.pkr.hcl', FAILS_UNTIL_OK);
     expectExit(await w.build('-on-error=cleanup', 't.pkr.hcl'), 1);
     assert.equal((await w.buildState('null.a')).instance?.keep_on_failure ?? false, false);
     const next = await w.build('-plan', 't.pkr.hcl');

@@ -1,5 +1,5 @@
 /** `builder state`: lists the state subcommands (each lives in its own file beside this one). */
-import type { Command } from '../../cli/command.js';
+import { commandGroup, type Command } from '../../cli/command.js';
 
 const USAGE = `Usage: builder state <subcommand> [options] [args]
 
@@ -15,13 +15,4 @@ Subcommands:
     unlock     Break a lock on the state
     restore    Put the backup of the state back`;
 
-export const stateCommand: Command = {
-  name: ['state'],
-  synopsis: 'Inspect and change the build state',
-  usage: USAGE,
-  async run(args, ctx) {
-    if (args.length > 0 && !args[0]!.startsWith('-')) ctx.stderr.write(`builder state: unknown subcommand "${args[0]!}"\n\n`);
-    ctx.stderr.write(`${USAGE}\n`);
-    return args.length === 1 && /^--?h(elp)?$/.test(args[0]!) ? 0 : 1;
-  },
-};
+export const stateCommand: Command = commandGroup('state', 'Inspect and change the build state', USAGE);

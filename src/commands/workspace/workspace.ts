@@ -1,5 +1,5 @@
 /** `builder workspace`: lists the workspace subcommands (each lives in its own file beside this one). */
-import type { Command } from '../../cli/command.js';
+import { commandGroup, type Command } from '../../cli/command.js';
 
 const USAGE = `Usage: builder workspace <subcommand> [options] [TEMPLATE] [NAME]
 
@@ -16,13 +16,4 @@ Subcommands:
     select     Select a workspace
     delete     Delete a workspace`;
 
-export const workspaceCommand: Command = {
-  name: ['workspace'],
-  synopsis: 'Manage workspaces: separate states of one template',
-  usage: USAGE,
-  async run(args, ctx) {
-    if (args.length > 0 && !args[0]!.startsWith('-')) ctx.stderr.write(`builder workspace: unknown subcommand "${args[0]!}"\n\n`);
-    ctx.stderr.write(`${USAGE}\n`);
-    return args.length === 1 && /^--?h(elp)?$/.test(args[0]!) ? 0 : 1;
-  },
-};
+export const workspaceCommand: Command = commandGroup('workspace', 'Manage workspaces: separate states of one template', USAGE);
