@@ -48,6 +48,8 @@ export interface StateManagerOptions {
   onWarning?: (message: string) => void;
   /** The id of the template whose builds this manager works on (see the module comment). */
   template?: string;
+  /** The manager made the client (openState): `close` closes it too. */
+  ownsClient?: boolean;
   /** Stops waiting for a lock (the run was interrupted). */
   signal?: AbortSignal;
 }
@@ -102,6 +104,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   /** The template id of a scoped manager. */
   readonly template: string | undefined;
   private readonly signal: AbortSignal | undefined;
+  private readonly ownsClient: boolean;
   /** The latest version this manager knows; `persisted` says whether it exists in the backend. */
   private current: StateFile = newState();
   private persisted = false;
@@ -118,6 +121,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     this.warn = options.onWarning ?? (() => undefined);
     this.template = options.template;
     this.signal = options.signal;
+    this.ownsClient = options.ownsClient === true;
     if (options.lock === false) {
       this.warn(
         `state locking is disabled (-lock=false): another run on ${options.client.location} at the same time ` +
@@ -405,7 +409,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     try {
       if (this.persisted && this.client.compact) await this.compact();
     } finally {
-      await this.client.close?.();
+      if (this.ownsClient) await this.client.close?.();
     }
   }
 

@@ -149,6 +149,7 @@ export async function openState(location: StateLocation, options: OpenStateOptio
       onWarning: options.onWarning,
       template: scoped ? location.template?.id : undefined,
       signal: options.signal,
+      ownsClient: true,
     });
   } catch (err) {
     throw userSystemError(err, 'read the state', location.path, `Check its permissions, or choose another state with ${locationSetting(location.from)}.`);

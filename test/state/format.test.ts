@@ -272,7 +272,7 @@ test('a version-2 state is upgraded to 3: empty part hashes, no snapshots, chain
   };
   const s = decodeState(Buffer.from(JSON.stringify(v2)), { ...opts, requireChecksum: false });
   assert.equal(s.version, 3);
-  const b = s.builds['a.null.x']!;
+  const b = s.builds['./a.null.x']!; // no template recorded: the folder's
   assert.deepEqual([b.inputs, b.post_processor_chains], [{}, []]);
   assert.deepEqual([b.provisioners[0]!.inputs, b.provisioners[0]!.snapshot, b.post_processors[0]!.snapshot], [{}, null, null]);
   assert.equal(b.provisioners[0]!.fingerprint, 'f');

@@ -271,7 +271,7 @@ pgTest('history keeps previous versions: backup() and versionAt rebuild earlier 
 
 pgTest('rows: step lists that shrink and grow, removed builds, non-durable changes and field order read back exactly', async () => {
   const o = options();
-  const m = await StateManager.open({ client: open(o) });
+  const m = await StateManager.open({ client: open(o), template: 't' });
   await m.update('a', () => completeBuild('a', 4));
   await m.update('b', () => completeBuild('b', 2));
   await m.update('a', (d) => void d!.provisioners.splice(1, 2));
@@ -283,7 +283,7 @@ pgTest('rows: step lists that shrink and grow, removed builds, non-durable chang
   await m.setTemplate({ path: 't', hash: 'h', variables: { zeta: 1, alpha: { y: 2, b: 3 } }, files: { 'z.sh': '1', 'a.sh': '2' } });
   const fresh = await open(o).get();
   assert.equal(JSON.stringify(fresh), JSON.stringify(m.snapshot()), 'same content, same field and key order');
-  assert.deepEqual(Object.keys(fresh!.builds), ['b', 'c', 'a']);
+  assert.deepEqual(Object.keys(fresh!.builds), ['t/b', 't/c', 't/a']);
   const steps = await admin<{ n: string }>(`SELECT count(*)::text AS n FROM ${o.schema}.steps`);
   assert.equal(Number(steps[0]!.n), 4 + 2 + 2, 'no step row left behind by a shorter list or a removed build');
 });

@@ -26,6 +26,11 @@ function recordingFs(): { fs: FileSystem; flushes: string[] } {
       names.set(fd, basename(path));
       return fd;
     },
+    openFolder(path) {
+      const fd = nodeFileSystem.openFolder(path);
+      names.set(fd, basename(path));
+      return fd;
+    },
     fdatasync(fd) {
       flushes.push(names.get(fd) ?? '?');
       nodeFileSystem.fdatasync(fd);

@@ -11,7 +11,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, repoRoot, runCli, type CliResult } from '../build/cli.js';
@@ -175,8 +175,8 @@ describe('state identity and location', { concurrency: 3 }, () => {
     noInternalError({ code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr });
     assert.match(r.stderr, /could not write the state in .*\/ro: permission denied\. By default the state is kept next to the template; choose a writable place with -state=PATH \(or BUILDER_STATE=PATH\)/);
     const writable = join(dir, 'w');
-    mkdirSync(writable);
-    chmodSync(writable, 0o777);
+    mkdirSync(writable, { mode: 0o755 });
+    chownSync(writable, 65534, 65534); // nobody's own folder (a world-writable one is refused as unsafe)
     const moved = asNobody(['build', `-state=${join(writable, 'state.json')}`, 'ro/t.pkr.hcl']);
     assert.equal(moved.status, 0, moved.stdout + moved.stderr);
     assert.ok(existsSync(join(writable, 'state.json')));
