@@ -11,7 +11,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, repoRoot, runCli, type CliResult } from '../build/cli.js';
@@ -158,29 +158,30 @@ describe('state identity and location', { concurrency: 3 }, () => {
     chmodSync(dir, 0o755);
     chmodSync(join(ro, 't.pkr.hcl'), 0o644);
     chmodSync(ro, 0o555);
-    // Root may write anywhere: run builder as "nobody" to meet the permission check for real.
-    const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', ''], { encoding: 'utf8' });
+    // Root may write anywhere: run builder without the capabilities that let root ignore
+    // permissions (as the same user, so the checkout stays readable wherever it is).
+    const unprivileged = ['--bounding-set=-dac_override,-dac_read_search,-fowner', '--'];
+    const probe = spawnSync('setpriv', [...unprivileged, process.execPath, '-e', ''], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0) {
-      t.skip(`cannot run a process as an unprivileged user here (setpriv: ${probe.error?.message ?? probe.stderr.trim()})`);
+      t.skip(`cannot drop the permission-bypassing capabilities here (setpriv: ${probe.error?.message ?? probe.stderr.trim()})`);
       return;
     }
-    const asNobody = (args: string[]) =>
-      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, ...args], {
+    const asUnprivileged = (args: string[]) =>
+      spawnSync('setpriv', [...unprivileged, process.execPath, cliPath, ...args], {
         cwd: dir,
         encoding: 'utf8',
         env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' },
       });
-    const r = asNobody(['build', 'ro/t.pkr.hcl']);
+    const r = asUnprivileged(['build', 'ro/t.pkr.hcl']);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     noInternalError({ code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr });
     assert.match(r.stderr, /could not write the state in .*\/ro: permission denied\. By default the state is kept next to the template; choose a writable place with -state=PATH \(or BUILDER_STATE=PATH\)/);
     const writable = join(dir, 'w');
-    mkdirSync(writable, { mode: 0o755 });
-    chownSync(writable, 65534, 65534); // nobody's own folder (a world-writable one is refused as unsafe)
-    const moved = asNobody(['build', `-state=${join(writable, 'state.json')}`, 'ro/t.pkr.hcl']);
+    mkdirSync(writable, { mode: 0o755 }); // not world-writable: such a folder is refused as unsafe
+    const moved = asUnprivileged(['build', `-state=${join(writable, 'state.json')}`, 'ro/t.pkr.hcl']);
     assert.equal(moved.status, 0, moved.stdout + moved.stderr);
     assert.ok(existsSync(join(writable, 'state.json')));
-    const plan = asNobody(['build', '-plan', 'ro/t.pkr.hcl']);
+    const plan = asUnprivileged(['build', '-plan', 'ro/t.pkr.hcl']);
     assert.equal(plan.status, 0, `-plan only reads the state: ${plan.stdout}${plan.stderr}`);
   });
 });
