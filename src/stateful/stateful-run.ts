@@ -194,7 +194,8 @@ export class StatefulRun {
   readonly upToDate = new Map<string, Artifact[]>();
   private readonly prepared = new Map<string, Prepared>();
   private readonly locks: LockInfo[] = [];
-  private runRecorded = false;
+  /** When this run recorded its start (`last_run`), if it did. */
+  private runStarted: string | undefined;
 
   private constructor(private readonly o: StatefulRunOptions) {}
 
@@ -240,9 +241,9 @@ export class StatefulRun {
    */
   async end(results: ReadonlyMap<string, BuildResult>): Promise<KeptBuild[]> {
     const { state } = this.o;
-    if (this.runRecorded) {
-      const lastRun = state.snapshot().last_run ?? { run_uuid: this.o.runUuid, started_at: '' };
-      await state.setLastRun({ ...lastRun, completed_at: new Date().toISOString() }, { durable: false });
+    if (this.runStarted !== undefined) {
+      // This run's own record: another run on the same state may have recorded its start since.
+      await state.setLastRun({ run_uuid: this.o.runUuid, started_at: this.runStarted, completed_at: new Date().toISOString() }, { durable: false });
     }
     const kept: KeptBuild[] = [];
     for (const b of this.toRun) {
@@ -311,9 +312,9 @@ export class StatefulRun {
    * to date changes nothing. Not flushed (see checkpoints.ts): the build's first flushed record
    * flushes it too. */
   private async recordRunStart(): Promise<void> {
-    if (this.runRecorded) return;
-    await this.o.state.setLastRun({ run_uuid: this.o.runUuid, started_at: new Date().toISOString(), completed_at: '' }, { durable: false });
-    this.runRecorded = true;
+    if (this.runStarted !== undefined) return;
+    this.runStarted = new Date().toISOString();
+    await this.o.state.setLastRun({ run_uuid: this.o.runUuid, started_at: this.runStarted, completed_at: '' }, { durable: false });
   }
 
   /** A plan that would resume on a kept instance the builder can no longer reach: said, recorded,
