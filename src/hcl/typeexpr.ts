@@ -24,6 +24,7 @@ export interface TypeConstraintResult {
 }
 
 const INVALID = 'Invalid type specification';
+const NOT_A_TYPE = 'A type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string).';
 
 /** Reads a type constraint expression (see the module contract). */
 export function parseTypeConstraint(expr: ast.Expression, options: { withDefaults?: boolean } = {}): TypeConstraintResult {
@@ -40,7 +41,7 @@ function getType(expr: ast.Expression, diags: Diagnostic[], withDefaults: boolea
     diags.push(
       errorDiag(
         INVALID,
-        'A type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string).',
+        NOT_A_TYPE,
         expr.range,
       ),
     );
@@ -180,7 +181,7 @@ function getJsonType(expr: ast.JsonExpression, diags: Diagnostic[], withDefaults
     diags.push(
       errorDiag(
         INVALID,
-        'A type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string).',
+        NOT_A_TYPE,
         expr.range,
       ),
     );

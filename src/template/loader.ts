@@ -33,7 +33,7 @@ import { findTemplateFiles, parseTemplateFile } from './files.js';
 import { legacyTemplateFile } from './legacy/detect.js';
 import { loadLegacyTemplate } from './legacy/load.js';
 import { decodeLocalBlock, decodeLocalsBlock, evaluateLocals, type DeclaredLocal } from './locals.js';
-import type { LocalDef, Template } from './model.js';
+import { emptyTemplate, type LocalDef, type Template } from './model.js';
 import { decodePackerBlock } from './packer-block.js';
 import { decodeSourceBlock } from './source.js';
 import { collectVariableValues, decodeVariableBlock, decodeVariablesBlock, variableDefs, type DeclaredVariable, type ValueSource } from './variables.js';
@@ -118,18 +118,7 @@ export function loadTemplate(path: string, options: LoadOptions): LoadResult {
   const ofType = (t: string): Block[] => blocks.filter((b) => b.type === t);
 
   const base: ContextBase = { root: found.root, cwd, env: options.env };
-  const template: Template = {
-    path,
-    root: found.root,
-    cwd,
-    files,
-    packer: { requiredPlugins: [] },
-    variables: new Map(),
-    locals: new Map(),
-    sources: new Map(),
-    builds: [],
-    dataSources: [],
-  };
+  const template: Template = emptyTemplate(path, found.root, cwd, files);
   if (options.syntaxOnly) {
     const all = [...diags, ...structureDiags];
     return { template, diagnostics: all, parseDiagnostics: all, sources };

@@ -191,3 +191,8 @@ export interface EvaluatedConfig {
   sensitiveValues: string[];
   diagnostics: Diagnostic[];
 }
+
+/** A template with its place and files and nothing declared yet: what a loader fills in. */
+export function emptyTemplate(path: string, root: string, cwd: string, files: File[]): Template {
+  return { path, root, cwd, files, packer: { requiredPlugins: [] }, variables: new Map(), locals: new Map(), sources: new Map(), builds: [], dataSources: [] };
+}

@@ -24,7 +24,7 @@ import { parseDuration } from '../../cli/flags.js';
 import { T, Value } from '../../values/value.js';
 import { PACKER_LANGUAGE_VERSION } from '../../version.js';
 import type { LoadOptions, LoadResult } from '../loader.js';
-import type { BuildDef, PostProcessorDef, ProvisionerDef, StepMeta, Template, VariableDef } from '../model.js';
+import { emptyTemplate, type BuildDef, type PostProcessorDef, type ProvisionerDef, type StepMeta, type Template, type VariableDef } from '../model.js';
 import { legacyFunctions } from './functions.js';
 import { parseLegacyTemplate, type JsonObject, type LegacyBuilder, type LegacyProvisioner } from './parse.js';
 import { jsonBody, renderJsonValue } from './render.js';
@@ -53,16 +53,7 @@ export function loadLegacyTemplate(path: string, fullPath: string, displayName: 
   const diags: Diagnostic[] = [...parsed.diagnostics];
   const root = dirname(path);
   const template: Template = {
-    path,
-    root,
-    cwd: options.cwd,
-    files: [lt.file],
-    packer: { requiredPlugins: [] },
-    variables: new Map(),
-    locals: new Map(),
-    sources: new Map(),
-    builds: [],
-    dataSources: [],
+    ...emptyTemplate(path, root, options.cwd, [lt.file]),
     legacy: lt,
   };
   if (lt.minVersion) {
