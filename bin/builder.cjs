@@ -19,6 +19,7 @@ if (process.env.BUILDER_NODE_EXTRA_CA_CERTS !== undefined) {
   process.env.NODE_EXTRA_CA_CERTS = process.env.BUILDER_NODE_EXTRA_CA_CERTS;
   delete process.env.BUILDER_NODE_EXTRA_CA_CERTS;
 }
+const { isAscii } = require('node:buffer');
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { createRequire, Module } = require('node:module');
 const { dirname, join } = require('node:path');
@@ -32,7 +33,10 @@ try {
 } catch {
   cachedData = undefined;
 }
-const source = readFileSync(bundle, 'utf8');
+// The bundle is ASCII (scripts/bundle.mjs checks): read as Latin-1 it becomes a one-byte string,
+// made without a UTF-8 decoding pass over a megabyte; any other file is read as UTF-8.
+const bytes = readFileSync(bundle);
+const source = isAscii(bytes) ? bytes.latin1Slice(0, bytes.length) : bytes.toString('utf8');
 const script = new Script(Module.wrap(source), { filename: bundle, cachedData });
 if (process.env.BUILDER_WRITE_CODE_CACHE === '1') {
   process.on('exit', () => {
