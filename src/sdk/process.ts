@@ -126,31 +126,50 @@ export function runLocal(cmd: LocalCommand, signal: AbortSignal): Promise<LocalR
   });
 }
 
-/** The watchdog of this process (see WATCHDOG): started with the first step, then shared; null
- * when it cannot start (no /bin/sh): groups are then still killed on cancellation. */
+/** The watchdog of this process (see WATCHDOG): started after the first step's spawn, then
+ * shared; null when it cannot start (no /bin/sh): groups are then still killed on cancellation. */
 let watchdog: ChildProcess | null | undefined;
+/** Groups listed before the watchdog started: sent to it as soon as it has. */
+const unsent = new Set<number>();
 
 /** Lists process group `pgid` with the watchdog until the returned function is called (when the
- * group's leader has ended: background processes it left on purpose then live on, as in Packer). */
+ * group's leader has ended: background processes it left on purpose then live on, as in Packer).
+ * The watchdog is spawned on the next turn of the event loop, not in the caller's: spawning forks
+ * all of builder (about 6 ms), and done while the first step runs it keeps that fork off the
+ * path of the steps still to start. The group is unguarded until then, as it is anyway until the
+ * watchdog has read its line. */
 function watchGroup(pgid: number | undefined): () => void {
-  if (pgid === undefined || process.platform === 'win32') return () => undefined;
+  if (pgid === undefined || process.platform === 'win32' || watchdog === null) return () => undefined;
   if (watchdog === undefined) {
-    try {
-      watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'builder-watchdog'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-      watchdog.on('error', () => (watchdog = null));
-      watchdog.stdin?.on('error', () => undefined);
-      watchdog.unref();
-      (watchdog.stdin as unknown as { unref?(): void } | null)?.unref?.();
-    } catch {
-      watchdog = null;
-    }
+    if (unsent.size === 0) setImmediate(startWatchdog);
+    unsent.add(pgid);
+  } else {
+    tellWatchdog(`+ ${pgid}\n`);
   }
-  const dog = watchdog;
-  if (!dog?.stdin || dog.stdin.destroyed) return () => undefined;
-  dog.stdin.write(`+ ${pgid}\n`);
   return () => {
-    if (!dog.stdin?.destroyed) dog.stdin?.write(`- ${pgid}\n`);
+    if (!unsent.delete(pgid)) tellWatchdog(`- ${pgid}\n`);
   };
+}
+
+function startWatchdog(): void {
+  try {
+    const dog = spawn('/bin/sh', ['-c', WATCHDOG, 'builder-watchdog'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    dog.on('error', () => (watchdog = null));
+    dog.stdin?.on('error', () => undefined);
+    dog.unref();
+    (dog.stdin as unknown as { unref?(): void } | null)?.unref?.();
+    watchdog = dog;
+  } catch {
+    watchdog = null;
+  }
+  const groups = [...unsent];
+  unsent.clear();
+  if (groups.length > 0) tellWatchdog(groups.map((g) => `+ ${g}\n`).join(''));
+}
+
+function tellWatchdog(lines: string): void {
+  const stdin = watchdog?.stdin;
+  if (stdin && !stdin.destroyed) stdin.write(lines);
 }
 
 function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
