@@ -36,17 +36,17 @@ const KINDS: Array<{ kind: PluginKind; key: keyof UsedTypes }> = [
 ];
 
 /** Counts the runs of a component used `uses` times: while more remain, each run starts the next
- * instance's process ahead. */
-function aheadOf(component: PluginComponent, uses: number): () => void {
-  let remaining = uses;
+ * instance's process ahead (not when processes are reused: the running one serves the next). */
+function aheadOf(component: PluginComponent, uses: number, reuse: boolean): () => void {
+  let remaining = reuse ? 0 : uses;
   return () => {
     remaining--;
     if (remaining > 0) component.prestart();
   };
 }
 
-function adapter(kind: PluginKind, component: PluginComponent, uses: number): AnyDef {
-  const ahead = aheadOf(component, uses);
+function adapter(kind: PluginKind, component: PluginComponent, uses: number, reuse: boolean): AnyDef {
+  const ahead = aheadOf(component, uses, reuse);
   if (kind === 'builder') return pluginBuilder(component) as BuilderDef<unknown>;
   if (kind === 'provisioner') {
     const p = pluginProvisioner(component) as ProvisionerDef<unknown>;
@@ -87,7 +87,7 @@ export async function withPlugins(base: Components, template: Template, used: Us
     try {
       const component = await PluginComponent.load(source, load);
       loaded.push(component);
-      return { kind, def: adapter(kind, component, uses) };
+      return { kind, def: adapter(kind, component, uses, load.reuseProcesses === true) };
     } catch (e) {
       diagnostics.push(errorDiag(`Plugin ${kind} "${source.type}" did not start`, (e as Error).message));
       return undefined;
