@@ -206,21 +206,28 @@ export interface Discovered {
   warnings: string[];
 }
 
-/** Runs `describe` on every plugin binary found and `packer version` on the Packer executable. */
-export async function discover(options: DiscoveryOptions = {}): Promise<Discovered> {
+/** The version `packer version` prints (undefined, with a warning, when it fails). */
+export async function packerVersionOf(path: string, env: NodeJS.ProcessEnv, warnings: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await run(path, ['version'], { env: { ...env, CHECKPOINT_DISABLE: '1' }, timeout: 30_000 });
+    return /Packer v?(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+  } catch (e) {
+    warnings.push(`${path}: "packer version" failed: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+/**
+ * Runs `describe` on every plugin binary found and `packer version` on the Packer executable.
+ * `deferPackerVersion`: do not wait for `packer version`; `packer` is then the executable found with
+ * version "" and the caller checks `packerVersion` (so that starting components overlaps it).
+ */
+export async function discover(options: DiscoveryOptions = {}, deferPackerVersion = false): Promise<Discovered & { packerVersion: Promise<string | undefined> }> {
   const env = options.env ?? process.env;
   const warnings: string[] = [];
   const binaries = findPluginBinaries(options, warnings);
   const packerPath = packerExecutable(env);
-  const packerVersion = packerPath
-    ? run(packerPath, ['version'], { env: { ...env, CHECKPOINT_DISABLE: '1' }, timeout: 30_000 }).then(
-      ({ stdout }) => /Packer v?(\d+\.\d+\.\d+)/.exec(stdout)?.[1],
-      (e: unknown) => {
-        warnings.push(`${packerPath}: "packer version" failed: ${(e as Error).message.split('\n')[0]}`);
-        return undefined;
-      },
-    )
-    : Promise.resolve(undefined);
+  const packerVersion = packerPath ? packerVersionOf(packerPath, env, warnings) : Promise.resolve(undefined);
   const described = await Promise.all(binaries.map(async (b): Promise<DescribedPlugin | undefined> => {
     try {
       const d = await describe(b, env);
@@ -231,10 +238,12 @@ export async function discover(options: DiscoveryOptions = {}): Promise<Discover
       return undefined;
     }
   }));
-  const version = await packerVersion;
+  const version = deferPackerVersion ? '' : await packerVersion;
+  const usable = version === '' || (version !== undefined && semver.major(version) === 1);
   return {
     plugins: described.filter((x): x is DescribedPlugin => x !== undefined),
-    ...(packerPath && version && semver.major(version) === 1 ? { packer: { path: packerPath, version } } : {}),
+    ...(packerPath && usable ? { packer: { path: packerPath, version } } : {}),
+    packerVersion,
     warnings,
   };
 }
@@ -252,7 +261,8 @@ export function pluginSources(p: DescribedPlugin, localName = p.binary.name): Pl
 /** The in-tree components a Packer 1.x executable serves. */
 export function packerSources(packer: { path: string; version: string }): PluginSource[] {
   return (['builder', 'provisioner', 'post-processor'] as const).flatMap((kind) => PACKER_1_6_COMPONENTS[kind].map((type) => ({
-    kind, type, command: packer.path, args: ['plugin', `packer-${kind}-${type}`], origin: `packer ${packer.version} (${packer.path})`, version: packer.version,
+    kind, type, command: packer.path, args: ['plugin', `packer-${kind}-${type}`], origin: `packer${packer.version ? ` ${packer.version}` : ''} (${packer.path})`,
+    ...(packer.version ? { version: packer.version } : {}),
   })));
 }
 

@@ -16,6 +16,7 @@
  *   and every plugin process group is killed when builder exits (process.ts).
  */
 import { resolve } from 'node:path';
+import semver from 'semver';
 import type { Components, ComponentsForOptions, RunComponents, UsedTypes } from '../components.js';
 import { errorDiag, type Diagnostic } from '../diagnostics.js';
 import type { BuilderDef, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
@@ -64,7 +65,8 @@ export async function withPlugins(base: Components, template: Template, used: Us
     env: { ...env, ...(options.runUuid ? { PACKER_RUN_UUID: options.runUuid } : {}) },
     reuseProcesses: env.BUILDER_PLUGIN_REUSE === '1',
   };
-  const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load });
+  // `packer version` runs while the components start; a Packer that is not 1.x is refused after.
+  const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load }, true);
   const required = resolveRequired(template.packer.requiredPlugins, found.plugins);
   const requiredTypes = new Set(required.sources.map((s) => `${s.kind}:${s.type}`));
   const sources = new Map(mergeSources(required.sources, ...found.plugins.map((p) => pluginSources(p)), found.packer ? packerSources(found.packer) : [])
@@ -83,9 +85,17 @@ export async function withPlugins(base: Components, template: Template, used: Us
       if (choice && 'plugin' in choice) chosen.push({ kind, source: choice.plugin.source, uses });
     }
   }
+  const packerOk = found.packerVersion.then((v) => v !== undefined && semver.major(v) === 1);
   const defs = await Promise.all(chosen.map(async ({ kind, source, uses }) => {
+    const loading = PluginComponent.load(source, load);
+    if (found.packer && source.command === found.packer.path && !(await packerOk)) {
+      void loading.then((c) => c.shutdown(), () => undefined);
+      const v = await found.packerVersion;
+      diagnostics.push(errorDiag(`Plugin ${kind} "${source.type}" is not available`, `${found.packer.path} is ${v ? `Packer ${v}` : 'not a Packer that answers "packer version"'}; only Packer 1.x serves its components as plugins (set BUILDER_PACKER to a Packer 1.x).`));
+      return undefined;
+    }
     try {
-      const component = await PluginComponent.load(source, load);
+      const component = await loading;
       loaded.push(component);
       return { kind, def: adapter(kind, component, uses, load.reuseProcesses === true) };
     } catch (e) {
