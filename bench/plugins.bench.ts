@@ -2,16 +2,20 @@
  * Plugin path vs Packer, on the issue's template: a null build (communicator none), 10 shell-local
  * provisioners and a manifest, all served by Packer 1.6.6's plugins.
  * - packer: `packer build` of the template (it starts one plugin process per component instance);
- * - builder: the plugin adapters driven directly (not yet through the CLI): the three components
- *   loaded at once, and each next shell-local process started while the current one runs;
- * - builder with `reuseProcesses`: one shell-local process configured again for each step.
+ * - builder CLI: `builder build` with BUILDER_PREFER_PLUGINS=1 (every component from Packer's
+ *   plugins; a fresh folder, so a fresh state, each run): the three components loaded at once,
+ *   each next shell-local process started while the current one runs;
+ * - builder CLI with BUILDER_PLUGIN_REUSE=1: one shell-local process configured again for each step;
+ * - the adapters driven directly (no CLI, no state), both ways, as before the wiring.
+ * Runs are interleaved; medians and the ratio to packer are printed.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/plugins.bench.js [runs]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Artifact, BuildUi, StepContext } from '../src/sdk/component.js';
 import { pluginBuilder } from '../src/plugins/builder.js';
 import { PluginComponent, type PluginKind } from '../src/plugins/component.js';
@@ -19,6 +23,7 @@ import { pluginPostProcessor } from '../src/plugins/post-processor.js';
 import { pluginProvisioner } from '../src/plugins/provisioner.js';
 import { loadAverage } from './common.js';
 
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const packer = '/usr/bin/packer';
 const steps = 10;
 const template =
@@ -57,25 +62,37 @@ async function viaPlugins(dir: string, reuseProcesses: boolean): Promise<void> {
 }
 
 const runs = Number(process.argv[2] ?? 3);
-const times = { packer: [] as number[], builder: [] as number[], reuse: [] as number[] };
+const times: Record<string, number[]> = { packer: [], cli: [], cliReuse: [], adapters: [], adaptersReuse: [] };
+const timed = async (key: string, fn: () => unknown): Promise<void> => {
+  const t = process.hrtime.bigint();
+  await fn();
+  times[key]!.push(Number(process.hrtime.bigint() - t) / 1e6);
+};
 for (let r = 0; r < runs; r++) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-plugins-'));
   try {
-    writeFileSync(join(dir, 't.pkr.hcl'), template);
-    let t = process.hrtime.bigint();
-    execFileSync(packer, ['build', 't.pkr.hcl'], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1', TMPDIR: dir }, stdio: 'ignore' });
-    times.packer.push(Number(process.hrtime.bigint() - t) / 1e6);
-    t = process.hrtime.bigint();
-    await viaPlugins(dir, false);
-    times.builder.push(Number(process.hrtime.bigint() - t) / 1e6);
-    t = process.hrtime.bigint();
-    await viaPlugins(dir, true);
-    times.reuse.push(Number(process.hrtime.bigint() - t) / 1e6);
+    const env = { ...process.env, CHECKPOINT_DISABLE: '1', TMPDIR: dir };
+    const inFolder = (name: string): string => {
+      const d = join(dir, name);
+      execFileSync('mkdir', ['-p', d]);
+      writeFileSync(join(d, 't.pkr.hcl'), template);
+      return d;
+    };
+    await timed('packer', () => execFileSync(packer, ['build', 't.pkr.hcl'], { cwd: inFolder('p'), env, stdio: 'ignore' }));
+    await timed('cli', () => execFileSync(process.execPath, [cli, 'build', 't.pkr.hcl'], { cwd: inFolder('b'), env: { ...env, BUILDER_PREFER_PLUGINS: '1' }, stdio: 'ignore' }));
+    await timed('cliReuse', () => execFileSync(process.execPath, [cli, 'build', 't.pkr.hcl'], { cwd: inFolder('r'), env: { ...env, BUILDER_PREFER_PLUGINS: '1', BUILDER_PLUGIN_REUSE: '1' }, stdio: 'ignore' }));
+    await timed('adapters', () => viaPlugins(inFolder('a'), false));
+    await timed('adaptersReuse', () => viaPlugins(inFolder('ar'), true));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+const med = (k: string): number => median(times[k]!);
+const line = (label: string, k: string): string =>
+  `  ${label}: median ${med(k).toFixed(0)} ms, ${(med(k) / med('packer')).toFixed(2)}× packer  (${times[k]!.map((x) => x.toFixed(0)).join(', ')})\n`;
 process.stdout.write(`null + ${steps} shell-local + manifest through Packer 1.6.6's plugins, ${runs} runs, load ${loadAverage()}\n`);
-process.stdout.write(`  packer build: median ${median(times.packer).toFixed(0)} ms  (${times.packer.map((x) => x.toFixed(0)).join(', ')})\n`);
-process.stdout.write(`  builder adapters, one process per instance: median ${median(times.builder).toFixed(0)} ms  (${times.builder.map((x) => x.toFixed(0)).join(', ')})\n`);
-process.stdout.write(`  builder adapters, processes reused (reuseProcesses): median ${median(times.reuse).toFixed(0)} ms  (${times.reuse.map((x) => x.toFixed(0)).join(', ')})\n`);
+process.stdout.write(line('packer build', 'packer'));
+process.stdout.write(line('builder build, BUILDER_PREFER_PLUGINS=1', 'cli'));
+process.stdout.write(line('builder build, BUILDER_PREFER_PLUGINS=1 BUILDER_PLUGIN_REUSE=1', 'cliReuse'));
+process.stdout.write(line('adapters alone, one process per instance', 'adapters'));
+process.stdout.write(line('adapters alone, processes reused', 'adaptersReuse'));

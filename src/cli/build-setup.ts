@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { CommandContext } from './command.js';
 import type { FlagSpecs, ParsedFlags } from './flags.js';
 import { buildFilterFlagSpecs, splitList, variableInputs, varFlagSpecs } from './template-flags.js';
-import { nativeComponents } from '../components.js';
+import { componentsFor, type RunComponents } from '../components.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { UsageError, UserError, userSystemError } from '../errors.js';
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { parseConfig } from '../hcl/parser.js';
 import { bodyJustAttributes } from '../hcl/body.js';
 import { evaluate } from '../hcl/eval.js';
 import { placeString } from '../template/ranges.js';
-import { bindBuilds } from '../plan/bind.js';
+import { bindBuilds, type BindResult } from '../plan/bind.js';
 import type { StepContext } from '../sdk/component.js';
 import { runnable, type RunnableBuild } from '../stateful/stateful-run.js';
 import type { StateManager } from '../state/manager.js';
@@ -98,14 +98,36 @@ export async function setUpBuild(
   const diags = [...diagnostics];
   const ok = template !== undefined && !hasErrors(diags);
   const planned = ok ? expandBuilds(template, splitList(f.only), splitList(f.except)) : [];
-  const bound = ok ? bindBuilds(template, planned, ctx.components ?? nativeComponents()) : undefined;
+  const runUuid = randomUUID();
+  // Plugin components (started only when the template needs one), stopped by close().
+  const components: RunComponents | undefined = ok ? await componentsFor(template, { env: ctx.env, cwd: ctx.cwd, base: ctx.components, runUuid }) : undefined;
+  if (components) diags.push(...components.diagnostics);
+  const bound = ok && components && !hasErrors(diags) ? bindBuilds(template, planned, components.components) : undefined;
   if (bound) diags.push(...bound.diagnostics);
   if (diags.length > 0) ctx.stderr.write(formatDiagnostics(diags, sources));
-  if (!template || !bound || hasErrors(diags)) return undefined;
+  if (!template || !bound || hasErrors(diags)) {
+    await components?.close();
+    return undefined;
+  }
+  try {
+    return await openSetup(f, ctx, ui, template, bound, runUuid, components!);
+  } catch (err) {
+    await components!.close();
+    throw err;
+  }
+}
 
+async function openSetup(
+  f: StateRunFlags['flags'],
+  ctx: CommandContext,
+  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean; write: boolean },
+  template: Template,
+  bound: BindResult,
+  runUuid: string,
+  components: RunComponents,
+): Promise<BuildSetup> {
   const ignore = [...settingsIgnore(template.root, ctx.cwd), ...f['ignore-changes']];
   parseIgnorePaths(ignore);
-  const runUuid = randomUUID();
   const builds = bound.builds.map((b) => runnable(b, runUuid));
   const input = ctx.stdinIsTTY ? new LineReader(ctx.stdin) : undefined;
   const runUi = new RunUi({
@@ -145,7 +167,11 @@ export async function setUpBuild(
     replace: (name) => matchesAny(name, replaceGlobs),
     async close() {
       input?.close();
-      await state.close();
+      try {
+        await state.close();
+      } finally {
+        await components.close();
+      }
     },
   };
 }

@@ -9,7 +9,7 @@ import { parseFlags } from '../cli/flags.js';
 import { buildFilterFlagSpecs, buildFilterFlagsUsage, splitList, varFlagSpecs, varFlagsUsage, variableInputs } from '../cli/template-flags.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { bindBuilds } from '../plan/bind.js';
-import { nativeComponents } from '../components.js';
+import { componentsFor } from '../components.js';
 import { expandBuilds } from '../template/expand.js';
 import { loadTemplate } from '../template/loader.js';
 
@@ -53,7 +53,14 @@ ${varFlagsUsage}
     const diags = [...diagnostics];
     if (template && !hasErrors(diags) && !parsed.flags['syntax-only']) {
       const planned = expandBuilds(template, splitList(parsed.flags.only), splitList(parsed.flags.except));
-      diags.push(...bindBuilds(template, planned, ctx.components ?? nativeComponents()).diagnostics);
+      // Plugin components are started only when the template needs one, and stopped at once.
+      const run = await componentsFor(template, { env: ctx.env, cwd: ctx.cwd, base: ctx.components });
+      try {
+        diags.push(...run.diagnostics);
+        if (!hasErrors(diags)) diags.push(...bindBuilds(template, planned, run.components).diagnostics);
+      } finally {
+        await run.close();
+      }
     }
     if (diags.length > 0) ctx.stderr.write(formatDiagnostics(diags, sources));
     if (hasErrors(diags)) return 1;

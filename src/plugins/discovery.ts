@@ -8,7 +8,8 @@
  *   component a given Packer lacks fails when it is loaded, with the plugin's own error.
  * - Multi-component plugins: executables named `packer-plugin-NAME` (or, as `packer plugins
  *   install` lays them out, `packer-plugin-NAME_vX.Y.Z_x5.0_OS_ARCH` beside a `…_SHA256SUM` file
- *   that must match) in PACKER_PLUGIN_PATH, `~/.packer.d/plugins` (searched recursively for the
+ *   that must match) in PACKER_PLUGIN_PATH, `~/.packer.d/plugins` and `~/.config/packer/plugins`
+ *   (searched recursively for the
  *   `github.com/ORG/NAME/` layout), the template's folder and the working folder. Each is asked
  *   `describe`; a component registered under the SDK's default name is called NAME, others
  *   NAME-COMPONENT (`amazon` + `ebs` → `amazon-ebs`).
@@ -157,6 +158,8 @@ export function findPluginBinaries(options: DiscoveryOptions, warnings: string[]
   for (const d of (env.PACKER_PLUGIN_PATH ?? '').split(delimiter).filter(Boolean)) dirs.push([d, true]);
   const home = env.HOME ?? homedir();
   dirs.push([join(env.PACKER_CONFIG_DIR ?? join(home, '.packer.d'), 'plugins'), true]);
+  // Current Packer installs into $XDG_CONFIG_HOME/packer/plugins (default ~/.config/packer/plugins).
+  if (!env.PACKER_CONFIG_DIR) dirs.push([join(env.XDG_CONFIG_HOME || join(home, '.config'), 'packer', 'plugins'), true]);
   if (options.templateDir) dirs.push([options.templateDir, false]);
   dirs.push([options.cwd ?? process.cwd(), false]);
   const all = dirs.flatMap(([d, rec]) => listBinaries(resolve(d), rec, warnings));
@@ -171,7 +174,7 @@ export function findPluginBinaries(options: DiscoveryOptions, warnings: string[]
     .map((x) => x.b);
 }
 
-interface Described {
+export interface Described {
   version?: string;
   builders?: string[];
   provisioners?: string[];
@@ -189,53 +192,92 @@ function componentType(plugin: string, component: string): string {
   return component === DEFAULT_COMPONENT_NAME ? plugin : `${plugin}-${component}`;
 }
 
-/** Every component the found plugins and Packer serve, with where each comes from. */
-export async function discoverSources(options: DiscoveryOptions = {}): Promise<{ sources: PluginSource[]; warnings: string[] }> {
+/** A plugin binary and what its `describe` said. `version` is the installed file name's, else describe's. */
+export interface DescribedPlugin {
+  binary: PluginBinary;
+  version?: string;
+  described: Described;
+}
+
+/** What discovery found: plugin binaries (best first for each name) and the Packer executable. */
+export interface Discovered {
+  plugins: DescribedPlugin[];
+  packer?: { path: string; version: string };
+  warnings: string[];
+}
+
+/** The version `packer version` prints (undefined, with a warning, when it fails). */
+export async function packerVersionOf(path: string, env: NodeJS.ProcessEnv, warnings: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await run(path, ['version'], { env: { ...env, CHECKPOINT_DISABLE: '1' }, timeout: 30_000 });
+    return /Packer v?(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+  } catch (e) {
+    warnings.push(`${path}: "packer version" failed: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+/**
+ * Runs `describe` on every plugin binary found and `packer version` on the Packer executable.
+ * `deferPackerVersion`: do not wait for `packer version`; `packer` is then the executable found with
+ * version "" and the caller checks `packerVersion` (so that starting components overlaps it).
+ */
+export async function discover(options: DiscoveryOptions = {}, deferPackerVersion = false): Promise<Discovered & { packerVersion: Promise<string | undefined> }> {
   const env = options.env ?? process.env;
   const warnings: string[] = [];
-  const sources = new Map<string, PluginSource>();
-  const add = (s: PluginSource): void => {
-    const key = `${s.kind}:${s.type}`;
-    if (!sources.has(key)) sources.set(key, s);
-  };
   const binaries = findPluginBinaries(options, warnings);
-  const described = await Promise.all(binaries.map(async (b) => {
+  const packerPath = packerExecutable(env);
+  const packerVersion = packerPath ? packerVersionOf(packerPath, env, warnings) : Promise.resolve(undefined);
+  const described = await Promise.all(binaries.map(async (b): Promise<DescribedPlugin | undefined> => {
     try {
-      return { b, d: await describe(b, env) };
+      const d = await describe(b, env);
+      const version = b.version ?? d.version;
+      return { binary: b, described: d, ...(version ? { version } : {}) };
     } catch (e) {
       warnings.push(`${b.path}: "describe" failed: ${(e as Error).message.split('\n')[0]}`);
       return undefined;
     }
   }));
-  for (const x of described) {
-    if (!x) continue;
-    const { b, d } = x;
-    const origin = `packer-plugin-${b.name}${d.version ? ` v${d.version}` : ''} (${b.path})`;
-    const kinds: Array<[PluginKind, string[] | undefined]> = [['builder', d.builders], ['provisioner', d.provisioners], ['post-processor', d.post_processors]];
-    for (const [kind, names] of kinds) {
-      for (const c of names ?? []) {
-        add({ kind, type: componentType(b.name, c), command: b.path, args: ['start', kind, c], origin, ...(d.version ? { version: d.version } : {}) });
-      }
-    }
-  }
-  const packer = packerExecutable(env);
-  if (packer) {
-    let version: string | undefined;
-    try {
-      const { stdout } = await run(packer, ['version'], { env: { ...env, CHECKPOINT_DISABLE: '1' }, timeout: 30_000 });
-      version = /Packer v?(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
-    } catch (e) {
-      warnings.push(`${packer}: "packer version" failed: ${(e as Error).message.split('\n')[0]}`);
-    }
-    if (version && semver.major(version) === 1) {
-      for (const kind of ['builder', 'provisioner', 'post-processor'] as const) {
-        for (const type of PACKER_1_6_COMPONENTS[kind]) {
-          add({ kind, type, command: packer, args: ['plugin', `packer-${kind}-${type}`], origin: `packer ${version} (${packer})`, version });
-        }
-      }
-    }
-  }
-  return { sources: [...sources.values()], warnings };
+  const version = deferPackerVersion ? '' : await packerVersion;
+  const usable = version === '' || (version !== undefined && semver.major(version) === 1);
+  return {
+    plugins: described.filter((x): x is DescribedPlugin => x !== undefined),
+    ...(packerPath && usable ? { packer: { path: packerPath, version } } : {}),
+    packerVersion,
+    warnings,
+  };
+}
+
+/** The components one plugin binary serves, named with `localName` (its `required_plugins` key, else its own name). */
+export function pluginSources(p: DescribedPlugin, localName = p.binary.name): PluginSource[] {
+  const d = p.described;
+  const origin = `packer-plugin-${p.binary.name}${p.version ? ` v${p.version}` : ''} (${p.binary.path})`;
+  const kinds: Array<[PluginKind, string[] | undefined]> = [['builder', d.builders], ['provisioner', d.provisioners], ['post-processor', d.post_processors]];
+  return kinds.flatMap(([kind, names]) => (names ?? []).map((c) => ({
+    kind, type: componentType(localName, c), command: p.binary.path, args: ['start', kind, c], origin, ...(p.version ? { version: p.version } : {}),
+  })));
+}
+
+/** The in-tree components a Packer 1.x executable serves. */
+export function packerSources(packer: { path: string; version: string }): PluginSource[] {
+  return (['builder', 'provisioner', 'post-processor'] as const).flatMap((kind) => PACKER_1_6_COMPONENTS[kind].map((type) => ({
+    kind, type, command: packer.path, args: ['plugin', `packer-${kind}-${type}`], origin: `packer${packer.version ? ` ${packer.version}` : ''} (${packer.path})`,
+    ...(packer.version ? { version: packer.version } : {}),
+  })));
+}
+
+/** One source per kind and type: the first given wins. */
+export function mergeSources(...lists: PluginSource[][]): PluginSource[] {
+  const out = new Map<string, PluginSource>();
+  for (const s of lists.flat()) if (!out.has(`${s.kind}:${s.type}`)) out.set(`${s.kind}:${s.type}`, s);
+  return [...out.values()];
+}
+
+/** Every component the found plugins and Packer serve, with where each comes from. */
+export async function discoverSources(options: DiscoveryOptions = {}): Promise<{ sources: PluginSource[]; warnings: string[] }> {
+  const found = await discover(options);
+  const sources = mergeSources(...found.plugins.map((p) => pluginSources(p)), found.packer ? packerSources(found.packer) : []);
+  return { sources, warnings: found.warnings };
 }
 
 function lazy<D>(source: PluginSource, load: LoadOptions, make: (c: PluginComponent) => D, loaded: PluginComponent[]): LazyComponent<D> {

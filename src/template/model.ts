@@ -114,7 +114,9 @@ export interface DataSourceDef {
 
 export interface PackerBlock {
   requiredVersion?: string;
-  requiredPlugins: { name: string; source?: string; version?: string }[];
+  /** `required_plugins` entries: the local name (prefix of the plugin's component types), the
+   * source address (`github.com/ORG/NAME`), the version constraint, and where the entry is. */
+  requiredPlugins: { name: string; source?: string; version?: string; range?: Range }[];
 }
 
 /** One build that a template would run: a build block applied to one of its sources, with the

@@ -63,6 +63,12 @@ function satisfies(version: string, c: Comparison): boolean {
   }
 }
 
+/** Whether `version` meets a go-version constraint text; undefined when the text is not one. */
+export function versionSatisfies(version: string, constraint: string): boolean | undefined {
+  const parsed = parseConstraint(constraint);
+  return parsed ? parsed.every((c) => satisfies(version, c)) : undefined;
+}
+
 /** Decodes one `packer` block into `into`; checks `required_version`. */
 export function decodePackerBlock(block: Block, ctx: EvalContext, into: PackerBlock): Diagnostic[] {
   const diags: Diagnostic[] = [];
@@ -102,13 +108,13 @@ export function decodePackerBlock(block: Block, ctx: EvalContext, into: PackerBl
       diags.push(...r.diagnostics);
       const v = r.value;
       if (typeof v.raw === 'string') {
-        into.requiredPlugins.push({ name: attr.name, version: v.raw });
+        into.requiredPlugins.push({ name: attr.name, version: v.raw, range: attr.range });
       } else if (v.isMapping && !v.unknown) {
         const get = (k: string): string | undefined => {
           const e = v.entries().get(k);
           return e && typeof e.raw === 'string' ? e.raw : undefined;
         };
-        into.requiredPlugins.push({ name: attr.name, source: get('source'), version: get('version') });
+        into.requiredPlugins.push({ name: attr.name, source: get('source'), version: get('version'), range: attr.range });
       } else if (!r.diagnostics.length) {
         diags.push(errorDiag('Invalid required_plugins entry', `The entry "${attr.name}" must be an object such as { version = ">= 1.0.0", source = "github.com/hashicorp/${attr.name}" }.`, attr.expr.range));
       }

@@ -1,0 +1,122 @@
+/**
+ * Plugin components added to a run's registries, for the component types a template uses.
+ *
+ * Contracts:
+ * - Which definition serves a type: the native one, unless there is none, or
+ *   `BUILDER_PREFER_PLUGINS=1` and a plugin serves it, or a plugin the template's `required_plugins`
+ *   selected serves it (`chooseComponent`). Plugin sources, best first: the `required_plugins`
+ *   selections, then other `packer-plugin-*` binaries (highest version first), then the in-tree
+ *   components of the Packer executable (`BUILDER_PACKER`, else `packer` on PATH).
+ * - Only the plugin components a template uses are started (one process each, to read the
+ *   ConfigSpec; it is kept for the first instance), all at once. A component used several times
+ *   starts the next instance's process while one runs, so start-ups overlap work.
+ * - `BUILDER_PLUGIN_REUSE=1` configures a finished process again for the next instance (see
+ *   `LoadOptions.reuseProcesses`), instead of starting one per instance.
+ * - `close()` stops every spare process; processes of running steps are stopped by their steps,
+ *   and every plugin process group is killed when builder exits (process.ts).
+ */
+import { resolve } from 'node:path';
+import semver from 'semver';
+import type { Components, ComponentsForOptions, RunComponents, UsedTypes } from '../components.js';
+import { errorDiag, type Diagnostic } from '../diagnostics.js';
+import type { BuilderDef, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
+import type { Template } from '../template/model.js';
+import { pluginBuilder } from './builder.js';
+import { PluginComponent, type LoadOptions, type PluginKind, type PluginSource } from './component.js';
+import { chooseComponent, discover, mergeSources, packerSources, pluginSources, type LazyComponent } from './discovery.js';
+import { pluginPostProcessor } from './post-processor.js';
+import { pluginProvisioner } from './provisioner.js';
+import { resolveRequired } from './required.js';
+
+type AnyDef = BuilderDef<unknown> | ProvisionerDef<unknown> | PostProcessorDef<unknown>;
+
+const KINDS: Array<{ kind: PluginKind; key: keyof UsedTypes }> = [
+  { kind: 'builder', key: 'builders' },
+  { kind: 'provisioner', key: 'provisioners' },
+  { kind: 'post-processor', key: 'postProcessors' },
+];
+
+/** Counts the runs of a component used `uses` times: while more remain, each run starts the next
+ * instance's process ahead (not when processes are reused: the running one serves the next). */
+function aheadOf(component: PluginComponent, uses: number, reuse: boolean): () => void {
+  let remaining = reuse ? 0 : uses;
+  return () => {
+    remaining--;
+    if (remaining > 0) component.prestart();
+  };
+}
+
+function adapter(kind: PluginKind, component: PluginComponent, uses: number, reuse: boolean): AnyDef {
+  const ahead = aheadOf(component, uses, reuse);
+  if (kind === 'builder') return pluginBuilder(component) as BuilderDef<unknown>;
+  if (kind === 'provisioner') {
+    const p = pluginProvisioner(component) as ProvisionerDef<unknown>;
+    const def: ProvisionerDef<unknown> = { ...p, run: (config, ctx) => { ahead(); return p.run(config, ctx); } };
+    return def;
+  }
+  const pp = pluginPostProcessor(component) as PostProcessorDef<unknown>;
+  const def: PostProcessorDef<unknown> = { ...pp, run: (config, input, ctx) => { ahead(); return pp.run(config, input, ctx); } };
+  return def;
+}
+
+export async function withPlugins(base: Components, template: Template, used: UsedTypes, options: ComponentsForOptions): Promise<RunComponents> {
+  const env = options.env;
+  const load: LoadOptions = {
+    env: { ...env, ...(options.runUuid ? { PACKER_RUN_UUID: options.runUuid } : {}) },
+    reuseProcesses: env.BUILDER_PLUGIN_REUSE === '1',
+  };
+  // `packer version` runs while the components start; a Packer that is not 1.x is refused after.
+  const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load }, true);
+  const required = resolveRequired(template.packer.requiredPlugins, found.plugins);
+  const requiredTypes = new Set(required.sources.map((s) => `${s.kind}:${s.type}`));
+  const sources = new Map(mergeSources(required.sources, ...found.plugins.map((p) => pluginSources(p)), found.packer ? packerSources(found.packer) : [])
+    .map((s) => [`${s.kind}:${s.type}`, s]));
+  const preferPlugins = env.BUILDER_PREFER_PLUGINS === '1';
+  const diagnostics: Diagnostic[] = [...required.diagnostics];
+  const loaded: PluginComponent[] = [];
+
+  const chosen: Array<{ kind: PluginKind; source: PluginSource; uses: number }> = [];
+  for (const { kind, key } of KINDS) {
+    for (const [type, uses] of used[key]) {
+      const source = sources.get(`${kind}:${type}`);
+      const lazy: LazyComponent<unknown> | undefined = source ? { source, load: async () => source } : undefined;
+      const native: unknown = base[key].get(type);
+      const choice = chooseComponent<unknown>(native, lazy, { preferPlugins, requiredByTemplate: requiredTypes.has(`${kind}:${type}`) });
+      if (choice && 'plugin' in choice) chosen.push({ kind, source: choice.plugin.source, uses });
+    }
+  }
+  const packerOk = found.packerVersion.then((v) => v !== undefined && semver.major(v) === 1);
+  const defs = await Promise.all(chosen.map(async ({ kind, source, uses }) => {
+    const loading = PluginComponent.load(source, load);
+    if (found.packer && source.command === found.packer.path && !(await packerOk)) {
+      void loading.then((c) => c.shutdown(), () => undefined);
+      const v = await found.packerVersion;
+      diagnostics.push(errorDiag(`Plugin ${kind} "${source.type}" is not available`, `${found.packer.path} is ${v ? `Packer ${v}` : 'not a Packer that answers "packer version"'}; only Packer 1.x serves its components as plugins (set BUILDER_PACKER to a Packer 1.x).`));
+      return undefined;
+    }
+    try {
+      const component = await loading;
+      loaded.push(component);
+      return { kind, def: adapter(kind, component, uses, load.reuseProcesses === true) };
+    } catch (e) {
+      diagnostics.push(errorDiag(`Plugin ${kind} "${source.type}" did not start`, (e as Error).message));
+      return undefined;
+    }
+  }));
+  const of = <D extends AnyDef>(k: PluginKind): D[] => defs.filter((d) => d?.kind === k).map((d) => d!.def as D);
+  let closed = false;
+  return {
+    components: {
+      builders: base.builders.with(of<BuilderDef<unknown>>('builder'), () => true),
+      provisioners: base.provisioners.with(of<ProvisionerDef<unknown>>('provisioner'), () => true),
+      postProcessors: base.postProcessors.with(of<PostProcessorDef<unknown>>('post-processor'), () => true),
+      communicators: base.communicators,
+    },
+    diagnostics,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(loaded.map((c) => c.shutdown()));
+    },
+  };
+}
