@@ -27,7 +27,7 @@ import { lazyRequire } from '../lazy-require.js';
 /** zlib too is loaded when something is compressed (2–3 ms of every run's start-up otherwise). */
 const zlib = lazyRequire<typeof Zlib>('node:zlib');
 
-export type Algorithm = '' | 'pgzip' | 'brotli';
+export type Algorithm = '' | 'gzip' | 'brotli';
 export type ArchiveKind = '' | 'tar' | 'zip';
 
 export interface CompressConfig {
@@ -45,15 +45,15 @@ const UNSUPPORTED = new Set(['lz4', 'bgzf', 'xz']);
 /** Packer's detectFromFilename: the last two `.ext` groups of the output (plus `format`). */
 export function detectFormat(output: string, format: string): { archive: ArchiveKind; algorithm: Algorithm; unsupported?: string } {
   const exts = [...(format === '' ? output : `${output}.${format}`).matchAll(/\.([a-z0-9]+)/g)].map((m) => m[1]!);
-  if (exts.length === 0) return { archive: 'tar', algorithm: 'pgzip' };
+  if (exts.length === 0) return { archive: 'tar', algorithm: 'gzip' };
   const last = exts[exts.length - 1]!;
   const before = exts.length > 1 ? exts[exts.length - 2] : '';
   const archive: ArchiveKind = before === 'tar' ? 'tar' : '';
   if (last === 'zip' || last === 'tar') return { archive: last, algorithm: '' };
-  if (last === 'gz') return { archive, algorithm: 'pgzip' };
+  if (last === 'gz') return { archive, algorithm: 'gzip' };
   if (last === 'br') return { archive, algorithm: 'brotli' };
   if (UNSUPPORTED.has(last)) return { archive, algorithm: '', unsupported: last };
-  return { archive: 'tar', algorithm: 'pgzip' };
+  return { archive: 'tar', algorithm: 'gzip' };
 }
 
 function compressionName(a: Algorithm): string {
@@ -94,7 +94,7 @@ export const compressPostProcessor = {
     const level = config.level === -1 ? undefined : config.level;
     // Packer says "pgzip with N cores" (parallel gzip); Node's zlib compresses on one core, so
     // builder names what it does (the differential harness treats the two lines as one).
-    if (config.algorithm === 'pgzip') ctx.ui.say(`Using gzip compression with 1 core for ${target}`);
+    if (config.algorithm === 'gzip') ctx.ui.say(`Using gzip compression with 1 core for ${target}`);
     if (config.algorithm === 'brotli') ctx.ui.say(`Using brotli compression with 1 core for ${target}`);
     const files = input.files;
     if (config.archive === 'tar') {
@@ -151,7 +151,7 @@ async function writeTar(files: readonly string[], cwd: string, target: string, a
     }
     const { create: createTar } = await import('tar');
     const base = { cwd: stage, follow: true, file: target };
-    if (algorithm === 'pgzip') await createTar({ ...base, gzip: level !== undefined ? { level } : true }, names);
+    if (algorithm === 'gzip') await createTar({ ...base, gzip: level !== undefined ? { level } : true }, names);
     else if (algorithm === 'brotli') {
       // node-tar takes no brotli quality; a brotli tar uses the library default.
       await createTar({ ...base, brotli: true }, names);

@@ -130,6 +130,8 @@ export interface OpenStateOptions {
   scoped?: boolean;
   /** Stops waiting for locks. */
   signal?: AbortSignal;
+  /** "Acquiring state lock…" and the lines of a long wait (StateManagerOptions.onProgress). */
+  onProgress?: (message: string) => void;
 }
 
 /**
@@ -149,6 +151,7 @@ export async function openState(location: StateLocation, options: OpenStateOptio
       onWarning: options.onWarning,
       template: scoped ? location.template?.id : undefined,
       signal: options.signal,
+      onProgress: options.onProgress,
       ownsClient: true,
     });
   } catch (err) {
