@@ -23,6 +23,7 @@ import type { Artifact, PostProcessorDef } from '../sdk/component.js';
 import { asInt, asString, ConfigReader } from '../sdk/config-reader.js';
 import { renderGoTemplate } from '../sdk/go-template.js';
 import { lazyRequire } from '../lazy-require.js';
+import { systemErrorDetail } from '../errors.js';
 
 /** zlib too is loaded when something is compressed (2–3 ms of every run's start-up otherwise). */
 const zlib = lazyRequire<typeof Zlib>('node:zlib');
@@ -89,7 +90,7 @@ export const compressPostProcessor = {
     const target = renderGoTemplate(config.output, { BuildName: ctx.env.PACKER_BUILD_NAME ?? '', BuilderType: ctx.builderType }).text;
     const targetPath = resolve(ctx.cwd, target);
     await mkdir(dirname(targetPath), { recursive: true, mode: 0o755 }).catch((err: Error) => {
-      throw new Error(`Unable to create dir for archive ${target}: ${err.message}`);
+      throw new Error(`Unable to create dir for archive ${target}: ${systemErrorDetail(err)}`);
     });
     const level = config.level === -1 ? undefined : config.level;
     // Packer says "pgzip with N cores" (parallel gzip); Node's zlib compresses on one core, so
@@ -100,12 +101,12 @@ export const compressPostProcessor = {
     if (config.archive === 'tar') {
       ctx.ui.say(`Tarring ${target} with ${compressionName(config.algorithm)}`);
       await writeTar(files, ctx.cwd, targetPath, config.algorithm, level).catch((err: Error) => {
-        throw new Error(`Error creating tar: ${err.message}`);
+        throw new Error(`Error creating tar: ${systemErrorDetail(err, { path: true })}`);
       });
     } else if (config.archive === 'zip') {
       ctx.ui.say(`Zipping ${target}`);
       await writeZip(files, ctx.cwd, targetPath, level).catch((err: Error) => {
-        throw new Error(`Error creating zip: ${err.message}`);
+        throw new Error(`Error creating zip: ${systemErrorDetail(err, { path: true })}`);
       });
     } else {
       if (files.length !== 1) {
@@ -119,7 +120,7 @@ export const compressPostProcessor = {
           : createGzip(level !== undefined ? { level } : {});
       await pipeline(createReadStream(resolve(ctx.cwd, files[0]!)), compressor, createWriteStream(targetPath), { signal: ctx.signal }).catch(
         (err: Error) => {
-          throw new Error(`Failed to compress ${files[0]}: ${err.message}`);
+          throw new Error(`Failed to compress ${files[0]}: ${systemErrorDetail(err, { path: true })}`);
         },
       );
     }
