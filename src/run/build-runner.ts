@@ -196,7 +196,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
     {
       id: 'provision',
       name: 'StepProvision',
-      ...(lastProvisioner < 0 ? { debugName: 'StepProvision' } : {}),
+      ...(lastProvisioner < 0 ? { debugName: 'StepProvision' } : { debugCleanupName: 'StepProvision' }),
       cleanupWithCleanupProvisioner: true,
       async run() {},
       async cleanup(s) {

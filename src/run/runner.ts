@@ -52,6 +52,9 @@ export interface Step<C> {
   /** The name `-debug` pauses give this step, as Packer's ("Pausing after run of step
    * 'StepConnect'", "Pausing before cleanup of step …"); a step without one is not paused after. */
   readonly debugName?: string;
+  /** The name of the pause before this step's cleanup, when it is not `debugName` (the part of a
+   * Packer step that owns the cleanup, run before the parts that pause after the run). */
+  readonly debugCleanupName?: string;
   /** A provisioner's step: `-debug` pauses before it, naming the provisioner (Packer's "Pausing
    * before the next provisioner"), and its heartbeat names it. */
   readonly provisioner?: string;
@@ -172,8 +175,9 @@ export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, opts: RunSt
     await abortWithoutCleanup(ran, ctx, info, failure, opts);
   } else {
     for (const step of ran.reverse()) {
-      if (opts.debug && step.debugName !== undefined && step.cleanup) {
-        await opts.ui.ask?.(`Pausing before cleanup of step '${step.debugName}'. Press enter to continue.`);
+      const cleanupName = step.debugCleanupName ?? step.debugName;
+      if (opts.debug && cleanupName !== undefined && step.cleanup) {
+        await opts.ui.ask?.(`Pausing before cleanup of step '${cleanupName}'. Press enter to continue.`);
       }
       await runCleanup(step, ctx, info);
     }
