@@ -91,7 +91,7 @@ export async function runCli(argv: readonly string[], ctx: CommandContext): Prom
     return code;
   } catch (err) {
     const code = reportError(err, command, ctx);
-    if (log.on) log.info('builder', `${found.command.name.join(' ')} exited with status ${code}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    if (log.on) log.info('builder', `${found.command.name.join(' ')} exited with status ${code}: ${err instanceof Error ? err.message : String(err)}`);
     return code;
   } finally {
     closeLog();
