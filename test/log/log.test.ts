@@ -10,7 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInProcess, runProcess } from '../cli/run.js';
-import { formatArgv, logRequested, logTimestamp } from '../../src/log.js';
+import { PassThrough } from 'node:stream';
+import { closeLog, configureLog, formatArgv, logRequested, logTimestamp } from '../../src/log.js';
+import { PluginComponent } from '../../src/plugins/component.js';
+import { packerBinary, packerSkipReason } from '../helpers/packer.js';
 import { hideVarValues } from '../../src/cli/main.js';
 
 const SECRET = 'hunter2-0xC0FFEE';
@@ -94,4 +97,28 @@ test('log helpers: Go timestamps, argv quoting, -var values hidden, the switch',
   assert.equal(logRequested({ BUILDER_LOG: 'true' }), true);
   assert.equal(logRequested({ PACKER_LOG: '0', BUILDER_LOG: '' }), false);
   assert.equal(logRequested({}), false);
+});
+
+test("a plugin's stderr and its start go to the log, as Packer's `packer-KIND-TYPE plugin:` lines (Packer 1.6.6's shell-local)", async (t) => {
+  const skip = packerSkipReason();
+  if (skip) {
+    t.skip(skip);
+    return;
+  }
+  const dir = folder(t);
+  const out = new PassThrough();
+  let text = '';
+  out.setEncoding('utf8').on('data', (c: string) => (text += c));
+  configureLog({ PACKER_LOG: '1' }, out);
+  try {
+    const c = await PluginComponent.load(
+      { kind: 'provisioner', type: 'shell-local', command: packerBinary()!, args: ['plugin', 'packer-provisioner-shell-local'], origin: 'packer 1.6.6' },
+      { socketDir: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1', PACKER_LOG: '1' } },
+    );
+    await c.shutdown();
+  } finally {
+    closeLog();
+  }
+  assert.match(text, /\[INFO\] plugin: starting plugin: \S*packer plugin packer-provisioner-shell-local \(pid \d+\)/);
+  assert.match(text, /\[DEBUG\] packer-provisioner-shell-local plugin: /, text);
 });
