@@ -411,10 +411,10 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   /** "Acquiring state lock…" when a wait starts (`waitedMs` undefined), then a line per interval. */
   private reportWait(request: Omit<LockRequest, 'timeoutMs'>, holders: readonly LockInfo[], waitedMs: number | undefined): void {
     const what = request.scope === 'build' ? `the lock of build "${this.shown(request.build ?? '')}" of ${this.location}` : `the lock of the state ${this.location}`;
-    const by = holders.length === 0 ? '' : ` held by ${holders.map((h) => `${h.who} (pid ${h.pid}) for "${h.operation}" since ${h.created}, lock ID ${h.id}`).join('; ')}`;
+    const by = holders.length === 0 ? '' : `, held by ${holders.map((h) => `${h.who} (pid ${h.pid}) for "${h.operation}" since ${h.created}, lock ID ${h.id}`).join('; ')}`;
     const message =
       waitedMs === undefined
-        ? `Acquiring state lock. This may take a few moments... (waiting for ${what},${by})`
+        ? `Acquiring state lock. This may take a few moments... (waiting for ${what}${by})`
         : `Still waiting for ${what} (${goDuration(Math.round(waitedMs / 1000) * 1000)} elapsed)...`;
     if (log.on) log.info('state', message);
     this.progress?.(message);
