@@ -147,6 +147,35 @@ const SYSTEM_CODES: Record<string, { code: ErrorCode; what: string }> = {
   EEXIST: { code: 'PATH_IO', what: 'something else already exists there' },
 };
 
+/** What to do about a system error on a path, by errno code (issue 13). */
+const SYSTEM_NEXT: Record<string, string> = {
+  EACCES: 'check its permissions and those of its folder, or run builder as a user who may use it',
+  EPERM: 'check its permissions and owner',
+  EISDIR: 'give the path of a file, not a folder',
+  ENOENT: 'check the path (relative paths start from the folder builder runs in)',
+  ENOTDIR: 'check the path: one of its folders is a file',
+  ENOSPC: 'free some space on that disk, or choose a path on another one',
+  EDQUOT: 'free some space within your quota, or choose a path on another disk',
+  EROFS: 'choose a path on a writable file system',
+  ELOOP: 'replace the symbolic link by a file or folder',
+  EEXIST: 'remove what is there, or choose another path',
+};
+
+/**
+ * A system error about a path in words, with what to do: "permission denied; check its
+ * permissions…". Not a system error: its message. For messages that keep their own shape (a
+ * diagnostic, Packer's "Unable to write X: …") and only need the cause in plain words; `path`
+ * puts the error's path first, as Go's errors do ("/out/a.tar: permission denied; …").
+ */
+export function systemErrorDetail(err: unknown, options: { path?: boolean } = {}): string {
+  const sys = systemErrorCode(err);
+  const known = sys !== undefined ? SYSTEM_CODES[sys] : undefined;
+  if (!known || sys === undefined) return err instanceof Error ? err.message : String(err);
+  const path = (err as NodeJS.ErrnoException).path;
+  const prefix = options.path && typeof path === 'string' ? `${path}: ` : '';
+  return `${prefix}${known.what}; ${SYSTEM_NEXT[sys] ?? 'check the path and its permissions'}`;
+}
+
 /** The errno code of a Node system error, if it is one. */
 export function systemErrorCode(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { dirname, resolve } from 'node:path';
 import type { Artifact, BuilderDef } from '../sdk/component.js';
 import { asString, ConfigReader } from '../sdk/config-reader.js';
+import { userSystemError } from '../errors.js';
 
 export interface FileConfig {
   source: string;
@@ -55,17 +56,27 @@ export const fileBuilder = {
   },
   async create(config, ctx) {
     const target = resolve(ctx.cwd, config.target);
-    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    // A target the user cannot write (a read-only folder, a folder named as the file, a full
+    // disk) is one user error naming the target, not a raw system error.
+    const cannotWrite = (err: unknown): unknown =>
+      ctx.signal.aborted ? err : userSystemError(err, "write the file builder's target", config.target, 'Choose another target, or make its folder writable.');
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+      throw cannotWrite(err);
+    });
     if (config.source !== '') {
       const source = resolve(ctx.cwd, config.source);
       await stat(source).catch(() => {
         throw new Error(`open ${config.source}: no such file or directory`);
       });
       ctx.ui.say(`Copying ${config.source} to ${config.target}`);
-      await pipeline(createReadStream(source), createWriteStream(target), { signal: ctx.signal });
+      await pipeline(createReadStream(source), createWriteStream(target), { signal: ctx.signal }).catch((err: unknown) => {
+        throw (err as NodeJS.ErrnoException).path === source ? userSystemError(err, 'read the source', config.source, 'Check that builder may read it.') : cannotWrite(err);
+      });
       ctx.ui.say(`Copied ${(await stat(target)).size} bytes`);
     } else {
-      await writeFile(target, config.content, { mode: 0o600 });
+      await writeFile(target, config.content, { mode: 0o600 }).catch((err: unknown) => {
+        throw cannotWrite(err);
+      });
     }
     return { id: config.target, metadata: { target: config.target } };
   },

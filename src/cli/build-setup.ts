@@ -30,6 +30,7 @@ import { loadTemplate } from '../template/loader.js';
 import type { Template } from '../template/model.js';
 import { colorEnabled, RunUi } from '../ui/ui.js';
 import { LineReader } from '../ui/line-reader.js';
+import { addLogSecrets } from '../log.js';
 
 /** The flags of the state that `build` and `plan` share. */
 export const stateRunFlagSpecs = {
@@ -136,13 +137,17 @@ async function openSetup(
     timestamp: ui.timestamp,
     machineReadable: ui.machineReadable,
     input,
+    progress: ctx.stdoutIsTTY && !ui.machineReadable,
   });
   runUi.masker.add(bound.sensitive);
+  addLogSecrets(bound.sensitive);
   const warn = (message: string): void => void ctx.stderr.write(`Warning: ${message}\n`);
   const location = resolveStateLocation({ state: f.state, workspace: f.workspace, template: templateRef(template, ctx.cwd), env: ctx.env, cwd: ctx.cwd });
   let state: StateManager;
   try {
-    state = await openState(location, { lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn, write: ui.write, signal: ctx.signal });
+    // A wait for a held lock says so, in the run's output (as Terraform's "Acquiring state lock").
+    const onProgress = (message: string): void => (ui.write ? runUi.say(message) : void ctx.stderr.write(`${message}\n`));
+    state = await openState(location, { lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn, write: ui.write, signal: ctx.signal, onProgress });
   } catch (err) {
     input?.close();
     throw err;

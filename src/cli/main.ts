@@ -10,6 +10,7 @@ import { commands } from './commands.js';
 import { errorNumber, UsageError, UserError, userSystemError } from '../errors.js';
 import { HelpRequested } from './flags.js';
 import { BUILDER_VERSION } from '../version.js';
+import { closeLog, configureLog, formatArgv, log } from '../log.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { isatty } from 'node:tty';
 import { pathToFileURL } from 'node:url';
@@ -78,12 +79,37 @@ export async function runCli(argv: readonly string[], ctx: CommandContext): Prom
   if (!found) return unknownCommand(machineReadable ? argv.slice(1) : argv, ctx);
   const rest = machineReadable ? ['-machine-readable', ...found.rest] : found.rest;
   let command: Command | undefined;
+  configureLog(ctx.env, ctx.stderr);
+  if (log.on) {
+    log.info('builder', `builder version: ${BUILDER_VERSION} [node ${process.version} ${process.platform} ${process.arch}]`);
+    log.info('builder', `command: ${formatArgv(['builder', ...hideVarValues(argv)])} (in ${ctx.cwd})`);
+  }
   try {
     command = await found.command.load();
-    return await command.run(rest, ctx);
+    const code = await command.run(rest, ctx);
+    if (log.on) log.info('builder', `${found.command.name.join(' ')} exited with status ${code}`);
+    return code;
   } catch (err) {
-    return reportError(err, command, ctx);
+    const code = reportError(err, command, ctx);
+    if (log.on) log.info('builder', `${found.command.name.join(' ')} exited with status ${code}: ${err instanceof Error ? err.message : String(err)}`);
+    return code;
+  } finally {
+    closeLog();
   }
+}
+
+/** The command line as the log shows it: the values of `-var NAME=VALUE` are not known yet to be
+ * sensitive or not, so they are never logged (`-var NAME=…`). */
+export function hideVarValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const inline = /^(--?var=)([^=]*)=/.exec(a);
+    if (inline) out.push(`${inline[1]}${inline[2]}=…`);
+    else if ((a === '-var' || a === '--var') && i + 1 < argv.length) out.push(a, `${argv[++i]!.split('=')[0]}=…`);
+    else out.push(a);
+  }
+  return out;
 }
 
 export function reportError(err: unknown, command: Command | undefined, ctx: CommandContext): number {

@@ -11,7 +11,7 @@ import { parseFlags } from '../cli/flags.js';
 import { buildFilterFlagsUsageAt, varFlagsUsageAt } from '../cli/template-flags.js';
 import { setUpBuild, stateRunFlagSpecs, stateRunFlagsUsage } from '../cli/build-setup.js';
 import { runBuilds } from '../run/run-builds.js';
-import { ON_ERROR_MODES, type OnErrorMode } from '../run/runner.js';
+import { HEARTBEAT_MS, ON_ERROR_MODES, type OnErrorMode } from '../run/runner.js';
 import { StatefulRun } from '../stateful/stateful-run.js';
 import { keptAfterFailureMessage } from '../stateful/messages.js';
 import { shellQuote } from '../state/errors.js';
@@ -41,7 +41,7 @@ export const buildCommand: Command = {
 Options:
 
   -color=false                  Disable color output. (Also NO_COLOR or PACKER_NO_COLOR.)
-  -debug                        Debug mode enabled for builds: pause before each step.
+  -debug                        Debug mode enabled for builds: pause after each step.
   -force                        Force a build to continue if artifacts exist, deletes existing artifacts.
   -machine-readable             Produce machine-readable output.
   -on-error=[cleanup|abort|ask|run-cleanup-provisioner]
@@ -100,6 +100,8 @@ ${varFlagsUsageAt(32)}`,
           signal: ctx.signal,
           onError: (onError ?? 'cleanup') as OnErrorMode,
           debug: f.debug,
+          // A long step says it is still running where someone watches: a terminal, or -timestamp-ui.
+          heartbeatMs: (ctx.stdoutIsTTY || f['timestamp-ui']) && !f['machine-readable'] ? HEARTBEAT_MS : undefined,
           context: setup.context,
           hooksFor: (b) => run.hooksFor(b),
           resumeFor: (b) => run.resumeFor(b),

@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from '../cli/command.js';
-import { UsageError } from '../errors.js';
+import { systemErrorDetail, UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { formatDiagnostics } from '../diagnostics.js';
 import { parseLegacyTemplate } from '../template/legacy/parse.js';
@@ -50,14 +50,14 @@ Options:
       mkdirSync(dirname(outPath), { recursive: true });
       writeFileSync(outPath, UPGRADE_FILE_HEADER);
     } catch (e) {
-      ctx.stderr.write(`Failed to create output file: ${(e as Error).message}\n`);
+      ctx.stderr.write(`Failed to create output file ${output}: ${systemErrorDetail(e)}\n`);
       return 1;
     }
     let text: string;
     try {
       text = readFileSync(resolve(ctx.cwd, path), 'utf8');
     } catch (e) {
-      ctx.stderr.write(`Failed to read template ${path}: ${(e as Error).message}\n`);
+      ctx.stderr.write(`Failed to read template ${path}: ${systemErrorDetail(e)}\n`);
       return 1;
     }
     const { template, diagnostics } = parseLegacyTemplate(text, path);

@@ -18,6 +18,7 @@ import type { Communicator, RemoteCommand, RemoteCommandResult } from '../sdk/co
 import { scpDownload, scpDownloadDir, scpUpload, scpUploadDir } from './scp.js';
 import { sftpDownload, sftpUpload, sftpUploadDir } from './sftp.js';
 import type { SshConnection } from './ssh-dial.js';
+import { log } from '../log.js';
 
 export interface SshCommunicatorOptions {
   pty: boolean;
@@ -78,6 +79,7 @@ export class SshCommunicator implements Communicator {
    * one reconnection). */
   private async client(signal: AbortSignal): Promise<Client> {
     if (this.connection.closed) {
+      if (log.on) log.info('ssh', 'the connection was closed; reconnecting');
       this.redialing ??= this.options.redial(signal).finally(() => {
         this.redialing = undefined;
       });
@@ -97,6 +99,7 @@ export class SshCommunicator implements Communicator {
 
   async start(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult> {
     signal.throwIfAborted();
+    if (log.on) log.debug('ssh', `starting remote command: ${cmd.command}`);
     const channel = await this.openExec(cmd.command, signal);
     return new Promise((resolve, reject) => {
       let exitStatus: number | undefined;
@@ -117,6 +120,7 @@ export class SshCommunicator implements Communicator {
         signal.removeEventListener('abort', onAbort);
         out.flush();
         err.flush();
+        if (log.on) log.debug('ssh', `remote command exited with status ${exitStatus ?? 'none (disconnected)'}: ${cmd.command}`);
         resolve({ exitStatus, disconnected: exitStatus === undefined });
       });
       if (cmd.stdin !== undefined) cmd.stdin.pipe(channel);
@@ -126,24 +130,28 @@ export class SshCommunicator implements Communicator {
 
   async upload(remotePath: string, data: Readable | Buffer, mode: number | undefined, signal: AbortSignal): Promise<void> {
     const client = await this.client(signal);
+    if (log.on) log.debug('ssh', `uploading to ${remotePath} over ${this.options.fileTransferMethod}`);
     if (this.options.fileTransferMethod === 'sftp') await sftpUpload(client, remotePath, data, mode, signal);
     else await scpUpload(client, remotePath, data, mode, signal);
   }
 
   async uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void> {
     const client = await this.client(signal);
+    if (log.on) log.debug('ssh', `uploading folder ${localDir} to ${remoteDir} over ${this.options.fileTransferMethod}`);
     if (this.options.fileTransferMethod === 'sftp') await sftpUploadDir(client, remoteDir, localDir, exclude, signal);
     else await scpUploadDir(client, remoteDir, localDir, exclude, signal);
   }
 
   async download(remotePath: string, localPath: string, signal: AbortSignal): Promise<void> {
     const client = await this.client(signal);
+    if (log.on) log.debug('ssh', `downloading ${remotePath} to ${localPath} over ${this.options.fileTransferMethod}`);
     if (this.options.fileTransferMethod === 'sftp') await sftpDownload(client, remotePath, localPath, signal);
     else await scpDownload(client, remotePath, localPath, signal);
   }
 
   async downloadDir(remoteDir: string, localDir: string, signal: AbortSignal): Promise<void> {
     const client = await this.client(signal);
+    if (log.on) log.debug('ssh', `downloading folder ${remoteDir} to ${localDir} over scp`);
     await scpDownloadDir(client, remoteDir, localDir, signal);
   }
 

@@ -19,6 +19,7 @@ import { SshCommunicator } from './ssh-communicator.js';
 import type { SshConfig } from './ssh-config.js';
 import { DialError, dialSsh, type SshConnection } from './ssh-dial.js';
 import { knownHostsCheck } from './known-hosts.js';
+import { log } from '../log.js';
 
 /** Packer's pauses: between connection attempts, and after a refused login. */
 const RETRY_PAUSE_MS = 5000;
@@ -68,10 +69,14 @@ async function waitForSsh(config: SshConfig, ctx: StepContext): Promise<SshConne
     for (let first = true; ; first = false) {
       if (!first) await sleep(RETRY_PAUSE_MS, undefined, { signal: loop.signal });
       try {
-        return await dial(loop.signal);
+        if (log.on) log.debug('ssh', `dialing ${config.username}@${config.host}:${config.port}`);
+        const conn = await dial(loop.signal);
+        if (log.on) log.info('ssh', `handshake complete with ${config.host}:${config.port}`);
+        return conn;
       } catch (err) {
         if (loop.signal.aborted) throw err;
         if (!(err instanceof DialError)) throw err;
+        if (log.on) log.debug('ssh', `${err.kind} error connecting to ${config.host}:${config.port}: ${err.message}`);
         lastError = err.message;
         if (err.kind === 'hostkey') throw new UserError('SSH_HOST_KEY', err.message);
         if (err.kind === 'auth') {

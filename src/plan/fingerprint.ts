@@ -15,6 +15,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { userSystemError } from '../errors.js';
 import { canonicalJson } from '../state/sensitive.js';
 import type { BuildInputs } from './plan.js';
 
@@ -69,6 +70,8 @@ export function maskSensitive(data: unknown, sensitive: readonly string[], salt:
  * entry's relative path, kind and content, in sorted order. Symbolic links: their target text. */
 export function contentDigest(path: string): string {
   const h = createHash('sha256');
+  const unreadable = (p: string, err: unknown): unknown =>
+    userSystemError(err, 'read', p, 'builder reads every file a build uses, to tell whether it changed: make it readable, or leave it out of the template.');
   const add = (p: string, rel: string): void => {
     let st;
     try {
@@ -81,10 +84,20 @@ export function contentDigest(path: string): string {
       h.update(`link ${rel} ${readlinkSync(p)}\n`);
     } else if (st.isDirectory()) {
       h.update(`dir ${rel} ${st.mode & 0o777}\n`);
-      for (const name of readdirSync(p).sort()) add(join(p, name), rel === '' ? name : `${rel}/${name}`);
+      let names: string[];
+      try {
+        names = readdirSync(p).sort();
+      } catch (err) {
+        throw unreadable(p, err);
+      }
+      for (const name of names) add(join(p, name), rel === '' ? name : `${rel}/${name}`);
     } else {
       h.update(`file ${rel} ${st.mode & 0o777} ${st.size}\n`);
-      h.update(readFileSync(p));
+      try {
+        h.update(readFileSync(p));
+      } catch (err) {
+        throw unreadable(p, err);
+      }
       h.update('\n');
     }
   };

@@ -19,6 +19,7 @@ import { configJson, decodeConfigSpec, toConfigSpec, type PluginSpec } from './c
 import { Launcher } from './launcher.js';
 import type { StartOptions } from './process.js';
 import { PluginGoneError, RemoteError, bytesToBuffer, field } from './rpc.js';
+import { log } from '../log.js';
 
 export type PluginKind = 'builder' | 'provisioner' | 'post-processor';
 
@@ -44,7 +45,7 @@ export interface PluginSource {
 
 export interface LoadOptions {
   /** Receives the plugin's stderr lines (the debug log). Default: builder's stderr, prefixed with
-   * the component, when PACKER_LOG or BUILDER_LOG is set (and not "0"); otherwise dropped. */
+   * the component, when the debug log is on (src/log.ts: PACKER_LOG / BUILDER_LOG); otherwise dropped. */
   debug?: (line: string) => void;
   /** Folder for plugin sockets (default: the system temporary folder). */
   socketDir?: string;
@@ -59,9 +60,10 @@ export interface LoadOptions {
 
 function debugSink(source: PluginSource, options: LoadOptions): ((line: string) => void) | undefined {
   if (options.debug) return options.debug;
-  const on = (v: string | undefined): boolean => v !== undefined && v !== '' && v !== '0';
-  if (!on(process.env.PACKER_LOG) && !on(process.env.BUILDER_LOG)) return undefined;
-  return (line) => { process.stderr.write(`[${source.kind} ${source.type}] ${line}\n`); };
+  if (!log.on) return undefined;
+  // Packer's own shape for a plugin's stderr in its log: "packer-builder-null plugin: LINE".
+  const component = `packer-${source.kind}-${source.type} plugin`;
+  return (line) => log.debug(component, line);
 }
 
 /** A raw configuration after the local check: what the plugin is sent. */

@@ -17,6 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { formatArgv, log } from '../log.js';
 
 export const MAGIC_COOKIE_KEY = 'PACKER_PLUGIN_MAGIC_COOKIE';
 export const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
@@ -111,6 +112,7 @@ export async function startPlugin(opts: StartOptions): Promise<PluginProcess> {
   installExitHook();
   const child = spawn(opts.command, [...opts.args], { env, cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
+  if (log.on) log.info('plugin', `starting plugin: ${formatArgv([opts.command, ...opts.args])} (pid ${pid ?? 'none'})`);
   if (pid !== undefined) running.add(pid);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => { if (pid !== undefined) running.delete(pid); resolve({ code, signal }); });

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
+import { systemErrorDetail } from '../errors.js';
 import { basename, dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Artifact, PostProcessorDef } from '../sdk/component.js';
@@ -57,12 +58,16 @@ export const checksumPostProcessor = {
     for (const type of config.checksumTypes) {
       const output = checksumFile(config, ctx.env.PACKER_BUILD_NAME ?? '', ctx.builderType, type);
       const outPath = resolve(ctx.cwd, output);
+      // A checksum file that cannot be written (read-only folder, full disk) says which and why.
+      const cannotWrite = (err: unknown): never => {
+        throw new Error(`unable to create file ${output}: ${systemErrorDetail(err)}`);
+      };
       if (input.files.length === 0) {
         // Packer writes nothing for an artifact without files; we create the file, empty, because
         // it is declared in outputFiles: a declared output that never appears would make the
         // build's next run rerun this step forever ("wrote …, which is gone"), never up to date.
-        await mkdir(dirname(outPath), { recursive: true, mode: 0o755 });
-        await appendFile(outPath, '', { mode: 0o644 });
+        await mkdir(dirname(outPath), { recursive: true, mode: 0o755 }).catch(cannotWrite);
+        await appendFile(outPath, '', { mode: 0o644 }).catch(cannotWrite);
       }
       for (const file of input.files) {
         const existed = await stat(outPath).then(
@@ -70,16 +75,16 @@ export const checksumPostProcessor = {
           () => false,
         );
         if (!existed) files.push(output);
-        await mkdir(dirname(outPath), { recursive: true, mode: 0o755 });
+        await mkdir(dirname(outPath), { recursive: true, mode: 0o755 }).catch(cannotWrite);
         // Packer opens (creates) the checksum file before reading the input.
-        await appendFile(outPath, '', { mode: 0o644 });
+        await appendFile(outPath, '', { mode: 0o644 }).catch(cannotWrite);
         let sum: string;
         try {
           sum = await hashFile(resolve(ctx.cwd, file), type, ctx.signal);
         } catch {
           throw new Error(`unable to open file ${file}: open ${file}: no such file or directory`);
         }
-        await appendFile(outPath, `${sum}\t${basename(file)}\n`, { mode: 0o644 });
+        await appendFile(outPath, `${sum}\t${basename(file)}\n`, { mode: 0o644 }).catch(cannotWrite);
       }
     }
     const artifact: Artifact = {

@@ -23,11 +23,12 @@ import type { Artifact, PostProcessorDef } from '../sdk/component.js';
 import { asInt, asString, ConfigReader } from '../sdk/config-reader.js';
 import { renderGoTemplate } from '../sdk/go-template.js';
 import { lazyRequire } from '../lazy-require.js';
+import { systemErrorDetail } from '../errors.js';
 
 /** zlib too is loaded when something is compressed (2–3 ms of every run's start-up otherwise). */
 const zlib = lazyRequire<typeof Zlib>('node:zlib');
 
-export type Algorithm = '' | 'pgzip' | 'brotli';
+export type Algorithm = '' | 'gzip' | 'brotli';
 export type ArchiveKind = '' | 'tar' | 'zip';
 
 export interface CompressConfig {
@@ -45,15 +46,15 @@ const UNSUPPORTED = new Set(['lz4', 'bgzf', 'xz']);
 /** Packer's detectFromFilename: the last two `.ext` groups of the output (plus `format`). */
 export function detectFormat(output: string, format: string): { archive: ArchiveKind; algorithm: Algorithm; unsupported?: string } {
   const exts = [...(format === '' ? output : `${output}.${format}`).matchAll(/\.([a-z0-9]+)/g)].map((m) => m[1]!);
-  if (exts.length === 0) return { archive: 'tar', algorithm: 'pgzip' };
+  if (exts.length === 0) return { archive: 'tar', algorithm: 'gzip' };
   const last = exts[exts.length - 1]!;
   const before = exts.length > 1 ? exts[exts.length - 2] : '';
   const archive: ArchiveKind = before === 'tar' ? 'tar' : '';
   if (last === 'zip' || last === 'tar') return { archive: last, algorithm: '' };
-  if (last === 'gz') return { archive, algorithm: 'pgzip' };
+  if (last === 'gz') return { archive, algorithm: 'gzip' };
   if (last === 'br') return { archive, algorithm: 'brotli' };
   if (UNSUPPORTED.has(last)) return { archive, algorithm: '', unsupported: last };
-  return { archive: 'tar', algorithm: 'pgzip' };
+  return { archive: 'tar', algorithm: 'gzip' };
 }
 
 function compressionName(a: Algorithm): string {
@@ -89,23 +90,23 @@ export const compressPostProcessor = {
     const target = renderGoTemplate(config.output, { BuildName: ctx.env.PACKER_BUILD_NAME ?? '', BuilderType: ctx.builderType }).text;
     const targetPath = resolve(ctx.cwd, target);
     await mkdir(dirname(targetPath), { recursive: true, mode: 0o755 }).catch((err: Error) => {
-      throw new Error(`Unable to create dir for archive ${target}: ${err.message}`);
+      throw new Error(`Unable to create dir for archive ${target}: ${systemErrorDetail(err)}`);
     });
     const level = config.level === -1 ? undefined : config.level;
     // Packer says "pgzip with N cores" (parallel gzip); Node's zlib compresses on one core, so
     // builder names what it does (the differential harness treats the two lines as one).
-    if (config.algorithm === 'pgzip') ctx.ui.say(`Using gzip compression with 1 core for ${target}`);
+    if (config.algorithm === 'gzip') ctx.ui.say(`Using gzip compression with 1 core for ${target}`);
     if (config.algorithm === 'brotli') ctx.ui.say(`Using brotli compression with 1 core for ${target}`);
     const files = input.files;
     if (config.archive === 'tar') {
       ctx.ui.say(`Tarring ${target} with ${compressionName(config.algorithm)}`);
       await writeTar(files, ctx.cwd, targetPath, config.algorithm, level).catch((err: Error) => {
-        throw new Error(`Error creating tar: ${err.message}`);
+        throw new Error(`Error creating tar: ${systemErrorDetail(err, { path: true })}`);
       });
     } else if (config.archive === 'zip') {
       ctx.ui.say(`Zipping ${target}`);
       await writeZip(files, ctx.cwd, targetPath, level).catch((err: Error) => {
-        throw new Error(`Error creating zip: ${err.message}`);
+        throw new Error(`Error creating zip: ${systemErrorDetail(err, { path: true })}`);
       });
     } else {
       if (files.length !== 1) {
@@ -119,7 +120,7 @@ export const compressPostProcessor = {
           : createGzip(level !== undefined ? { level } : {});
       await pipeline(createReadStream(resolve(ctx.cwd, files[0]!)), compressor, createWriteStream(targetPath), { signal: ctx.signal }).catch(
         (err: Error) => {
-          throw new Error(`Failed to compress ${files[0]}: ${err.message}`);
+          throw new Error(`Failed to compress ${files[0]}: ${systemErrorDetail(err, { path: true })}`);
         },
       );
     }
@@ -151,7 +152,7 @@ async function writeTar(files: readonly string[], cwd: string, target: string, a
     }
     const { create: createTar } = await import('tar');
     const base = { cwd: stage, follow: true, file: target };
-    if (algorithm === 'pgzip') await createTar({ ...base, gzip: level !== undefined ? { level } : true }, names);
+    if (algorithm === 'gzip') await createTar({ ...base, gzip: level !== undefined ? { level } : true }, names);
     else if (algorithm === 'brotli') {
       // node-tar takes no brotli quality; a brotli tar uses the library default.
       await createTar({ ...base, brotli: true }, names);

@@ -16,6 +16,7 @@ import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { PostProcessorDef } from '../sdk/component.js';
+import { systemErrorDetail } from '../errors.js';
 import { asBool, asString, asStringMap, ConfigReader } from '../sdk/config-reader.js';
 import { goMarshalIndent, type GoJson } from '../values/go-json.js';
 
@@ -148,7 +149,7 @@ export const manifestPostProcessor = {
           text = await readFile(path, 'utf8');
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-            throw new Error(`Unable to open ${config.output} for reading: ${(err as Error).message}`);
+            throw new Error(`Unable to open ${config.output} for reading: ${systemErrorDetail(err)}`);
           }
         }
         let builds: ManifestBuild[] = [];
@@ -170,7 +171,7 @@ export const manifestPostProcessor = {
         try {
           await writeFile(path, goMarshalIndent(doc), { mode: 0o664 });
         } catch (err) {
-          throw new Error(`Unable to write ${config.output}: ${(err as Error).message}`);
+          throw new Error(`Unable to write ${config.output}: ${systemErrorDetail(err)}`);
         }
       } finally {
         if (locked) await rm(lock, { force: true });

@@ -14,6 +14,7 @@
  * early); here every source is processed.
  */
 import { createReadStream, statSync } from 'node:fs';
+import { trackStream } from '../ui/progress.js';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -97,7 +98,14 @@ async function upload(config: FileConfig, ctx: StepContext, comm: Communicator, 
         await comm.uploadDir(dst, local, [], ctx.signal);
       } else {
         const fileDst = dst.endsWith('/') ? dst + basename(local) : dst;
-        await comm.upload(fileDst, createReadStream(local), info.mode & 0o7777, ctx.signal);
+        // On a terminal, a progress bar (Packer's TrackProgress); elsewhere the stream as it is.
+        const tracker = ctx.ui.trackProgress?.(src, info.size);
+        try {
+          const stream = createReadStream(local);
+          await comm.upload(fileDst, tracker ? trackStream(stream, tracker) : stream, info.mode & 0o7777, ctx.signal);
+        } finally {
+          tracker?.stop();
+        }
       }
     } catch (err) {
       if (ctx.signal.aborted) throw err;
@@ -118,12 +126,33 @@ async function download(config: FileConfig, ctx: StepContext, comm: Communicator
     await mkdir(resolve(ctx.cwd, dir), { recursive: true, mode: 0o755 });
     try {
       if (src.endsWith('/') || hasGlob(src)) await comm.downloadDir(src, resolve(ctx.cwd, dst), ctx.signal);
-      else await comm.download(src, resolve(ctx.cwd, dst), ctx.signal);
+      else await withDownloadProgress(ctx, src, resolve(ctx.cwd, dst), () => comm.download(src, resolve(ctx.cwd, dst), ctx.signal));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       ctx.ui.error(`Download failed: ${messageOf(err)}`);
       throw err;
     }
+  }
+}
+
+/** How often a download's bar looks at the size of the file being written. */
+const DOWNLOAD_POLL_MS = 200;
+
+/** Runs a single-file download with a progress bar on a terminal: the communicator writes the
+ * local file itself, so the bar follows the file's size (the total is not known in advance). */
+async function withDownloadProgress(ctx: StepContext, src: string, local: string, work: () => Promise<void>): Promise<void> {
+  const tracker = ctx.ui.trackProgress?.(src, 0);
+  if (!tracker) return work();
+  const poll = setInterval(() => {
+    stat(local).then((s) => tracker.update(s.size), () => undefined);
+  }, DOWNLOAD_POLL_MS);
+  try {
+    await work();
+    const done = await stat(local).catch(() => undefined);
+    if (done) tracker.update(done.size);
+  } finally {
+    clearInterval(poll);
+    tracker.stop();
   }
 }
 

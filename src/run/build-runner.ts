@@ -80,6 +80,8 @@ export interface BuildRunOptions {
   signal: AbortSignal;
   onError: OnErrorMode;
   debug?: boolean;
+  /** See RunStepsOptions.heartbeatMs. */
+  heartbeatMs?: number;
   hooks?: BuildHooks;
   resume?: ResumePoint;
   /** Keep the instance when the build fails, for a later resume (issue 5); default: destroy it. */
@@ -149,9 +151,13 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
     await p.def.run(config, { ...stepCtx(signal, stepUi), comm: state.comm, conn: state.conn });
   };
 
+  // `-debug` names, in Packer's style: StepCreateDocker, StepConnect, StepProvision, StepFinishDocker.
+  const typeName = spec.builderType.replace(/(^|[-_])(\w)/g, (_m, _sep: string, c: string) => c.toUpperCase());
+  const lastProvisioner = spec.provisioners.length - 1;
   const steps: Step<BuildState>[] = [
     {
       id: 'create',
+      debugName: `StepCreate${typeName}`,
       async run(s, signal) {
         const resumeAt = opts.resume?.instance;
         if (resumeAt && spec.builder.reconnect && (await spec.builder.reconnect(spec.builderConfig, resumeAt, stepCtx(signal)))) {
@@ -175,6 +181,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
     {
       id: 'connect',
       name: 'StepConnect',
+      debugName: 'StepConnect',
       async run(s, signal) {
         const r = await spec.builder.connect(spec.builderConfig, s.instance!, stepCtx(signal));
         s.comm = r.comm;
@@ -189,6 +196,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
     {
       id: 'provision',
       name: 'StepProvision',
+      ...(lastProvisioner < 0 ? { debugName: 'StepProvision' } : { debugCleanupName: 'StepProvision' }),
       cleanupWithCleanupProvisioner: true,
       async run() {},
       async cleanup(s) {
@@ -208,6 +216,8 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
       let step: Step<BuildState> = {
         id,
         name: 'StepProvision',
+        provisioner: p.type,
+        ...(i === lastProvisioner ? { debugName: 'StepProvision' } : {}),
         async run(s, signal) {
           try {
             await runProvisioner(p, signal, ui);
@@ -232,6 +242,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
     }),
     {
       id: 'finish',
+      debugName: `StepFinish${typeName}`,
       async run(s, signal) {
         const recorded = opts.resume?.artifacts?.get('finish');
         s.artifact = recorded ?? (await spec.builder.finish(spec.builderConfig, s.instance!, stepCtx(signal)));
@@ -263,6 +274,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
       observer,
       skip: opts.resume?.skip,
       debug: opts.debug,
+      heartbeatMs: opts.heartbeatMs,
     });
   } catch (err) {
     const error = toError(err);
@@ -328,6 +340,7 @@ async function runPostProcessors(
       const id = `post-processor.${c}.${i}`;
       steps.push({
         id,
+        debugName: `post-processor '${p.name ?? p.type}'`,
         when: (ctx) => ctx.prior[c] !== undefined,
         async run(ctx, signal) {
           ui.say(`Running post-processor: ${p.label ?? `${p.name ?? ''} (type ${p.type})`}`);
@@ -364,7 +377,7 @@ async function runPostProcessors(
   // The steps of chains that completed earlier: the runner reports them `skipped`, in order.
   const skipped: Step<PostProcessing>[] = [...skip].map((id) => ({ id, run: async () => undefined }));
   try {
-    await runSteps([...skipped, ...steps], pp, { signal: opts.signal, onError: 'cleanup', ui, observer: hooks, skip: new Set(skipped.map((s) => s.id)) });
+    await runSteps([...skipped, ...steps], pp, { signal: opts.signal, onError: 'cleanup', ui, observer: hooks, skip: new Set(skipped.map((s) => s.id)), heartbeatMs: opts.heartbeatMs });
   } catch (err) {
     if (!(err instanceof CancelledError)) throw err;
   }

@@ -26,6 +26,8 @@ export interface RunBuildsOptions {
   signal: AbortSignal;
   onError: OnErrorMode;
   debug?: boolean;
+  /** See RunStepsOptions.heartbeatMs. */
+  heartbeatMs?: number;
   /** The context shared by all steps (cwd, env with PACKER_RUN_UUID, run uuid, sensitive, force). */
   context: Omit<StepContext, 'ui' | 'signal' | 'buildName' | 'builderType'>;
   /** Checkpoint hooks per build (issue 5). */
@@ -84,6 +86,7 @@ export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult
         signal: opts.signal,
         onError: opts.onError,
         debug: opts.debug,
+        heartbeatMs: opts.heartbeatMs,
         hooks: opts.hooksFor?.(build),
         resume: opts.resumeFor?.(build),
         keepInstanceOnFailure: opts.keepInstanceOnFailure?.(build),

@@ -2,7 +2,7 @@
  * The step runner: Packer's multistep, typed.
  *
  * A build is a list of steps. Each step has a stable `id` (what a checkpoint records), an optional
- * Packer step name (what `-debug`, `-on-error=ask` and `-on-error=abort` print), `run(ctx, signal)`
+ * Packer step name (what `-on-error=ask` and `-on-error=abort` print), optional `-debug` names, `run(ctx, signal)`
  * and an optional `cleanup(ctx, outcome)`. Contracts:
  * - Steps run in order; the first error stops the run. Errors are thrown, never stored.
  * - Every step whose `run` was called (including the one that failed) gets its `cleanup` called,
@@ -23,6 +23,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CancelledError, toError } from '../errors.js';
 import type { BuildUi } from '../sdk/component.js';
 import { goDuration } from '../ui/go-duration.js';
+import { log } from '../log.js';
 
 /** What `-on-error` asks for when a step fails. */
 export type OnErrorMode = 'cleanup' | 'abort' | 'ask' | 'run-cleanup-provisioner';
@@ -48,6 +49,15 @@ export interface Step<C> {
   /** Packer's step name ("StepConnect", "StepProvision"); steps without one are not named in
    * `-on-error=abort` messages. */
   readonly name?: string;
+  /** The name `-debug` pauses give this step, as Packer's ("Pausing after run of step
+   * 'StepConnect'", "Pausing before cleanup of step …"); a step without one is not paused after. */
+  readonly debugName?: string;
+  /** The name of the pause before this step's cleanup, when it is not `debugName` (the part of a
+   * Packer step that owns the cleanup, run before the parts that pause after the run). */
+  readonly debugCleanupName?: string;
+  /** A provisioner's step: `-debug` pauses before it, naming the provisioner (Packer's "Pausing
+   * before the next provisioner"), and its heartbeat names it. */
+  readonly provisioner?: string;
   /** The step's cleanup still runs under `-on-error=run-cleanup-provisioner` (Packer's StepProvision). */
   readonly cleanupWithCleanupProvisioner?: boolean;
   run(ctx: C, signal: AbortSignal): Promise<void>;
@@ -75,8 +85,33 @@ export interface RunStepsOptions {
   observer?: StepObserver;
   /** Steps that completed in an earlier run and are not run again. */
   skip?: ReadonlySet<string>;
-  /** `-debug`: waits for Enter before each step. */
+  /** `-debug`: waits for Enter after each named step, before its cleanup and before each
+   * provisioner (see Step.debugName). */
   debug?: boolean;
+  /** When set, a step still running after this long says so, and again at every multiple
+   * ("Still running step 'StepConnect'... 1m0s elapsed"); build sets it on a terminal or with
+   * -timestamp-ui (HEARTBEAT_MS). */
+  heartbeatMs?: number;
+}
+
+/** How often a long step says it is still running. */
+export const HEARTBEAT_MS = 60_000;
+
+/** What a heartbeat and `-debug` call a step. */
+function stepLabel(step: Step<unknown>): string {
+  if (step.provisioner !== undefined) return `provisioner '${step.provisioner}'`;
+  return `step '${step.debugName ?? step.name ?? step.id}'`;
+}
+
+/** Starts the heartbeat of one step; returns its stop. The elapsed time counts the beats, so the
+ * lines are the same on a fast or a slow machine. */
+function heartbeat(ui: BuildUi, label: string, everyMs: number): () => void {
+  let beats = 0;
+  const timer = setInterval(() => {
+    beats++;
+    ui.say(`Still running ${label}... ${goDuration(beats * everyMs)} elapsed`);
+  }, everyMs);
+  return () => clearInterval(timer);
 }
 
 /** Runs steps in order, then the cleanups of those that ran, in reverse. Throws the step's error. */
@@ -94,20 +129,31 @@ export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, opts: RunSt
       continue;
     }
     if (step.when && !step.when(ctx)) continue;
-    if (opts.debug) {
-      await opts.ui.ask?.(`Pausing before step '${step.name ?? step.id}'. Press enter to continue.`);
+    if (opts.debug && step.provisioner !== undefined) {
+      await opts.ui.ask?.(`Pausing before the next provisioner '${step.provisioner}'. Press enter to continue.`);
     }
     ran.push(step);
     let attempts = 0;
     for (;;) {
       attempts++;
       await opts.observer?.onStepStart?.(step.id, attempts);
+      if (log.on) log.debug('runner', `running ${stepLabel(step as Step<unknown>)} (${step.id}, attempt ${attempts})`);
+      const stopBeat = opts.heartbeatMs ? heartbeat(opts.ui, stepLabel(step as Step<unknown>), opts.heartbeatMs) : undefined;
       try {
-        await step.run(ctx, opts.signal);
+        try {
+          await step.run(ctx, opts.signal);
+        } finally {
+          stopBeat?.();
+        }
+        if (log.on) log.debug('runner', `${step.id} complete; checkpoint`);
         await opts.observer?.onStepEnd?.(step.id, { status: 'complete', attempts });
+        if (opts.debug && step.debugName !== undefined) {
+          await opts.ui.ask?.(`Pausing after run of step '${step.debugName}'. Press enter to continue.`);
+        }
         break;
       } catch (err) {
         const error = opts.signal.aborted ? new CancelledError() : toError(err);
+        if (log.on) log.debug('runner', `${step.id} failed: ${error.message}`);
         if (opts.onError === 'ask' && !opts.signal.aborted) {
           const answer = await askWhatToDo(opts.ui, step, error);
           if (answer === 'retry') continue;
@@ -128,7 +174,13 @@ export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, opts: RunSt
   if (failure && (opts.onError === 'abort' || opts.onError === 'run-cleanup-provisioner' || abortCleanup)) {
     await abortWithoutCleanup(ran, ctx, info, failure, opts);
   } else {
-    for (const step of ran.reverse()) await runCleanup(step, ctx, info);
+    for (const step of ran.reverse()) {
+      const cleanupName = step.debugCleanupName ?? step.debugName;
+      if (opts.debug && cleanupName !== undefined && step.cleanup) {
+        await opts.ui.ask?.(`Pausing before cleanup of step '${cleanupName}'. Press enter to continue.`);
+      }
+      await runCleanup(step, ctx, info);
+    }
   }
   if (failure) throw failure.error;
 }

@@ -26,6 +26,16 @@ export interface BuildUi {
   ask?(question: string): Promise<string | undefined>;
   /** While the output is congested, a promise that resolves once it can take more (back-pressure). */
   whenWritable?(): Promise<void> | undefined;
+  /** A progress bar for a transfer of `total` bytes (0: unknown), as Packer's TrackProgress; undefined
+   * when the output is not a terminal (then nothing is drawn). The caller stops it. */
+  trackProgress?(label: string, total: number): ProgressTracker | undefined;
+}
+
+/** Told how a transfer advances (src/ui/progress.ts draws it). */
+export interface ProgressTracker {
+  /** Bytes transferred so far. */
+  update(bytes: number): void;
+  stop(): void;
 }
 
 /** A configuration schema, so that `validate` refuses unknown arguments the way Packer does. */

@@ -24,6 +24,7 @@ import { shellQuote } from './shell-quote.js';
 import { removeTempScript, writeTempScript } from '../sdk/temp-scripts.js';
 import type { ConfigSpec, PrepareResult, StepContext } from './component.js';
 import { runLocal } from './process.js';
+import { formatArgv, log } from '../log.js';
 import { renderGoTemplate } from './go-template.js';
 import { asBool, asString, asStringList, asStringMap, asIntList, ConfigReader } from './config-reader.js';
 
@@ -170,6 +171,7 @@ export async function runShellLocal(cfg: ShellLocalConfig, ctx: StepContext, env
         : { Vars: '', Script: shellQuote(abs), Command: shellQuote(abs), WinRMPassword: '' };
       const argv = cfg.executeCommand.map((t) => renderGoTemplate(t, fields).text);
       ctx.ui.say(`Running local shell script: ${script}`);
+      if (log.on) log.debug('shell-local', `starting local command: ${formatArgv(argv)} (in ${ctx.cwd})`);
       let result;
       try {
         result = await runLocal(
@@ -187,6 +189,7 @@ export async function runShellLocal(cfg: ShellLocalConfig, ctx: StepContext, env
         if (ctx.signal.aborted) throw err;
         throw new Error(`Error executing script: ${script}\n\nPlease see output above for more information.`);
       }
+      if (log.on) log.debug('shell-local', `local command exited with status ${result.exitStatus}: ${formatArgv(argv)}`);
       if (!cfg.validExitCodes.includes(result.exitStatus)) {
         throw new Error(`Script exited with non-zero exit status: ${result.exitStatus}.Allowed exit codes are: [${cfg.validExitCodes.join(' ')}]`);
       }

@@ -28,6 +28,8 @@
  *   `setTemplate` writes that template's record. Unscoped, keys are taken as stored.
  */
 import { randomUUID } from 'node:crypto';
+import { log } from '../log.js';
+import { goDuration } from '../ui/go-duration.js';
 import { BUILDER_VERSION, PACKER_LANGUAGE_VERSION } from '../version.js';
 import { StateLockedError, StatePushRefusedError } from './errors.js';
 import { buildKey, parseBuildKey } from './identity.js';
@@ -52,7 +54,14 @@ export interface StateManagerOptions {
   ownsClient?: boolean;
   /** Stops waiting for a lock (the run was interrupted). */
   signal?: AbortSignal;
+  /** Told while lockBuild/lockState wait for a held lock: once when the wait starts ("Acquiring
+   * state lock…", naming the holder), then every `lockProgressIntervalMs` (default 10 s). */
+  onProgress?: (message: string) => void;
+  lockProgressIntervalMs?: number;
 }
+
+/** How often a wait for a build or state lock says it is still waiting. */
+export const LOCK_PROGRESS_INTERVAL_MS = 10_000;
 
 /** First and largest delay between two tries of a build or state lock, and of the write lock. */
 const LOCK_RETRY_MS = { first: 10, max: 1000 };
@@ -105,6 +114,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   readonly template: string | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly ownsClient: boolean;
+  private readonly progress: ((message: string) => void) | undefined;
+  private readonly progressIntervalMs: number;
   /** The latest version this manager knows; `persisted` says whether it exists in the backend. */
   private current: StateFile = newState();
   private persisted = false;
@@ -122,6 +133,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     this.template = options.template;
     this.signal = options.signal;
     this.ownsClient = options.ownsClient === true;
+    this.progress = options.onProgress;
+    this.progressIntervalMs = options.lockProgressIntervalMs ?? LOCK_PROGRESS_INTERVAL_MS;
     if (options.lock === false) {
       this.warn(
         `state locking is disabled (-lock=false): another run on ${options.client.location} at the same time ` +
@@ -178,6 +191,11 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   templateRecord(): TemplateState | undefined {
     const t = this.template === undefined ? undefined : this.current.templates[this.template];
     return t === undefined ? undefined : structuredClone(t);
+  }
+
+  /** The name this manager gives the build stored under `stored`. */
+  private shown(stored: string): string {
+    return this.template === undefined ? stored : (parseBuildKey(stored)?.buildName ?? stored);
   }
 
   /** The stored key of a build this manager names `key`. */
@@ -367,15 +385,22 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     const retry = request.scope === 'write' ? WRITE_LOCK_RETRY_MS : LOCK_RETRY_MS;
     const started = Date.now();
     let delay = retry.first;
+    let reported: number | undefined;
     for (;;) {
       const remaining = Math.max(0, timeoutMs - (Date.now() - started));
       try {
-        return await lock({ ...request, timeoutMs: clientMayWait ? remaining : 0 });
+        const info = await lock({ ...request, timeoutMs: clientMayWait ? remaining : 0 });
+        if (log.on && request.scope !== 'write') log.debug('state', `took the ${request.scope} lock ${info.id}${request.build ? ` of build "${request.build}"` : ''} of ${this.location} for "${request.operation}"`);
+        return info;
       } catch (err) {
         if (!(err instanceof StateLockedError)) throw err;
         const waited = Date.now() - started;
         if (waited >= timeoutMs || this.signal?.aborted) {
           throw timeoutMs > 0 ? new StateLockedError(this.location, err.holders, waited) : err;
+        }
+        if (request.scope !== 'write' && (reported === undefined || waited - reported >= this.progressIntervalMs)) {
+          this.reportWait(request, err.holders, reported === undefined ? undefined : waited);
+          reported = waited;
         }
         await pause(Math.min(delay * (0.5 + Math.random()), timeoutMs - waited), this.signal);
         delay = Math.min(delay * 1.6, retry.max);
@@ -383,11 +408,24 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     }
   }
 
+  /** "Acquiring state lock…" when a wait starts (`waitedMs` undefined), then a line per interval. */
+  private reportWait(request: Omit<LockRequest, 'timeoutMs'>, holders: readonly LockInfo[], waitedMs: number | undefined): void {
+    const what = request.scope === 'build' ? `the lock of build "${this.shown(request.build ?? '')}" of ${this.location}` : `the lock of the state ${this.location}`;
+    const by = holders.length === 0 ? '' : `, held by ${holders.map((h) => `${h.who} (pid ${h.pid}) for "${h.operation}" since ${h.created}, lock ID ${h.id}`).join('; ')}`;
+    const message =
+      waitedMs === undefined
+        ? `Acquiring state lock. This may take a few moments... (waiting for ${what}${by})`
+        : `Still waiting for ${what} (${goDuration(Math.round(waitedMs / 1000) * 1000)} elapsed)...`;
+    if (log.on) log.info('state', message);
+    this.progress?.(message);
+  }
+
   /** Releases a lock this manager took, or breaks any lock by id (`state unlock`). */
   async unlock(id: string): Promise<LockInfo> {
     if (!this.client.unlock) throw new Error(`the state backend at ${this.location} has no locks`);
     const info = await this.client.unlock(id);
     this.held.delete(id);
+    if (log.on) log.debug('state', `released the ${info.scope} lock ${id} of ${this.location}`);
     return info;
   }
 
@@ -494,6 +532,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
         }
         if (changes.length === 0 && !whole) return;
         try {
+          if (log.on) log.debug('state', `writing ${this.location} at serial ${state.serial}: ${operation}${whole || !this.persisted ? ' (whole state)' : ` (${changes.length} change${changes.length === 1 ? '' : 's'})`}`);
           if (whole || !this.persisted) {
             state.builder_version = BUILDER_VERSION;
             state.packer_version = PACKER_LANGUAGE_VERSION;

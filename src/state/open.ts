@@ -130,6 +130,10 @@ export interface OpenStateOptions {
   scoped?: boolean;
   /** Stops waiting for locks. */
   signal?: AbortSignal;
+  /** "Acquiring state lock…" and the lines of a long wait (StateManagerOptions.onProgress). */
+  onProgress?: (message: string) => void;
+  /** How often a long wait says so (default 10 s; tests make it short). */
+  lockProgressIntervalMs?: number;
 }
 
 /**
@@ -149,6 +153,8 @@ export async function openState(location: StateLocation, options: OpenStateOptio
       onWarning: options.onWarning,
       template: scoped ? location.template?.id : undefined,
       signal: options.signal,
+      onProgress: options.onProgress,
+      lockProgressIntervalMs: options.lockProgressIntervalMs,
       ownsClient: true,
     });
   } catch (err) {
@@ -159,8 +165,8 @@ export async function openState(location: StateLocation, options: OpenStateOptio
 /** Opens a file state by path (tests and tools that name the file directly); unscoped unless `template` names a template id. */
 export function openFileState(options: { path: string; template?: string } & Omit<OpenStateOptions, 'scoped' | 'write'>): Promise<StateManager> {
   const client = new FileStateClient({ path: options.path, onWarning: options.onWarning });
-  const { lock, lockTimeoutMs, onWarning, signal, template } = options;
-  return StateManager.open({ client, lock, lockTimeoutMs, onWarning, signal, template });
+  const { lock, lockTimeoutMs, onWarning, signal, template, onProgress, lockProgressIntervalMs } = options;
+  return StateManager.open({ client, lock, lockTimeoutMs, onWarning, signal, template, onProgress, lockProgressIntervalMs });
 }
 
 /**

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errorDiag, type Diagnostic } from '../diagnostics.js';
+import { systemErrorDetail } from '../errors.js';
 import type { File } from '../hcl/ast.js';
 import { parseConfig } from '../hcl/parser.js';
 import { parseJsonConfig } from '../hcl/json.js';
@@ -80,7 +81,7 @@ export function parseTemplateFile(path: string, displayName: string): { file?: F
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    return { diagnostics: [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${(e as Error).message}.`)] };
+    return { diagnostics: [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${systemErrorDetail(e)}.`)] };
   }
   return path.endsWith('.json') ? parseJsonConfig(text, displayName) : parseConfig(text, displayName);
 }

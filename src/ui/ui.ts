@@ -12,8 +12,10 @@
  * commas in data written `%!(PACKER_COMMA)` and newlines `\n` (see `machineLine`).
  */
 import type { Writable } from 'node:stream';
-import type { BuildUi } from '../sdk/component.js';
+import type { BuildUi, ProgressTracker } from '../sdk/component.js';
+import { progressBar } from './progress.js';
 import { Masker } from './mask.js';
+import { addLogSecrets } from '../log.js';
 import type { LineReader } from './line-reader.js';
 
 /** Packer's build colours, in the order builds get them. */
@@ -30,6 +32,8 @@ export interface UiOptions {
   input?: LineReader;
   /** The clock, for tests. */
   now?: () => Date;
+  /** Draw progress bars for transfers (stdout is a terminal, not -machine-readable). */
+  progress?: boolean;
 }
 
 type Kind = 'say' | 'message' | 'error';
@@ -74,6 +78,12 @@ export class RunUi {
     if (!this.opts.input || this.opts.machineReadable) return undefined;
     this.emit('say', question);
     return this.opts.input.readLine();
+  }
+
+  /** A transfer's progress bar, on a terminal only (see src/ui/progress.ts). */
+  trackProgress(label: string, total: number): ProgressTracker | undefined {
+    if (!this.opts.progress || this.opts.machineReadable) return undefined;
+    return progressBar(this.opts.out, label, total);
   }
 
   /** Writes one block of a build's output (already prefixed) in its colour. */
@@ -164,7 +174,13 @@ export class TargetedUi implements BuildUi {
 
   /** Masks these values as `<sensitive>` in all further output of the run. */
   addSensitive(values: Iterable<string>): void {
-    this.run.masker.add(values);
+    const list = [...values];
+    this.run.masker.add(list);
+    addLogSecrets(list);
+  }
+
+  trackProgress(label: string, total: number): ProgressTracker | undefined {
+    return this.run.trackProgress(`    ${this.target}: ${label}`, total);
   }
 
   /** The same build's UI with another target, e.g. "file.b (compress)" for a post-processor. */

@@ -186,12 +186,50 @@ test('timeout stops the step and fails naming the timeout; pause_before says it 
   ]);
 });
 
-test('-debug pauses before each step until Enter', async () => {
+test('-debug pauses as Packer does: after the run of each named step, before each provisioner (named), before each cleanup', async () => {
   const t = testUi();
   const asked: string[] = [];
   t.ui.ask = async (q) => (asked.push(q), '');
   const log: Log = { events: [] };
-  await runSteps([step('create'), step('connect', { name: 'StepConnect' })], log, { signal: signal(), onError: 'cleanup', ui: t.ui, debug: true });
-  assert.deepEqual(asked, ["Pausing before step 'create'. Press enter to continue.", "Pausing before step 'StepConnect'. Press enter to continue."]);
-  assert.deepEqual(log.events, ['run create', 'run connect', 'cleanup connect', 'cleanup create']);
+  const prov: Step<Log> = { ...step('provisioner.0'), provisioner: 'shell', debugName: 'StepProvision' };
+  await runSteps([step('internal'), { ...step('create'), debugName: 'StepCreateNull' }, { ...step('connect', { name: 'StepConnect' }), debugName: 'StepConnect' }, prov], log, {
+    signal: signal(),
+    onError: 'cleanup',
+    ui: t.ui,
+    debug: true,
+  });
+  assert.deepEqual(asked, [
+    "Pausing after run of step 'StepCreateNull'. Press enter to continue.",
+    "Pausing after run of step 'StepConnect'. Press enter to continue.",
+    "Pausing before the next provisioner 'shell'. Press enter to continue.",
+    "Pausing after run of step 'StepProvision'. Press enter to continue.",
+    "Pausing before cleanup of step 'StepProvision'. Press enter to continue.",
+    "Pausing before cleanup of step 'StepConnect'. Press enter to continue.",
+    "Pausing before cleanup of step 'StepCreateNull'. Press enter to continue.",
+  ]);
+  assert.ok(asked.every((q) => !/internal|provisioner\.0/.test(q)), 'internal ids are never shown');
+  assert.deepEqual(log.events, ['run internal', 'run create', 'run connect', 'run provisioner.0', 'cleanup provisioner.0', 'cleanup connect', 'cleanup create', 'cleanup internal']);
+});
+
+test('a long step says it is still running at every interval (heartbeat), naming the step or provisioner; none when off', async () => {
+  const t = testUi();
+  const said: string[] = [];
+  const say = t.ui.say.bind(t.ui);
+  // The step ends once it has heard two beats: no timing is asserted, only what the beats say.
+  let heard: () => void = () => undefined;
+  const twoBeats = new Promise<void>((resolve) => (heard = resolve));
+  t.ui.say = (m: string) => {
+    said.push(m);
+    say(m);
+    if (said.filter((l) => l.startsWith('Still running')).length === 2) heard();
+  };
+  const slow: Step<Log> = { id: 'provisioner.0', provisioner: 'shell', run: () => twoBeats };
+  await runSteps([slow], { events: [] }, { signal: signal(), onError: 'cleanup', ui: t.ui, heartbeatMs: 1 });
+  assert.deepEqual(said.slice(0, 2), ["Still running provisioner 'shell'... 1ms elapsed", "Still running provisioner 'shell'... 2ms elapsed"]);
+  const count = said.length;
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(said.length, count, 'the heartbeat stops with its step');
+  const quiet = testUi();
+  await runSteps([{ ...step('connect'), debugName: 'StepConnect' }], { events: [] }, { signal: signal(), onError: 'cleanup', ui: quiet.ui });
+  assert.equal(quiet.out.text, '', 'no heartbeat without heartbeatMs');
 });

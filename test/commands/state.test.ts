@@ -66,11 +66,11 @@ test('state show: a summary, one build in detail, and -json', async (t) => {
   const all = await run(['state', 'show'], dir);
   assert.equal(all.code, 0, all.stderr);
   assert.match(all.stdout, /^State: {4}.*builder-state\.json\nSerial: {3}2\nLineage: {2}[0-9a-f-]{36}\n/);
-  assert.match(all.stdout, /Builds \(2\):\n {2}db\.vmware\.main {2}failed, 2\/3 steps done, instance c0ffee kept — provisioner 2 failed: exit status 1\n {2}web\.null\.main {3}complete, 4\/4 steps done\n/);
+  assert.match(all.stdout, /Builds \(2\):\n {2}db\.vmware\.main {2}failed, 2\/3 steps done, kept instance c0ffee of builder packer\.vmware \(vmware\) — provisioner 2 failed: exit status 1\n {2}web\.null\.main {3}complete, 4\/4 steps done\n/);
   const one = await run(['state', 'show', 'db.vmware.main'], dir);
   assert.equal(one.code, 0, one.stderr);
   assert.match(one.stdout, /^Build db\.vmware\.main\n {2}Status: {6}failed — provisioner 2 failed: exit status 1\n/);
-  assert.match(one.stdout, /Instance: {4}c0ffee \(packer\.vmware, vmware\), created 2026-11-25T10:00:00Z\n {15}kept after a failure: the next run resumes on it\n {15}host = "127\.0\.0\.1"/);
+  assert.match(one.stdout, /Instance: {4}kept instance c0ffee of builder packer\.vmware \(vmware\), created 2026-11-25T10:00:00Z\n {15}id c0ffee \(builder packer\.vmware, vmware\)\n {15}kept after a failure: the next run resumes on it\n {15}host = "127\.0\.0\.1"/);
   assert.match(one.stdout, / 2\. shell "step-1" +failed +1 attempt, 2026-11-25T10:00:00Z to 2026-11-25T10:00:00Z\n {8}error: exit status 1\n/);
   assert.match(one.stdout, /A new run resumes at provisioner 2 \(step-1\): provisioner 2 \(step-1\) failed \(exit status 1\); 1 step already complete\.\n/);
   const json = await run(['state', 'show', '-json', 'web.null.main'], dir);
@@ -78,6 +78,47 @@ test('state show: a summary, one build in detail, and -json', async (t) => {
   const missing = await run(['state', 'show', 'nope'], dir);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, `Error: no build "nope" in the state ${join(dir, '.packer.d', 'builder-state.json')}. Builds in the state: db.vmware.main, web.null.main.\n[BLD0108]\n`);
+});
+
+test('state show speaks plainly: a kept container from its image, a kept null-builder instance; nothing kept about a build a run is building', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, '.packer.d', 'builder-state.json');
+  const m = await openFileState({ path });
+  await m.update('ctr.docker.main', () => {
+    const b = completeBuild('ctr', 1);
+    b.status = 'failed';
+    b.instance = { id: '3f2a1b2c3d4e5f60718293a4b5c6d7e8', builder_id: 'packer.docker', provider: '', created_at: '2026-11-25T10:00:00Z', metadata: { image: 'debian:12' }, keep_on_failure: true };
+    return b;
+  });
+  await m.update('vm.null.main', () => {
+    const b = completeBuild('vm', 1);
+    b.status = 'failed';
+    b.instance = { id: 'null', builder_id: 'fnoeding.null', provider: '', created_at: '', metadata: { communicator: 'none' }, keep_on_failure: true };
+    return b;
+  });
+  await m.update('busy.null.main', () => {
+    const b = completeBuild('busy', 1);
+    b.status = 'provisioning';
+    b.instance = { id: '10.0.0.5', builder_id: 'fnoeding.null', provider: '', created_at: '', metadata: { host: '10.0.0.5' }, keep_on_failure: true };
+    return b;
+  });
+  await m.lockBuild('busy.null.main', 'build');
+  const all = await run(['state', 'show'], dir);
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(all.stdout, /ctr\.docker\.main +failed, 2\/2 steps done, kept container 3f2a1b2c3d4e from image debian:12\n/);
+  assert.match(all.stdout, /vm\.null\.main +failed, 2\/2 steps done, kept instance of the null builder\n/);
+  assert.match(all.stdout, /busy\.null\.main +provisioning \(running now\), 2\/2 steps done\n/);
+  assert.doesNotMatch(all.stdout, /null \(|, null\)/, 'no raw record fields');
+  const busy = await run(['state', 'show', 'busy.null.main'], dir);
+  assert.match(busy.stdout, /Status: {6}provisioning \(running now\)\n/);
+  assert.match(busy.stdout, /Instance: {4}instance of the null builder \(host 10\.0\.0\.5\), created at an unknown time\n.*\n {15}in use by the run that is building it now\n/);
+  assert.doesNotMatch(busy.stdout, /kept|resumes/);
+  const ctr = await run(['state', 'show', 'ctr.docker.main'], dir);
+  assert.match(ctr.stdout, /Instance: {4}kept container 3f2a1b2c3d4e from image debian:12, created 2026-11-25T10:00:00Z\n/);
+  await m.close();
+  // Once the run is gone (its lock released), the same record is an interrupted build with a kept instance.
+  const after = await run(['state', 'show'], dir);
+  assert.match(after.stdout, /busy\.null\.main +provisioning, 2\/2 steps done, kept instance of the null builder \(host 10\.0\.0\.5\)\n/);
 });
 
 test('state rm: a timestamped copy first; a kept instance is refused without a terminal, asked on one, forced with -force', async (t) => {
@@ -94,7 +135,7 @@ test('state rm: a timestamped copy first; a kept instance is refused without a t
   assert.equal(refused.code, 1);
   assert.equal(
     refused.stderr,
-    'Error: build "db.vmware.main" has a kept instance c0ffee (packer.vmware, vmware): the next run would resume on it. ' +
+    'Error: build "db.vmware.main" has a kept instance c0ffee of builder packer.vmware (vmware): the next run would resume on it. ' +
       'There is no terminal to confirm on; run the command again with -force to forget the build (the instance itself is left as it is).\n[BLD0116]\n',
   );
   const no = await runOnTerminal(['state', 'rm', 'db.vmware.main'], dir, 'n');
@@ -142,9 +183,21 @@ test('state rm of a build another run holds is refused, naming the holder and th
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^Error: build "web\.null\.main" of the state .* is locked by \S+ \(pid \d+\) for "build" since /);
   assert.ok(r.stderr.includes(`builder state unlock -state=${path} ${lock!.id}`));
-  const unlocked = await run(['state', 'unlock', lock!.id], dir);
+  // The holder (this process) is alive: not broken without a terminal or -force; asked on one.
+  const refused = await run(['state', 'unlock', lock!.id], dir);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`^Error: the lock ${lock!.id} on .* is held by \\S+ \\(pid ${process.pid}\\) for "build" since .*, which may still be running\\. There is no terminal to confirm on; .*run the command again with -force\\.\n\\[BLD0112\\]\n$`));
+  const kept = await runOnTerminal(['state', 'unlock', lock!.id], dir, 'no');
+  assert.equal(kept.code, 1);
+  assert.match(kept.stderr, new RegExp(`Do you really want to break the lock ${lock!.id}\\?[^]*Break the lock\\? \\[y/N\\] Left the lock ${lock!.id} in place\\.\n$`));
+  assert.equal((await holder.locks()).length, 1, 'the lock is still held');
+  const asked = await runOnTerminal(['state', 'unlock', lock!.id], dir, 'yes');
+  assert.equal(asked.code, 0, asked.stderr);
+  assert.equal((await holder.locks()).length, 0);
+  const again = await holder.lockBuild('web.null.main', 'build');
+  const unlocked = await run(['state', 'unlock', '-force', again!.id], dir);
   assert.equal(unlocked.code, 0, unlocked.stderr);
-  assert.match(unlocked.stdout, new RegExp(`^Broke the lock ${lock!.id} on build "web\\.null\\.main" of .*, held by \\S+ \\(pid ${process.pid}\\) for "build" since `));
+  assert.match(unlocked.stdout, new RegExp(`^Broke the lock ${again!.id} on build "web\\.null\\.main" of .*, held by \\S+ \\(pid ${process.pid}\\) for "build" since `));
   assert.match(unlocked.stderr, /still running; it may go on writing/);
   const wrong = await run(['state', 'unlock', 'no-such-id'], dir);
   assert.equal(wrong.code, 1);

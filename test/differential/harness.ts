@@ -47,6 +47,7 @@ export function normalise(line: string, ignoreErrorText = false): string {
     .replace(/^\d{9,},/, 'EPOCH,')
     // Packer compresses with pgzip on every core, builder with zlib on one, and each says so.
     .replace(/Using p?gzip compression with \d+ cores? for /, 'Using gzip compression for ')
+    .replace(/^(.*(?:Tarring|Archiving) .* with )p?gzip$/, '$1gzip')
     .replace(/\/tmp\/(?:builder-scripts-[\w-]+\/)?packer-shell\d+(\.\w+)?/g, '/tmp/packer-shell#')
     .replace(/\/tmp\/diff-(packer|builder)-\w+/g, 'FIXTURE')
     .replace(UUID, 'UUID')

@@ -11,12 +11,12 @@ import { inTempDir, prepared, ctxWith } from './helpers.js';
 import { testUi } from '../build/helpers.js';
 
 test('compress: formats from the output name, as Packer reads them', () => {
-  assert.deepEqual(detectFormat('out.tar.gz', ''), { archive: 'tar', algorithm: 'pgzip' });
-  assert.deepEqual(detectFormat('out.tgz', ''), { archive: 'tar', algorithm: 'pgzip' });
+  assert.deepEqual(detectFormat('out.tar.gz', ''), { archive: 'tar', algorithm: 'gzip' });
+  assert.deepEqual(detectFormat('out.tgz', ''), { archive: 'tar', algorithm: 'gzip' });
   assert.deepEqual(detectFormat('out.zip', ''), { archive: 'zip', algorithm: '' });
   assert.deepEqual(detectFormat('out.tar', ''), { archive: 'tar', algorithm: '' });
-  assert.deepEqual(detectFormat('out.gz', ''), { archive: '', algorithm: 'pgzip' });
-  assert.deepEqual(detectFormat('packer_{{.BuildName}}', ''), { archive: 'tar', algorithm: 'pgzip' });
+  assert.deepEqual(detectFormat('out.gz', ''), { archive: '', algorithm: 'gzip' });
+  assert.deepEqual(detectFormat('packer_{{.BuildName}}', ''), { archive: 'tar', algorithm: 'gzip' });
   assert.deepEqual(detectFormat('out', 'zip'), { archive: 'zip', algorithm: '' });
   assert.match(compressPostProcessor.prepare({ output: 'x.tar.xz' }).errors[0]!, /xz compression format is not supported/);
 });
@@ -33,7 +33,7 @@ test('compress: tar.gz of base names, input deleted unless kept, Packer\'s messa
     await listTar({ file: join(dir, 'out/a.tar.gz'), onReadEntry: (e) => void names.push(e.path) });
     assert.deepEqual(names, ['a.txt']);
     assert.match(t.out.lines[0]!, /^==> file\.b \(compress\): Using gzip compression with 1 core for out\/a\.tar\.gz$/);
-    assert.deepEqual(t.out.lines.slice(1), ['==> file.b (compress): Tarring out/a.tar.gz with pgzip', '==> file.b (compress): Archive out/a.tar.gz completed']);
+    assert.deepEqual(t.out.lines.slice(1), ['==> file.b (compress): Tarring out/a.tar.gz with gzip', '==> file.b (compress): Archive out/a.tar.gz completed']);
   });
 });
 

@@ -107,6 +107,33 @@ describe('file provisioner over ssh', { skip: sshdSkipReason() }, () => {
     });
   }
 
+  test('on a terminal (a UI that tracks progress) an upload and a download report every byte and stop their bar; the files arrive whole', async () => {
+    const remote = join(work, 'remote-progress');
+    await mkdir(remote, { recursive: true });
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    await writeFile(join(work, 'local', 'big.bin'), big);
+    const ctx = testContext({ cwd: join(work, 'local') });
+    const bars: { label: string; total: number; last: number; stopped: number }[] = [];
+    ctx.ui.trackProgress = (label, total) => {
+      const bar = { label, total, last: 0, stopped: 0 };
+      bars.push(bar);
+      return { update: (n) => void (bar.last = n), stop: () => void bar.stopped++ };
+    };
+    const cwd = process.cwd();
+    process.chdir(join(work, 'local'));
+    try {
+      await fileProvisioner.run(prepared({ source: 'big.bin', destination: join(remote, 'big.bin') }), { ...ctx, comm: comms.sftp });
+    } finally {
+      process.chdir(cwd);
+    }
+    await fileProvisioner.run(prepared({ direction: 'download', source: join(remote, 'big.bin'), destination: join(work, 'big-back.bin') }), { ...ctx, comm: comms.scp });
+    assert.deepEqual(bars, [
+      { label: 'big.bin', total: big.length, last: big.length, stopped: 1 },
+      { label: join(remote, 'big.bin'), total: 0, last: big.length, stopped: 1 },
+    ]);
+    assert.ok((await readFile(join(work, 'big-back.bin'))).equals(big));
+  });
+
   test('downloads: a file, a file into a folder, a folder, and a glob', async () => {
     const remote = join(work, 'remote-dl');
     await mkdir(join(remote, 'logs'), { recursive: true });

@@ -79,7 +79,8 @@ export function warner(ctx: CommandContext): (message: string) => void {
 
 /** A manager of the state at `location` (scoped to its template, when one was named), loaded. */
 export function openState(location: StateLocation, ctx: CommandContext, options: OpenOptions = {}): Promise<StateManager> {
-  return openAt(location, { ...options, onWarning: warner(ctx), signal: ctx.signal });
+  const onProgress = (message: string): void => void ctx.stderr.write(`${message}\n`);
+  return openAt(location, { ...options, onWarning: warner(ctx), signal: ctx.signal, onProgress });
 }
 
 /**

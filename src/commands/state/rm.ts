@@ -18,6 +18,7 @@ import { parseFlags } from '../../cli/flags.js';
 import { StateNotFoundError } from '../../state/errors.js';
 import type { LockInfo } from '../../state/interfaces.js';
 import type { BuildState } from '../../state/types.js';
+import { describeInstance } from './describe.js';
 import { askYesNo, findBuild, locate, LOCK_FLAG_HELP, lockFlags, openState, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 import { destroyKeptInstance, keptInstanceFate, type KeptInstanceFate } from '../../stateful/kept-instances.js';
 
@@ -42,9 +43,8 @@ function hasKeptInstance(b: BuildState): boolean {
   return b.instance !== null && b.instance.keep_on_failure;
 }
 
-function describeInstance(b: BuildState): string {
-  const i = b.instance!;
-  return `instance ${i.id} (${i.builder_id}${i.provider ? `, ${i.provider}` : ''})`;
+function describeKept(b: BuildState): string {
+  return describeInstance(b.instance!);
 }
 
 export function createStateRmCommand(options: StateRmOptions): Command {
@@ -88,12 +88,12 @@ export function createStateRmCommand(options: StateRmOptions): Command {
             if (!ctx.stdinIsTTY) {
               throw new UserError(
                 'STATE_RM_KEPT_INSTANCE',
-                `build "${k}" has a kept ${describeInstance(b)}: the next run would resume on it. ` +
+                `build "${k}" has a kept ${describeKept(b)}: the next run would resume on it. ` +
                   `There is no terminal to confirm on; run the command again with -force to ${FATE_TEXT[fateOf(b)]}.`,
               );
             }
             const question = FATE_TEXT[fateOf(b)].replace(/^./, (c) => c.toUpperCase());
-            if (!(await askYesNo(ctx, `Build "${k}" has a kept ${describeInstance(b)}. ${question}?`))) {
+            if (!(await askYesNo(ctx, `Build "${k}" has a kept ${describeKept(b)}. ${question}?`))) {
               ctx.stderr.write(`Kept build "${k}".\n`);
               continue;
             }
@@ -109,11 +109,11 @@ export function createStateRmCommand(options: StateRmOptions): Command {
           const f = fateOf(b);
           if (f === 'destroy' && destroy) {
             await destroy(k, b, ctx);
-            ctx.stdout.write(`Destroyed the kept ${describeInstance(b)} of build "${k}".\n`);
+            ctx.stdout.write(`Destroyed the kept ${describeKept(b)} of build "${k}".\n`);
           } else if (f === 'nothing-to-destroy') {
-            ctx.stdout.write(`Nothing to destroy for build "${k}": its ${describeInstance(b)} is the host the build connects to.\n`);
+            ctx.stdout.write(`Nothing to destroy for build "${k}": its ${describeKept(b)} is the host the build connects to.\n`);
           } else {
-            ctx.stderr.write(`Warning: the kept ${describeInstance(b)} of build "${k}" was not destroyed; remove it yourself if it is no longer needed.\n`);
+            ctx.stderr.write(`Warning: the kept ${describeKept(b)} of build "${k}" was not destroyed; remove it yourself if it is no longer needed.\n`);
           }
         }
         const removed = await m.remove(chosen);

@@ -11,6 +11,9 @@ import { StateNotFoundError } from '../../state/errors.js';
 import { recordedPlan, recordedPlanText } from '../../plan/recorded.js';
 import type { StateManager } from '../../state/manager.js';
 import type { BuildState, StepState } from '../../state/types.js';
+import { holderState } from '../../state/lock-holder.js';
+import { buildKey } from '../../state/identity.js';
+import { describeInstance, isRunning } from './describe.js';
 import { findBuild, locate, openState, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 
 export const stateShowCommand: Command = {
@@ -29,18 +32,22 @@ export const stateShowCommand: Command = {
     const m = await openState(location, ctx);
     if (!m.exists) throw new StateNotFoundError(m.location);
     const key = rest[0];
+    // A build a live run holds is running: its instance is in use, not kept.
+    const live = flags.json ? [] : (await m.locks()).filter((l) => holderState(l) !== 'dead');
+    const running = (name: string, b: BuildState): boolean => isRunning(b, m.template === undefined ? name : buildKey(m.template, name), live);
     if (key === undefined) {
-      ctx.stdout.write(flags.json ? encodeStateIndented(m.snapshot()) : describeState(m, location.workspace));
+      ctx.stdout.write(flags.json ? encodeStateIndented(m.snapshot()) : describeState(m, location.workspace, running));
       return 0;
     }
-    const build = m.build(findBuild(m, key))!;
-    ctx.stdout.write(flags.json ? `${JSON.stringify(build, null, 2)}\n` : describeBuild(key, build));
+    const found = findBuild(m, key);
+    const build = m.build(found)!;
+    ctx.stdout.write(flags.json ? `${JSON.stringify(build, null, 2)}\n` : describeBuild(key, build, running(found, build)));
     return 0;
   },
 };
 
 /** The state's summary; a manager scoped to a template shows that template's builds only. */
-function describeState(m: StateManager, workspace: string): string {
+function describeState(m: StateManager, workspace: string, running: (key: string, b: BuildState) => boolean): string {
   const s = m.snapshot();
   const lines = [
     `State:    ${m.location}`,
@@ -56,15 +63,15 @@ function describeState(m: StateManager, workspace: string): string {
   const keys = m.buildKeys().sort();
   lines.push('', keys.length === 0 ? 'No builds.' : `Builds (${keys.length}):`);
   const width = Math.max(0, ...keys.map((k) => k.length));
-  for (const k of keys) lines.push(`  ${k.padEnd(width)}  ${summary(m.build(k)!)}`);
+  for (const k of keys) lines.push(`  ${k.padEnd(width)}  ${summary(m.build(k)!, running(k, m.build(k)!))}`);
   return `${lines.join('\n')}\n`;
 }
 
-function summary(b: BuildState): string {
+function summary(b: BuildState, running: boolean): string {
   const steps = [...b.provisioners, ...b.post_processors];
   const done = steps.filter((p) => p.status === 'complete' || p.status === 'skipped').length;
-  let text = `${b.status}, ${done}/${steps.length} steps done`;
-  if (b.instance?.keep_on_failure) text += `, instance ${b.instance.id} kept`;
+  let text = `${running ? `${b.status} (running now)` : b.status}, ${done}/${steps.length} steps done`;
+  if (b.instance?.keep_on_failure && !running) text += `, kept ${describeInstance(b.instance)}`;
   if (b.error) text += ` — ${firstLine(b.error)}`;
   return text;
 }
@@ -88,15 +95,18 @@ function describeSteps(title: string, steps: readonly StepState[]): string[] {
   return lines;
 }
 
-function describeBuild(key: string, b: BuildState): string {
-  const lines = [`Build ${key}`, `  Status:      ${b.status}${b.error ? ` — ${firstLine(b.error)}` : ''}`];
+function describeBuild(key: string, b: BuildState, running: boolean): string {
+  const lines = [`Build ${key}`, `  Status:      ${b.status}${running ? ' (running now)' : ''}${b.error ? ` — ${firstLine(b.error)}` : ''}`];
   if (b.started_at) lines.push(`  Started:     ${b.started_at}`);
   if (b.completed_at) lines.push(`  Completed:   ${b.completed_at}`);
   if (b.fingerprint) lines.push(`  Fingerprint: ${b.fingerprint}`);
   if (b.instance) {
     const i = b.instance;
-    lines.push(`  Instance:    ${i.id} (${i.builder_id}${i.provider ? `, ${i.provider}` : ''}), created ${i.created_at || 'at an unknown time'}`);
-    if (i.keep_on_failure) lines.push('               kept after a failure: the next run resumes on it');
+    const kept = i.keep_on_failure && !running;
+    lines.push(`  Instance:    ${kept ? 'kept ' : ''}${describeInstance(i)}, created ${i.created_at || 'at an unknown time'}`);
+    lines.push(`               id ${i.id} (builder ${i.builder_id}${i.provider ? `, ${i.provider}` : ''})`);
+    if (running) lines.push('               in use by the run that is building it now');
+    else if (kept) lines.push('               kept after a failure: the next run resumes on it');
     for (const [k, v] of Object.entries(i.metadata)) lines.push(`               ${k} = ${JSON.stringify(v)}`);
   } else {
     lines.push('  Instance:    none');
@@ -109,7 +119,8 @@ function describeBuild(key: string, b: BuildState): string {
       lines.push(`    ${a.id} (${a.builder_id})${a.files.length ? `: ${a.files.join(', ')}` : ''}`);
     }
   }
-  // The planner's answer, on the record with the template unchanged (as `build` would plan it).
-  lines.push(`  ${recordedPlanText(recordedPlan(key, b))}`);
+  // The planner's answer, on the record with the template unchanged (as `build` would plan it);
+  // nothing to plan while a run is building it.
+  if (!running) lines.push(`  ${recordedPlanText(recordedPlan(key, b))}`);
   return `${lines.join('\n')}\n`;
 }

@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import semverCompare from 'semver/functions/compare.js';
 import { errorDiag, hasErrors, type Diagnostic, type SourceLookup } from '../../diagnostics.js';
 import { parseDuration } from '../../cli/flags.js';
+import { systemErrorDetail } from '../../errors.js';
 import { T, Value } from '../../values/value.js';
 import { PACKER_LANGUAGE_VERSION } from '../../version.js';
 import type { LoadOptions, LoadResult } from '../loader.js';
@@ -42,7 +43,7 @@ export function loadLegacyTemplate(path: string, fullPath: string, displayName: 
     text = readFileSync(fullPath, 'utf8');
   } catch (e) {
     {
-      const diagnostics = [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${(e as Error).message}.`)];
+      const diagnostics = [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${systemErrorDetail(e)}.`)];
       return { diagnostics, parseDiagnostics: diagnostics, sources };
     }
   }
