@@ -21,7 +21,7 @@ import { bindBuilds } from '../plan/bind.js';
 import type { StepContext } from '../sdk/component.js';
 import { runnable, type RunnableBuild } from '../stateful/stateful-run.js';
 import type { StateManager } from '../state/manager.js';
-import { openState } from '../state/open.js';
+import { openState, type LeaseOptions } from '../state/open.js';
 import { resolveStateLocation, stateRmCommand, type StateLocation } from '../state/location.js';
 import { templateRef } from '../state/identity.js';
 import { parseIgnorePaths } from '../plan/inputs.js';
@@ -88,7 +88,7 @@ export async function setUpBuild(
   command: string,
   parsed: StateRunFlags,
   ctx: CommandContext,
-  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean; write: boolean },
+  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean; write: boolean; lease?: LeaseOptions },
 ): Promise<BuildSetup | undefined> {
   if (parsed.args.length !== 1) {
     throw new UsageError(parsed.args.length === 0 ? `${command} needs a TEMPLATE argument` : `${command} takes exactly one TEMPLATE argument`);
@@ -120,7 +120,7 @@ export async function setUpBuild(
   const location = resolveStateLocation({ state: f.state, workspace: f.workspace, template: templateRef(template, ctx.cwd), env: ctx.env, cwd: ctx.cwd });
   let state: StateManager;
   try {
-    state = await openState(location, { lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn, write: ui.write, signal: ctx.signal });
+    state = await openState(location, { lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn, write: ui.write, signal: ctx.signal, lease: ui.lease });
   } catch (err) {
     input?.close();
     throw err;

@@ -16,6 +16,13 @@ import { StatefulRun } from '../stateful/stateful-run.js';
 import { keptAfterFailureMessage } from '../stateful/messages.js';
 import { shellQuote } from '../state/errors.js';
 import { printPlans, planFlagSpecs } from './plan.js';
+import { userInfo } from 'node:os';
+import type { CommandContext } from '../cli/command.js';
+import type { BuildSetup } from '../cli/build-setup.js';
+import type { LockInfo } from '../state/interfaces.js';
+import type { LeaseOptions } from '../state/open.js';
+import { SharedRun } from '../stateful/claims.js';
+import { LeaseGuard } from '../stateful/lease-guard.js';
 
 const flagSpecs = {
   ...stateRunFlagSpecs,
@@ -28,6 +35,9 @@ const flagSpecs = {
   'machine-readable': { kind: 'bool' },
   debug: { kind: 'bool' },
   plan: { kind: 'bool' },
+  'run-id': { kind: 'string' },
+  runner: { kind: 'string' },
+  'lease-ttl': { kind: 'duration' },
 } as const;
 
 export const buildCommand: Command = {
@@ -59,6 +69,13 @@ State (what builder adds to Packer):
   -detailed-exitcode            With -plan: exit 0 when every build is up to date, 2 when some
                                 build would run, 1 on an error.
   -json                         With -plan: print the plan as JSON (docs/design.md).
+  -run-id=ID                    Share this run with every runner started with the same ID and
+                                inputs (a PostgreSQL state): each build is claimed by one runner,
+                                a dead runner's build is taken over; each runner exits with the
+                                run's result. -parallel-builds then defaults to 1 per runner.
+  -runner=NAME                  This runner's name in locks and messages (default: this host).
+  -lease-ttl=DURATION           How long a PostgreSQL lock outlives its holder's last renewal
+                                (default 30s); a runner that cannot renew in time stops its build.
 ${stateRunFlagsUsage}
 ${buildFilterFlagsUsageAt(32)}
 ${varFlagsUsageAt(32)}`,
@@ -71,8 +88,12 @@ ${varFlagsUsageAt(32)}`,
     }
     const parallel = f['parallel-builds'] ?? 0;
     if (parallel < 0) throw new UsageError('-parallel-builds must be 0 (no limit) or a positive number');
+    const runId = f['run-id'];
+    checkSharedRunFlags(runId, f.runner, f['lease-ttl'], f.lock);
 
-    const setup = await setUpBuild('build', parsed, ctx, { color: f.color, timestamp: f['timestamp-ui'], machineReadable: f['machine-readable'], force: f.force, write: !f.plan });
+    const guard = new LeaseGuard(() => setup?.state.location ?? '');
+    const lease = leaseOptions(runId, f.runner, f['lease-ttl'], (l) => guard.lost(l));
+    const setup = await setUpBuild('build', parsed, ctx, { color: f.color, timestamp: f['timestamp-ui'], machineReadable: f['machine-readable'], force: f.force, write: !f.plan, lease });
     if (!setup) return 1;
     try {
       if (f.plan) return await printPlans(setup, f, ctx);
@@ -89,14 +110,21 @@ ${varFlagsUsageAt(32)}`,
         signal: ctx.signal,
         runUuid: setup.runUuid,
         sensitive: setup.sensitive,
+        claimed: runId !== undefined,
       });
       try {
         if (f.debug) setup.ui.say('Debug mode enabled. Builds will not be parallelized.');
+        const shared = runId === undefined ? undefined : await joinSharedRun(runId, run, setup, ctx, lease.ttlMs);
         const result = await runBuilds({
           ui: setup.ui,
-          builds: run.toRun,
-          upToDate: setup.builds.filter((b) => run.upToDate.has(b.name)).map((b) => ({ build: b, artifacts: run.upToDate.get(b.name)! })),
-          parallel,
+          builds: shared ? setup.builds : run.toRun,
+          upToDate: shared ? shared.upToDate : setup.builds.filter((b) => run.upToDate.has(b.name)).map((b) => ({ build: b, artifacts: run.upToDate.get(b.name)! })),
+          nextBuild: shared && (() => shared.next()),
+          abandonFor: (b) => {
+            const id = shared ? shared.lockIdFor(b.name) : run.lockIdFor(b);
+            return id === undefined ? undefined : guard.signalFor(id, b.name);
+          },
+          parallel: shared && parallel === 0 ? 1 : parallel,
           signal: ctx.signal,
           onError: (onError ?? 'cleanup') as OnErrorMode,
           debug: f.debug,
@@ -104,13 +132,16 @@ ${varFlagsUsageAt(32)}`,
           hooksFor: (b) => run.hooksFor(b),
           resumeFor: (b) => run.resumeFor(b),
           keepInstanceOnFailure: (b) => run.keepFor(b),
-          onBuildEnd: (b, r) => run.buildEnded(b, r),
+          onBuildEnd: async (b, r) => {
+            await run.buildEnded(b, r);
+            await shared?.ended(b, r);
+          },
         });
         const resume = resumeCommand(args);
         for (const { build, instance } of await run.end(result.results)) {
           setup.ui.say(`\n==> ${build.name}: ${keptAfterFailureMessage(instance, build.builder.instanceOutlivesBuild === true, resume, setup.rmCommand(build.name))}`);
         }
-        return result.exitCode;
+        return shared && !result.interrupted ? await sharedRunExit(shared, runId!, setup) : result.exitCode;
       } finally {
         await run.release();
       }
@@ -119,6 +150,53 @@ ${varFlagsUsageAt(32)}`,
     }
   },
 };
+
+/** -run-id, -runner and -lease-ttl are checked before anything is loaded. */
+function checkSharedRunFlags(runId: string | undefined, runner: string | undefined, ttl: number | undefined, lock: boolean): void {
+  if (runId !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(runId)) throw new UsageError(`-run-id must be 1 to 100 letters, digits, ".", "_", ":" or "-" (got "${runId}")`);
+  if (runner !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(runner)) throw new UsageError(`-runner must be 1 to 64 letters, digits, ".", "_" or "-" (got "${runner}")`);
+  if (ttl !== undefined && ttl < 1000) throw new UsageError('-lease-ttl must be at least 1s');
+  if (runId !== undefined && !lock) throw new UsageError('-run-id shares the run through the state\'s locks: it cannot be used with -lock=false');
+}
+
+/** How this runner holds its PostgreSQL leases: its name (a runner is another machine: its locks
+ * are never judged by this host's processes, they only expire), the run, the TTL, the self-stop. */
+function leaseOptions(runId: string | undefined, runner: string | undefined, ttlMs: number | undefined, onLost: (l: LockInfo) => void): LeaseOptions {
+  const holder = runner === undefined ? (runId === undefined ? undefined : { run: runId }) : { who: `${userName()}@${runner}`, host: runner, run: runId };
+  return { ttlMs, holder, onLost };
+}
+
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+/** Joins the shared run `runId` (src/stateful/claims.ts). */
+function joinSharedRun(runId: string, run: StatefulRun, setup: BuildSetup, ctx: CommandContext, ttlMs = 30_000): Promise<SharedRun> {
+  return SharedRun.join({
+    runId,
+    state: setup.state,
+    run,
+    builds: setup.builds,
+    template: setup.template,
+    cwd: ctx.cwd,
+    ignore: setup.ignore,
+    note: (m) => setup.ui.say(`==> Run ${runId}: ${m}`),
+    pollMs: Math.min(1000, Math.floor(ttlMs / 3)),
+    signal: ctx.signal,
+  });
+}
+
+/** The exit code of a shared run: the run's result, whichever runner ran its builds. */
+async function sharedRunExit(shared: SharedRun, runId: string, setup: BuildSetup): Promise<number> {
+  const o = await shared.outcome();
+  const failed = o.failedBuilds;
+  setup.ui.say(`\n==> Run ${runId}: ${o.done} build(s) done, ${o.failed} failed${failed.length > 0 ? ` (${failed.join(', ')})` : ''}, across all its runners.`);
+  return o.failed > 0 || o.pending + o.claimed > 0 ? 1 : 0;
+}
 
 /** The command that resumes this run: the same one, less the flags that ignore the state
  * (`-replace`), so the hint really resumes. */
