@@ -31,6 +31,10 @@ process.once('exit', () => {
   if (!mounted) return;
   try {
     execFileSync('umount', ['-l', mounted], { stdio: 'ignore' });
+  } catch {
+    // already unmounted once the cluster stopped
+  }
+  try {
     rmSync(mounted, { recursive: true, force: true });
   } catch {
     // best effort
