@@ -9,6 +9,11 @@
  *   takes it over once its lease expired and resumes it on the kept instance — the completed step
  *   does not run again.
  * - A runner whose inputs differ from the run's is refused with one clear message.
+ * - Four runners on 40 builds of 3 steps while a supervisor SIGKILLs a random runner every two
+ *   seconds (three times) and starts a replacement: every build completes, takeovers are said, and
+ *   no step completed by a runner that was not killed ever runs again (a step that ended just
+ *   before its runner was killed, before its end was recorded, may run again: that is the
+ *   at-least-once a crash allows).
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -37,7 +42,7 @@ function template(n: number, steps: readonly string[]): string {
 
 /** `builder build` as runner `runner` of run `runId`. */
 function runner(w: Workdir, runId: string, name: string, ...extra: string[]): { child: ChildProcess; done: Promise<CliResult> } {
-  const r = startCli(['build', '-color=false', `-state=${cluster().url}`, `-run-id=${runId}`, `-runner=${name}`, '-lease-ttl=2s', ...extra, 't.pkr.hcl'], w.dir);
+  const r = startCli(['build', '-color=false', `-state=${cluster().url}`, `-run-id=${runId}`, `-runner=${name}`, '-lease-ttl=2s', ...extra, 't.pkr.hcl'], w.dir, { TEST_RUNNER: name });
   children.add(r.child);
   void r.done.finally(() => children.delete(r.child));
   return r;
@@ -122,5 +127,62 @@ pgTest('a runner whose inputs differ from the run is refused', async () => {
     expectExit(other, 1);
     assert.match(other.stderr, /the shared run "inputs-1" on postgres:\/\/.* was started with other inputs/);
     assert.doesNotMatch(other.stderr, /\n\s+at /, 'no stack trace');
+  });
+});
+
+pgTest('four runners on 40 builds while a supervisor SIGKILLs a random runner every two seconds: every build completes, no step a live runner completed runs again', async () => {
+  await inWorkdir(async (w) => {
+    const n = 40;
+    const step = (k: number): string => `echo $PACKER_BUILD_NAME s${k} start $TEST_RUNNER >> steps.log; sleep 0.2; echo $PACKER_BUILD_NAME s${k} end $TEST_RUNNER >> steps.log`;
+    await w.write('t.pkr.hcl', template(n, [step(1), step(2), step(3)]));
+    const live = new Map<string, { child: ChildProcess; done: Promise<CliResult> }>();
+    const results = new Map<string, CliResult>();
+    const killed = new Set<string>();
+    let next = 0;
+    const start = (): void => {
+      const name = `m${++next}`;
+      const r = runner(w, 'chaos-1', name);
+      live.set(name, r);
+      void r.done.then((res) => {
+        results.set(name, res);
+        live.delete(name);
+      });
+    };
+    for (let i = 0; i < 4; i++) start();
+    for (let k = 0; k < 3; k++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      const names = [...live.keys()];
+      if (names.length === 0) break;
+      const victim = names[Math.floor(Math.random() * names.length)]!;
+      killed.add(victim);
+      live.get(victim)!.child.kill('SIGKILL');
+      start();
+    }
+    await until('every runner to end', async () => live.size === 0);
+
+    for (const [name, r] of results) {
+      if (killed.has(name)) continue;
+      expectExit(r, 0);
+      assert.match(r.stdout, new RegExp(`==> Run chaos-1: ${n} build\\(s\\) done, 0 failed, across all its runners\\.`), `${name} reports the whole run`);
+    }
+    const lines = (await w.lines('steps.log')).map((l) => l.split(' '));
+    for (let i = 1; i <= n; i++) {
+      for (let k = 1; k <= 3; k++) {
+        const ends = lines.filter(([b, s, what]) => b === `b${i}` && s === `s${k}` && what === 'end').map((l) => l[3]!);
+        assert.ok(ends.length >= 1, `b${i} s${k} completed`);
+        // Every completion but the last was by a runner that was killed before it could record it.
+        for (const by of ends.slice(0, -1)) assert.ok(killed.has(by), `b${i} s${k} completed by ${by}, which was not killed, and ran again`);
+      }
+    }
+    const takeovers = [...results.values()].map((r) => (r.stdout.match(/taking the build over/g) ?? []).length).reduce((a, b) => a + b, 0);
+    // A step a killed runner started and never ended was interrupted: its build was taken over.
+    const ended = new Set(lines.filter(([, , what]) => what === 'end').map(([b, s, , by]) => `${b} ${s} ${by}`));
+    const interrupted = lines.filter(([b, s, what, by]) => what === 'start' && killed.has(by!) && !ended.has(`${b} ${s} ${by}`));
+    if (interrupted.length > 0) assert.ok(takeovers >= 1, `takeovers are said (${interrupted.length} step(s) interrupted)`);
+    const pull = await runCli(['state', 'pull', `-state=${cluster().url}`], w.dir);
+    expectExit(pull, 0);
+    const builds = Object.values((JSON.parse(pull.stdout) as StateFile).builds);
+    assert.equal(builds.length, n);
+    for (const b of builds) assert.equal(b.status, 'complete', `${b.name} is complete in the state`);
   });
 });
