@@ -38,19 +38,11 @@ const TAKEOVERS = Number(process.env.BENCH_TAKEOVERS ?? 3);
 
 const children = new Set<ChildProcess>();
 
-function template(builds: number, steps: readonly string[]): string {
-  const names = Array.from({ length: builds }, (_, i) => `b${i + 1}`);
-  return (
-    names.map((b) => `source "null" "${b}" { communicator = "none" }\n`).join('') +
-    `build {\n  sources = [${names.map((b) => `"source.null.${b}"`).join(', ')}]\n` +
-    steps.map((s) => `  provisioner "shell-local" { inline = [${JSON.stringify(s)}] }\n`).join('') +
-    '}\n'
-  );
-}
-
 /** Starts `builder build` as runner `name` of run `runId`; resolves to its exit code. */
 function runner(dir: string, url: string, runId: string, name: string, ttl: number): { child: ChildProcess; done: Promise<number> } {
-  const child = spawn(process.execPath, [MAIN, 'build', '-color=false', `-state=${url}`, `-run-id=${runId}`, `-runner=${name}`, `-lease-ttl=${ttl}s`, 't.pkr.hcl'], {
+  // Each measurement in its own workspace: the same template name in another folder is the same build.
+  const args = ['build', '-color=false', `-state=${url}`, `-workspace=${runId}`, `-run-id=${runId}`, `-runner=${name}`, `-lease-ttl=${ttl}s`, 't.pkr.hcl'];
+  const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: 'ignore',
@@ -74,6 +66,26 @@ const cluster = await startPostgres({ durable: true });
 if ('skip' in cluster) {
   process.stdout.write(`skipped: ${cluster.skip}\n`);
   process.exit(0);
+}
+let stopping = false;
+// Interrupted (SIGINT/SIGTERM): stop the runners and the cluster, not leave them behind.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    for (const c of children) c.kill('SIGKILL');
+    void cluster.stop().finally(() => process.exit(130));
+  });
+}
+
+function template(builds: number, steps: readonly string[]): string {
+  const names = Array.from({ length: builds }, (_, i) => `b${i + 1}`);
+  return (
+    names.map((b) => `source "null" "${b}" { communicator = "none" }\n`).join('') +
+    `build {\n  sources = [${names.map((b) => `"source.null.${b}"`).join(', ')}]\n` +
+    steps.map((s) => `  provisioner "shell-local" { inline = [${JSON.stringify(s)}] }\n`).join('') +
+    '}\n'
+  );
 }
 const out: string[] = [];
 const work = mkdtempSync(join(tmpdir(), 'builder-bench-shared-'));

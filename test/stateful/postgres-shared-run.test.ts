@@ -42,7 +42,8 @@ function template(n: number, steps: readonly string[]): string {
 
 /** `builder build` as runner `runner` of run `runId`. */
 function runner(w: Workdir, runId: string, name: string, ...extra: string[]): { child: ChildProcess; done: Promise<CliResult> } {
-  const r = startCli(['build', '-color=false', `-state=${cluster().url}`, `-run-id=${runId}`, `-runner=${name}`, '-lease-ttl=2s', ...extra, 't.pkr.hcl'], w.dir, { TEST_RUNNER: name });
+  // Each test in its own workspace (named as its run): its builds are not another test's.
+  const r = startCli(['build', '-color=false', `-state=${cluster().url}`, `-workspace=${runId}`, `-run-id=${runId}`, `-runner=${name}`, '-lease-ttl=2s', ...extra, 't.pkr.hcl'], w.dir, { TEST_RUNNER: name });
   children.add(r.child);
   void r.done.finally(() => children.delete(r.child));
   return r;
@@ -110,7 +111,7 @@ pgTest('a SIGKILLed runner: its build is taken over after its lease expired and 
       assert.equal(c.get(`${x} s2-end`), 1, `${x}: the second step completed once`);
     }
     assert.equal(c.get(`${victim} s2-start`), 2, 'the interrupted step ran again on the kept instance');
-    const pull = await runCli(['state', 'pull', `-state=${cluster().url}`], w.dir);
+    const pull = await runCli(['state', 'pull', `-state=${cluster().url}`, '-workspace=kill-1'], w.dir);
     expectExit(pull, 0);
     const rec = Object.entries((JSON.parse(pull.stdout) as StateFile).builds).find(([k]) => k.endsWith(`/null.${victim}`))?.[1];
     assert.equal(rec?.status, 'complete');
@@ -179,7 +180,7 @@ pgTest('four runners on 40 builds while a supervisor SIGKILLs a random runner ev
     const ended = new Set(lines.filter(([, , what]) => what === 'end').map(([b, s, , by]) => `${b} ${s} ${by}`));
     const interrupted = lines.filter(([b, s, what, by]) => what === 'start' && killed.has(by!) && !ended.has(`${b} ${s} ${by}`));
     if (interrupted.length > 0) assert.ok(takeovers >= 1, `takeovers are said (${interrupted.length} step(s) interrupted)`);
-    const pull = await runCli(['state', 'pull', `-state=${cluster().url}`], w.dir);
+    const pull = await runCli(['state', 'pull', `-state=${cluster().url}`, '-workspace=chaos-1'], w.dir);
     expectExit(pull, 0);
     const builds = Object.values((JSON.parse(pull.stdout) as StateFile).builds);
     assert.equal(builds.length, n);
