@@ -7,7 +7,8 @@
  *
  * The renewals are blocked by a real lock: another connection holds `LOCK TABLE leases IN ACCESS
  * EXCLUSIVE MODE`, so the renewal waits in the database (the case a deadline exists for: a
- * database that does not answer, not one that refuses). `builder build` runs in-process with a
+ * database that does not answer, not one that refuses); and, in a second test, the database
+ * server is stopped (renewals fail at once; the runner still waits for its own deadline). `builder build` runs in-process with a
  * test builder whose instances are files and whose destroy leaves a mark, so "no destroy" is seen.
  */
 import assert from 'node:assert/strict';
@@ -117,4 +118,40 @@ pgTest('a runner that cannot renew its lease in time stops its build itself: the
   const next = await runInProcess(['build', '-color=false', `-state=${url}`, 't.pkr.hcl'], { cwd: dir, env: { PATH: process.env.PATH }, components });
   assert.equal(next.code, 0, next.stdout + next.stderr);
   assert.match(next.stdout, /Resuming on the kept instance vm-1/);
+});
+
+pgTest('the database server stopped under a running build: the runner stops the build at its deadline, destroys nothing, and says what happened', async (t) => {
+  const base = nativeComponents();
+  const components = { ...base, builders: base.builders.with([recording as BuilderDef<unknown>]) };
+  const dir = mkdtempSync(join(tmpdir(), 'builder-lease-loss-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 't.pkr.hcl'), template);
+  const url = cluster().url.replace(/\/postgres$/, '/stopped');
+  const admin = new pg.Client({ connectionString: cluster().url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE stopped').finally(() => admin.end());
+  const record = async () => {
+    const pull = await runInProcess(['state', 'pull', `-state=${url}`], { cwd: dir, components });
+    return pull.code === 0 ? (JSON.parse(pull.stdout) as StateFile).builds['t.pkr.hcl/recording.a'] : undefined;
+  };
+  const build = runInProcess(['build', '-color=false', `-state=${url}`, '-lease-ttl=2s', '-on-error=cleanup', 't.pkr.hcl'], { cwd: dir, env: { PATH: process.env.PATH }, components });
+  await until('the step to start', async () => existsSync(join(dir, 'started')));
+  await until('the step\'s start to be recorded', async () => (await record())?.provisioners[0]?.status === 'running');
+  const pid = Number(readFileSync(join(dir, 'step.pid'), 'utf8'));
+  await cluster().halt('immediate');
+  try {
+    await until('the runner to stop its step', async () => !alive(pid));
+    const r = await build;
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /this runner lost the lock of build "recording\.a"/);
+    assert.ok(!existsSync(join(dir, 'finished')), 'the step did not go on');
+    assert.ok(!existsSync(join(dir, 'destroyed')), 'no destroy ran, although -on-error=cleanup');
+    assert.ok(!existsSync(join(dir, 'cleanup-ran')), 'the error-cleanup-provisioner did not run');
+    assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at |Internal error/, 'no stack trace');
+  } finally {
+    await cluster().start();
+  }
+  const rec = (await record())!;
+  assert.deepEqual(rec.provisioners.map((p) => p.status), ['running'], 'nothing was written after the lease was lost');
+  assert.equal(rec.instance?.id, 'vm-1');
 });
