@@ -16,12 +16,9 @@ import { StatefulRun } from '../stateful/stateful-run.js';
 import { keptAfterFailureMessage } from '../stateful/messages.js';
 import { shellQuote } from '../state/errors.js';
 import { printPlans, planFlagSpecs } from './plan.js';
-import { userInfo } from 'node:os';
 import type { CommandContext } from '../cli/command.js';
 import type { BuildSetup } from '../cli/build-setup.js';
-import type { LockInfo } from '../state/interfaces.js';
-import type { LeaseOptions } from '../state/open.js';
-import { SharedRun } from '../stateful/claims.js';
+import { checkSharedRunFlags, leaseOptions, SharedRun } from '../stateful/claims.js';
 import { LeaseGuard } from '../stateful/lease-guard.js';
 
 const flagSpecs = {
@@ -141,7 +138,10 @@ ${varFlagsUsageAt(32)}`,
         for (const { build, instance } of await run.end(result.results)) {
           setup.ui.say(`\n==> ${build.name}: ${keptAfterFailureMessage(instance, build.builder.instanceOutlivesBuild === true, resume, setup.rmCommand(build.name))}`);
         }
-        return shared && !result.interrupted ? await sharedRunExit(shared, runId!, setup) : result.exitCode;
+        if (!shared || result.interrupted) return result.exitCode;
+        const outcome = await shared.outcome();
+        setup.ui.say(`\n==> Run ${runId!}: ${outcome.summary}`);
+        return outcome.exitCode;
       } finally {
         await run.release();
       }
@@ -150,29 +150,6 @@ ${varFlagsUsageAt(32)}`,
     }
   },
 };
-
-/** -run-id, -runner and -lease-ttl are checked before anything is loaded. */
-function checkSharedRunFlags(runId: string | undefined, runner: string | undefined, ttl: number | undefined, lock: boolean): void {
-  if (runId !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(runId)) throw new UsageError(`-run-id must be 1 to 100 letters, digits, ".", "_", ":" or "-" (got "${runId}")`);
-  if (runner !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(runner)) throw new UsageError(`-runner must be 1 to 64 letters, digits, ".", "_" or "-" (got "${runner}")`);
-  if (ttl !== undefined && ttl < 1000) throw new UsageError('-lease-ttl must be at least 1s');
-  if (runId !== undefined && !lock) throw new UsageError('-run-id shares the run through the state\'s locks: it cannot be used with -lock=false');
-}
-
-/** How this runner holds its PostgreSQL leases: its name (a runner is another machine: its locks
- * are never judged by this host's processes, they only expire), the run, the TTL, the self-stop. */
-function leaseOptions(runId: string | undefined, runner: string | undefined, ttlMs: number | undefined, onLost: (l: LockInfo) => void): LeaseOptions {
-  const holder = runner === undefined ? (runId === undefined ? undefined : { run: runId }) : { who: `${userName()}@${runner}`, host: runner, run: runId };
-  return { ttlMs, holder, onLost };
-}
-
-function userName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
-}
 
 /** Joins the shared run `runId` (src/stateful/claims.ts). */
 function joinSharedRun(runId: string, run: StatefulRun, setup: BuildSetup, ctx: CommandContext, ttlMs = 30_000): Promise<SharedRun> {
@@ -188,14 +165,6 @@ function joinSharedRun(runId: string, run: StatefulRun, setup: BuildSetup, ctx: 
     pollMs: Math.min(1000, Math.floor(ttlMs / 3)),
     signal: ctx.signal,
   });
-}
-
-/** The exit code of a shared run: the run's result, whichever runner ran its builds. */
-async function sharedRunExit(shared: SharedRun, runId: string, setup: BuildSetup): Promise<number> {
-  const o = await shared.outcome();
-  const failed = o.failedBuilds;
-  setup.ui.say(`\n==> Run ${runId}: ${o.done} build(s) done, ${o.failed} failed${failed.length > 0 ? ` (${failed.join(', ')})` : ''}, across all its runners.`);
-  return o.failed > 0 || o.pending + o.claimed > 0 ? 1 : 0;
 }
 
 /** The command that resumes this run: the same one, less the flags that ignore the state

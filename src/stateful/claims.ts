@@ -21,16 +21,22 @@
  *   still its own (fenced; a runner that lost its claim changes nothing). A build given up after
  *   a lost lease (BuildResult.abandoned) is left claimed: its lease expires and another runner
  *   takes it over.
- * - `outcome()` is the run's final count, whichever runner built what.
+ * - `outcome()` is the run's final count, whichever runner built what, with the line that says it
+ *   and the exit code every runner gives (1 when a build failed or is left unfinished).
+ * - `checkSharedRunFlags` / `leaseOptions`: the build command's -run-id, -runner and -lease-ttl,
+ *   checked and turned into how this runner holds its leases.
  */
 import { createHash } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import type { BuildResult } from '../run/build-runner.js';
 import { buildInputs } from '../plan/inputs.js';
 import type { Template } from '../template/model.js';
 import { buildKey } from '../state/identity.js';
+import type { LockInfo } from '../state/interfaces.js';
 import type { StateManager } from '../state/manager.js';
+import type { LeaseOptions } from '../state/open.js';
 import type { PostgresStateClient, RunClaim } from '../state/postgres/client.js';
 import type { RunProgress } from '../state/postgres/runs.js';
 import type { RunnableBuild, StatefulRun } from './stateful-run.js';
@@ -54,6 +60,29 @@ export interface SharedRunOptions {
   /** Claims of one build before it is marked failed (a build that keeps crashing its runners). */
   maxAttempts?: number;
   signal: AbortSignal;
+}
+
+/** -run-id, -runner and -lease-ttl are checked before anything is loaded. */
+export function checkSharedRunFlags(runId: string | undefined, runner: string | undefined, ttl: number | undefined, lock: boolean): void {
+  if (runId !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(runId)) throw new UsageError(`-run-id must be 1 to 100 letters, digits, ".", "_", ":" or "-" (got "${runId}")`);
+  if (runner !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(runner)) throw new UsageError(`-runner must be 1 to 64 letters, digits, ".", "_" or "-" (got "${runner}")`);
+  if (ttl !== undefined && ttl < 1000) throw new UsageError('-lease-ttl must be at least 1s');
+  if (runId !== undefined && !lock) throw new UsageError('-run-id shares the run through the state\'s locks: it cannot be used with -lock=false');
+}
+
+/** How this runner holds its PostgreSQL leases: its name (a runner is another machine: its locks
+ * are never judged by this host's processes, they only expire), the run, the TTL, the self-stop. */
+export function leaseOptions(runId: string | undefined, runner: string | undefined, ttlMs: number | undefined, onLost: (l: LockInfo) => void): LeaseOptions {
+  const holder = runner === undefined ? (runId === undefined ? undefined : { run: runId }) : { who: `${userName()}@${runner}`, host: runner, run: runId };
+  return { ttlMs, holder, onLost };
+}
+
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
 }
 
 /** The client of `state` when it can share runs, else a user error saying what is needed. */
@@ -146,10 +175,13 @@ export class SharedRun {
     if (!ok) this.o.note(`${b.name}: this runner's claim was lost before the build ended; the runner that took it over decides its outcome.`);
   }
 
-  /** The run's count of builds by status, and which failed, by name (whichever runner ran them). */
-  async outcome(): Promise<RunProgress> {
+  /** The run's result, whichever runner ran its builds: counts by status, the failed builds by
+   * name, the line that says it, and the exit code every runner gives. */
+  async outcome(): Promise<RunProgress & { summary: string; exitCode: number }> {
     const p = await this.client.runProgress(this.o.runId);
-    return { ...p, failedBuilds: p.failedBuilds.map((k) => this.nameOf(k)) };
+    const failed = p.failedBuilds.map((k) => this.nameOf(k));
+    const summary = `${p.done} build(s) done, ${p.failed} failed${failed.length > 0 ? ` (${failed.join(', ')})` : ''}, across all its runners.`;
+    return { ...p, failedBuilds: failed, summary, exitCode: p.failed > 0 || p.pending + p.claimed > 0 ? 1 : 0 };
   }
 
   private keyOf(b: RunnableBuild): string {
