@@ -13,7 +13,7 @@
  *   record on states of 100, 1,000 and 10,000 builds. The blob write is that design reproduced
  *   (JSON of the whole state, one upsert of one row), not Terraform itself.
  *
- * Environment: BENCH_STEP_SECONDS, BENCH_RUNNERS (e.g. "1,2,4,8"), BENCH_BUILDS, BENCH_TTLS (seconds,
+ * Environment: BENCH_ONLY (sections: "speed,takeover,checkpoint"), BENCH_STEP_SECONDS, BENCH_RUNNERS (e.g. "1,2,4,8"), BENCH_BUILDS, BENCH_TTLS (seconds,
  * e.g. "2,5"), BENCH_TAKEOVERS (repetitions per TTL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,6 +35,8 @@ const RUNNERS = (process.env.BENCH_RUNNERS ?? '1,2,4,8').split(',').map(Number);
 const BUILDS = Number(process.env.BENCH_BUILDS ?? 40);
 const TTLS = (process.env.BENCH_TTLS ?? '2,5').split(',').map(Number);
 const TAKEOVERS = Number(process.env.BENCH_TAKEOVERS ?? 3);
+/** Sections to run (default all): "speed", "takeover", "checkpoint". */
+const ONLY = (process.env.BENCH_ONLY ?? 'speed,takeover,checkpoint').split(',');
 
 const children = new Set<ChildProcess>();
 
@@ -93,7 +95,7 @@ try {
   // ---- speed-up ----------------------------------------------------------------------------------
   out.push(`\nShared-run speed-up: ${BUILDS} builds × 3 steps of sleep ${STEP}s; load average before: ${loadAverage()}\n`);
   out.push('| runners | wall s | ideal s | ideal / wall |\n|---|---|---|---|');
-  for (const n of RUNNERS) {
+  for (const n of ONLY.includes('speed') ? RUNNERS : []) {
     const dir = mkdtempSync(join(work, `speed-${n}-`));
     writeFileSync(join(dir, 't.pkr.hcl'), template(BUILDS, [`sleep ${STEP}`, `sleep ${STEP}`, `sleep ${STEP}`]));
     const t0 = performance.now();
@@ -109,7 +111,7 @@ try {
   // ---- takeover ----------------------------------------------------------------------------------
   out.push(`\nTakeover after a SIGKILL (kill → first line of the resumed step on the other runner), ${TAKEOVERS} runs per TTL\n`);
   out.push('| lease TTL s | median s | min s | max s |\n|---|---|---|---|');
-  for (const ttl of TTLS) {
+  for (const ttl of ONLY.includes('takeover') ? TTLS : []) {
     const times: number[] = [];
     for (let k = 0; k < TAKEOVERS; k++) {
       const dir = mkdtempSync(join(work, `takeover-${ttl}-${k}-`));
@@ -147,7 +149,7 @@ try {
     return xs;
   };
   let schema = 0;
-  for (const n of [100, 1000, 10_000]) {
+  for (const n of ONLY.includes('checkpoint') ? [100, 1000, 10_000] : []) {
     const state: StateFile = newState();
     state.serial = 1;
     for (let i = 0; i < n; i++) state.builds[`build-${i}.null.s`] = completeBuild(`build-${i}`, 2);

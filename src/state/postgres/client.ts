@@ -121,6 +121,8 @@ export function createPostgresClient(url: string, options: PostgresClientOptions
 
 class PgStateClient implements PostgresStateClient {
   readonly location: string;
+  /** Incremental puts need no write lease: the put statement itself refuses a moved serial. */
+  readonly optimisticPuts = true;
   readonly workspace: string;
   private readonly s: string;
   private readonly schemaName: string;
@@ -205,6 +207,11 @@ class PgStateClient implements PostgresStateClient {
 
   async put(state: StateFile, changes?: readonly StateChange[], options: PutOptions = {}): Promise<void> {
     const incremental = changes !== undefined && changes.length > 0 && this.cursor?.state === state;
+    if (changes !== undefined && changes.length > 0 && !incremental && ![...this.held.values()].some((l) => l.info.scope !== 'build')) {
+      // An optimistic put (no write lease) on a version this client did not read: never a whole
+      // write without the lease — the manager reloads and tries again.
+      throw new StateConflictError(this.location, state.serial - changes.length, 'a version this client has not read');
+    }
     const fence = await this.fenceFor(incremental ? changes : undefined);
     const durable = options.durable !== false;
     let attempt = 0;
@@ -221,7 +228,13 @@ class PgStateClient implements PostgresStateClient {
     const previous = state.serial - changes.length;
     const t = touched(changes);
     const rows = changedRows(state, t.keys, t.steps);
-    const r = await db.query<{ updated: number }>(putChangesSql(this.s, this.leases.fenceSql(11, 13)), [
+    // Puts without the write lease (optimisticPuts) also require that no one else holds it: a
+    // whole write (push, restore, compaction) under the lease is never raced by one. The lease's
+    // row is share-locked until this commits, so the lease cannot be taken in between.
+    const noOtherWriter =
+      `NOT EXISTS (SELECT 1 FROM (SELECT id, expires_at FROM ${this.s}.write_leases WHERE workspace = $1 FOR SHARE) w ` +
+      `WHERE w.id IS NOT NULL AND w.expires_at > clock_timestamp() AND NOT (w.id = ANY($11::uuid[])))`;
+    const r = await db.query<{ updated: number }>(putChangesSql(this.s, `${this.leases.fenceSql(11, 13)} AND ${noOtherWriter}`), [
       this.workspace,
       state.lineage,
       state.serial,
@@ -242,23 +255,37 @@ class PgStateClient implements PostgresStateClient {
       JSON.stringify(rows.steps),
       JSON.stringify(changes),
     ]);
-    if (r.rows[0]?.updated !== 1) await this.refused(db, state, fence, previous, retry);
+    if (r.rows[0]?.updated !== 1) await this.refused(db, state, fence, previous, retry, changes[changes.length - 1]);
   }
 
   /**
    * Why a fenced update changed no row: a lost lease (StateLeaseLostError), the state moved
    * (StateConflictError) — or, on a retry, the first attempt had committed (returns).
    */
-  private async refused(db: pg.PoolClient, state: StateFile, fence: HeldLease[], previous: number, retry: boolean): Promise<void> {
+  private async refused(db: pg.PoolClient, state: StateFile, fence: HeldLease[], previous: number, retry: boolean, lastChange?: StateChange): Promise<void> {
     const head = await db.query<{ serial: string; lineage: string }>(`SELECT serial::text AS serial, lineage FROM ${this.s}.states WHERE workspace = $1`, [this.workspace]);
     const found = head.rows[0];
-    if (retry && found && found.lineage === state.lineage && Number(found.serial) === state.serial) return;
+    if (retry && found && found.lineage === state.lineage && Number(found.serial) === state.serial && (await this.isOwnChange(db, state.serial, lastChange))) return;
     const lost = await this.leases.lost(db, fence);
     if (lost.length > 0) {
       for (const l of lost) this.lostIds.add(l.info.id);
       throw new StateLeaseLostError(this.location, lost.map((l) => l.info));
     }
     throw new StateConflictError(this.location, previous, found ? `serial ${found.serial}${found.lineage === state.lineage ? '' : ' of another lineage'}` : 'no state');
+  }
+
+  /**
+   * Whether the change recorded at `serial` is `change` (a put retried after a lost connection
+   * finds its own commit). Puts without the write lease (optimisticPuts) make the serial alone no
+   * proof: another writer may have taken it.
+   */
+  private async isOwnChange(db: pg.PoolClient, serial: number, change: StateChange | undefined): Promise<boolean> {
+    if (!change) return true;
+    const r = await db.query<{ mine: boolean }>(
+      `SELECT body::jsonb = $3::jsonb AS mine FROM ${this.s}.history WHERE workspace = $1 AND serial = $2 AND kind = 'change'`,
+      [this.workspace, serial, JSON.stringify(change)],
+    );
+    return r.rows[0]?.mine === true;
   }
 
   private async putWhole(db: pg.PoolClient, state: StateFile, fence: HeldLease[]): Promise<void> {
