@@ -11,6 +11,9 @@
  *   process do not poll the lock file; the transactions that queued up while the previous ones ran
  *   are committed together (group commit): one write lock, one read of what changed, and one
  *   persist of their changes in order — each still its own serial — with one flush to the disk.
+ *   A client that refuses a change whose base serial moved (`optimisticPuts`: PostgreSQL) takes
+ *   incremental changes without the write lock; the manager retries a refused one on the latest
+ *   version (see commit). Whole writes always take it.
  * - `update(key, fn)` changes one build and persists just that build (a journal record for the
  *   file backend): the cost of a checkpoint does not depend on how many builds the state holds.
  * - The lineage is created with the state (on its first persisted change) and never changes
