@@ -21,7 +21,7 @@ import { bindBuilds, type BindResult } from '../plan/bind.js';
 import type { StepContext } from '../sdk/component.js';
 import { runnable, type RunnableBuild } from '../stateful/stateful-run.js';
 import type { StateManager } from '../state/manager.js';
-import { openState } from '../state/open.js';
+import { openState, type LeaseOptions } from '../state/open.js';
 import { resolveStateLocation, stateRmCommand, type StateLocation } from '../state/location.js';
 import { templateRef } from '../state/identity.js';
 import { parseIgnorePaths } from '../plan/inputs.js';
@@ -89,7 +89,7 @@ export async function setUpBuild(
   command: string,
   parsed: StateRunFlags,
   ctx: CommandContext,
-  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean; write: boolean },
+  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean; write: boolean; lease?: LeaseOptions },
 ): Promise<BuildSetup | undefined> {
   if (parsed.args.length !== 1) {
     throw new UsageError(parsed.args.length === 0 ? `${command} needs a TEMPLATE argument` : `${command} takes exactly one TEMPLATE argument`);
@@ -121,7 +121,7 @@ export async function setUpBuild(
 async function openSetup(
   f: StateRunFlags['flags'],
   ctx: CommandContext,
-  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean; write: boolean },
+  ui: { color: boolean; timestamp: boolean; machineReadable: boolean; force: boolean; write: boolean; lease?: LeaseOptions },
   template: Template,
   bound: BindResult,
   runUuid: string,
@@ -147,7 +147,7 @@ async function openSetup(
   try {
     // A wait for a held lock says so, in the run's output (as Terraform's "Acquiring state lock").
     const onProgress = (message: string): void => (ui.write ? runUi.say(message) : void ctx.stderr.write(`${message}\n`));
-    state = await openState(location, { lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn, write: ui.write, signal: ctx.signal, onProgress });
+    state = await openState(location, { lock: f.lock, lockTimeoutMs: f['lock-timeout'] ?? 0, onWarning: warn, write: ui.write, signal: ctx.signal, onProgress, lease: ui.lease });
   } catch (err) {
     input?.close();
     throw err;

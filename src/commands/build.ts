@@ -16,6 +16,10 @@ import { StatefulRun } from '../stateful/stateful-run.js';
 import { keptAfterFailureMessage } from '../stateful/messages.js';
 import { shellQuote } from '../state/errors.js';
 import { printPlans, planFlagSpecs } from './plan.js';
+import type { CommandContext } from '../cli/command.js';
+import type { BuildSetup } from '../cli/build-setup.js';
+import { checkSharedRunFlags, leaseOptions, SharedRun } from '../stateful/claims.js';
+import { LeaseGuard } from '../stateful/lease-guard.js';
 
 const flagSpecs = {
   ...stateRunFlagSpecs,
@@ -28,6 +32,9 @@ const flagSpecs = {
   'machine-readable': { kind: 'bool' },
   debug: { kind: 'bool' },
   plan: { kind: 'bool' },
+  'run-id': { kind: 'string' },
+  runner: { kind: 'string' },
+  'lease-ttl': { kind: 'duration' },
 } as const;
 
 export const buildCommand: Command = {
@@ -59,6 +66,13 @@ State (what builder adds to Packer):
   -detailed-exitcode            With -plan: exit 0 when every build is up to date, 2 when some
                                 build would run, 1 on an error.
   -json                         With -plan: print the plan as JSON (docs/design.md).
+  -run-id=ID                    Share this run with every runner started with the same ID and
+                                inputs (a PostgreSQL state): each build is claimed by one runner,
+                                a dead runner's build is taken over; each runner exits with the
+                                run's result. -parallel-builds then defaults to 1 per runner.
+  -runner=NAME                  This runner's name in locks and messages (default: this host).
+  -lease-ttl=DURATION           How long a PostgreSQL lock outlives its holder's last renewal
+                                (default 30s); a runner that cannot renew in time stops its build.
 ${stateRunFlagsUsage}
 ${buildFilterFlagsUsageAt(32)}
 ${varFlagsUsageAt(32)}`,
@@ -71,8 +85,12 @@ ${varFlagsUsageAt(32)}`,
     }
     const parallel = f['parallel-builds'] ?? 0;
     if (parallel < 0) throw new UsageError('-parallel-builds must be 0 (no limit) or a positive number');
+    const runId = f['run-id'];
+    checkSharedRunFlags(runId, f.runner, f['lease-ttl'], f.lock);
 
-    const setup = await setUpBuild('build', parsed, ctx, { color: f.color, timestamp: f['timestamp-ui'], machineReadable: f['machine-readable'], force: f.force, write: !f.plan });
+    const guard = new LeaseGuard(() => setup?.state.location ?? '');
+    const lease = leaseOptions(runId, f.runner, f['lease-ttl'], (l) => guard.lost(l));
+    const setup = await setUpBuild('build', parsed, ctx, { color: f.color, timestamp: f['timestamp-ui'], machineReadable: f['machine-readable'], force: f.force, write: !f.plan, lease });
     if (!setup) return 1;
     try {
       if (f.plan) return await printPlans(setup, f, ctx);
@@ -89,14 +107,21 @@ ${varFlagsUsageAt(32)}`,
         signal: ctx.signal,
         runUuid: setup.runUuid,
         sensitive: setup.sensitive,
+        claimed: runId !== undefined,
       });
       try {
         if (f.debug) setup.ui.say('Debug mode enabled. Builds will not be parallelized.');
+        const shared = runId === undefined ? undefined : await joinSharedRun(runId, run, setup, ctx, lease.ttlMs);
         const result = await runBuilds({
           ui: setup.ui,
-          builds: run.toRun,
-          upToDate: setup.builds.filter((b) => run.upToDate.has(b.name)).map((b) => ({ build: b, artifacts: run.upToDate.get(b.name)! })),
-          parallel,
+          builds: shared ? setup.builds : run.toRun,
+          upToDate: shared ? shared.upToDate : setup.builds.filter((b) => run.upToDate.has(b.name)).map((b) => ({ build: b, artifacts: run.upToDate.get(b.name)! })),
+          nextBuild: shared && (() => shared.next()),
+          abandonFor: (b) => {
+            const id = shared ? shared.lockIdFor(b.name) : run.lockIdFor(b);
+            return id === undefined ? undefined : guard.signalFor(id, b.name);
+          },
+          parallel: shared && parallel === 0 ? 1 : parallel,
           signal: ctx.signal,
           onError: (onError ?? 'cleanup') as OnErrorMode,
           debug: f.debug,
@@ -106,13 +131,19 @@ ${varFlagsUsageAt(32)}`,
           hooksFor: (b) => run.hooksFor(b),
           resumeFor: (b) => run.resumeFor(b),
           keepInstanceOnFailure: (b) => run.keepFor(b),
-          onBuildEnd: (b, r) => run.buildEnded(b, r),
+          onBuildEnd: async (b, r) => {
+            await run.buildEnded(b, r);
+            await shared?.ended(b, r);
+          },
         });
         const resume = resumeCommand(args);
         for (const { build, instance } of await run.end(result.results)) {
           setup.ui.say(`\n==> ${build.name}: ${keptAfterFailureMessage(instance, build.builder.instanceOutlivesBuild === true, resume, setup.rmCommand(build.name))}`);
         }
-        return result.exitCode;
+        if (!shared || result.interrupted) return result.exitCode;
+        const outcome = await shared.outcome();
+        setup.ui.say(`\n==> Run ${runId!}: ${outcome.summary}`);
+        return outcome.exitCode;
       } finally {
         await run.release();
       }
@@ -121,6 +152,22 @@ ${varFlagsUsageAt(32)}`,
     }
   },
 };
+
+/** Joins the shared run `runId` (src/stateful/claims.ts). */
+function joinSharedRun(runId: string, run: StatefulRun, setup: BuildSetup, ctx: CommandContext, ttlMs = 30_000): Promise<SharedRun> {
+  return SharedRun.join({
+    runId,
+    state: setup.state,
+    run,
+    builds: setup.builds,
+    template: setup.template,
+    cwd: ctx.cwd,
+    ignore: setup.ignore,
+    note: (m) => setup.ui.say(`==> Run ${runId}: ${m}`),
+    pollMs: Math.min(1000, Math.floor(ttlMs / 3)),
+    signal: ctx.signal,
+  });
+}
 
 /** The command that resumes this run: the same one, less the flags that ignore the state
  * (`-replace`), so the hint really resumes. */

@@ -86,6 +86,14 @@ export interface BuildRunOptions {
   resume?: ResumePoint;
   /** Keep the instance when the build fails, for a later resume (issue 5); default: destroy it. */
   keepInstanceOnFailure?: boolean;
+  /**
+   * Aborted when this process must give the build up (issue 11: its lease was lost, so another
+   * runner may already be resuming on its instance). The running step is stopped as on an
+   * interrupt, but NO cleanup runs — no destroy, no cleanup provisioner, no artifact removal,
+   * whatever `-on-error` says — and the hooks hear nothing more (nothing more is written). The
+   * result's error is the signal's reason, with `abandoned` set.
+   */
+  abandon?: AbortSignal;
   /** The context every step gets, less its UI and signal. */
   context: Omit<StepContext, 'ui' | 'signal' | 'buildName' | 'builderType'>;
 }
@@ -94,6 +102,23 @@ export interface BuildResult {
   artifacts: Artifact[];
   error?: Error;
   cancelled: boolean;
+  /** Given up through `abandon`: nothing of it was recorded or cleaned up after. */
+  abandoned?: boolean;
+}
+
+/** Hooks that say nothing more once `signal` is aborted (a build given up writes nothing more). */
+function silencedAfter(hooks: BuildHooks, signal: AbortSignal): BuildHooks {
+  const out: BuildHooks = {};
+  for (const name of ['onBuildStatus', 'onInstance', 'onInstanceDestroyed', 'onArtifact', 'onStepStart', 'onStepEnd'] as const) {
+    const f = hooks[name] as ((...a: unknown[]) => void | Promise<void>) | undefined;
+    if (f) (out as Record<string, unknown>)[name] = (...a: unknown[]) => (signal.aborted ? undefined : f.apply(hooks, a));
+  }
+  return out;
+}
+
+/** The result of a build given up through `abandon`. */
+function abandonedResult(abandon: AbortSignal): BuildResult {
+  return { artifacts: [], error: toError(abandon.reason), cancelled: false, abandoned: true };
 }
 
 /** Packer's MultiError text. */
@@ -131,7 +156,11 @@ interface BuildState {
   provisionFailed: boolean;
 }
 
-export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<BuildResult> {
+export async function runBuild(spec: BuildSpec, given: BuildRunOptions): Promise<BuildResult> {
+  const abandon = given.abandon;
+  const opts: BuildRunOptions = abandon
+    ? { ...given, signal: AbortSignal.any([given.signal, abandon]), hooks: given.hooks && silencedAfter(given.hooks, abandon) }
+    : given;
   const { ui, hooks } = opts;
   const stepCtx = (signal: AbortSignal, stepUi: BuildUi = ui): StepContext => ({
     ...opts.context,
@@ -269,7 +298,10 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
   try {
     await runSteps(steps, state, {
       signal: opts.signal,
-      onError: opts.onError,
+      // Read when a step has failed: a build given up runs no cleanup ("abort" skips them all).
+      get onError(): OnErrorMode {
+        return abandon?.aborted ? 'abort' : opts.onError;
+      },
       ui,
       observer,
       skip: opts.resume?.skip,
@@ -277,6 +309,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
       heartbeatMs: opts.heartbeatMs,
     });
   } catch (err) {
+    if (abandon?.aborted) return abandonedResult(abandon);
     const error = toError(err);
     await hooks?.onBuildStatus?.('failed', error);
     return { artifacts: [], error, cancelled: error instanceof CancelledError || opts.signal.aborted };
@@ -289,6 +322,7 @@ export async function runBuild(spec: BuildSpec, opts: BuildRunOptions): Promise<
   }
   if (spec.postProcessors.length > 0) await hooks?.onBuildStatus?.('post_processing');
   const { artifacts, errors } = await runPostProcessors(spec, builderArtifact, opts, stepCtx, values);
+  if (abandon?.aborted) return abandonedResult(abandon);
   if (opts.signal.aborted) {
     const error = new CancelledError();
     await hooks?.onBuildStatus?.('failed', error);
@@ -381,6 +415,7 @@ async function runPostProcessors(
   } catch (err) {
     if (!(err instanceof CancelledError)) throw err;
   }
+  if (opts.abandon?.aborted) return { artifacts: [], errors: [] }; // given up: nothing is removed
   for (let c = 0; c < skipBefore && c < spec.postProcessors.length; c++) {
     const last = opts.resume?.artifacts?.get(`post-processor.${c}.${spec.postProcessors[c]!.length - 1}`);
     if (last) pp.artifacts.splice(c, 0, last);

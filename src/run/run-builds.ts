@@ -39,8 +39,15 @@ export interface RunBuildsOptions {
   /** Called when a build has ended, before the next one starts on this worker (issue 5: the
    * build's final artifacts are recorded in the state). */
   onBuildEnd?(build: BuildSpec, result: BuildResult): Promise<void>;
-  /** Builds that are up to date (issue 5): not run, reported with their recorded artifacts. */
+  /** Builds that are up to date (issue 5): not run, reported with their recorded artifacts. Read
+   * once the builds have ended (a shared run learns of them while it claims). */
   upToDate?: readonly { build: BuildSpec; artifacts: Artifact[] }[];
+  /** Where each worker gets its next build (issue 11: claimed one at a time in a run shared by
+   * many runners); undefined when none is left for this process. Every build it gives is one of
+   * `builds`. Default: `builds`, in order. */
+  nextBuild?(): Promise<BuildSpec | undefined>;
+  /** Aborted when this process must give a build up (see BuildRunOptions.abandon). */
+  abandonFor?(build: BuildSpec): AbortSignal | undefined;
 }
 
 export interface RunBuildsResult {
@@ -71,10 +78,14 @@ export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult
   const results = new Map<string, BuildResult>();
   const limit = opts.parallel > 0 && !opts.debug ? opts.parallel : opts.debug ? 1 : builds.length;
   let next = 0;
+  const indexOf = new Map(builds.map((b, i) => [b.name, i]));
+  const take = opts.nextBuild ?? (async () => builds[next++]);
   const worker = async (): Promise<void> => {
-    while (next < builds.length) {
-      const i = next++;
-      const build = builds[i]!;
+    for (;;) {
+      if (opts.nextBuild && opts.signal.aborted) break; // an interrupted shared run claims nothing more
+      const build = await take();
+      if (!build) break;
+      const i = indexOf.get(build.name)!;
       const bui = uis[i]!;
       if (opts.signal.aborted) {
         results.set(build.name, { artifacts: [], cancelled: true, error: new Error('Build was cancelled.') });
@@ -90,6 +101,7 @@ export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult
         hooks: opts.hooksFor?.(build),
         resume: opts.resumeFor?.(build),
         keepInstanceOnFailure: opts.keepInstanceOnFailure?.(build),
+        abandon: opts.abandonFor?.(build),
         context: { ...opts.context, env: { ...opts.context.env, PACKER_BUILD_NAME: build.packerBuildName, PACKER_BUILDER_TYPE: build.builderType } },
       });
       await opts.onBuildEnd?.(build, r);

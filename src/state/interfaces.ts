@@ -136,9 +136,17 @@ export interface StateClient {
    * Persists `state` durably and atomically. `changes`, when given, are exactly what differs from
    * the version the client last returned or stored, in order, one serial each (the last one is
    * `state.serial`); a client may persist just those (journal records), all or none of them.
-   * Callers hold the `write` lock.
+   * Callers hold the `write` lock — except for puts with `changes` to a client that declares
+   * `optimisticPuts`.
    */
   put(state: StateFile, changes?: readonly StateChange[], options?: PutOptions): Promise<void>;
+  /**
+   * True when a put with `changes` is safe without the write lock (issue 11): the client itself
+   * refuses, atomically, a change whose base serial is no longer the stored one, throwing a
+   * UserError with code STATE_CONFLICT and writing nothing; the manager then reloads and tries
+   * again. Whole puts still take the write lock.
+   */
+  readonly optimisticPuts?: boolean;
   /** Removes the state (and its journal) for good. */
   delete(): Promise<void>;
   /**

@@ -11,6 +11,9 @@
  *   process do not poll the lock file; the transactions that queued up while the previous ones ran
  *   are committed together (group commit): one write lock, one read of what changed, and one
  *   persist of their changes in order — each still its own serial — with one flush to the disk.
+ *   A client that refuses a change whose base serial moved (`optimisticPuts`: PostgreSQL) takes
+ *   incremental changes without the write lock; the manager retries a refused one on the latest
+ *   version (see commit). Whole writes always take it.
  * - `update(key, fn)` changes one build and persists just that build (a journal record for the
  *   file backend): the cost of a checkpoint does not depend on how many builds the state holds.
  * - The lineage is created with the state (on its first persisted change) and never changes
@@ -503,58 +506,90 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     });
   }
 
-  /** Commits a group of transactions under one write lock (see transact). */
+  /**
+   * Commits a group of transactions under one write lock (see transact) — or, when the client
+   * takes incremental puts without it (`optimisticPuts`), without the lock: a put refused because
+   * another writer moved the serial first (STATE_CONFLICT) is retried on the latest state, and a
+   * group that turns out to need a whole write is done again under the lock.
+   */
   private async commit(group: Pending[]): Promise<void> {
-    const settled: { pending: Pending; ok: boolean; value: unknown }[] = [];
+    let settled: { pending: Pending; ok: boolean; value: unknown }[] = [];
+    const attempt = async (locked: boolean): Promise<boolean> => {
+      settled = [];
+      await this.load();
+      const state = this.current;
+      const changes: StateChange[] = [];
+      let whole = false;
+      let durable = false;
+      for (const pending of group) {
+        let outcome: Outcome<unknown>;
+        try {
+          outcome = pending.body(state);
+        } catch (err) {
+          settled.push({ pending, ok: false, value: err });
+          continue;
+        }
+        settled.push({ pending, ok: true, value: outcome.result });
+        if (outcome.change) {
+          state.serial += 1;
+          changes.push(outcome.change);
+        }
+        if (outcome.change || outcome.whole) durable ||= pending.options.durable !== false;
+        whole ||= outcome.whole === true;
+      }
+      if (changes.length === 0 && !whole) return true;
+      if (!locked && (whole || !this.persisted)) {
+        await this.forget();
+        return false;
+      }
+      try {
+        if (log.on) log.debug('state', `writing ${this.location} at serial ${state.serial}: ${group[0]!.operation}${whole || !this.persisted ? ' (whole state)' : ` (${changes.length} change${changes.length === 1 ? '' : 's'})`}`);
+        if (whole || !this.persisted) {
+          state.builder_version = BUILDER_VERSION;
+          state.packer_version = PACKER_LANGUAGE_VERSION;
+          await this.client.put(state);
+        } else {
+          await this.client.put(state, changes, { durable });
+        }
+        this.persisted = true;
+      } catch (err) {
+        // Nothing of the group is persisted: forget it, so memory matches the backend again.
+        await this.forget();
+        throw err;
+      }
+      return true;
+    };
     try {
       const operation = group.length === 1 ? group[0]!.operation : `${group[0]!.operation} (and ${group.length - 1} more changes)`;
-      await this.withWriteLock(operation, async () => {
-        await this.load();
-        const state = this.current;
-        const changes: StateChange[] = [];
-        let whole = false;
-        let durable = false;
-        for (const pending of group) {
-          let outcome: Outcome<unknown>;
+      let done = false;
+      if (this.locking && this.client.optimisticPuts === true && this.persisted) {
+        // Refused while another writer moved the serial or holds the write lock for a whole
+        // write: tried again for as long as the write lock would be waited for.
+        const started = Date.now();
+        for (let i = 0; !done; i++) {
           try {
-            outcome = pending.body(state);
+            if (!(await attempt(false))) break;
+            done = true;
           } catch (err) {
-            settled.push({ pending, ok: false, value: err });
-            continue;
+            if ((err as { code?: unknown }).code !== 'STATE_CONFLICT' || Date.now() - started > Math.max(this.lockTimeoutMs, WRITE_LOCK_WAIT_MS)) throw err;
+            await pause(Math.random() * Math.min(50, 2 ** i), this.signal);
           }
-          settled.push({ pending, ok: true, value: outcome.result });
-          if (outcome.change) {
-            state.serial += 1;
-            changes.push(outcome.change);
-          }
-          if (outcome.change || outcome.whole) durable ||= pending.options.durable !== false;
-          whole ||= outcome.whole === true;
         }
-        if (changes.length === 0 && !whole) return;
-        try {
-          if (log.on) log.debug('state', `writing ${this.location} at serial ${state.serial}: ${operation}${whole || !this.persisted ? ' (whole state)' : ` (${changes.length} change${changes.length === 1 ? '' : 's'})`}`);
-          if (whole || !this.persisted) {
-            state.builder_version = BUILDER_VERSION;
-            state.packer_version = PACKER_LANGUAGE_VERSION;
-            await this.client.put(state);
-          } else {
-            await this.client.put(state, changes, { durable });
-          }
-          this.persisted = true;
-        } catch (err) {
-          // Nothing of the group is persisted: forget it, so memory matches the backend again.
-          this.persisted = false;
-          this.current = newState();
-          await this.load().catch(() => undefined);
-          throw err;
-        }
-      });
+      }
+      if (!done) await this.withWriteLock(operation, () => attempt(true));
     } catch (err) {
       const own = new Map(settled.filter((s) => !s.ok).map((s) => [s.pending, s.value]));
       for (const pending of group) pending.reject(own.has(pending) ? own.get(pending) : err);
       return;
     }
     for (const s of settled) (s.ok ? s.pending.resolve : s.pending.reject)(s.value);
+  }
+
+  /** Drops what this manager holds in memory and reloads it from the backend. */
+  private async forget(): Promise<void> {
+    this.persisted = false;
+    this.current = newState();
+    await this.load().catch(() => undefined);
   }
 }
 

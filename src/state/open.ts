@@ -13,13 +13,24 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, stat
 import { dirname, join } from 'node:path';
 import { UserError, userSystemError } from '../errors.js';
 import { FileStateClient } from './file/client.js';
-import type { StateClient } from './interfaces.js';
+import type { LockInfo, StateClient } from './interfaces.js';
 import { DEFAULT_WORKSPACE, locationSetting, WORKSPACES_FOLDER, type StateLocation } from './location.js';
 import { StateManager } from './manager.js';
 import { createMemoryWorkspace, deleteMemoryWorkspace, MemoryStateClient, memoryWorkspaces } from './memory/client.js';
 
 export interface BackendClientOptions {
   onWarning?: (message: string) => void;
+  /** How a backend whose locks are leases (postgres) holds them; others ignore it. */
+  lease?: LeaseOptions;
+}
+
+/** Leases (issue 11): their time to live, who holds them, and who hears of one that was lost. */
+export interface LeaseOptions {
+  ttlMs?: number;
+  /** Overrides of the holder's identity: a runner's name as its host, the shared run. */
+  holder?: { who?: string; host?: string; run?: string };
+  /** A held lease could not be renewed in time (or was broken): stop what it covers. */
+  onLost?(lock: LockInfo): void;
 }
 
 /** One kind of state storage (see the module comment). */
@@ -75,9 +86,9 @@ const memoryBackend: StateBackend = {
 };
 
 /** A PostgreSQL client of `location`'s workspace (`pg` is loaded only for postgres:// states). */
-async function postgresClient(location: StateLocation, workspace: string, onWarning?: (m: string) => void): Promise<PostgresStateClient> {
+async function postgresClient(location: StateLocation, workspace: string, onWarning?: (m: string) => void, lease: LeaseOptions = {}): Promise<PostgresStateClient> {
   const { createPostgresClient } = await import('./postgres/client.js');
-  return createPostgresClient(location.base, { workspace, onWarning });
+  return createPostgresClient(location.base, { workspace, onWarning, leaseTtlMs: lease.ttlMs, holder: lease.holder, onLeaseLost: lease.onLost });
 }
 
 /** Runs `work` with a client of workspace `name`, closing it after. */
@@ -91,7 +102,7 @@ async function withPostgres<T>(location: StateLocation, name: string, work: (c: 
 }
 
 const postgresBackend: StateBackend = {
-  client: (location, options) => postgresClient(location, location.workspace, options.onWarning),
+  client: (location, options) => postgresClient(location, location.workspace, options.onWarning, options.lease),
   workspaces: (location) => withPostgres(location, location.workspace, (c) => c.workspaceNames()),
   createWorkspace: (location, name) => withPostgres(location, name, (c) => c.createWorkspace()),
   deleteWorkspace: (location, name) => withPostgres(location, name, (c) => c.deleteWorkspace()),
@@ -134,6 +145,8 @@ export interface OpenStateOptions {
   onProgress?: (message: string) => void;
   /** How often a long wait says so (default 10 s; tests make it short). */
   lockProgressIntervalMs?: number;
+  /** Leases of backends that have them (see LeaseOptions). */
+  lease?: LeaseOptions;
 }
 
 /**
@@ -143,7 +156,7 @@ export interface OpenStateOptions {
 export async function openState(location: StateLocation, options: OpenStateOptions = {}): Promise<StateManager> {
   const backend = backendOf(location);
   if (location.backend === 'file' && options.write) checkWritable(location);
-  const client = await backend.client(location, { onWarning: options.onWarning });
+  const client = await backend.client(location, { onWarning: options.onWarning, lease: options.lease });
   const scoped = options.scoped ?? true;
   try {
     return await StateManager.open({

@@ -8,7 +8,9 @@
  * Contracts:
  * - Every build that will run is locked (a `build` lock in the state backend) before it is
  *   planned, so two processes never plan or run the same build at once; builds that turn out to
- *   be up to date are unlocked right after planning. Different builds lock independently.
+ *   be up to date are unlocked right after planning. Different builds lock independently. In a
+ *   run shared by many runners (`claimed`) each build is planned once this process has claimed
+ *   it (src/stateful/claims.ts), which also takes its lock.
  * - Fingerprints come from the bind pass's evaluation (src/plan/inputs.ts); the state's lineage is
  *   the salt for sensitive values.
  * - A resumed build's recorded instance is checked with the builder's `reconnect` before the run
@@ -106,6 +108,9 @@ export interface StatefulRunOptions extends PlanOptions {
   runUuid: string;
   /** Values of sensitive variables, kept out of the error texts the state records. */
   sensitive: readonly string[];
+  /** The builds are claimed one at a time in a run shared by many runners (src/stateful/claims.ts):
+   * `begin` locks and plans nothing, `prepareClaimed` plans each build once claimed. */
+  claimed?: boolean;
 }
 
 /** A build whose failed run left its instance (or its completed steps) for a later resume. */
@@ -196,6 +201,8 @@ export class StatefulRun {
   private readonly locks: LockInfo[] = [];
   /** When this run recorded its start (`last_run`), if it did. */
   private runStarted: string | undefined;
+  /** The variables whose value changed since the template was last recorded (before this run recorded it). */
+  private vars: ReadonlySet<string> = new Set();
 
   private constructor(private readonly o: StatefulRunOptions) {}
 
@@ -207,7 +214,11 @@ export class StatefulRun {
   static async begin(o: StatefulRunOptions): Promise<StatefulRun> {
     const run = new StatefulRun(o);
     try {
-      await run.lockAndPlan();
+      if (o.claimed) {
+        await o.state.refresh();
+        run.vars = variablesChanged(o);
+        await run.recordTemplate();
+      } else await run.lockAndPlan();
       return run;
     } catch (err) {
       await run.release();
@@ -225,13 +236,29 @@ export class StatefulRun {
     return this.prepared.get(b.name)?.resume;
   }
 
+  /** The id of the lock this run holds on a build (for the lease-loss self-stop, lease-guard.ts). */
+  lockIdFor(b: BuildSpec): string | undefined {
+    return this.locks.find((l) => l.build === b.name)?.id;
+  }
+
   /** Whether the runner keeps the instance of this build when it fails (keepInstanceOnFailure). */
   keepFor(b: BuildSpec): boolean {
     return this.prepared.get(b.name)?.keep ?? false;
   }
 
-  /** Records a build's final artifacts once it ended. */
+  /**
+   * Plans and lays out a build this process has claimed in a shared run (its lease is held):
+   * with the latest state, since another runner may have worked on it. Up-to-date builds are
+   * added to `upToDate`, the others to `toRun`.
+   */
+  async prepareClaimed(b: RunnableBuild): Promise<BuildPlan> {
+    await this.o.state.refresh();
+    return this.prepare(b);
+  }
+
+  /** Records a build's final artifacts once it ended (nothing for a build given up: its lease is lost). */
   async buildEnded(b: BuildSpec, result: BuildResult): Promise<void> {
+    if (result.abandoned) return;
     await this.prepared.get(b.name)?.hooks.recordArtifacts(result.artifacts);
   }
 
@@ -248,7 +275,7 @@ export class StatefulRun {
     const kept: KeptBuild[] = [];
     for (const b of this.toRun) {
       const p = this.prepared.get(b.name);
-      const rec = p ? state.build(p.target.key) : undefined;
+      const rec = p && !results.get(b.name)?.abandoned ? state.build(p.target.key) : undefined;
       if (results.get(b.name)?.error && rec?.instance?.keep_on_failure) kept.push({ build: b, instance: rec.instance });
     }
     return kept;
@@ -266,39 +293,46 @@ export class StatefulRun {
       if (lock) this.locks.push(lock);
     }
     await o.state.refresh();
-    const vars = variablesChanged(o);
+    this.vars = variablesChanged(o);
     await this.recordTemplate();
     for (const b of o.builds) {
-      const { inputs, plan: first } = planOne(o, b, vars);
-      const plan = await this.checkKeptInstance(b, inputs, first);
-      this.plans.set(b.name, plan);
-      o.say(b.name, planMessage(plan));
-      if (plan.action === 'up-to-date') {
-        this.upToDate.set(b.name, plan.artifacts.map(recordedArtifact));
-        const i = this.locks.findIndex((l) => l.build === b.name);
-        if (i >= 0) await o.state.unlock(this.locks.splice(i, 1)[0]!.id);
-        continue;
-      }
-      await this.destroyLeftover(b, inputs, plan);
-      await this.recordRunStart();
-      const keep = keepInstanceOnFailure(b.builder, o.onError);
-      const target: CheckpointTarget = {
-        state: o.state,
-        key: inputs.key,
-        buildName: b.planned.build.name,
-        builderType: b.builderType,
-        builderId: b.builder.builderId,
-        inputs,
-        keepInstanceOnFailure: keep,
-        instanceOutlivesBuild: inputs.instanceOutlivesBuild,
-        cwd: o.cwd,
-        sensitive: o.sensitive,
-      };
-      await beginBuild(target, plan);
-      const resume = plan.action === 'resume' && plan.instance ? resumePoint(plan, inputs, o.state.build(inputs.key)?.artifacts ?? []) : undefined;
-      this.prepared.set(b.name, { target, hooks: checkpointHooks(target), resume, keep });
-      this.toRun.push(b);
+      if ((await this.prepare(b)).action !== 'up-to-date') continue;
+      const i = this.locks.findIndex((l) => l.build === b.name);
+      if (i >= 0) await o.state.unlock(this.locks.splice(i, 1)[0]!.id);
     }
+  }
+
+  /** Plans one locked (or claimed) build, says the plan, and lays out the record of one that runs. */
+  private async prepare(b: RunnableBuild): Promise<BuildPlan> {
+    const o = this.o;
+    const { inputs, plan: first } = planOne(o, b, this.vars);
+    const plan = await this.checkKeptInstance(b, inputs, first);
+    this.plans.set(b.name, plan);
+    o.say(b.name, planMessage(plan));
+    if (plan.action === 'up-to-date') {
+      this.upToDate.set(b.name, plan.artifacts.map(recordedArtifact));
+      return plan;
+    }
+    await this.destroyLeftover(b, inputs, plan);
+    await this.recordRunStart();
+    const keep = keepInstanceOnFailure(b.builder, o.onError);
+    const target: CheckpointTarget = {
+      state: o.state,
+      key: inputs.key,
+      buildName: b.planned.build.name,
+      builderType: b.builderType,
+      builderId: b.builder.builderId,
+      inputs,
+      keepInstanceOnFailure: keep,
+      instanceOutlivesBuild: inputs.instanceOutlivesBuild,
+      cwd: o.cwd,
+      sensitive: o.sensitive,
+    };
+    await beginBuild(target, plan);
+    const resume = plan.action === 'resume' && plan.instance ? resumePoint(plan, inputs, o.state.build(inputs.key)?.artifacts ?? []) : undefined;
+    this.prepared.set(b.name, { target, hooks: checkpointHooks(target), resume, keep });
+    this.toRun.push(b);
+    return plan;
   }
 
   /** The template record (see templateRecord). The state's lineage salts it: a new state gets

@@ -1,17 +1,19 @@
 /**
  * `builder state list [TEMPLATE]`: the builds recorded in the state, one per line, with their
  * status. With TEMPLATE, that template's builds by their names in it; without, every build by its
- * key in the state (TEMPLATE-ID/BUILD).
+ * key in the state (TEMPLATE-ID/BUILD). A build another run holds a lock on also names the holder
+ * (in a shared run, the runner working on it).
  */
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
+import { buildKey } from '../../state/identity.js';
 import { locate, openState, refuseArguments, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 
 export const stateListCommand: Command = {
   name: ['state', 'list'],
   synopsis: 'List the builds in the state',
   usage:
-    'Usage: builder state list [options] [TEMPLATE]\n\n  Lists the builds recorded in the state, one per line: the build and its status.\n\n' +
+    'Usage: builder state list [options] [TEMPLATE]\n\n  Lists the builds recorded in the state, one per line: the build, its status, and who holds\n  its lock when another run is working on it.\n\n' +
     `${TEMPLATE_ARGUMENT_HELP}\n\nOptions:\n\n${STATE_FLAG_HELP}`,
   async run(args, ctx) {
     const { flags, args: positional } = parseFlags(args, stateFlag);
@@ -24,7 +26,13 @@ export const stateListCommand: Command = {
     }
     const keys = m.buildKeys().sort();
     const width = Math.max(0, ...keys.map((k) => k.length));
-    for (const k of keys) ctx.stdout.write(`${k.padEnd(width)}  ${m.build(k)!.status}\n`);
+    const statusWidth = Math.max(0, ...keys.map((k) => m.build(k)!.status.length));
+    const held = new Map((await m.locks()).filter((l) => l.scope === 'build' && l.build !== undefined).map((l) => [l.build!, l]));
+    for (const k of keys) {
+      const lock = held.get(m.template === undefined ? k : buildKey(m.template, k));
+      const holder = lock ? `  held by ${lock.who} (pid ${lock.pid}, ${lock.operation} since ${lock.created}, lock ID ${lock.id})` : '';
+      ctx.stdout.write(`${k.padEnd(width)}  ${holder ? m.build(k)!.status.padEnd(statusWidth) : m.build(k)!.status}${holder}\n`);
+    }
     return 0;
   },
 };

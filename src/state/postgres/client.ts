@@ -33,7 +33,7 @@ import type { StateFile } from '../types.js';
 import { createPool, isConnectionError, PostgresStateError, redactUrl } from './connection.js';
 import { Leases, type HeldLease, type LeaseIdentity } from './leases.js';
 import { changedRows, checkDocument, putChangesSql, readState, touched, validChange, writeAllBuilds, writeHead } from './rows.js';
-import { SharedRuns, type RunBuildStatus } from './runs.js';
+import { SharedRuns, type RunProgress } from './runs.js';
 import { DEFAULT_SCHEMA, ensureSchema, quoteSchema } from './schema.js';
 
 export interface PostgresClientOptions {
@@ -105,7 +105,7 @@ export type PostgresStateClient = StateClient & Required<Pick<StateClient, 'refr
   /** Marks a claimed build done or failed and releases its lease; false when the claim was lost (nothing changed). */
   finishBuild(runId: string, claim: RunClaim, status: 'done' | 'failed'): Promise<boolean>;
   /** How many builds of the run are in each status, and who holds the claimed ones. */
-  runProgress(runId: string): Promise<Record<RunBuildStatus, number> & { holders: Record<string, string> }>;
+  runProgress(runId: string): Promise<RunProgress>;
 };
 
 /** A build claimed in a shared run. */
@@ -121,6 +121,8 @@ export function createPostgresClient(url: string, options: PostgresClientOptions
 
 class PgStateClient implements PostgresStateClient {
   readonly location: string;
+  /** Incremental puts need no write lease: the put statement itself refuses a moved serial. */
+  readonly optimisticPuts = true;
   readonly workspace: string;
   private readonly s: string;
   private readonly schemaName: string;
@@ -137,6 +139,8 @@ class PgStateClient implements PostgresStateClient {
   private readonly lostIds = new Set<string>();
   private renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
+  private renewInFlight = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, options: PostgresClientOptions) {
     this.location = redactUrl(url);
@@ -203,6 +207,11 @@ class PgStateClient implements PostgresStateClient {
 
   async put(state: StateFile, changes?: readonly StateChange[], options: PutOptions = {}): Promise<void> {
     const incremental = changes !== undefined && changes.length > 0 && this.cursor?.state === state;
+    if (changes !== undefined && changes.length > 0 && !incremental && ![...this.held.values()].some((l) => l.info.scope !== 'build')) {
+      // An optimistic put (no write lease) on a version this client did not read: never a whole
+      // write without the lease — the manager reloads and tries again.
+      throw new StateConflictError(this.location, state.serial - changes.length, 'a version this client has not read');
+    }
     const fence = await this.fenceFor(incremental ? changes : undefined);
     const durable = options.durable !== false;
     let attempt = 0;
@@ -219,7 +228,13 @@ class PgStateClient implements PostgresStateClient {
     const previous = state.serial - changes.length;
     const t = touched(changes);
     const rows = changedRows(state, t.keys, t.steps);
-    const r = await db.query<{ updated: number }>(putChangesSql(this.s, this.leases.fenceSql(11, 13)), [
+    // Puts without the write lease (optimisticPuts) also require that no one else holds it: a
+    // whole write (push, restore, compaction) under the lease is never raced by one. The lease's
+    // row is share-locked until this commits, so the lease cannot be taken in between.
+    const noOtherWriter =
+      `NOT EXISTS (SELECT 1 FROM (SELECT id, expires_at FROM ${this.s}.write_leases WHERE workspace = $1 FOR SHARE) w ` +
+      `WHERE w.id IS NOT NULL AND w.expires_at > clock_timestamp() AND NOT (w.id = ANY($11::uuid[])))`;
+    const r = await db.query<{ updated: number }>(putChangesSql(this.s, `${this.leases.fenceSql(11, 13)} AND ${noOtherWriter}`), [
       this.workspace,
       state.lineage,
       state.serial,
@@ -240,23 +255,37 @@ class PgStateClient implements PostgresStateClient {
       JSON.stringify(rows.steps),
       JSON.stringify(changes),
     ]);
-    if (r.rows[0]?.updated !== 1) await this.refused(db, state, fence, previous, retry);
+    if (r.rows[0]?.updated !== 1) await this.refused(db, state, fence, previous, retry, changes[changes.length - 1]);
   }
 
   /**
    * Why a fenced update changed no row: a lost lease (StateLeaseLostError), the state moved
    * (StateConflictError) — or, on a retry, the first attempt had committed (returns).
    */
-  private async refused(db: pg.PoolClient, state: StateFile, fence: HeldLease[], previous: number, retry: boolean): Promise<void> {
+  private async refused(db: pg.PoolClient, state: StateFile, fence: HeldLease[], previous: number, retry: boolean, lastChange?: StateChange): Promise<void> {
     const head = await db.query<{ serial: string; lineage: string }>(`SELECT serial::text AS serial, lineage FROM ${this.s}.states WHERE workspace = $1`, [this.workspace]);
     const found = head.rows[0];
-    if (retry && found && found.lineage === state.lineage && Number(found.serial) === state.serial) return;
+    if (retry && found && found.lineage === state.lineage && Number(found.serial) === state.serial && (await this.isOwnChange(db, state.serial, lastChange))) return;
     const lost = await this.leases.lost(db, fence);
     if (lost.length > 0) {
       for (const l of lost) this.lostIds.add(l.info.id);
       throw new StateLeaseLostError(this.location, lost.map((l) => l.info));
     }
     throw new StateConflictError(this.location, previous, found ? `serial ${found.serial}${found.lineage === state.lineage ? '' : ' of another lineage'}` : 'no state');
+  }
+
+  /**
+   * Whether the change recorded at `serial` is `change` (a put retried after a lost connection
+   * finds its own commit). Puts without the write lease (optimisticPuts) make the serial alone no
+   * proof: another writer may have taken it.
+   */
+  private async isOwnChange(db: pg.PoolClient, serial: number, change: StateChange | undefined): Promise<boolean> {
+    if (!change) return true;
+    const r = await db.query<{ mine: boolean }>(
+      `SELECT body::jsonb = $3::jsonb AS mine FROM ${this.s}.history WHERE workspace = $1 AND serial = $2 AND kind = 'change'`,
+      [this.workspace, serial, JSON.stringify(change)],
+    );
+    return r.rows[0]?.mine === true;
   }
 
   private async putWhole(db: pg.PoolClient, state: StateFile, fence: HeldLease[]): Promise<void> {
@@ -413,6 +442,7 @@ class PgStateClient implements PostgresStateClient {
     const lease = await this.withDb('lock', true, (db) => this.leases.take(db, request));
     this.held.set(lease.info.id, lease);
     this.scheduleRenewal();
+    this.armDeadline();
     return lease.info;
   }
 
@@ -437,6 +467,7 @@ class PgStateClient implements PostgresStateClient {
     if (!claim) return undefined;
     this.held.set(claim.lease.info.id, claim.lease);
     this.scheduleRenewal();
+    this.armDeadline();
     return { build: claim.build, attempt: claim.attempt, lock: claim.lease.info };
   }
 
@@ -448,7 +479,7 @@ class PgStateClient implements PostgresStateClient {
     return ok;
   }
 
-  async runProgress(runId: string): Promise<Record<RunBuildStatus, number> & { holders: Record<string, string> }> {
+  async runProgress(runId: string): Promise<RunProgress> {
     return this.withDb('read a run in', true, (db) => this.runs.progress(db, runId));
   }
 
@@ -456,6 +487,8 @@ class PgStateClient implements PostgresStateClient {
   async close(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = undefined;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     await this.renewing?.catch(() => undefined);
     // Idempotent: the manager closes its client, and so may whoever made it.
     if (!this.pool.ended) await this.pool.end();
@@ -468,27 +501,59 @@ class PgStateClient implements PostgresStateClient {
       clearInterval(this.renewTimer);
       this.renewTimer = undefined;
     }
+    this.armDeadline();
   }
 
   private scheduleRenewal(): void {
     if (this.renewTimer) return;
-    this.renewTimer = setInterval(() => void this.renewNow([...this.held.values()].filter((l) => !this.lostIds.has(l.info.id))), Math.max(50, Math.floor(this.ttlMs / 3)));
+    this.renewTimer = setInterval(() => {
+      // A renewal still waiting for the database is not joined by another one: the deadline
+      // timer (armDeadline) decides when waiting has lasted too long.
+      if (!this.renewInFlight) void this.renewNow([...this.held.values()].filter((l) => !this.lostIds.has(l.info.id)));
+    }, Math.max(50, Math.floor(this.ttlMs / 3)));
     this.renewTimer.unref();
+  }
+
+  /**
+   * The holder's own deadline, on this process's monotonic clock: a timer fires at the earliest
+   * deadline of the held leases, and every lease then past its deadline is lost (reported through
+   * onLeaseLost) — whether its renewal failed, or is still waiting for a database that does not
+   * answer. The deadline is measured from before the request that took or renewed the lease, so
+   * it passes no later than the server's expiry: the holder stops before another runner can take
+   * the lease over.
+   */
+  private armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    const live = [...this.held.values()].filter((l) => !this.lostIds.has(l.info.id));
+    if (live.length === 0) return;
+    const first = Math.min(...live.map((l) => l.deadline));
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      const now = performance.now();
+      for (const l of live) if (l.deadline <= now && this.held.get(l.info.id) === l) this.markLost(l.info.id);
+      this.armDeadline();
+    }, Math.max(0, Math.ceil(first - performance.now())) + 1);
+    this.deadlineTimer.unref();
   }
 
   /** Renews `leases` now; those no longer held are marked lost and reported. Never throws. */
   private renewNow(leases: HeldLease[]): Promise<void> {
     if (leases.length === 0) return Promise.resolve();
+    this.renewInFlight = true;
     const run = (async () => {
       try {
         const gone = await this.withDb('renew the locks of', false, (db) => this.leases.renew(db, leases, performance.now()));
         for (const id of gone) this.markLost(id);
+        this.armDeadline();
       } catch (err) {
         // Unreachable database: the lease stands until its expiry; past the holder's own deadline
         // it is treated as lost.
         const now = performance.now();
         for (const l of leases) if (l.deadline <= now) this.markLost(l.info.id);
         if (leases.some((l) => !this.lostIds.has(l.info.id))) this.warn(`could not renew the locks on ${this.location}: ${err instanceof Error ? err.message : String(err)}; retrying.`);
+      } finally {
+        this.renewInFlight = false;
       }
     })();
     this.renewing = run;

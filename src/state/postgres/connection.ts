@@ -89,7 +89,7 @@ export class PostgresStateError extends UserError {
       : code === '25006'
         ? 'The database is read-only (a standby, or default_transaction_read_only): point the state at the primary.'
         : code === '53100'
-          ? 'The database server is out of disk space: free some and run the command again.'
+          ? 'The database server is out of disk space; nothing was written, the previous state is intact. Free some space and run the command again.'
           : code === '42501'
             ? 'The role lacks a privilege on the schema of the state: grant it, or name another schema.'
             : 'The previous state is intact; fix the cause and run the command again.';

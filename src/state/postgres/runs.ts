@@ -1,6 +1,6 @@
 /**
- * Runs shared by many runners (tables `runs` and `run_builds`, schema.ts): the primitives a
- * multi-runner build command will use; no command uses them yet.
+ * Runs shared by many runners (tables `runs` and `run_builds`, schema.ts): the primitives of
+ * `builder build -run-id` (src/stateful/claims.ts).
  *
  * Contracts:
  * - `join(runId, inputsHash)`: the first runner records the run; a runner whose inputs hash
@@ -18,7 +18,6 @@
  */
 import type pg from 'pg';
 import { UserError } from '../../errors.js';
-import type { LockInfo } from '../interfaces.js';
 import type { HeldLease, Leases } from './leases.js';
 
 export interface Claim {
@@ -29,6 +28,10 @@ export interface Claim {
 }
 
 export type RunBuildStatus = 'pending' | 'claimed' | 'done' | 'failed';
+
+/** How many builds of a run are in each status, who holds the claimed ones (build → holder's
+ * `who`, live leases only) and which builds failed. */
+export type RunProgress = Record<RunBuildStatus, number> & { holders: Record<string, string>; failedBuilds: string[] };
 
 export class SharedRuns {
   constructor(
@@ -111,12 +114,12 @@ export class SharedRuns {
     return r.rowCount === 1;
   }
 
-  async progress(db: pg.PoolClient, runId: string): Promise<Record<RunBuildStatus, number> & { holders: Record<string, LockInfo['who']> }> {
+  async progress(db: pg.PoolClient, runId: string): Promise<RunProgress> {
     const r = await db.query<{ status: RunBuildStatus; n: number }>(
       `SELECT status, count(*)::integer AS n FROM ${this.s}.run_builds WHERE workspace = $1 AND run_id = $2 GROUP BY status`,
       [this.workspace, runId],
     );
-    const out = { pending: 0, claimed: 0, done: 0, failed: 0, holders: {} as Record<string, string> };
+    const out: RunProgress = { pending: 0, claimed: 0, done: 0, failed: 0, holders: {}, failedBuilds: [] };
     for (const row of r.rows) out[row.status] = row.n;
     const h = await db.query<{ build: string; who: string }>(
       `SELECT rb.build, l.holder->>'who' AS who FROM ${this.s}.run_builds rb JOIN ${this.s}.leases l ON l.id = rb.lease_id
@@ -124,6 +127,13 @@ export class SharedRuns {
       [this.workspace, runId],
     );
     for (const row of h.rows) out.holders[row.build] = row.who;
+    if (out.failed > 0) {
+      const f = await db.query<{ build: string }>(
+        `SELECT build FROM ${this.s}.run_builds WHERE workspace = $1 AND run_id = $2 AND status = 'failed' ORDER BY build`,
+        [this.workspace, runId],
+      );
+      out.failedBuilds = f.rows.map((row) => row.build);
+    }
     return out;
   }
 }
