@@ -63,6 +63,13 @@ export interface LockRequest {
    * for that millisecond-long lock more cheaply inside the call (the file backend does).
    */
   timeoutMs: number;
+  /**
+   * For scope `state`: the caller keeps asking until this time (epoch ms). A backend may then
+   * record the intent to take the state lock, so that no new build lock is granted meanwhile and
+   * the running builds' locks drain: without it a push or restore never got the state lock while
+   * overlapping builds kept running (issue 15). The intent lapses at this time by itself.
+   */
+  waitUntil?: number;
 }
 
 /** A held lock, as recorded by the backend and shown to other processes. */
@@ -126,6 +133,11 @@ export interface StateClient {
   readonly location: string;
   /** The latest persisted state, verified and upgraded, as fresh objects; undefined when none exists. */
   get(): Promise<StateFile | undefined>;
+  /**
+   * A secret of this state kept outside it (the file backend: `<state>.key`, 0600), salting the
+   * hashes of sensitive values (src/state/sensitive.ts); absent: the lineage alone salts them.
+   */
+  secretKey?(): string;
   /**
    * Optional fast path: brings `known` — the object last returned by get/refresh or passed to put —
    * up to date, possibly by mutating it in place, at a cost proportional to what changed since.

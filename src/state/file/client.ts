@@ -30,6 +30,7 @@ import type { StateFile } from '../types.js';
 import { syncFolder, writeFileDurably } from './durable-write.js';
 import { isErrno, nodeFileSystem, type FileStat, type FileSystem } from './fs.js';
 import { applyRecords, encodeRecord, parseJournal } from './journal.js';
+import { stateSecretKey } from './secret-key.js';
 import { FileLocks } from './lock-files.js';
 
 export interface FileStateClientOptions {
@@ -80,6 +81,10 @@ export class FileStateClient implements StateClient {
     this.fs = options.fs ?? nodeFileSystem;
     this.compactBytes = options.compactBytes ?? 1024 * 1024;
     this.locksImpl = new FileLocks(this.fs, options.path, options.onWarning ?? (() => undefined));
+  }
+
+  secretKey(): string {
+    return stateSecretKey(this.fs, this.location);
   }
 
   async get(): Promise<StateFile | undefined> {
