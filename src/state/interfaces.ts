@@ -166,8 +166,9 @@ export interface StateClient {
   backup?(): Promise<StateFile | undefined>;
   /** Copies the current state to a new, timestamped backup; returns where. */
   saveCopy?(label: string): Promise<string | undefined>;
-  /** Folds any incremental records into the full state (journaled backends). */
-  compact?(): Promise<void>;
+  /** Folds any incremental records into the full state (journaled backends). `onlyWhenWorthIt`:
+   * the backend may skip it while the records are small against the state (a manager closing). */
+  compact?(onlyWhenWorthIt?: boolean): Promise<void>;
   /** Releases what the client holds open (a connection pool); called once by StateManager.close. */
   close?(): Promise<void>;
 }

@@ -29,6 +29,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BUILDER_VERSION, PACKER_LANGUAGE_VERSION } from '../version.js';
+import { KEY_SEPARATOR } from './sensitive.js';
 import { StateGoneError, StateLockedError, StatePushRefusedError } from './errors.js';
 import { buildKey, parseBuildKey } from './identity.js';
 import { validateBuild, validateStep } from './format.js';
@@ -158,7 +159,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
    * secret key of the state, when it keeps one (src/state/sensitive.ts). */
   saltFor(lineage: string): string {
     this.key ??= this.client.secretKey?.() ?? '';
-    return this.key === '' ? lineage : `${lineage}\u0000${this.key}`;
+    return this.key === '' ? lineage : `${lineage}${KEY_SEPARATOR}${this.key}`;
   }
   private key: string | undefined;
   /** Whether this manager persisted a change (close compacts the journal only then). */
@@ -173,6 +174,11 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   build(key: string): BuildState | undefined {
     const b = this.current.builds[this.stored(key)];
     return b === undefined ? undefined : structuredClone(b);
+  }
+
+  /** The status of a build (no copy of its record: `state list` of 100,000 builds). */
+  buildStatus(key: string): BuildState['status'] | undefined {
+    return this.current.builds[this.stored(key)]?.status;
   }
 
   /** The keys of the builds (scoped: the names of this template's builds). */
@@ -339,10 +345,10 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   }
 
   /** Folds the backend's journal (if any) into its full state file. */
-  compact(): Promise<void> {
+  compact(onlyWhenWorthIt = false): Promise<void> {
     return this.serialize(() =>
       this.withWriteLock('compact the state', async () => {
-        if (this.client.compact) await this.client.compact();
+        if (this.client.compact) await this.client.compact(onlyWhenWorthIt);
       }),
     );
   }
@@ -423,7 +429,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     try {
       // Only a manager that wrote compacts: a read-only use (`plan`, `build -plan`, `state list`)
       // must not wait for the write lock (it hung on a held one, issue 15).
-      if (this.persisted && this.wrote && this.client.compact) await this.compact();
+      if (this.persisted && this.wrote && this.client.compact) await this.compact(true);
     } finally {
       if (this.ownsClient) await this.client.close?.();
     }

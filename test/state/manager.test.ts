@@ -223,7 +223,7 @@ test('sensitive variables are stored only as salted hashes', async (t) => {
   assert.ok(!text.includes(secret));
   const stored = (await openFileState({ path })).snapshot().templates['x.pkr.hcl']!.variables;
   assert.equal(stored.region, 'eu-west-1');
-  assert.match(String(stored.password), /^sensitive:scrypt:[0-9a-f]{64}$/);
+  assert.match(String(stored.password), /^sensitive:v2:[0-9a-f]{64}$/);
   const again = recordVariables({ password: secret }, new Set(['password']), m.salt);
   assert.equal(again.password, stored.password, 'the same secret hashes the same within one state');
   assert.notEqual(recordVariables({ password: secret }, new Set(['password']), 'another-lineage').password, stored.password);

@@ -23,8 +23,17 @@ export const stateListCommand: Command = {
       return 0;
     }
     const keys = m.buildKeys().sort();
-    const width = Math.max(0, ...keys.map((k) => k.length));
-    for (const k of keys) ctx.stdout.write(`${k.padEnd(width)}  ${m.build(k)!.status}\n`);
+    // No spread of 100,000 arguments, no copy of each record, one write per 64 KiB (issue 15).
+    const width = keys.reduce((w, k) => Math.max(w, k.length), 0);
+    let out = '';
+    for (const k of keys) {
+      out += `${k.padEnd(width)}  ${m.buildStatus(k)}\n`;
+      if (out.length >= 65536) {
+        ctx.stdout.write(out);
+        out = '';
+      }
+    }
+    if (out !== '') ctx.stdout.write(out);
     return 0;
   },
 };
