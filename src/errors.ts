@@ -66,6 +66,8 @@ export const ERROR_CODES = {
   STATE_FOLDER_UNSAFE: 138,
   // issue 11: runs shared by many runners (build -run-id)
   STATE_RUN_UNSUPPORTED: 150,
+  // issue 15: the state removed while a run was using it
+  STATE_GONE: 139,
   WORKSPACE_NOT_FOUND: 120,
   WORKSPACE_EXISTS: 121,
   WORKSPACE_INVALID: 122,

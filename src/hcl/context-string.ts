@@ -16,18 +16,31 @@ import { parseConfig } from './parser.js';
 const contains = (r: { start: { byte: number }; end: { byte: number } }, offset: number): boolean => offset >= r.start.byte && offset < r.end.byte;
 
 export function contextString(filename: string, source: string, offset: number): string | undefined {
+  return contextFinder(filename, source)(offset);
+}
+
+/**
+ * The context strings of one file: parses it once, for every diagnostic printed in it (parsing it
+ * again for each one made printing N diagnostics of an N-line file quadratic).
+ */
+export function contextFinder(filename: string, source: string): (offset: number) => string | undefined {
   if (filename.endsWith('.json')) {
     const { file } = parseJsonConfig(source, filename);
-    if (file.body.kind !== 'json') return undefined;
-    const steps = jsonSteps(file.body.value, offset);
-    const text = steps.join('').replace(/^\./, '');
-    return text === '' ? undefined : text;
+    const body = file.body;
+    if (body.kind !== 'json') return () => undefined;
+    return (offset) => {
+      const text = jsonSteps(body.value, offset).join('').replace(/^\./, '');
+      return text === '' ? undefined : text;
+    };
   }
   const { file } = parseConfig(source, filename);
-  if (file.body.kind !== 'native') return undefined;
-  const block = file.body.blocks.find((b) => contains(b.range, offset));
-  if (!block) return undefined;
-  return [block.type, ...block.labels.map((l) => JSON.stringify(l))].join(' ');
+  const body = file.body;
+  if (body.kind !== 'native') return () => undefined;
+  return (offset) => {
+    const block = body.blocks.find((b) => contains(b.range, offset));
+    if (!block) return undefined;
+    return [block.type, ...block.labels.map((l) => JSON.stringify(l))].join(' ');
+  };
 }
 
 function jsonSteps(v: JsonValue, offset: number): string[] {

@@ -9,14 +9,14 @@
  *   is part of its fingerprint, so editing a script counts as an edit. Values that `file()` or
  *   `templatefile()` read are already inside the evaluated configuration.
  * - Sensitive values enter a fingerprint only as salted hashes: every occurrence of a sensitive
- *   string is replaced by HMAC-SHA256(salt, value) before hashing, so the fingerprint cannot be
- *   used to test guesses of a secret without the salt.
+ *   string is replaced by its keyed slow hash (secretDigest, src/state/sensitive.ts) before
+ *   hashing, so the fingerprint cannot be used to test guesses of a secret without the state's key.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userSystemError } from '../errors.js';
-import { canonicalJson } from '../state/sensitive.js';
+import { canonicalJson, secretDigest } from '../state/sensitive.js';
 import type { BuildInputs } from './plan.js';
 
 export interface FingerprintInput {
@@ -32,20 +32,8 @@ export interface FingerprintInput {
   digests?: Readonly<Record<string, string>>;
 }
 
-/** The tokens of the secrets of this process, by salt and secret: every component of every build
- * carries the same few (the `build.*` placeholders, the sensitive variables), and an HMAC costs more
- * than the rest of a step's fingerprint. Bounded, for long-lived processes (tests). */
-const tokenCache = new Map<string, string>();
-
 function sensitiveToken(secret: string, salt: string): string {
-  const key = `${salt}\u0000${secret}`;
-  let token = tokenCache.get(key);
-  if (token === undefined) {
-    token = `<sensitive:${createHmac('sha256', salt).update(secret).digest('hex')}>`;
-    if (tokenCache.size >= 1024) tokenCache.clear();
-    tokenCache.set(key, token);
-  }
-  return token;
+  return `<sensitive:${secretDigest(secret, salt)}>`;
 }
 
 /** Replaces every occurrence of a sensitive string inside string values by its salted hash. */

@@ -173,3 +173,15 @@ export function describeSystemError(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The state (file, or its folder) was removed by someone else while this process was using it. */
+export class StateGoneError extends UserError {
+  constructor(location: string) {
+    super(
+      'STATE_GONE',
+      `the state ${location} was removed while this run was using it (its file or folder was deleted by another process), ` +
+        'so what this run did cannot be recorded. Restore the state (or its folder) from a copy if you have one, ' +
+        'and run the command again.',
+    );
+  }
+}

@@ -63,6 +63,13 @@ export interface LockRequest {
    * for that millisecond-long lock more cheaply inside the call (the file backend does).
    */
   timeoutMs: number;
+  /**
+   * For scope `state`: the caller keeps asking until this time (epoch ms). A backend may then
+   * record the intent to take the state lock, so that no new build lock is granted meanwhile and
+   * the running builds' locks drain: without it a push or restore never got the state lock while
+   * overlapping builds kept running (issue 15). The intent lapses at this time by itself.
+   */
+  waitUntil?: number;
 }
 
 /** A held lock, as recorded by the backend and shown to other processes. */
@@ -127,6 +134,11 @@ export interface StateClient {
   /** The latest persisted state, verified and upgraded, as fresh objects; undefined when none exists. */
   get(): Promise<StateFile | undefined>;
   /**
+   * A secret of this state kept outside it (the file backend: `<state>.key`, 0600), salting the
+   * hashes of sensitive values (src/state/sensitive.ts); absent: the lineage alone salts them.
+   */
+  secretKey?(): string;
+  /**
    * Optional fast path: brings `known` — the object last returned by get/refresh or passed to put —
    * up to date, possibly by mutating it in place, at a cost proportional to what changed since.
    * Returns the up-to-date state (which may be a new object), or undefined when none exists.
@@ -162,8 +174,9 @@ export interface StateClient {
   backup?(): Promise<StateFile | undefined>;
   /** Copies the current state to a new, timestamped backup; returns where. */
   saveCopy?(label: string): Promise<string | undefined>;
-  /** Folds any incremental records into the full state (journaled backends). */
-  compact?(): Promise<void>;
+  /** Folds any incremental records into the full state (journaled backends). `onlyWhenWorthIt`:
+   * the backend may skip it while the records are small against the state (a manager closing). */
+  compact?(onlyWhenWorthIt?: boolean): Promise<void>;
   /** Releases what the client holds open (a connection pool); called once by StateManager.close. */
   close?(): Promise<void>;
 }

@@ -34,7 +34,8 @@ import { randomUUID } from 'node:crypto';
 import { log } from '../log.js';
 import { goDuration } from '../ui/go-duration.js';
 import { BUILDER_VERSION, PACKER_LANGUAGE_VERSION } from '../version.js';
-import { StateLockedError, StatePushRefusedError } from './errors.js';
+import { KEY_SEPARATOR } from './sensitive.js';
+import { StateGoneError, StateLockedError, StatePushRefusedError } from './errors.js';
 import { buildKey, parseBuildKey } from './identity.js';
 import { validateBuild, validateStep } from './format.js';
 import type { LockInfo, LockRequest, PutOptions, StateChange, StateClient, StatePersister, StateReader, StateRefresher, StateWriter, StepList } from './interfaces.js';
@@ -166,6 +167,19 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   get lineage(): string {
     return this.current.lineage;
   }
+  /** The salt of sensitive values' hashes in this state (see saltFor). */
+  get salt(): string {
+    return this.saltFor(this.current.lineage);
+  }
+  /** The salt of sensitive values' hashes in a state of `lineage`: the lineage and the backend's
+   * secret key of the state, when it keeps one (src/state/sensitive.ts). */
+  saltFor(lineage: string): string {
+    this.key ??= this.client.secretKey?.() ?? '';
+    return this.key === '' ? lineage : `${lineage}${KEY_SEPARATOR}${this.key}`;
+  }
+  private key: string | undefined;
+  /** Whether this manager persisted a change (close compacts the journal only then). */
+  private wrote = false;
 
   // ---- reading -----------------------------------------------------------------------------------
 
@@ -176,6 +190,11 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   build(key: string): BuildState | undefined {
     const b = this.current.builds[this.stored(key)];
     return b === undefined ? undefined : structuredClone(b);
+  }
+
+  /** The status of a build (no copy of its record: `state list` of 100,000 builds). */
+  buildStatus(key: string): BuildState['status'] | undefined {
+    return this.current.builds[this.stored(key)]?.status;
   }
 
   /** The keys of the builds (scoped: the names of this template's builds). */
@@ -263,7 +282,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
 
   /**
    * Records the template (path, hash, variables — see recordVariables — and files) of a run.
-   * Given a function, calls it with the lineage of the state the record is written to: salt
+   * Given a function, calls it with the salt (saltFor) of the state the record is written to: salt
    * sensitive values with that, since a state another process created meanwhile replaces the
    * lineage this manager made up for a state that did not exist yet.
    */
@@ -271,7 +290,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     const id = this.template;
     if (id === undefined) return Promise.reject(new Error('setTemplate needs a manager scoped to a template'));
     return this.transact('record the template', {}, (state) => {
-      const template = typeof record === 'function' ? record(state.lineage) : record;
+      const template = typeof record === 'function' ? record(this.saltFor(state.lineage)) : record;
       if (JSON.stringify(state.templates[id]) === JSON.stringify(template)) return { result: false };
       state.templates[id] = structuredClone(template);
       return { result: true, change: { templates: { [id]: state.templates[id] } } };
@@ -347,10 +366,10 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
   }
 
   /** Folds the backend's journal (if any) into its full state file. */
-  compact(): Promise<void> {
+  compact(onlyWhenWorthIt = false): Promise<void> {
     return this.serialize(() =>
       this.withWriteLock('compact the state', async () => {
-        if (this.client.compact) await this.client.compact();
+        if (this.client.compact) await this.client.compact(onlyWhenWorthIt);
       }),
     );
   }
@@ -392,7 +411,8 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     for (;;) {
       const remaining = Math.max(0, timeoutMs - (Date.now() - started));
       try {
-        const info = await lock({ ...request, timeoutMs: clientMayWait ? remaining : 0 });
+        const waitUntil = request.scope === 'state' && timeoutMs > 0 ? started + timeoutMs : undefined;
+        const info = await lock({ ...request, timeoutMs: clientMayWait ? remaining : 0, waitUntil });
         if (log.on && request.scope !== 'write') log.debug('state', `took the ${request.scope} lock ${info.id}${request.build ? ` of build "${request.build}"` : ''} of ${this.location} for "${request.operation}"`);
         return info;
       } catch (err) {
@@ -436,7 +456,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     return this.client.locks ? this.client.locks() : [];
   }
 
-  /** Releases every lock this manager holds and compacts the journal. */
+  /** Releases every lock this manager holds and, when it wrote, compacts the journal. */
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
     const ids = [...this.held.keys()];
@@ -448,7 +468,9 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
       }
     }
     try {
-      if (this.persisted && this.client.compact) await this.compact();
+      // Only a manager that wrote compacts: a read-only use (`plan`, `build -plan`, `state list`)
+      // must not wait for the write lock (it hung on a held one, issue 15).
+      if (this.persisted && this.wrote && this.client.compact) await this.compact(true);
     } finally {
       if (this.ownsClient) await this.client.close?.();
     }
@@ -479,8 +501,9 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
       this.current = latest;
       this.persisted = true;
     } else if (this.persisted) {
-      this.current = newState();
-      this.persisted = false;
+      // Removed under us (its folder deleted during a build): carrying on with a new, empty
+      // state recorded nothing of what the run did, and the run ended with exit status 0.
+      throw new StateGoneError(this.location);
     }
   }
 
@@ -552,6 +575,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
           await this.client.put(state, changes, { durable });
         }
         this.persisted = true;
+        this.wrote = true;
       } catch (err) {
         // Nothing of the group is persisted: forget it, so memory matches the backend again.
         await this.forget();

@@ -148,7 +148,7 @@ function goneFresh(plan: BuildPlan): BuildPlan {
 }
 
 function planOne(o: PlanOptions, b: RunnableBuild, vars: ReadonlySet<string>): { plan: BuildPlan; inputs: BuildInputs } {
-  const inputs = buildInputs(b, o.state.lineage, o.cwd, { template: o.template, ignore: o.ignore });
+  const inputs = buildInputs(b, o.state.salt, o.cwd, { template: o.template, ignore: o.ignore });
   const outputs = sharedOutputFiles(inputs, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
     force: o.replace(b.name),
@@ -173,7 +173,7 @@ export function templateRecord(template: Template, salt: string): TemplateState 
 function variablesChanged(o: PlanOptions): Set<string> {
   const recorded = o.state.templateRecord();
   if (!recorded) return new Set();
-  return changedVariables(recorded.variables, templateRecord(o.template, o.state.lineage).variables);
+  return changedVariables(recorded.variables, templateRecord(o.template, o.state.salt).variables);
 }
 
 /** Hash of the template's files, for the state's `template.hash`. */

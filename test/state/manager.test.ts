@@ -215,7 +215,7 @@ test('sensitive variables are stored only as salted hashes', async (t) => {
   const path = join(tempDir(t), 'state.json');
   const m = await openFileState({ path, template: 'x.pkr.hcl' });
   const secret = 'hunter2-very-secret';
-  const vars = recordVariables({ region: 'eu-west-1', password: secret }, new Set(['password']), m.lineage);
+  const vars = recordVariables({ region: 'eu-west-1', password: secret }, new Set(['password']), m.salt);
   await m.setTemplate({ path: 'x.pkr.hcl', hash: 'h', variables: vars, files: {} });
   await m.update('a.null.x', () => newBuild('a', 'null'));
   await m.close();
@@ -223,8 +223,8 @@ test('sensitive variables are stored only as salted hashes', async (t) => {
   assert.ok(!text.includes(secret));
   const stored = (await openFileState({ path })).snapshot().templates['x.pkr.hcl']!.variables;
   assert.equal(stored.region, 'eu-west-1');
-  assert.match(String(stored.password), /^sensitive:hmac-sha256:[0-9a-f]{64}$/);
-  const again = recordVariables({ password: secret }, new Set(['password']), m.lineage);
+  assert.match(String(stored.password), /^sensitive:v2:[0-9a-f]{64}$/);
+  const again = recordVariables({ password: secret }, new Set(['password']), m.salt);
   assert.equal(again.password, stored.password, 'the same secret hashes the same within one state');
   assert.notEqual(recordVariables({ password: secret }, new Set(['password']), 'another-lineage').password, stored.password);
 });
@@ -239,7 +239,7 @@ test('a state another process created first: the template\'s sensitive values ar
   await late.setTemplate((salt) => ({ path: 'x.pkr.hcl', hash: 'h', variables: recordVariables({ password: secret }, new Set(['password']), salt), files: {} }));
   assert.equal(late.lineage, first.lineage);
   const stored = (await openFileState({ path })).snapshot().templates['x.pkr.hcl']!.variables;
-  assert.equal(stored.password, recordVariables({ password: secret }, new Set(['password']), first.lineage).password);
+  assert.equal(stored.password, recordVariables({ password: secret }, new Set(['password']), first.salt).password);
 });
 
 test('replace (push): another lineage or an older serial is refused unless forced; serial never goes back', async (t) => {

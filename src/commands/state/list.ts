@@ -25,14 +25,21 @@ export const stateListCommand: Command = {
       return 0;
     }
     const keys = m.buildKeys().sort();
-    const width = Math.max(0, ...keys.map((k) => k.length));
-    const statusWidth = Math.max(0, ...keys.map((k) => m.build(k)!.status.length));
+    // No spread of 100,000 arguments, no copy of each record, one write per 64 KiB (issue 15).
+    const width = keys.reduce((w, k) => Math.max(w, k.length), 0);
     const held = new Map((await m.locks()).filter((l) => l.scope === 'build' && l.build !== undefined).map((l) => [l.build!, l]));
+    const statusWidth = held.size === 0 ? 0 : keys.reduce((w, k) => Math.max(w, (m.buildStatus(k) ?? '').length), 0);
+    let out = '';
     for (const k of keys) {
-      const lock = held.get(m.template === undefined ? k : buildKey(m.template, k));
+      const lock = held.size === 0 ? undefined : held.get(m.template === undefined ? k : buildKey(m.template, k));
       const holder = lock ? `  held by ${lock.who} (pid ${lock.pid}, ${lock.operation} since ${lock.created}, lock ID ${lock.id})` : '';
-      ctx.stdout.write(`${k.padEnd(width)}  ${holder ? m.build(k)!.status.padEnd(statusWidth) : m.build(k)!.status}${holder}\n`);
+      out += `${k.padEnd(width)}  ${holder ? (m.buildStatus(k) ?? '').padEnd(statusWidth) : m.buildStatus(k)}${holder}\n`;
+      if (out.length >= 65536) {
+        ctx.stdout.write(out);
+        out = '';
+      }
     }
+    if (out !== '') ctx.stdout.write(out);
     return 0;
   },
 };

@@ -30,6 +30,7 @@ import type { StateFile } from '../types.js';
 import { syncFolder, writeFileDurably } from './durable-write.js';
 import { isErrno, nodeFileSystem, type FileStat, type FileSystem } from './fs.js';
 import { applyRecords, encodeRecord, parseJournal } from './journal.js';
+import { newSecretKey, readSecretKey, writeSecretKey } from './secret-key.js';
 import { FileLocks } from './lock-files.js';
 
 export interface FileStateClientOptions {
@@ -82,6 +83,12 @@ export class FileStateClient implements StateClient {
     this.locksImpl = new FileLocks(this.fs, options.path, options.onWarning ?? (() => undefined));
   }
 
+  /** The state's key (see secret-key.ts): a new one is written with this client's next write. */
+  secretKey(): string {
+    return readSecretKey(this.fs, this.location) ?? (this.pendingKey ??= newSecretKey());
+  }
+  private pendingKey: string | undefined;
+
   async get(): Promise<StateFile | undefined> {
     return this.readFresh();
   }
@@ -107,6 +114,14 @@ export class FileStateClient implements StateClient {
 
   async put(state: StateFile, changes?: readonly StateChange[], options: PutOptions = {}): Promise<void> {
     this.checkFolder();
+    this.putState(state, changes, options);
+    if (this.pendingKey !== undefined) {
+      writeSecretKey(this.fs, this.location, this.pendingKey);
+      this.pendingKey = undefined;
+    }
+  }
+
+  private putState(state: StateFile, changes: readonly StateChange[] | undefined, options: PutOptions): void {
     const c = this.cursor;
     if (changes !== undefined && changes.length > 0 && c !== undefined && c.state === state && this.baseUnchanged(c)) {
       this.append(c, state, changes, options.durable !== false);
@@ -128,9 +143,14 @@ export class FileStateClient implements StateClient {
     this.cursor = undefined;
   }
 
-  async compact(): Promise<void> {
+  /** `onlyWhenWorthIt` (a manager closing): not while the journal is under 1/64 of the state file
+   * — rewriting a 117 MB state for a few records cost a one-build `build` most of its time. */
+  async compact(onlyWhenWorthIt = false): Promise<void> {
     const state = this.cursor ? await this.refresh(this.cursor.state) : await this.readFresh();
-    if (state && this.cursor && this.cursor.journalEnd > 0) this.writeFull(state);
+    const c = this.cursor;
+    if (!state || !c || c.journalEnd === 0) return;
+    if (onlyWhenWorthIt && c.journalEnd * 64 < c.base.size) return;
+    this.writeFull(state);
   }
 
   async backup(): Promise<StateFile | undefined> {

@@ -6,6 +6,9 @@
  *   but stuck (a stopped process), naming that holder.
  * - `<state>.locks/build-<hash of key>.lock` — one per build being worked on, held for a whole run.
  * - `<state>.locks/state.lock` — the whole state (push, restore): excludes every build lock.
+ * - `<state>.locks/state.intent` — a process waiting for the state lock, until a time it records:
+ *   no new build lock is granted while it stands (writer preference, so that a push or restore is
+ *   not starved by overlapping builds); it lapses at that time, or when its process is gone.
  *
  * Build and state locks are checked and created while holding the write lock, so "no state lock
  * exists, so create my build lock" (and the reverse) cannot race. Each file holds the LockInfo
@@ -65,6 +68,8 @@ export class FileLocks {
    * so that releasing one is a stat and an unlink (no read, no search).
    */
   private readonly own = new Map<string, { file: string; info: LockInfo; stat: FileStat }>();
+  /** The id of the intent to take the state lock this object recorded (see recordIntent). */
+  private intentId: string | undefined;
   /** Whether temporary files left by dead processes were looked for (once per object). */
   private tidied = false;
   /** Unreadable lock files seen, by file and identity: when first seen (monotonicMs()). */
@@ -97,14 +102,18 @@ export class FileLocks {
       const write = await this.lockWrite(`take a lock for ${request.operation}`, Math.max(request.timeoutMs, 60_000));
       let conflicts: LockInfo[];
       try {
-        conflicts = request.scope === 'build' ? this.buildConflicts() : this.stateConflicts();
+        conflicts = request.scope === 'build' ? this.buildConflicts(this.holdsBuildLock()) : this.stateConflicts();
         if (conflicts.length === 0) {
           this.removeLeftoverTemps();
           let holder = this.tryCreate(file, info);
           if (holder && this.takeOverIfAbandoned(holder)) holder = this.tryCreate(file, info);
-          if (!holder) return info;
+          if (!holder) {
+            if (request.scope === 'state') this.dropIntent();
+            return info;
+          }
           conflicts.push(holder.info ?? unreadableHolder(holder, this.statePath));
         }
+        if (request.scope === 'state') this.recordIntent(info, request.waitUntil);
       } finally {
         this.releaseOwn(write.id);
       }
@@ -281,11 +290,59 @@ export class FileLocks {
     return files.map((f) => this.readHolder(f)).filter((h): h is Holder => h !== undefined);
   }
 
-  /** Live holders that forbid a build lock: a state lock. (Build/build conflicts are the O_EXCL create.) */
-  private buildConflicts(): LockInfo[] {
+  /** Live holders that forbid a build lock: a state lock, or the intent of a process waiting for
+   * it (see recordIntent). (Build/build conflicts are the O_EXCL create.) */
+  private buildConflicts(ignoreIntent: boolean): LockInfo[] {
     const holder = this.readHolder(this.stateLockFile);
-    if (!holder || this.takeOverIfAbandoned(holder)) return [];
-    return [holder.info ?? unreadableHolder(holder, this.statePath)];
+    if (holder && !this.takeOverIfAbandoned(holder)) return [holder.info ?? unreadableHolder(holder, this.statePath)];
+    if (ignoreIntent) return [];
+    const intent = this.readHolder(this.intentFile);
+    if (!intent) return [];
+    const until = (intent.info as { wait_until?: unknown } | undefined)?.wait_until;
+    const state = intent.info ? holderState(intent.info) : 'dead';
+    if (state === 'alive' && typeof until === 'number' && Date.now() < until) return [intent.info!];
+    // Lapsed, or left by a process that is gone (or cannot be seen: an intent only ever delays
+    // builds, so one that cannot be judged is not obeyed).
+    if (state === 'dead' || (typeof until === 'number' && Date.now() >= until)) this.breakLock(intent);
+    return [];
+  }
+
+  /**
+   * True when this object holds a build lock: a run that holds some of its builds' locks takes the
+   * rest despite an intent (it would otherwise wait for the waiter, which waits for it).
+   */
+  private holdsBuildLock(): boolean {
+    for (const o of this.own.values()) if (o.info.scope === 'build') return true;
+    return false;
+  }
+
+  /** The intent file: a process waiting for the state lock (push, restore) until `wait_until`. */
+  get intentFile(): string {
+    return join(this.locksDir, 'state.intent');
+  }
+
+  /**
+   * Records that this process waits for the state lock until `waitUntil` (writer preference): while
+   * the intent stands, no new build lock is granted, so the running builds' locks drain and the
+   * state lock is granted in bounded time even while overlapping builds keep starting. Called
+   * under the write lock; one intent at a time (a second waiter relies on the first one's).
+   */
+  private recordIntent(info: LockInfo, waitUntil: number | undefined): void {
+    if (waitUntil === undefined || Date.now() >= waitUntil || (this.intentId && this.own.has(this.intentId))) return;
+    const intent = { ...info, id: `${info.id}-intent`, operation: `waiting to ${info.operation}`, wait_until: waitUntil };
+    const current = this.readHolder(this.intentFile);
+    if (current) {
+      const until = (current.info as { wait_until?: unknown } | undefined)?.wait_until;
+      const lapsed = !current.info || holderState(current.info) === 'dead' || typeof until !== 'number' || Date.now() >= until;
+      if (!lapsed || !this.breakLock(current)) return;
+    }
+    if (this.tryCreate(this.intentFile, intent, false) === undefined) this.intentId = intent.id;
+  }
+
+  /** Removes the intent this object recorded, if any (it got the state lock). */
+  private dropIntent(): void {
+    if (this.intentId) this.releaseOwn(this.intentId);
+    this.intentId = undefined;
   }
 
   /** Live holders that forbid a state lock: any build or state lock. */
