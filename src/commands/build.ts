@@ -28,6 +28,7 @@ const flagSpecs = {
   'machine-readable': { kind: 'bool' },
   debug: { kind: 'bool' },
   plan: { kind: 'bool' },
+  snapshots: { kind: 'bool', default: true },
 } as const;
 
 export const buildCommand: Command = {
@@ -59,6 +60,8 @@ State (what builder adds to Packer):
   -detailed-exitcode            With -plan: exit 0 when every build is up to date, 2 when some
                                 build would run, 1 on an error.
   -json                         With -plan: print the plan as JSON (docs/design.md).
+  -snapshots=false              Take no snapshot after each step, and restart from none (builders
+                                that offer snapshots, such as docker, take them by default).
 ${stateRunFlagsUsage}
 ${buildFilterFlagsUsageAt(32)}
 ${varFlagsUsageAt(32)}`,
@@ -89,6 +92,8 @@ ${varFlagsUsageAt(32)}`,
         signal: ctx.signal,
         runUuid: setup.runUuid,
         sensitive: setup.sensitive,
+        workspace: setup.location.workspace,
+        snapshots: f.snapshots,
       });
       try {
         if (f.debug) setup.ui.say('Debug mode enabled. Builds will not be parallelized.');
@@ -104,6 +109,8 @@ ${varFlagsUsageAt(32)}`,
           hooksFor: (b) => run.hooksFor(b),
           resumeFor: (b) => run.resumeFor(b),
           keepInstanceOnFailure: (b) => run.keepFor(b),
+          instanceLabelsFor: (b) => run.instanceLabelsFor(b),
+          snapshotLabelsFor: (b) => run.snapshotLabelsFor(b),
           onBuildEnd: (b, r) => run.buildEnded(b, r),
         });
         const resume = resumeCommand(args);
