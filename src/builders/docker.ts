@@ -359,7 +359,7 @@ export async function listSnapshots(labels: Readonly<Record<string, string>>, en
     // image, which the listing hides otherwise
     const images = await docker.listImages({ all: true, filters } as unknown as Dockerode.ListImagesOptions);
     return images
-      .map((i) => ({ id: i.Id, labels: i.Labels ?? {}, created: i.Created, size: i.Size }))
+      .map((i) => ({ id: i.Id.replace(/^sha256:/, ''), labels: i.Labels ?? {}, created: i.Created, size: i.Size }))
       .filter((i) => Object.entries(labels).every(([k, v]) => i.labels[k] === v))
       .sort((a, b) => b.created - a.created);
   } catch (err) {

@@ -65,6 +65,9 @@ function imageOf(r: CliResult): string {
   return m[1]!;
 }
 
+/** An image by id (Podman's compatible API takes a bare 64-hex id for a repository name). */
+const image = (id: string): ReturnType<typeof suite.docker.getImage> => suite.docker.getImage(`sha256:${id}`);
+
 const show = (r: CliResult): string => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
 test('docker stateful: a failed step keeps the labelled container; the next run resumes on it and runs only the steps left', async (t) => {
@@ -157,3 +160,65 @@ async function execOutput(containerId: string, script: string): Promise<string> 
   for (let i = 0; i + 8 <= buf.length; i += 8 + buf.readUInt32BE(i + 4)) if (buf[i] === 1) out += buf.subarray(i + 8, i + 8 + buf.readUInt32BE(i + 4)).toString();
   return out;
 }
+
+test('docker stateful: snapshots after each step; a changed 3rd step restarts from the snapshot after step 2 and runs steps 3.. only; superseded snapshots are removed', async (t) => {
+  if (suite.skipped(t)) return;
+  const dir = await workdir('snapshots', [effect(1), effect(2), effect(3), effect(4)]);
+  const first = await build(dir);
+  assert.equal(first.code, 0, show(first));
+  const { build: rec, lineage } = await record(dir);
+  const snaps = rec.provisioners.map((s) => s.snapshot?.id ?? '');
+  assert.equal(snaps.filter((id) => id !== '').length, 4, JSON.stringify(rec.provisioners));
+  const label = (await image(snaps[1]!).inspect()).Config.Labels ?? {};
+  assert.deepEqual([label['builder.snapshot'], label['builder.lineage'], label['builder.build'], label['builder.step'], label['builder.chain']], ['true', lineage, BUILD, '2', rec.provisioners[1]!.snapshot!.chain]);
+
+  await writeFile(join(dir, TEMPLATE), template(suite.podman!.baseImage, [effect(1), effect(2), effect('3b'), effect(4)]));
+  const second = await build(dir);
+  assert.equal(second.code, 0, show(second));
+  assert.match(second.stdout, new RegExp(`Restarting from the snapshot ${snaps[1]}: provisioner 3 \\(shell\\): inline, .*which saves 2 steps`));
+  assert.equal((second.stdout.match(/Provisioning with shell script/g) ?? []).length, 2, second.stdout);
+  // steps 1 and 2 came with the snapshot (they did not run again), 3b and 4 ran on it
+  assert.equal(await runInImage(suite.docker, imageOf(second), 'cat /root/effects.log'), '1\n2\n3b\n4\n');
+  const after = (await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? '');
+  assert.deepEqual(after.slice(0, 2), snaps.slice(0, 2));
+  assert.ok(after[2] !== '' && after[2] !== snaps[2] && after[3] !== '' && after[3] !== snaps[3]);
+  assert.match(second.stdout, /Snapshots superseded by this build removed: 2\./);
+  for (const old of snaps.slice(2)) await assert.rejects(image(old).inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
+  for (const id of after) await image(id).inspect();
+
+
+  // builder snapshots list: the four recorded ones
+  const cli = (...args: string[]): Promise<CliResult> => runCli(args, dir, env());
+  const listed = await cli('snapshots', 'list', TEMPLATE);
+  assert.equal(listed.code, 0, show(listed));
+  const lines = listed.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^BUILD\s+STEP\s+STATUS\s+ID\s+SIZE\s+CREATED$/);
+  assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 5).join(' ')), after.map((id, i) => `${TEMPLATE}/${BUILD} step ${i + 1} recorded ${id.slice(0, 19)}`));
+
+  // the build forgotten: its snapshots are orphans, which prune removes
+  assert.equal((await cli('state', 'rm', '-force', TEMPLATE, BUILD)).code, 0);
+  const orphans = await cli('snapshots', 'list', TEMPLATE);
+  assert.equal((orphans.stdout.match(/ orphaned /g) ?? []).length, 4, show(orphans));
+  const dry = await cli('snapshots', 'prune', '-dry-run', TEMPLATE);
+  assert.match(dry.stdout, /Would prune 4 snapshot\(s\); 0 kept\./, show(dry));
+  await image(after[0]!).inspect();
+  const pruned = await cli('snapshots', 'prune', TEMPLATE);
+  assert.equal(pruned.code, 0, show(pruned));
+  assert.match(pruned.stdout, /Pruned 4 snapshot\(s\); 0 kept\./);
+  for (const id of after) await assert.rejects(image(id).inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
+
+  // -snapshots=false: a build takes none
+  const third = await build(dir, '-snapshots=false');
+  assert.equal(third.code, 0, show(third));
+  assert.doesNotMatch(third.stdout, /Snapshot after provisioner/);
+  assert.deepEqual((await record(dir)).build.provisioners.map((s) => s.snapshot), [null, null, null, null]);
+
+  // prune -keep=1: only the snapshot after the last step stays, in the record too
+  const fourth = await build(dir, '-replace=docker.t');
+  assert.equal(fourth.code, 0, show(fourth));
+  const four = (await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? '');
+  const kept = await cli('snapshots', 'prune', '-keep=1', TEMPLATE);
+  assert.match(kept.stdout, /Pruned 3 snapshot\(s\); 1 kept\./, show(kept));
+  assert.deepEqual((await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? ''), ['', '', '', four[3]]);
+  await image(four[3]!).inspect();
+});
