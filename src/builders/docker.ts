@@ -21,7 +21,8 @@
  *
  * Snapshots (for incremental rebuilds; not part of Packer): `snapshot` commits the container to an
  * image labelled with the given labels, `createFromSnapshot` starts a container from such an
- * image, `listSnapshots` / `removeSnapshot` manage them.
+ * image, `listSnapshots` / `removeSnapshot` / `snapshotExists` manage them; `snapshots` (the
+ * SnapshotCapability of BuilderDef) is how the stateful run and `builder snapshots` use them.
  *
  * Networking: without `--network` in run_command, a container on Podman's service gets the host's
  * network (its bridges need root-only setup on hosts like these); on Docker Engine the default.
