@@ -28,7 +28,6 @@ const flagSpecs = {
   'machine-readable': { kind: 'bool' },
   debug: { kind: 'bool' },
   plan: { kind: 'bool' },
-  snapshots: { kind: 'bool', default: true },
 } as const;
 
 export const buildCommand: Command = {
