@@ -85,6 +85,9 @@ test('docker stateful: a failed step keeps the labelled container; the next run 
     Object.fromEntries(['builder.lineage', 'builder.workspace', 'builder.template', 'builder.build'].map((k) => [k, info.Config.Labels[k]])),
     { 'builder.lineage': lineage, 'builder.workspace': 'default', 'builder.template': TEMPLATE, 'builder.build': BUILD },
   );
+  // builder state list names it; it is found by its labels
+  const listed = await runCli(['state', 'list', TEMPLATE], dir, env());
+  assert.equal(listed.stdout, `${BUILD}  failed    kept instance ${id}\n`);
   // the kept container is found by its labels
   const found = await suite.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`builder.lineage=${lineage}`] }) });
   assert.deepEqual(found.map((c) => c.Id), [id]);

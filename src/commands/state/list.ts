@@ -1,7 +1,8 @@
 /**
  * `builder state list [TEMPLATE]`: the builds recorded in the state, one per line, with their
- * status. With TEMPLATE, that template's builds by their names in it; without, every build by its
- * key in the state (TEMPLATE-ID/BUILD).
+ * status and, when a failed build kept its instance for a resume, that instance's id. With
+ * TEMPLATE, that template's builds by their names in it; without, every build by its key in the
+ * state (TEMPLATE-ID/BUILD).
  */
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
@@ -24,7 +25,12 @@ export const stateListCommand: Command = {
     }
     const keys = m.buildKeys().sort();
     const width = Math.max(0, ...keys.map((k) => k.length));
-    for (const k of keys) ctx.stdout.write(`${k.padEnd(width)}  ${m.build(k)!.status}\n`);
+    for (const k of keys) {
+      const b = m.build(k)!;
+      // a kept instance (docker: the container a failed build left for the next run to resume on)
+      const kept = b.instance?.keep_on_failure ? `  kept instance ${b.instance.id}` : '';
+      ctx.stdout.write(`${k.padEnd(width)}  ${kept ? b.status.padEnd(8) : b.status}${kept}\n`);
+    }
     return 0;
   },
 };
