@@ -61,6 +61,7 @@ State (what builder adds to Packer):
   -json                         With -plan: print the plan as JSON (docs/design.md).
   -snapshots=false              Take no snapshot after each step, and restart from none (builders
                                 that offer snapshots, such as docker, take them by default).
+                                Also \`snapshots = false\` in builder.hcl next to the template.
 ${stateRunFlagsUsage}
 ${buildFilterFlagsUsageAt(32)}
 ${varFlagsUsageAt(32)}`,
@@ -92,7 +93,7 @@ ${varFlagsUsageAt(32)}`,
         runUuid: setup.runUuid,
         sensitive: setup.sensitive,
         workspace: setup.location.workspace,
-        snapshots: f.snapshots,
+        snapshots: f.snapshots && !setup.snapshotsOff,
       });
       try {
         if (f.debug) setup.ui.say('Debug mode enabled. Builds will not be parallelized.');

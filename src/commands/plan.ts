@@ -75,7 +75,7 @@ export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detaile
     ignore: setup.ignore,
     stepContext: setup.stepContext,
     signal: ctx.signal,
-    snapshots: f.snapshots,
+    snapshots: f.snapshots && !setup.snapshotsOff,
   });
   const all = [...plans.values()];
   const orphaned = orphans(setup.state.buildKeys(), setup.template.builds.flatMap((b) => b.sources.map((s) => fullBuildName(b, s))));

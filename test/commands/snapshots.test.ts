@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toPrune } from '../../src/commands/snapshots/prune.js';
 import type { SnapshotRow } from '../../src/commands/snapshots/inventory.js';
@@ -43,4 +44,16 @@ test('snapshots list and prune: an engine that cannot be reached is a warning; r
   const usage = await runInProcess(['snapshots', 'prune', '-keep=-1'], { cwd: dir, env });
   assert.equal(usage.code, 1);
   assert.match(usage.stderr, /-keep must be 0 or more/);
+});
+
+test('builder.hcl: snapshots = false is read (as -snapshots=false); a value that is not a bool is refused naming the place', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 't.pkr.hcl'), 'source "null" "a" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.a"]\n}\n');
+  writeFileSync(join(dir, 'builder.hcl'), 'snapshots = false\n');
+  const ok = await runInProcess(['plan', 't.pkr.hcl'], { cwd: dir, env: {} });
+  assert.equal(ok.code, 0, ok.stderr);
+  writeFileSync(join(dir, 'builder.hcl'), 'snapshots = "no"\n');
+  const bad = await runInProcess(['plan', 't.pkr.hcl'], { cwd: dir, env: {} });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /builder\.hcl:1,13: snapshots in .*builder\.hcl must be true or false\./);
 });
