@@ -11,6 +11,10 @@
  * - resume: a run that failed at step 15 (of 20; scaled with the step count) kept its container;
  *   the resumed run, steps 15.. only (against a fresh build).
  * Storage: the total size the engine reports for the snapshot images of one fresh build.
+ * BENCH_DOCKER_CASES=compare measures instead, on the same template and service, a fresh
+ * `builder build` (snapshots on and off) against `packer build` 1.6.6 (its docker builder drives
+ * the harness's `docker` CLI wrapper through its CLI proxy) and against the floor: one container,
+ * one API exec per step, the commit (dockerode, no builder).
  * Skipped (exit 0, said) when the harness cannot start Podman here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { loadAverage, repo } from './common.js';
+import { commitContainer } from '../src/builders/docker/engine.js';
 
 const STEPS = Number(process.env.BENCH_DOCKER_STEPS ?? 20);
 const STEP_S = Number(process.env.BENCH_DOCKER_STEP_S ?? 1);
@@ -82,6 +87,71 @@ function recorded(dir: string): { instance: string; snapshots: string[] } {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]): string => `${median(xs).toFixed(2)} s (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+
+/** The floor: a container, one exec per step, the commit, the removal; wall seconds. */
+async function floor(): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const c = await docker.createContainer({ Image: image, Entrypoint: ['/bin/sh'], Tty: true, OpenStdin: true, HostConfig: { NetworkMode: 'host' } } as Dockerode.ContainerCreateOptions);
+  await c.start();
+  for (const line of steps()) {
+    const e = await c.exec({ Cmd: ['/bin/sh', '-c', line], AttachStdout: true, AttachStderr: true });
+    const stream = await e.start({ hijack: true, stdin: false });
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.resume();
+    });
+    if ((await e.inspect()).ExitCode !== 0) throw new Error(`the floor's exec failed: ${line}`);
+  }
+  const committed = await commitContainer(docker, c.id, {});
+  await c.remove({ force: true });
+  await docker.getImage(`sha256:${committed.replace(/^sha256:/, '')}`).remove({ force: true });
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function packer(dir: string): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/packer', ['build', '-color=false', 'b.pkr.hcl'], {
+    cwd: dir,
+    env: { ...env, DOCKER_HOST: podmanEnv.PODMAN_HARNESS_DOCKER_CLI_HOST ?? '', PATH: `${podmanEnv.PODMAN_HARNESS_DOCKER_WRAPPER_DIR ?? ''}:${process.env.PATH ?? ''}`, CHECKPOINT_DISABLE: '1' },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`packer build exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+if (process.env.BENCH_DOCKER_CASES === 'compare') {
+  const load0 = loadAverage();
+  const ours: number[] = [];
+  const oursPlain: number[] = [];
+  const theirs: number[] = [];
+  const floors: number[] = [];
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      ours.push(build(freshDir(template(steps()))));
+      oursPlain.push(build(freshDir(template(steps())), ['-snapshots=false']));
+      theirs.push(packer(freshDir(template(steps()))));
+      floors.push(await floor());
+    }
+  } finally {
+    execFileSync('/bin/bash', [harness, 'stop', socket, '--purge'], { stdio: 'ignore' });
+    rmSync(root, { recursive: true, force: true });
+  }
+  process.stdout.write(
+    [
+      `docker build of ${STEPS} shell steps (\`sleep ${STEP_S}; echo N >> file\`), committed; ${RUNS} runs, medians (min–max)`,
+      `load average before: ${load0}; after: ${loadAverage()}`,
+      '',
+      '| case | wall | against Packer |',
+      '|---|---|---|',
+      `| packer build 1.6.6 (docker CLI through the harness's proxy) | ${fmt(theirs)} | 1 |`,
+      `| builder build, snapshots on (default) | ${fmt(ours)} | ${(median(ours) / median(theirs)).toFixed(3)} |`,
+      `| builder build, -snapshots=false | ${fmt(oursPlain)} | ${(median(oursPlain) / median(theirs)).toFixed(3)} |`,
+      `| floor: one API exec per step + commit | ${fmt(floors)} | ${(median(floors) / median(theirs)).toFixed(3)} |`,
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 
 const loadBefore = loadAverage();
 const fresh: number[] = [];
