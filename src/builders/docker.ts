@@ -21,7 +21,8 @@
  *
  * Snapshots (for incremental rebuilds; not part of Packer): `snapshot` commits the container to an
  * image labelled with the given labels, `createFromSnapshot` starts a container from such an
- * image, `listSnapshots` / `removeSnapshot` manage them.
+ * image, `listSnapshots` / `removeSnapshot` / `snapshotExists` manage them; `snapshots` (the
+ * SnapshotCapability of BuilderDef) is how the stateful run and `builder snapshots` use them.
  *
  * Networking: without `--network` in run_command, a container on Podman's service gets the host's
  * network (its bridges need root-only setup on hosts like these); on Docker Engine the default.
@@ -33,7 +34,7 @@ import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
 import { UserError } from '../errors.js';
-import type { BuilderDef, InstanceRecord, RecordedInstanceContext, StepContext } from '../sdk/component.js';
+import type { BuilderDef, InstanceRecord, RecordedInstanceContext, SnapshotCapability, StepContext } from '../sdk/component.js';
 import { renderGoTemplate } from '../sdk/go-template.js';
 import { DOCKER_BUILDER_ID, DOCKER_IMPORT_ID, exportArtifact, imageArtifact, imageRef } from './docker/artifacts.js';
 import { dockerConfigSpec, prepareDocker, type DockerConfig } from './docker/config.js';
@@ -46,11 +47,6 @@ export const BUILD_LABEL = 'builder.build';
 export const SNAPSHOT_LABEL = 'builder.snapshot';
 /** The repository snapshot images are tagged in (`localhost/builder-snapshot:<random>`). */
 export const SNAPSHOT_REPO = 'localhost/builder-snapshot';
-
-/** A step context that may carry labels for the container (state lineage, workspace, …). */
-export interface DockerStepContext extends StepContext {
-  instanceLabels?: Readonly<Record<string, string>>;
-}
 
 /** What the instance record holds (plain JSON, no secret). */
 export interface DockerInstanceMetadata {
@@ -183,7 +179,7 @@ async function startContainer(
   ctx: StepContext,
   extraLabels: Record<string, string> = {},
 ): Promise<InstanceRecord> {
-  const labels: Record<string, string> = { ...extraLabels, [BUILD_LABEL]: ctx.buildName, ...((ctx as DockerStepContext).instanceLabels ?? {}) };
+  const labels: Record<string, string> = { ...extraLabels, [BUILD_LABEL]: ctx.buildName, ...(ctx.instanceLabels ?? {}) };
   ctx.ui.say('Starting docker container...');
   const shown = [...Object.entries(config.volumes).flatMap(([h, c]) => ['-v', `${h}:${c}`]), ...render(config.runCommand, config.image)];
   ctx.ui.message(`Run command: docker run ${shown.join(' ')}`);
@@ -306,6 +302,13 @@ export const dockerBuilder = {
     const { docker, meta } = dockerFor(instance);
     await removeContainer(docker, meta.containerId);
   },
+  snapshots: {
+    take: async (config, instance, labels) => ({ id: (await snapshot(config, instance, labels)).imageId }),
+    startFrom: (config, id, ctx) => createFromSnapshot(config, id, ctx),
+    exists: (id, ctx) => snapshotExists(id, ctx.env),
+    list: (labels, ctx) => listSnapshots(labels, ctx.env),
+    remove: (id, ctx) => removeSnapshot(id, ctx.env),
+  } satisfies SnapshotCapability<DockerConfig>,
 } satisfies BuilderDef<DockerConfig>;
 
 // ---- snapshots ----------------------------------------------------------------------------------
@@ -357,11 +360,20 @@ export async function listSnapshots(labels: Readonly<Record<string, string>>, en
     // image, which the listing hides otherwise
     const images = await docker.listImages({ all: true, filters } as unknown as Dockerode.ListImagesOptions);
     return images
-      .map((i) => ({ id: i.Id, labels: i.Labels ?? {}, created: i.Created, size: i.Size }))
+      .map((i) => ({ id: i.Id.replace(/^sha256:/, ''), labels: i.Labels ?? {}, created: i.Created, size: i.Size }))
       .filter((i) => Object.entries(labels).every(([k, v]) => i.labels[k] === v))
       .sort((a, b) => b.created - a.created);
   } catch (err) {
     fail('Error listing snapshot images', err);
+  }
+}
+
+/** True while the snapshot image exists. */
+export async function snapshotExists(id: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  try {
+    return (await localImageId(openDocker(resolveEndpoint(env)), imageRef(id))) !== undefined;
+  } catch (err) {
+    fail(`Error inspecting snapshot image ${id.slice(0, 19)}`, err);
   }
 }
 

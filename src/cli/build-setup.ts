@@ -73,6 +73,8 @@ export interface BuildSetup {
   location: StateLocation;
   /** Attribute paths left out of fingerprints (-ignore-changes, builder.hcl). */
   ignore: string[];
+  /** `snapshots = false` in builder.hcl: no per-step snapshots (as -snapshots=false). */
+  snapshotsOff: boolean;
   /** The command that forgets a build of this state (the discard hint). */
   rmCommand(buildName: string): string;
   /** The context every step shares (the runner adds ui, signal and build names). */
@@ -127,7 +129,8 @@ async function openSetup(
   runUuid: string,
   components: RunComponents,
 ): Promise<BuildSetup> {
-  const ignore = [...settingsIgnore(template.root, ctx.cwd), ...f['ignore-changes']];
+  const settings = readSettings(template.root, ctx.cwd);
+  const ignore = [...settings.ignore, ...f['ignore-changes']];
   parseIgnorePaths(ignore);
   const builds = bound.builds.map((b) => runnable(b, runUuid));
   const input = ctx.stdinIsTTY ? new LineReader(ctx.stdin) : undefined;
@@ -165,6 +168,7 @@ async function openSetup(
     state,
     location,
     ignore,
+    snapshotsOff: settings.snapshots === false,
     rmCommand: (name) => stateRmCommand(location, name),
     context,
     stepContext: (b, signal) => ({ ...context, ui: runUi.build(b.name, indexOf.get(b.name) ?? 0), signal, buildName: b.name, builderType: b.builderType }),
@@ -182,21 +186,34 @@ async function openSetup(
 }
 
 /**
- * `ignore_changes` of `builder.hcl` in the template's folder — builder's own settings file, beside
- * the Packer template so that nothing new goes into `.pkr.hcl` files Packer would refuse:
+ * `ignore_changes` and `snapshots` of `builder.hcl` in the template's folder — builder's own
+ * settings file, beside the Packer template so that nothing new goes into `.pkr.hcl` files Packer
+ * would refuse:
  *
  *     ignore_changes = ["source.amazon-ebs.base.ami_name"]
+ *     snapshots      = false   # no per-step snapshots (docker), as -snapshots=false
  *
- * Absent file: nothing ignored. A file that does not parse, or an ignore_changes that is not a
- * list of strings, is a user error naming the place.
+ * Absent file: nothing ignored, snapshots on. A file that does not parse, an ignore_changes that
+ * is not a list of strings, or a snapshots that is not a bool, is a user error naming the place.
  */
-function settingsIgnore(templateRoot: string, cwd: string): string[] {
+function readSettings(templateRoot: string, cwd: string): { ignore: string[]; snapshots?: boolean } {
+  const ignore = settingsIgnore(templateRoot, cwd);
+  const snap = ignore.snapshotsAttr;
+  if (!snap) return { ignore: ignore.list };
+  const v = evaluate(snap.expr, null);
+  if (v.diagnostics.length > 0 || v.value.unknown || typeof v.value.raw !== 'boolean') {
+    throw new UserError('SETTINGS_INVALID', `${placeString(snap.expr.range)}: snapshots in ${ignore.file} must be true or false.`);
+  }
+  return { ignore: ignore.list, snapshots: v.value.raw };
+}
+
+function settingsIgnore(templateRoot: string, cwd: string): { list: string[]; file: string; snapshotsAttr?: { expr: Parameters<typeof evaluate>[0] } } {
   const file = join(resolve(cwd, templateRoot), 'builder.hcl');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { list: [], file };
     throw userSystemError(err, 'read', file, 'Check its permissions.');
   }
   const { file: parsed, diagnostics } = parseConfig(text, file);
@@ -213,5 +230,6 @@ function settingsIgnore(templateRoot: string, cwd: string): string[] {
     const d = problems[0]!;
     throw new UserError('SETTINGS_INVALID', `${d.subject ? `${placeString(d.subject)}: ` : ''}${d.summary}${d.detail ? `: ${d.detail}` : ''} (in ${file}).`);
   }
-  return (list ?? []).map((v) => v.raw as string);
+  const snapshotsAttr = attrs.attributes.get('snapshots');
+  return { list: (list ?? []).map((v) => v.raw as string), file, ...(snapshotsAttr ? { snapshotsAttr } : {}) };
 }

@@ -73,6 +73,9 @@ State (what builder adds to Packer):
   -runner=NAME                  This runner's name in locks and messages (default: this host).
   -lease-ttl=DURATION           How long a PostgreSQL lock outlives its holder's last renewal
                                 (default 30s); a runner that cannot renew in time stops its build.
+  -snapshots=false              Take no snapshot after each step, and restart from none (builders
+                                that offer snapshots, such as docker, take them by default).
+                                Also \`snapshots = false\` in builder.hcl next to the template.
 ${stateRunFlagsUsage}
 ${buildFilterFlagsUsageAt(32)}
 ${varFlagsUsageAt(32)}`,
@@ -108,6 +111,8 @@ ${varFlagsUsageAt(32)}`,
         runUuid: setup.runUuid,
         sensitive: setup.sensitive,
         claimed: runId !== undefined,
+        workspace: setup.location.workspace,
+        snapshots: f.snapshots && !setup.snapshotsOff,
       });
       try {
         if (f.debug) setup.ui.say('Debug mode enabled. Builds will not be parallelized.');
@@ -131,6 +136,8 @@ ${varFlagsUsageAt(32)}`,
           hooksFor: (b) => run.hooksFor(b),
           resumeFor: (b) => run.resumeFor(b),
           keepInstanceOnFailure: (b) => run.keepFor(b),
+          instanceLabelsFor: (b) => run.instanceLabelsFor(b),
+          snapshotLabelsFor: (b) => run.snapshotLabelsFor(b),
           onBuildEnd: async (b, r) => {
             await run.buildEnded(b, r);
             await shared?.ended(b, r);

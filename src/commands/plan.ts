@@ -20,6 +20,7 @@ import { fullBuildName } from '../template/expand.js';
 export const planFlagSpecs = {
   'detailed-exitcode': { kind: 'bool' },
   json: { kind: 'bool' },
+  snapshots: { kind: 'bool', default: true },
 } as const satisfies FlagSpecs;
 
 const flagSpecs = {
@@ -44,6 +45,7 @@ Options:
   -detailed-exitcode            Exit 0 when every build is up to date, 2 when some build would
                                 run, 1 on an error.
   -json                         Print the plan as JSON (format documented in docs/design.md).
+  -snapshots=false              Plan no restart from a snapshot (as \`build -snapshots=false\`).
   -color=false                  Disable color output.
   -machine-readable             Produce machine-readable output.
 ${stateRunFlagsUsage}
@@ -63,7 +65,7 @@ ${varFlagsUsageAt(32)}`,
 };
 
 /** Plans every build of `setup`, prints the plans, and returns the exit code. */
-export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detailed-exitcode': boolean }, ctx: CommandContext): Promise<number> {
+export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detailed-exitcode': boolean; snapshots: boolean }, ctx: CommandContext): Promise<number> {
   const plans = await planBuilds({
     template: setup.template,
     builds: setup.builds,
@@ -73,6 +75,7 @@ export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detaile
     ignore: setup.ignore,
     stepContext: setup.stepContext,
     signal: ctx.signal,
+    snapshots: f.snapshots && !setup.snapshotsOff,
   });
   const all = [...plans.values()];
   const orphaned = orphans(setup.state.buildKeys(), setup.template.builds.flatMap((b) => b.sources.map((s) => fullBuildName(b, s))));

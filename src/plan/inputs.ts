@@ -112,7 +112,7 @@ export function buildInputs(bound: BoundBuild, salt: string, cwd: string, option
     };
   };
 
-  const builder: { reconnect?: unknown; instanceOutlivesBuild?: boolean; snapshot?: unknown } = bound.source.def;
+  const builder: { reconnect?: unknown; instanceOutlivesBuild?: boolean; snapshots?: unknown } = bound.source.def;
   const skipSource = ignored('source', [`${bound.builderType}.${p.source.sourceName}`, `${bound.builderType}.${p.source.localName}`]);
   const sourceConfig = without(bound.source.evaluated.config, skipSource);
   const sourceCauses = partCauses([p.sourceDef.body, p.source.extraBody], locals);
@@ -130,7 +130,7 @@ export function buildInputs(bound: BoundBuild, salt: string, cwd: string, option
     postProcessorChains: bound.postProcessors.map((chain, c) => chain.map((s, i) => step(s, 'post-processor', ++flat, p.postProcessors[c]?.[i]?.body))),
     canReconnect: typeof builder.reconnect === 'function',
     instanceOutlivesBuild: builder.instanceOutlivesBuild === true,
-    // A builder offers snapshots by implementing `snapshot` (the docker builder, next).
-    canSnapshot: typeof builder.snapshot === 'function',
+    // A builder offers snapshots through its `snapshots` capability (docker).
+    canSnapshot: typeof builder.snapshots === 'object' && builder.snapshots !== null,
   };
 }

@@ -239,10 +239,10 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
   });
   const destroy = kept && kept.keep_on_failure ? { destroyInstance: kept } : {};
   const fresh = (reason: string): BuildPlan => make('fresh', reason, 0, 0, destroy);
-  /** A restart from the newest matching snapshot, else fresh. */
-  const fallback = (reason: string): BuildPlan => {
+  /** A restart from the newest matching snapshot, else fresh (`freshTail` ends the reason then). */
+  const fallback = (reason: string, freshTail = ''): BuildPlan => {
     const snap = record ? matchingSnapshot(record, inputs) : undefined;
-    if (!snap) return fresh(reason);
+    if (!snap) return fresh(reason + freshTail);
     const at = provisionerLabel(inputs.provisioners[snap.step]!, snap.step);
     return make('restart-from-snapshot', `${reason}; the snapshot was taken after ${at}, which saves ${snap.saves} step${snap.saves === 1 ? '' : 's'}`, snap.step + 1, 0, { ...destroy, snapshot: snap });
   };
@@ -267,10 +267,10 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
 
   if (record.status === 'complete') {
     const reusable = kept !== undefined && inputs.instanceOutlivesBuild && inputs.canReconnect;
-    const lost = (why: string): string =>
+    const lost = (why: string): BuildPlan =>
       !inputs.instanceOutlivesBuild
-        ? `${why}, and a ${inputs.builderType} build's instance does not outlive the build, so it is rebuilt from the start`
-        : `${why}, and the instance of the last build cannot be reconnected to`;
+        ? fallback(`${why}, and a ${inputs.builderType} build's instance does not outlive the build`, ', so it is rebuilt from the start')
+        : fallback(`${why}, and the instance of the last build cannot be reconnected to`);
     if (same === applied && applied === recorded.length && n === applied) {
       const pp = firstChainToRun(record, inputs, outputPresent);
       if (!pp) {
@@ -283,14 +283,14 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
         return make('up-to-date', `nothing changed since the build completed at ${record.completed_at}`, n, chains, { artifacts: record.artifacts });
       }
       if (reusable) return resume(`${pp.why}; the steps before it are complete and unchanged`, n, pp.chain);
-      return fallback(lost(pp.why));
+      return lost(pp.why);
     }
     if (same === applied && applied === recorded.length && n > applied) {
       const why = `${provisionerLabel(inputs.provisioners[applied]!, applied)} is new`;
       if (reusable) return resume(`${why}; the steps before it are complete and unchanged`, applied, 0);
-      return fallback(lost(why));
+      return lost(why);
     }
-    if (!inputs.instanceOutlivesBuild) return fallback(lost(firstProvChange));
+    if (!inputs.instanceOutlivesBuild) return lost(firstProvChange);
     return fallback(`${firstProvChange}; the host already went through the steps after it in the last build, so the build starts from the beginning`);
   }
 

@@ -60,6 +60,8 @@ export interface BuildHooks extends StepObserver {
   /** The builder's `destroy` of the instance succeeded (as a cleanup). */
   onInstanceDestroyed?(): void | Promise<void>;
   onArtifact?(stepId: string, artifact: Artifact): void | Promise<void>;
+  /** A snapshot of the instance was taken after provisioner `stepId` completed. */
+  onSnapshot?(stepId: string, snapshotId: string): void | Promise<void>;
 }
 
 /** Where a resumed build starts (issue 5): the kept instance and the steps already done. */
@@ -73,6 +75,8 @@ export interface ResumePoint {
   /** Chains before this index completed earlier: they are not run again; the recorded artifact
    * of each one's last post-processor is reported, and the builder's artifact is kept. */
   skipChainsBefore?: number;
+  /** Start a new instance from this snapshot (BuilderDef.snapshots) instead of creating one. */
+  snapshot?: string;
 }
 
 export interface BuildRunOptions {
@@ -96,6 +100,9 @@ export interface BuildRunOptions {
   abandon?: AbortSignal;
   /** The context every step gets, less its UI and signal. */
   context: Omit<StepContext, 'ui' | 'signal' | 'buildName' | 'builderType'>;
+  /** When the builder offers snapshots: the labels of the snapshot to take after provisioner
+   * `index` completed (undefined: take none). Absent: no snapshots. */
+  snapshotLabels?(index: number): Readonly<Record<string, string>> | undefined;
 }
 
 export interface BuildResult {
@@ -125,6 +132,9 @@ function abandonedResult(abandon: AbortSignal): BuildResult {
 export function multiError(errors: readonly Error[]): Error {
   return new Error(`${errors.length} error(s) occurred:\n\n${errors.map((e) => `* ${e.message}`).join('\n')}`);
 }
+
+/** How a snapshot is said (a line that starts with one of STATE_EVENT_PHRASES). */
+const SNAPSHOT_SAID = 'Snapshot after provisioner ';
 
 /** Packer's placeholder for generated values a builder does not provide. */
 const NOT_IMPLEMENTED = 'ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER';
@@ -183,12 +193,33 @@ export async function runBuild(spec: BuildSpec, given: BuildRunOptions): Promise
   // `-debug` names, in Packer's style: StepCreateDocker, StepConnect, StepProvision, StepFinishDocker.
   const typeName = spec.builderType.replace(/(^|[-_])(\w)/g, (_m, _sep: string, c: string) => c.toUpperCase());
   const lastProvisioner = spec.provisioners.length - 1;
+  /** After provisioner `i` completed: a snapshot when the run asks for one. A failed snapshot is
+   * said and the build goes on (it only costs a later rebuild time). */
+  const takeSnapshot = async (s: BuildState, i: number, signal: AbortSignal): Promise<void> => {
+    const snapshots = spec.builder.snapshots;
+    const labels = snapshots && s.instance && !signal.aborted ? opts.snapshotLabels?.(i) : undefined;
+    if (!snapshots || !labels || !s.instance) return;
+    try {
+      const { id } = await snapshots.take(spec.builderConfig, s.instance, labels, stepCtx(signal));
+      ui.say(`${SNAPSHOT_SAID}${i + 1}: ${id}`);
+      await hooks?.onSnapshot?.(`provisioner.${i}`, id);
+    } catch (err) {
+      ui.error(`${SNAPSHOT_SAID}${i + 1} failed: ${toError(err).message}`);
+    }
+  };
+
   const steps: Step<BuildState>[] = [
     {
       id: 'create',
       debugName: `StepCreate${typeName}`,
       async run(s, signal) {
         const resumeAt = opts.resume?.instance;
+        const fromSnapshot = opts.resume?.snapshot;
+        if (fromSnapshot !== undefined && spec.builder.snapshots) {
+          s.instance = await spec.builder.snapshots.startFrom(spec.builderConfig, fromSnapshot, stepCtx(signal));
+          await hooks?.onInstance?.(s.instance);
+          return;
+        }
         if (resumeAt && spec.builder.reconnect && (await spec.builder.reconnect(spec.builderConfig, resumeAt, stepCtx(signal)))) {
           s.instance = resumeAt;
           return;
@@ -266,6 +297,7 @@ export async function runBuild(spec: BuildSpec, given: BuildRunOptions): Promise
         async run(s, signal) {
           await decorated.run(s, signal);
           s.provisionFailed = false;
+          await takeSnapshot(s, i, signal);
         },
       };
     }),

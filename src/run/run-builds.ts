@@ -39,6 +39,10 @@ export interface RunBuildsOptions {
   /** Called when a build has ended, before the next one starts on this worker (issue 5: the
    * build's final artifacts are recorded in the state). */
   onBuildEnd?(build: BuildSpec, result: BuildResult): Promise<void>;
+  /** The labels a build's builder puts on its instance (StepContext.instanceLabels). */
+  instanceLabelsFor?(build: BuildSpec): Readonly<Record<string, string>> | undefined;
+  /** A build's snapshot labels per provisioner (BuildRunOptions.snapshotLabels); undefined: none. */
+  snapshotLabelsFor?(build: BuildSpec): ((index: number) => Readonly<Record<string, string>> | undefined) | undefined;
   /** Builds that are up to date (issue 5): not run, reported with their recorded artifacts. Read
    * once the builds have ended (a shared run learns of them while it claims). */
   upToDate?: readonly { build: BuildSpec; artifacts: Artifact[] }[];
@@ -102,7 +106,12 @@ export async function runBuilds(opts: RunBuildsOptions): Promise<RunBuildsResult
         resume: opts.resumeFor?.(build),
         keepInstanceOnFailure: opts.keepInstanceOnFailure?.(build),
         abandon: opts.abandonFor?.(build),
-        context: { ...opts.context, env: { ...opts.context.env, PACKER_BUILD_NAME: build.packerBuildName, PACKER_BUILDER_TYPE: build.builderType } },
+        snapshotLabels: opts.snapshotLabelsFor?.(build),
+        context: {
+          ...opts.context,
+          env: { ...opts.context.env, PACKER_BUILD_NAME: build.packerBuildName, PACKER_BUILDER_TYPE: build.builderType },
+          instanceLabels: opts.instanceLabelsFor?.(build),
+        },
       });
       await opts.onBuildEnd?.(build, r);
       const took = formatDuration(monotonicMs() - t0);

@@ -136,6 +136,11 @@ export interface StepContext {
   sensitive: readonly string[];
   /** `-force`: earlier output may be replaced (the manifest starts afresh for a new run). */
   force?: boolean;
+  /** Labels a builder puts on the instance it creates (docker: container labels), so that kept
+   * instances can be found and matched to their state: `builder.lineage`, `builder.workspace`,
+   * `builder.template`, `builder.build` (see instanceLabels in src/stateful/stateful-run.ts).
+   * Absent outside a stateful run. */
+  instanceLabels?: Readonly<Record<string, string>>;
 }
 
 /** What `BuilderDef.destroyRecorded` runs with: no template, no build UI. */
@@ -150,6 +155,34 @@ export interface InstanceRecord {
   id: string;
   /** Connection metadata — never a secret. */
   metadata: Record<string, unknown>;
+}
+
+/** A snapshot image a builder lists (`builder snapshots list|prune`). */
+export interface SnapshotListing {
+  id: string;
+  labels: Record<string, string>;
+  /** Unix seconds. */
+  created: number;
+  /** Bytes, as the builder's engine reports them. */
+  size: number;
+}
+
+/**
+ * Snapshots of an instance, taken after a completed step, that a later run can start a new
+ * instance from (docker: an image committed from the container). Ids are the builder's (an image
+ * id) and are recorded on the step (StepState.snapshot); labels carry the build's lineage,
+ * workspace, template, build and chain, so orphaned snapshots can be found.
+ */
+export interface SnapshotCapability<C = unknown> {
+  take(config: C, instance: InstanceRecord, labels: Readonly<Record<string, string>>, ctx: StepContext): Promise<{ id: string }>;
+  /** Creates and starts an instance from a snapshot; the record, as `create` returns it. */
+  startFrom(config: C, id: string, ctx: StepContext): Promise<InstanceRecord>;
+  /** False when the snapshot is gone. */
+  exists(id: string, ctx: RecordedInstanceContext): Promise<boolean>;
+  /** Snapshots whose labels include all of `labels`, newest first. */
+  list(labels: Readonly<Record<string, string>>, ctx: RecordedInstanceContext): Promise<SnapshotListing[]>;
+  /** Removes a snapshot (gone already: nothing to do). */
+  remove(id: string, ctx: RecordedInstanceContext): Promise<void>;
 }
 
 export interface CommunicatorDef<C = unknown> {
@@ -186,6 +219,8 @@ export interface BuilderDef<C = unknown> {
    * multistep StepProvision (the file builder): a failed provisioner is then not followed by
    * "Provisioning step had errors: Running the cleanup provisioner, if present...". */
   provisionsWithoutStep?: boolean;
+  /** Per-step snapshots (docker); false or absent when the builder has none (null, file). */
+  snapshots?: SnapshotCapability<C> | false;
 }
 
 export interface ProvisionerDef<C = unknown> {

@@ -197,6 +197,12 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     return this.current.builds[this.stored(key)]?.status;
   }
 
+  /** The id of the instance a failed build kept for a resume, if any (no copy of the record). */
+  keptInstanceId(key: string): string | undefined {
+    const instance = this.current.builds[this.stored(key)]?.instance;
+    return instance?.keep_on_failure ? instance.id : undefined;
+  }
+
   /** The keys of the builds (scoped: the names of this template's builds). */
   buildKeys(): string[] {
     const keys = Object.keys(this.current.builds);

@@ -29,6 +29,10 @@
  *   it for a later resume.
  * - A step cancelled by SIGINT/SIGTERM is recorded as failed with the error "interrupted". A step
  *   whose process was SIGKILLed stays `running`; the planner treats it as interrupted.
+ * - A snapshot taken after a provisioner (`onSnapshot`) is recorded on its step with the chain
+ *   through it (src/plan/chain.ts), flushed: an image now exists that a later run may start from.
+ *   A restart from a snapshot keeps the records of the steps before the first it runs, with their
+ *   snapshots.
  * - Error texts are saved with the values of sensitive variables replaced by `<sensitive>`.
  * - Only the final artifacts of a build are recorded (intermediate post-processor artifacts may be
  *   deleted by Packer's keep rules), each with the id of the step that made it and a content hash.
@@ -38,6 +42,7 @@ import type { BuildHooks, BuildStatus } from '../run/build-runner.js';
 import { CancelledError } from '../errors.js';
 import type { StepOutcome } from '../run/runner.js';
 import { artifactFilesHash, sharedOutputFiles } from '../plan/fingerprint.js';
+import { chainHash } from '../plan/chain.js';
 import type { BuildInputs, BuildPlan, PlannedStep } from '../plan/plan.js';
 import type { StateManager } from '../state/manager.js';
 import { newBuild, newStep, type ArtifactState, type BuildState, type JsonValue, type StepState } from '../state/types.js';
@@ -70,7 +75,9 @@ export async function beginBuild(t: CheckpointTarget, plan: BuildPlan): Promise<
   const { inputs } = t;
   await t.state.update(t.key, (draft) => {
     const resume = plan.action === 'resume' && draft !== undefined;
-    const b: BuildState = resume ? draft : newBuild(t.buildName, t.builderType);
+    // A restart from a snapshot keeps the records (and snapshots) of the steps the snapshot holds.
+    const fromSnapshot = plan.action === 'restart-from-snapshot' && draft !== undefined;
+    const b: BuildState = resume || fromSnapshot ? draft : newBuild(t.buildName, t.builderType);
     b.name = t.buildName;
     b.type = t.builderType;
     b.status = 'pending';
@@ -87,11 +94,12 @@ export async function beginBuild(t: CheckpointTarget, plan: BuildPlan): Promise<
       const again = resume && old !== undefined && old.type === p.type && old.fingerprint === p.fingerprint;
       return { ...newStep(p.type, p.name), fingerprint: p.fingerprint, inputs: { ...(p.inputs ?? {}) }, ...(again ? { attempts: old.attempts, error: old.error } : {}) };
     };
-    b.provisioners = inputs.provisioners.map((p, i) => keepStep(b.provisioners[i], resume && i < plan.firstProvisioner, p));
+    b.provisioners = inputs.provisioners.map((p, i) => keepStep(b.provisioners[i], (resume || fromSnapshot) && i < plan.firstProvisioner, p));
     const post: StepState[] = [];
     inputs.postProcessorChains.forEach((chain, c) => {
       for (const p of chain) post.push(keepStep(b.post_processors[post.length], resume && c < plan.firstChain, p));
     });
+    if (fromSnapshot) post.length = 0;
     b.post_processors = post;
     b.artifacts = resume ? b.artifacts.filter((a) => isSkippedChainArtifact(a, plan)) : [];
     if (!resume) b.instance = null;
@@ -206,6 +214,14 @@ export function checkpointHooks(t: CheckpointTarget): CheckpointHooks {
         s.status = outcome.status;
         s.ended_at = now();
         s.error = outcome.status === 'failed' ? errorText(outcome.error, t.sensitive) : '';
+      });
+    },
+    async onSnapshot(stepId: string, snapshotId: string) {
+      const slot = stepSlot(stepId, t.inputs);
+      if (slot?.list !== 'provisioners') return;
+      const chain = chainHash(t.inputs.sourceFingerprint, t.inputs.provisioners.slice(0, slot.index + 1));
+      await updateStep(stepId, (s) => {
+        s.snapshot = { id: snapshotId, chain };
       });
     },
     onArtifact(stepId: string, artifact: Artifact) {

@@ -21,6 +21,7 @@ export const STATE_EVENT_PHRASES = [
   'The kept instance ',
   'The instance ',
   'The completed steps ',
+  'Snapshot ',
 ] as const;
 
 /** True when `text` (what follows "==> BUILD: ") is one of the lines listed above. */

@@ -41,6 +41,8 @@ import type { ArtifactState, InstanceState, JsonValue, TemplateState } from '../
 import { changedVariables } from '../plan/plan-json.js';
 import { beginBuild, checkpointHooks, type CheckpointHooks, type CheckpointTarget } from './checkpoints.js';
 import { destroyingKeptMessage, keptInstanceGoneMessage, planMessage } from './messages.js';
+import { buildSnapshots, instanceLabels, snapshotLabels, supersededSnapshots, type LabelScope } from './snapshots.js';
+import { chainHashes } from '../plan/chain.js';
 
 /** A bound build with its builder configuration prepared for this run: what the runner runs. */
 export type RunnableBuild = BoundBuild & BuildSpec;
@@ -98,6 +100,8 @@ export interface PlanOptions {
   /** The step context for destroying kept instances and checking reconnection. */
   stepContext(build: RunnableBuild, signal: AbortSignal): StepContext;
   signal: AbortSignal;
+  /** `-snapshots=false`: neither take snapshots nor restart from them (default: on). */
+  snapshots?: boolean;
 }
 
 export interface StatefulRunOptions extends PlanOptions {
@@ -111,6 +115,8 @@ export interface StatefulRunOptions extends PlanOptions {
   /** The builds are claimed one at a time in a run shared by many runners (src/stateful/claims.ts):
    * `begin` locks and plans nothing, `prepareClaimed` plans each build once claimed. */
   claimed?: boolean;
+  /** The workspace, for the labels on instances and snapshots (default "default"). */
+  workspace?: string;
 }
 
 /** A build whose failed run left its instance (or its completed steps) for a later resume. */
@@ -149,6 +155,7 @@ function goneFresh(plan: BuildPlan): BuildPlan {
 
 function planOne(o: PlanOptions, b: RunnableBuild, vars: ReadonlySet<string>): { plan: BuildPlan; inputs: BuildInputs } {
   const inputs = buildInputs(b, o.state.salt, o.cwd, { template: o.template, ignore: o.ignore });
+  if (o.snapshots === false) inputs.canSnapshot = false;
   const outputs = sharedOutputFiles(inputs, o.cwd);
   const plan = planBuild(inputs, o.state.build(inputs.key), {
     force: o.replace(b.name),
@@ -188,6 +195,8 @@ interface Prepared {
   hooks: CheckpointHooks;
   resume?: ResumePoint;
   keep: boolean;
+  /** The snapshots the build's record held before this run (removed once superseded). */
+  previousSnapshots: string[];
 }
 
 export class StatefulRun {
@@ -256,10 +265,39 @@ export class StatefulRun {
     return this.prepare(b);
   }
 
-  /** Records a build's final artifacts once it ended (nothing for a build given up: its lease is lost). */
+  /** Records a build's final artifacts once it ended (nothing for a build given up: its lease is
+   * lost); a completed build's superseded snapshots (held before the run, held by no record now)
+   * are removed. */
   async buildEnded(b: BuildSpec, result: BuildResult): Promise<void> {
     if (result.abandoned) return;
-    await this.prepared.get(b.name)?.hooks.recordArtifacts(result.artifacts);
+    const p = this.prepared.get(b.name);
+    await p?.hooks.recordArtifacts(result.artifacts);
+    const snapshots = b.builder.snapshots;
+    if (!p || result.error || !snapshots) return;
+    const gone = supersededSnapshots(p.previousSnapshots, this.o.state);
+    if (gone.length === 0) return;
+    const ctx = this.o.stepContext(b as RunnableBuild, this.o.signal);
+    const failed: string[] = [];
+    for (const id of gone) await snapshots.remove(id, ctx).catch(() => failed.push(id));
+    this.o.say(b.name, `Snapshots superseded by this build removed: ${gone.length - failed.length}${failed.length > 0 ? ` (could not remove ${failed.join(', ')}; \`builder snapshots prune\` retries)` : ''}.`);
+  }
+
+  /** The labels of a build's instance (StepContext.instanceLabels). */
+  instanceLabelsFor(b: BuildSpec): Record<string, string> {
+    return instanceLabels(this.labelScope(b));
+  }
+
+  /** The labels of the snapshot after each provisioner of a build; undefined when it takes none. */
+  snapshotLabelsFor(b: BuildSpec): ((index: number) => Record<string, string>) | undefined {
+    const inputs = this.prepared.get(b.name)?.target.inputs;
+    if (!inputs?.canSnapshot) return undefined;
+    const chains = chainHashes(inputs.sourceFingerprint, inputs.provisioners);
+    const scope = this.labelScope(b);
+    return (i) => snapshotLabels(scope, chains[i] ?? '', i);
+  }
+
+  private labelScope(b: BuildSpec): LabelScope {
+    return { lineage: this.o.state.lineage, workspace: this.o.workspace ?? 'default', template: this.o.state.template ?? '', build: b.name };
   }
 
   /**
@@ -306,7 +344,8 @@ export class StatefulRun {
   private async prepare(b: RunnableBuild): Promise<BuildPlan> {
     const o = this.o;
     const { inputs, plan: first } = planOne(o, b, this.vars);
-    const plan = await this.checkKeptInstance(b, inputs, first);
+    const plan = await this.checkSnapshot(b, await this.checkKeptInstance(b, inputs, first), this.vars);
+    const previousSnapshots = buildSnapshots(o.state.build(inputs.key));
     this.plans.set(b.name, plan);
     o.say(b.name, planMessage(plan));
     if (plan.action === 'up-to-date') {
@@ -329,8 +368,13 @@ export class StatefulRun {
       sensitive: o.sensitive,
     };
     await beginBuild(target, plan);
-    const resume = plan.action === 'resume' && plan.instance ? resumePoint(plan, inputs, o.state.build(inputs.key)?.artifacts ?? []) : undefined;
-    this.prepared.set(b.name, { target, hooks: checkpointHooks(target), resume, keep });
+    const resume =
+      plan.action === 'resume' && plan.instance
+        ? resumePoint(plan, inputs, o.state.build(inputs.key)?.artifacts ?? [])
+        : plan.action === 'restart-from-snapshot' && plan.snapshot
+          ? { skip: new Set(Array.from({ length: plan.firstProvisioner }, (_, i) => `provisioner.${i}`)), snapshot: plan.snapshot.id }
+          : undefined;
+    this.prepared.set(b.name, { target, hooks: checkpointHooks(target), resume, keep, previousSnapshots });
     this.toRun.push(b);
     return plan;
   }
@@ -366,10 +410,27 @@ export class StatefulRun {
     return goneFresh(plan);
   }
 
-  /** A fresh build first destroys an instance a previous run left (kept for a resume, or left by
-   * `-on-error=abort`), unless the instance is the host the builder connects to. */
+  /** A plan that would restart from a snapshot that is gone (removed by hand): said, the snapshot
+   * forgotten, and planned again (an older snapshot, or fresh). */
+  private async checkSnapshot(b: RunnableBuild, plan: BuildPlan, vars: ReadonlySet<string>): Promise<BuildPlan> {
+    const snapshots = b.builder.snapshots;
+    while (plan.action === 'restart-from-snapshot' && plan.snapshot && snapshots) {
+      const id = plan.snapshot.id;
+      if (await snapshots.exists(id, this.o.stepContext(b, this.o.signal))) return plan;
+      this.o.say(b.name, `Snapshot ${id} is gone; planning without it.`);
+      await this.o.state.update(plan.key, (rec) => {
+        for (const s of rec?.provisioners ?? []) if (s.snapshot?.id === id) s.snapshot = null;
+      });
+      plan = planOne(this.o, b, vars).plan;
+    }
+    return plan;
+  }
+
+  /** A fresh build (or a restart from a snapshot) first destroys an instance a previous run left
+   * (kept for a resume, or left by `-on-error=abort`), unless the instance is the host the builder
+   * connects to. */
   private async destroyLeftover(b: RunnableBuild, inputs: BuildInputs, plan: BuildPlan): Promise<void> {
-    if (plan.action !== 'fresh' || inputs.instanceOutlivesBuild) return;
+    if ((plan.action !== 'fresh' && plan.action !== 'restart-from-snapshot') || inputs.instanceOutlivesBuild) return;
     const left = plan.destroyInstance ?? this.o.state.build(inputs.key)?.instance ?? undefined;
     if (!left) return;
     this.o.say(b.name, destroyingKeptMessage(left));

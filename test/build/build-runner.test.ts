@@ -162,3 +162,49 @@ test('resume: completed provisioners and whole post-processor chains are skipped
   assert.deepEqual(events, ['create', 'connect', 'prov 2', 'finish', 'destroy instance', 'pp k(B)']);
   assert.deepEqual(r.artifacts.map((a) => a.id), ['B', 'm-recorded', 'k']);
 });
+
+test('snapshots: one after each completed provisioner when the run asks (labels per step), reported to the hooks; a failed one is said and the build goes on; a restart starts from the snapshot and skips the steps it holds', async () => {
+  let n = 0;
+  const snapBuilder: BuilderDef<unknown> = {
+    ...builder,
+    snapshots: {
+      take: async (_c, instance, labels) => {
+        events.push(`snapshot ${instance.id} ${labels.step}`);
+        if (labels.step === '2') throw new Error('disk full');
+        return { id: `s${++n}` };
+      },
+      startFrom: async (_c, id) => (events.push(`start from ${id}`), { id: `i-from-${id}`, metadata: {} }),
+      exists: async () => true,
+      list: async () => [],
+      remove: async () => undefined,
+    },
+  };
+  const recorded: string[] = [];
+  const hooks = { onSnapshot: (step: string, id: string) => void recorded.push(`${step}=${id}`), onInstance: (i: { id: string }) => void recorded.push(`instance ${i.id}`) };
+  events.length = 0;
+  const t = testUi('b.fake.x');
+  const r = await inTempDir((dir) =>
+    runBuild(spec({ builder: snapBuilder, provisioners: [prov('1'), prov('2'), prov('3')] }), {
+      ui: t.ui,
+      signal: new AbortController().signal,
+      onError: 'cleanup',
+      hooks,
+      snapshotLabels: (i) => (i === 2 ? undefined : { step: String(i + 1) }),
+      context: { cwd: dir, env: {}, runUuid: 'u', sensitive: [] },
+    }),
+  );
+  assert.equal(r.error, undefined);
+  assert.deepEqual(events, ['create', 'connect', 'prov 1', 'snapshot i-1 1', 'prov 2', 'snapshot i-1 2', 'prov 3', 'finish', 'destroy instance']);
+  assert.deepEqual(recorded, ['instance i-1', 'provisioner.0=s1']);
+  assert.ok(t.out.lines.includes('==> b.fake.x: Snapshot after provisioner 1: s1'), t.out.lines.join('\n'));
+  assert.ok(t.out.lines.includes('==> b.fake.x: Snapshot after provisioner 2 failed: disk full'), t.out.lines.join('\n'));
+
+  // no snapshotLabels: none taken, even though the builder offers them
+  await run(spec({ builder: snapBuilder, provisioners: [prov('1')] }));
+  assert.deepEqual(events, ['create', 'connect', 'prov 1', 'finish', 'destroy instance']);
+
+  // a restart from snapshot s1: the instance comes from it; provisioner 1 is skipped
+  const restart = await run(spec({ builder: snapBuilder, provisioners: [prov('1'), prov('2')] }), 'cleanup', {}, { skip: new Set(['provisioner.0']), snapshot: 's1' });
+  assert.equal(restart.r.error, undefined);
+  assert.deepEqual(events, ['start from s1', 'connect', 'prov 2', 'finish', 'destroy instance']);
+});

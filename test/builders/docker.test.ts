@@ -7,14 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
 import * as tar from 'tar';
 import { createFromSnapshot, dockerBuilder, listSnapshots, removeSnapshot, snapshot } from '../../src/builders/docker.js';
 import type { DockerConfig } from '../../src/builders/docker/config.js';
 import type { Artifact, Communicator, InstanceRecord, StepContext } from '../../src/sdk/component.js';
 import { provisioners } from '../../src/provisioners/registry.js';
 import { testContext } from '../communicators/context.js';
-import { usePodman } from '../helpers/podman.js';
+import { runInImage, usePodman } from '../helpers/podman.js';
 
 const suite = usePodman('builder-docker-test-');
 
@@ -37,29 +36,9 @@ async function provision(type: string, raw: Record<string, unknown>, c: StepCont
 }
 
 /** Runs `script` with /bin/sh in a new container from `image`; its output (the container is removed). */
-async function runImage(image: string, script: string): Promise<string> {
-  const container = await suite.docker.createContainer({ Image: image, Entrypoint: ['/bin/sh'], Cmd: ['-c', script], HostConfig: { NetworkMode: 'host' } } as Dockerode.ContainerCreateOptions);
-  try {
-    await container.start();
-    await container.wait();
-    const logs = await container.logs({ stdout: true, stderr: true, follow: false });
-    return demux(logs);
-  } finally {
-    await container.remove({ force: true });
-  }
+function runImage(image: string, script: string): Promise<string> {
+  return runInImage(suite.docker, image, script);
 }
-
-/** The payload of a multiplexed log buffer. */
-function demux(buf: Buffer): string {
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const len = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + len).toString();
-    i += 8 + len;
-  }
-  return out;
-}
-
 
 test('docker: prepare follows Packer (exactly one of commit/export_path/discard, image, changes, run_command, ecr_login)', () => {
   const errs = (raw: Record<string, unknown>): string[] => dockerBuilder.prepare(raw).errors;

@@ -46,7 +46,7 @@ test('state list prints each build with its status; the default path is ./.packe
   await seed(dir);
   const r = await run(['state', 'list'], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'db.vmware.main  failed\nweb.null.main   complete\n');
+  assert.equal(r.stdout, 'db.vmware.main  failed    kept instance c0ffee\nweb.null.main   complete\n');
   const none = await run(['state', 'list', '-state', join(dir, 'nothing.json')], dir);
   assert.equal(none.code, 0);
   assert.equal(none.stdout, '');
@@ -263,7 +263,7 @@ test('a corrupt state is refused naming the file, the fault and the backup; stat
   assert.match(restored.stdout, /The current state cannot be read \(it is not valid JSON/);
   assert.match(restored.stdout, /Moved the unreadable state to .*builder-state\.json\.corrupt-/);
   const list = await run(['state', 'list'], dir);
-  assert.equal(list.stdout, 'db.vmware.main  failed\nweb.null.main   complete\n');
+  assert.equal(list.stdout, 'db.vmware.main  failed    kept instance c0ffee\nweb.null.main   complete\n');
 });
 
 test('state restore shows what it replaces and asks on a terminal', async (t) => {

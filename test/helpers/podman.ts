@@ -110,3 +110,27 @@ export function usePodman(prefix: string): PodmanSuite {
   });
   return suite;
 }
+
+/** Runs `script` with /bin/sh in a new container from `image` (host network); its output. The
+ * container is removed. */
+export async function runInImage(docker: Dockerode, image: string, script: string): Promise<string> {
+  const container = await docker.createContainer({ Image: image, Entrypoint: ['/bin/sh'], Cmd: ['-c', script], HostConfig: { NetworkMode: 'host' } } as Dockerode.ContainerCreateOptions);
+  try {
+    await container.start();
+    await container.wait();
+    return demux(await container.logs({ stdout: true, stderr: true, follow: false }));
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
+/** The payload of a multiplexed log buffer. */
+function demux(buf: Buffer): string {
+  let out = '';
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const len = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + len).toString();
+    i += 8 + len;
+  }
+  return out;
+}

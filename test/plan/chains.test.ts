@@ -210,7 +210,7 @@ test('the JSON plan: format_version 1, steps, changes, instance, snapshot, orpha
         build: 'b.null.x',
         action: 'restart-from-snapshot',
         reason:
-          "provisioner 3 (three): inline, and a docker build's instance does not outlive the build, so it is rebuilt from the start; the snapshot was taken after provisioner 2 (two), which saves 2 steps",
+          "provisioner 3 (three): inline, and a docker build's instance does not outlive the build; the snapshot was taken after provisioner 2 (two), which saves 2 steps",
         steps: [
           { label: 'provisioner 1 (one)', action: 'skip' },
           { label: 'provisioner 2 (two)', action: 'skip' },
@@ -238,6 +238,6 @@ test('freshInstead (a kept instance found gone): every step runs, nothing reused
 
 test('the plan line of a restart from a snapshot names the snapshot', () => {
   const p = planBuild(dockerInputs([ONE, TWO, edited(THREE)]), record({ instance: false, snapshots: [1] }), { force: false, artifactPresent: () => true });
-  assert.match(planMessage(p), /^Restarting from the snapshot snap-2: provisioner 3 \(three\): inline, and a docker build's instance does not outlive the build, so it is rebuilt from the start; the snapshot was taken after provisioner 2 \(two\), which saves 2 steps\.$/);
+  assert.match(planMessage(p), /^Restarting from the snapshot snap-2: provisioner 3 \(three\): inline, and a docker build's instance does not outlive the build; the snapshot was taken after provisioner 2 \(two\), which saves 2 steps\.$/);
   assert.ok(isStateEvent(planMessage(p)));
 });

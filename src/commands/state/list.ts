@@ -1,8 +1,9 @@
 /**
  * `builder state list [TEMPLATE]`: the builds recorded in the state, one per line, with their
- * status. With TEMPLATE, that template's builds by their names in it; without, every build by its
- * key in the state (TEMPLATE-ID/BUILD). A build another run holds a lock on also names the holder
- * (in a shared run, the runner working on it).
+ * status and, when a failed build kept its instance for a resume, that instance's id. With
+ * TEMPLATE, that template's builds by their names in it; without, every build by its key in the
+ * state (TEMPLATE-ID/BUILD). A build another run holds a lock on also names the holder (in a
+ * shared run, the runner working on it).
  */
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
@@ -28,12 +29,14 @@ export const stateListCommand: Command = {
     // No spread of 100,000 arguments, no copy of each record, one write per 64 KiB (issue 15).
     const width = keys.reduce((w, k) => Math.max(w, k.length), 0);
     const held = new Map((await m.locks()).filter((l) => l.scope === 'build' && l.build !== undefined).map((l) => [l.build!, l]));
-    const statusWidth = held.size === 0 ? 0 : keys.reduce((w, k) => Math.max(w, (m.buildStatus(k) ?? '').length), 0);
     let out = '';
     for (const k of keys) {
+      const status = m.buildStatus(k) ?? '';
       const lock = held.size === 0 ? undefined : held.get(m.template === undefined ? k : buildKey(m.template, k));
-      const holder = lock ? `  held by ${lock.who} (pid ${lock.pid}, ${lock.operation} since ${lock.created}, lock ID ${lock.id})` : '';
-      out += `${k.padEnd(width)}  ${holder ? (m.buildStatus(k) ?? '').padEnd(statusWidth) : m.buildStatus(k)}${holder}\n`;
+      // a kept instance (docker: the container a failed build left for the next run to resume on)
+      const kept = m.keptInstanceId(k);
+      const extra = `${kept === undefined ? '' : `  kept instance ${kept}`}${lock ? `  held by ${lock.who} (pid ${lock.pid}, ${lock.operation} since ${lock.created}, lock ID ${lock.id})` : ''}`;
+      out += `${k.padEnd(width)}  ${extra ? status.padEnd(8) : status}${extra}\n`;
       if (out.length >= 65536) {
         ctx.stdout.write(out);
         out = '';

@@ -1,0 +1,227 @@
+/**
+ * The docker builder in stateful runs, end to end: the real `builder build` CLI (dist/src/cli/main.js,
+ * a child process as users run it) against Podman's Docker-compatible API service started by this
+ * file (test/helpers/podman.ts; every container and image is purged at the end):
+ * - containers carry the state's lineage, workspace, template and build as labels;
+ * - a failed provisioner keeps the container; the next run resumes on the same container;
+ * - a builder SIGKILLed (its whole process group) during a step: the next run resumes on the
+ *   container and runs the interrupted step again;
+ * - a kept container removed by hand: the next run says so and builds from the start;
+ * - per-step snapshots: a changed 3rd step restarts from the snapshot after step 2; superseded
+ *   snapshots are removed; `builder snapshots list|prune`.
+ * Skipped with the reason when podman cannot be installed or started here.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cliPath, runCli, type CliResult } from '../build/cli.js';
+import { openFileState } from '../../src/state/open.js';
+import type { BuildState } from '../../src/state/types.js';
+import { runInImage, usePodman } from '../helpers/podman.js';
+
+const suite = usePodman('builder-docker-stateful-');
+const BUILD = 'docker.t';
+const TEMPLATE = 't.pkr.hcl';
+
+/** A template whose provisioners are the given shell lines, each a step of its own. */
+function template(image: string, steps: readonly string[]): string {
+  const provs = steps.map((line) => `  provisioner "shell" {\n    inline = [${JSON.stringify(line)}]\n  }\n`).join('');
+  return `source "docker" "t" {\n  image  = "${image}"\n  pull   = false\n  commit = true\n}\n\nbuild {\n  sources = ["source.docker.t"]\n${provs}}\n`;
+}
+
+/** Step N: appends N to /root/effects.log in the container. */
+const effect = (n: number | string): string => `echo ${n} >> /root/effects.log`;
+
+async function workdir(name: string, steps: readonly string[]): Promise<string> {
+  const dir = join(suite.work, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, TEMPLATE), template(suite.podman!.baseImage, steps));
+  return dir;
+}
+
+function env(): NodeJS.ProcessEnv {
+  return { ...suite.podman!.env, BUILDER_STATE: '', BUILDER_STATE_PATH: '', BUILDER_WORKSPACE: '' };
+}
+
+function build(dir: string, ...flags: string[]): Promise<CliResult> {
+  return runCli(['build', '-color=false', ...flags, TEMPLATE], dir, env());
+}
+
+async function record(dir: string): Promise<{ build: BuildState; lineage: string }> {
+  const state = await openFileState({ path: join(dir, '.packer.d/builder-state.json'), template: TEMPLATE, lock: false, onWarning: () => undefined });
+  try {
+    return { build: state.build(BUILD)!, lineage: state.lineage };
+  } finally {
+    await state.close();
+  }
+}
+
+/** The image id of the run's artifact. */
+function imageOf(r: CliResult): string {
+  const m = /--> docker\.t: Imported Docker image: (\S+)/.exec(r.stdout);
+  assert.ok(m, r.stdout + r.stderr);
+  return m[1]!;
+}
+
+/** An image by id (Podman's compatible API takes a bare 64-hex id for a repository name). */
+const image = (id: string): ReturnType<typeof suite.docker.getImage> => suite.docker.getImage(`sha256:${id}`);
+
+const show = (r: CliResult): string => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+
+test('docker stateful: a failed step keeps the labelled container; the next run resumes on it and runs only the steps left', async (t) => {
+  if (suite.skipped(t)) return;
+  const dir = await workdir('resume', [effect(1), effect(2), `test -f /root/go || exit 9; ${effect(3)}`, effect(4)]);
+  const first = await build(dir);
+  assert.equal(first.code, 1, show(first));
+  assert.match(first.stdout, /The instance \S+ was kept\. Resume on it/);
+  const { build: rec, lineage } = await record(dir);
+  assert.equal(rec.status, 'failed');
+  const id = rec.instance!.id;
+  const container = suite.docker.getContainer(id);
+  const info = await container.inspect();
+  assert.deepEqual(
+    Object.fromEntries(['builder.lineage', 'builder.workspace', 'builder.template', 'builder.build'].map((k) => [k, info.Config.Labels[k]])),
+    { 'builder.lineage': lineage, 'builder.workspace': 'default', 'builder.template': TEMPLATE, 'builder.build': BUILD },
+  );
+  // builder state list names it; it is found by its labels
+  const listed = await runCli(['state', 'list', TEMPLATE], dir, env());
+  assert.equal(listed.stdout, `${BUILD}  failed    kept instance ${id}\n`);
+  // the kept container is found by its labels
+  const found = await suite.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`builder.lineage=${lineage}`] }) });
+  assert.deepEqual(found.map((c) => c.Id), [id]);
+
+  // step 3 can pass now (in this very container: a new one would not have the file)
+  const exec = await container.exec({ Cmd: ['/bin/sh', '-c', 'touch /root/go'] });
+  await exec.start({ Detach: true });
+  const second = await build(dir);
+  assert.equal(second.code, 0, show(second));
+  assert.match(second.stdout, new RegExp(`Resuming on the kept instance ${id}: provisioner 3 \\(shell\\) failed`));
+  assert.equal((await record(dir)).build.status, 'complete');
+  assert.equal(await runInImage(suite.docker, imageOf(second), 'cat /root/effects.log'), '1\n2\n3\n4\n');
+  // the build completed: its container is gone
+  await assert.rejects(container.inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
+});
+
+test('docker stateful: builder SIGKILLed during step 2 (its process group); the next run reconnects and runs step 2 again', async (t) => {
+  if (suite.skipped(t)) return;
+  const dir = await workdir('sigkill', [effect(1), `echo step2-started; while [ ! -f /root/go ]; do sleep 0.2; done; ${effect(2)}`, effect(3)]);
+  const child = spawn(process.execPath, [cliPath, 'build', '-color=false', TEMPLATE], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env() }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      if (out.includes('step2-started')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`builder ended before step 2 started:\n${out}`)));
+  });
+  process.kill(-child.pid!, 'SIGKILL');
+  await exited;
+  const { build: rec } = await record(dir);
+  assert.equal(rec.provisioners[1]!.status, 'running');
+  const id = rec.instance!.id;
+  assert.equal((await suite.docker.getContainer(id).inspect()).State.Running, true);
+
+  const exec = await suite.docker.getContainer(id).exec({ Cmd: ['/bin/sh', '-c', 'touch /root/go'] });
+  await exec.start({ Detach: true });
+  const second = await build(dir);
+  assert.equal(second.code, 0, show(second));
+  assert.match(second.stdout, new RegExp(`Resuming on the kept instance ${id}: provisioner 2 \\(shell\\) was interrupted`));
+  assert.doesNotMatch(second.stdout, /Starting docker container/);
+  const log = await runInImage(suite.docker, imageOf(second), 'cat /root/effects.log');
+  // the interrupted exec may still finish step 2 on its own before the commit: 2 once or twice
+  assert.match(log, /^1\n2\n(2\n)?3\n$/);
+});
+
+test('docker stateful: a kept container removed by hand is reported and the build starts from the start', async (t) => {
+  if (suite.skipped(t)) return;
+  const dir = await workdir('gone', [effect(1), 'test -f /root/go || exit 9', effect(2)]);
+  const first = await build(dir);
+  assert.equal(first.code, 1, show(first));
+  const id = (await record(dir)).build.instance!.id;
+  await suite.docker.getContainer(id).remove({ force: true });
+  const second = await build(dir);
+  assert.equal(second.code, 1, show(second));
+  assert.match(second.stdout, new RegExp(`The kept instance ${id} is gone; building from the start\\.`));
+  assert.match(second.stdout, /Starting docker container/);
+  // from the start: the new container went through step 1 (once) and failed at step 2 again
+  const now = (await record(dir)).build.instance!.id;
+  assert.notEqual(now, id);
+  assert.equal(await execOutput(now, 'cat /root/effects.log'), '1\n');
+});
+
+/** Runs `script` in a running container; its stdout. */
+async function execOutput(containerId: string, script: string): Promise<string> {
+  const exec = await suite.docker.getContainer(containerId).exec({ Cmd: ['/bin/sh', '-c', script], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  const buf = Buffer.concat(chunks);
+  let out = '';
+  for (let i = 0; i + 8 <= buf.length; i += 8 + buf.readUInt32BE(i + 4)) if (buf[i] === 1) out += buf.subarray(i + 8, i + 8 + buf.readUInt32BE(i + 4)).toString();
+  return out;
+}
+
+test('docker stateful: snapshots after each step; a changed 3rd step restarts from the snapshot after step 2 and runs steps 3.. only; superseded snapshots are removed', async (t) => {
+  if (suite.skipped(t)) return;
+  const dir = await workdir('snapshots', [effect(1), effect(2), effect(3), effect(4)]);
+  const first = await build(dir);
+  assert.equal(first.code, 0, show(first));
+  const { build: rec, lineage } = await record(dir);
+  const snaps = rec.provisioners.map((s) => s.snapshot?.id ?? '');
+  assert.equal(snaps.filter((id) => id !== '').length, 4, JSON.stringify(rec.provisioners));
+  const label = (await image(snaps[1]!).inspect()).Config.Labels ?? {};
+  assert.deepEqual([label['builder.snapshot'], label['builder.lineage'], label['builder.build'], label['builder.step'], label['builder.chain']], ['true', lineage, BUILD, '2', rec.provisioners[1]!.snapshot!.chain]);
+
+  await writeFile(join(dir, TEMPLATE), template(suite.podman!.baseImage, [effect(1), effect(2), effect('3b'), effect(4)]));
+  const second = await build(dir);
+  assert.equal(second.code, 0, show(second));
+  assert.match(second.stdout, new RegExp(`Restarting from the snapshot ${snaps[1]}: provisioner 3 \\(shell\\): inline, .*which saves 2 steps`));
+  assert.equal((second.stdout.match(/Provisioning with shell script/g) ?? []).length, 2, second.stdout);
+  // steps 1 and 2 came with the snapshot (they did not run again), 3b and 4 ran on it
+  assert.equal(await runInImage(suite.docker, imageOf(second), 'cat /root/effects.log'), '1\n2\n3b\n4\n');
+  const after = (await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? '');
+  assert.deepEqual(after.slice(0, 2), snaps.slice(0, 2));
+  assert.ok(after[2] !== '' && after[2] !== snaps[2] && after[3] !== '' && after[3] !== snaps[3]);
+  assert.match(second.stdout, /Snapshots superseded by this build removed: 2\./);
+  for (const old of snaps.slice(2)) await assert.rejects(image(old).inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
+  for (const id of after) await image(id).inspect();
+
+
+  // builder snapshots list: the four recorded ones
+  const cli = (...args: string[]): Promise<CliResult> => runCli(args, dir, env());
+  const listed = await cli('snapshots', 'list', TEMPLATE);
+  assert.equal(listed.code, 0, show(listed));
+  const lines = listed.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^BUILD\s+STEP\s+STATUS\s+ID\s+SIZE\s+CREATED$/);
+  assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 5).join(' ')), after.map((id, i) => `${TEMPLATE}/${BUILD} step ${i + 1} recorded ${id.slice(0, 19)}`));
+
+  // the build forgotten: its snapshots are orphans, which prune removes
+  assert.equal((await cli('state', 'rm', '-force', TEMPLATE, BUILD)).code, 0);
+  const orphans = await cli('snapshots', 'list', TEMPLATE);
+  assert.equal((orphans.stdout.match(/ orphaned /g) ?? []).length, 4, show(orphans));
+  const dry = await cli('snapshots', 'prune', '-dry-run', TEMPLATE);
+  assert.match(dry.stdout, /Would prune 4 snapshot\(s\); 0 kept\./, show(dry));
+  await image(after[0]!).inspect();
+  const pruned = await cli('snapshots', 'prune', TEMPLATE);
+  assert.equal(pruned.code, 0, show(pruned));
+  assert.match(pruned.stdout, /Pruned 4 snapshot\(s\); 0 kept\./);
+  for (const id of after) await assert.rejects(image(id).inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
+
+  // -snapshots=false: a build takes none
+  const third = await build(dir, '-snapshots=false');
+  assert.equal(third.code, 0, show(third));
+  assert.doesNotMatch(third.stdout, /Snapshot after provisioner/);
+  assert.deepEqual((await record(dir)).build.provisioners.map((s) => s.snapshot), [null, null, null, null]);
+
+  // prune -keep=1: only the snapshot after the last step stays, in the record too
+  const fourth = await build(dir, '-replace=docker.t');
+  assert.equal(fourth.code, 0, show(fourth));
+  const four = (await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? '');
+  const kept = await cli('snapshots', 'prune', '-keep=1', TEMPLATE);
+  assert.match(kept.stdout, /Pruned 3 snapshot\(s\); 1 kept\./, show(kept));
+  assert.deepEqual((await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? ''), ['', '', '', four[3]]);
+  await image(four[3]!).inspect();
+});
