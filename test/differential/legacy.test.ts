@@ -14,31 +14,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { builderCli, PACKER, packerAvailable, runBoth, type FixtureOptions } from './harness.js';
+import { join } from 'node:path';
+import { builderCli, PACKER, packerAvailable, runBoth } from './harness.js';
+import { legacyFixtures } from './legacy-fixtures.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const skip = packerAvailable ? false : 'packer (1.6.6) is not installed at /usr/bin/packer';
-const fixtures = join(repo, 'test/fixtures/legacy');
-
-export interface LegacyFixtureOptions extends FixtureOptions {
-  /** The template fails to load: compare exit codes only. */
-  exitCodeOnly?: boolean;
-}
-
-export function legacyFixtures(): { name: string; dir: string; opts: LegacyFixtureOptions }[] {
-  return readdirSync(fixtures)
-    .sort()
-    .map((name) => {
-      const dir = join(fixtures, name);
-      const optsFile = join(dir, 'fixture.json');
-      const opts = existsSync(optsFile) ? (JSON.parse(readFileSync(optsFile, 'utf8')) as LegacyFixtureOptions) : {};
-      return { name, dir, opts };
-    });
-}
 
 const only = process.env.DIFF_ONLY;
 

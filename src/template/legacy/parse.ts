@@ -7,6 +7,7 @@
  * `post-processor 1.2: sequence not allowed to be nested in a sequence`, …) and the range of the
  * offending JSON value. Root keys starting with `_` are comments, as in Packer.
  */
+import { readFileSync } from 'node:fs';
 import { errorDiag, type Diagnostic, type Range } from '../../diagnostics.js';
 import type { File, JsonValue } from '../../hcl/ast.js';
 import { parseJsonConfig } from '../../hcl/json.js';
@@ -253,6 +254,19 @@ export function parseLegacyTemplate(source: string, filename: string): { templat
   } else if (pps && pps.kind !== 'null') err(`'post-processors': source data must be an array or slice, got ${goKind(pps)}`, pps.range);
 
   return { template: diags.length > 0 ? undefined : t, diagnostics: diags };
+}
+
+/** Reads and parses the template file at `fullPath`; its text goes into `texts` under
+ * `displayName` (the name diagnostics use). A file that cannot be read is one diagnostic. */
+export function readLegacyTemplateFile(fullPath: string, displayName: string, texts: Map<string, string>): { template?: LegacyTemplate; diagnostics: Diagnostic[] } {
+  let text: string;
+  try {
+    text = readFileSync(fullPath, 'utf8');
+  } catch (e) {
+    return { diagnostics: [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${(e as Error).message}.`)] };
+  }
+  texts.set(displayName, text);
+  return parseLegacyTemplate(text, displayName);
 }
 
 /** Go's name of the kind of a decoded JSON value, for mapstructure-like messages. */
