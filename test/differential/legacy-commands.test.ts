@@ -20,36 +20,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builderCli, PACKER, packerAvailable } from './harness.js';
-import { legacyFixtures, templateFlags } from './legacy-fixtures.js';
+import { legacyFixtures, run, templateFlags, type Ran } from './legacy-fixtures.js';
 
 const skip = packerAvailable ? false : 'packer (1.6.6) is not installed at /usr/bin/packer';
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `cmd`; stdin is a socket with `input`, or with `fifo` a named pipe (through `sh -c '… | cmd'`:
- * Packer's console reads the two differently). */
-function run(cmd: string, args: readonly string[], cwd: string, input = '', fifo = false): Promise<Ran> {
-  return new Promise((resolveP, reject) => {
-    const env = { ...process.env, CHECKPOINT_DISABLE: '1', NO_COLOR: '1', CONSOLE_INPUT: input };
-    const [file, argv] = fifo ? ['sh', ['-c', 'printf "%s" "$CONSOLE_INPUT" | "$@"', 'sh', cmd, ...args]] : [cmd, args];
-    const child = spawn(file, argv, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolveP({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 const both = (args: readonly string[], cwd: string, input?: string, fifo = false): Promise<[Ran, Ran]> =>
   Promise.all([run(PACKER, args, cwd, input, fifo), run(process.execPath, [builderCli, ...args], cwd, input, fifo)]);

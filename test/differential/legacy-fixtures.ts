@@ -2,6 +2,7 @@
  * The legacy JSON fixtures under test/fixtures/legacy/: each folder holds a `template.json`, an
  * optional `fixture.json` (build flags, expectations) and the var files it names.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,4 +39,27 @@ export function templateFlags(args: readonly string[], withFilters: boolean): st
     if (takesNext) i++;
   }
   return out;
+}
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cmd`; stdin is a socket with `input`, or with `fifo` a named pipe (through `sh -c '… | cmd'`:
+ * Packer's console reads the two differently). */
+export function run(cmd: string, args: readonly string[], cwd: string, input = '', fifo = false): Promise<Ran> {
+  return new Promise((resolveP, reject) => {
+    const env = { ...process.env, CHECKPOINT_DISABLE: '1', NO_COLOR: '1', CONSOLE_INPUT: input };
+    const [file, argv] = fifo ? ['sh', ['-c', 'printf "%s" "$CONSOLE_INPUT" | "$@"', 'sh', cmd, ...args]] : [cmd, args];
+    const child = spawn(file, argv, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolveP({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }

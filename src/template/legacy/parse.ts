@@ -256,6 +256,11 @@ export function parseLegacyTemplate(source: string, filename: string): { templat
   return { template: diags.length > 0 ? undefined : t, diagnostics: diags };
 }
 
+/** Go's multierror text (hashicorp/go-multierror's list format). */
+export function goMultiError(messages: readonly string[]): string {
+  return `${messages.length} error${messages.length === 1 ? '' : 's'} occurred:\n${messages.map((m) => `\t* ${m}`).join('\n')}\n\n`;
+}
+
 /** Reads and parses the template file at `fullPath`; its text goes into `texts` under
  * `displayName` (the name diagnostics use). A file that cannot be read is one diagnostic. */
 export function readLegacyTemplateFile(fullPath: string, displayName: string, texts: Map<string, string>): { template?: LegacyTemplate; diagnostics: Diagnostic[] } {
