@@ -68,6 +68,13 @@ const UPGRADED_BUILD_DIFFERS: Readonly<Record<string, string>> = {
   'variables-default': 'an undeclared {{user}} becomes ${var.x}, an HCL2 error in both; builder words the diagnostic its own way',
   'variable-refers-variable': 'a default referring to another variable is an HCL2 error in both; builder words the diagnostic its own way',
   'variables-cli': 'an undeclared -var is an HCL2 error in both; Packer wraps the message at 80 columns, builder does not',
+  'failing-post-processor': '1.6.6 writes ${build.name} into post-processors, where its HCL2 has no build.name; builder evaluates it',
+};
+
+/** Fixtures whose `hcl2_upgrade` message (not its file) differs from Packer 1.6.6's, with why. */
+const UPGRADE_MESSAGE_DIFFERS: Readonly<Record<string, string>> = {
+  'vault-in-variables': "1.6.6 calls Vault while initialising and prints Vault's failure (Ignoring following initialization error); builder has no Vault client",
+  'consul-key-in-variables': "1.6.6 calls Consul while initialising and prints Consul's failure (Ignoring following initialization error); builder has no Consul client",
 };
 
 test('hcl2_upgrade writes what Packer 1.6.6 writes, and the upgraded file builds alike', { skip, concurrency: 2 }, async (t) => {
@@ -80,7 +87,7 @@ test('hcl2_upgrade writes what Packer 1.6.6 writes, and the upgraded file builds
         const p = run(PACKER, ['hcl2_upgrade', '-output-file=packer.pkr.hcl', 'template.json'], dir);
         const b = run(process.execPath, [builderCli, 'hcl2_upgrade', '-output-file=builder.pkr.hcl', 'template.json'], dir);
         assert.equal(b.code, p.code, `exit code\n${p.out}\n${b.out}`);
-        assert.equal(b.out.replace('builder.pkr.hcl', 'packer.pkr.hcl'), p.out);
+        if (!UPGRADE_MESSAGE_DIFFERS[c.name]) assert.equal(b.out.replace('builder.pkr.hcl', 'packer.pkr.hcl'), p.out);
         assert.equal(readFileSync(join(dir, 'builder.pkr.hcl'), 'utf8'), readFileSync(join(dir, 'packer.pkr.hcl'), 'utf8'));
         if (c.opts.exitCodeOnly || p.code !== 0) return;
         const why = UPGRADED_BUILD_DIFFERS[c.name];
