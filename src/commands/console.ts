@@ -64,7 +64,7 @@ ${varFlagsUsage}
     const base = { root: ctx.cwd, cwd: ctx.cwd, env: ctx.env };
     let evalCtx: EvalContext = localsContext({ variables: new Map(), locals: new Map() }, base);
     if (parsed.args.length === 1) {
-      const { template, diagnostics, sources } = loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
+      const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
       if (diagnostics.length > 0) ctx.stderr.write(formatDiagnostics(diagnostics, sources));
       if (!template || hasErrors(diagnostics)) return 1;
       evalCtx = localsContext(template, { root: template.root, cwd: ctx.cwd, env: ctx.env });

@@ -98,7 +98,7 @@ ${varFlagsUsage}
     if (parsed.flags['machine-readable']) throw new UsageError('-machine-readable is supported by inspect for legacy JSON templates only');
     // Like Packer, only the parsing phases' problems are shown (and stop it): unset variables,
     // failed validation rules, failed locals and unknown sources are `validate`'s to report.
-    const { template, parseDiagnostics, sources } = loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
+    const { template, parseDiagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
     if (parseDiagnostics.length > 0) ctx.stderr.write(formatDiagnostics(parseDiagnostics, sources));
     if (!template || hasErrors(parseDiagnostics)) return 1;
     ctx.stdout.write(formatInspect(template));
