@@ -53,11 +53,18 @@ function assertSame(packer: Ran, builder: Ran, what: string): void {
 
 const cases = legacyFixtures();
 
+/** Fixtures whose validate message differs from Packer 1.6.6's, with why (the exit code is compared). */
+const VALIDATE_MESSAGE_DIFFERS: Readonly<Record<string, string>> = {
+  'vault-in-variables': "1.6.6 calls Vault and reports Vault's failure; builder has no Vault client and says so",
+  'consul-key-in-variables': "1.6.6 calls Consul and reports Consul's failure; builder has no Consul client and says so",
+};
+
 test('legacy fixtures: validate as Packer 1.6.6', { skip, concurrency: 2 }, async (t) => {
   for (const c of cases) {
     await t.test(c.name, async () => {
       const [p, b] = await both(['validate', ...templateFlags(c.opts.args ?? [], true), 'template.json'], c.dir);
-      assertSame(p, b, 'validate');
+      if (VALIDATE_MESSAGE_DIFFERS[c.name]) assert.equal(b.code, p.code, `validate: exit code\n${p.stdout}${b.stderr}`);
+      else assertSame(p, b, 'validate');
     });
   }
 });

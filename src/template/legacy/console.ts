@@ -139,12 +139,16 @@ function consoleVariables(
   const missing = template.variables.some((v) => v.default === undefined && !read.given.has(v.name));
   if (tooOld || missing) return { variables: read.given, secrets: [], stderr, templatePath: fullPath };
   const vals = legacyVariableValues(template, inputs, { env: io.env, templatePath: fullPath, cwd: io.cwd, initTime, version: PACKER_LANGUAGE_VERSION });
-  // A failed default aborts Packer's init before it records the secrets.
+  // A default that does not parse as a Go template stops Packer before its init, like an unset
+  // required variable; one that fails while executing aborts the init before it records secrets.
   const failed = vals.diagnostics.length > 0;
+  if (failed && !vals.diagnostics.every((d) => (d.detail ?? '').includes(': executing "root" at <'))) {
+    return { variables: read.given, secrets: [], stderr, templatePath: fullPath };
+  }
   const secrets = failed ? [] : template.sensitiveVariables.map((n) => vals.values.get(n) ?? '');
-  // Packer's core also holds an empty-named variable after a successful init of a non-empty set
-  // (its `variables` listing shows ": ,").
-  if (!failed && vals.values.size > 0) vals.values.set('', '');
+  // Packer's core also holds an empty-named variable once its init ran on a non-empty set (its
+  // `variables` listing shows ": ,").
+  if (failed || vals.values.size > 0) vals.values.set('', '');
   return { variables: vals.values, secrets, stderr, templatePath: fullPath };
 }
 
