@@ -97,7 +97,7 @@ export async function setUpBuild(
     throw new UsageError(parsed.args.length === 0 ? `${command} needs a TEMPLATE argument` : `${command} takes exactly one TEMPLATE argument`);
   }
   const f = parsed.flags;
-  const { template, diagnostics, sources } = loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
+  const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
   const diags = [...diagnostics];
   const ok = template !== undefined && !hasErrors(diags);
   const planned = ok ? expandBuilds(template, splitList(f.only), splitList(f.except)) : [];

@@ -16,6 +16,7 @@ export const commands: readonly CommandEntry[] = [
   entry(['inspect'], 'See components of a template', async () => (await import('../commands/inspect.js')).inspectCommand),
   entry(['console'], 'Creates a console for testing variable interpolation', async () => (await import('../commands/console.js')).consoleCommand),
   entry(['hcl2_upgrade'], 'transform a JSON template into an HCL2 configuration', async () => (await import('../commands/hcl2_upgrade.js')).hcl2UpgradeCommand),
+  entry(['fix'], 'fixes templates from old versions of packer', async () => (await import('../commands/fix.js')).fixCommand),
   entry(['build'], 'Build image(s) from template', async () => (await import('../commands/build.js')).buildCommand),
   entry(['plan'], 'Show what a build would do, and why', async () => (await import('../commands/plan.js')).planCommand),
   entry(['state'], 'Inspect and change the build state', async () => (await import('../commands/state/state.js')).stateCommand),

@@ -15,19 +15,13 @@ import type { Command } from '../cli/command.js';
 import { systemErrorDetail, UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { formatDiagnostics } from '../diagnostics.js';
-import { parseLegacyTemplate } from '../template/legacy/parse.js';
+import { goMultiError, parseLegacyTemplate } from '../template/legacy/parse.js';
 import { UPGRADE_FILE_HEADER, upgradeLegacyTemplate } from '../template/legacy/upgrade.js';
 
 const flagSpecs = {
   'output-file': { kind: 'string' },
   'with-annotations': { kind: 'bool' },
 } as const;
-
-/** Go's multierror text. */
-function multiError(messages: readonly string[]): string {
-  const head = messages.length === 1 ? '1 error occurred:' : `${messages.length} errors occurred:`;
-  return `${head}\n${messages.map((m) => `\t* ${m}`).join('\n')}\n\n`;
-}
 
 export const hcl2UpgradeCommand: Command = {
   name: ['hcl2_upgrade'],
@@ -66,12 +60,12 @@ Options:
       const errs = diagnostics.filter((d) => d.severity === 'error');
       const fromParser = errs.every((d) => d.summary === 'Failed to parse template');
       if (!fromParser) ctx.stderr.write(formatDiagnostics(diagnostics, (f) => (f === path ? text : undefined)));
-      else ctx.stderr.write(`Failed to parse template: ${multiError(errs.map((d) => d.detail ?? ''))}\n`);
+      else ctx.stderr.write(`Failed to parse template: ${goMultiError(errs.map((d) => d.detail ?? ''))}\n`);
       return 1;
     }
     // Packer initialises its core first and reports (on stdout), without stopping, what that found.
     const required = template.variables.filter((v) => v.default === undefined).map((v) => `required variable not set: ${v.name}`);
-    if (required.length > 0) ctx.stdout.write(`Ignoring following initialization error: ${multiError(required)}\n`);
+    if (required.length > 0) ctx.stdout.write(`Ignoring following initialization error: ${goMultiError(required)}\n`);
     writeFileSync(outPath, upgradeLegacyTemplate(template));
     ctx.stdout.write(`Successfully created ${output} \n`);
     return 0;

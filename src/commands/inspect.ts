@@ -2,6 +2,7 @@
  * `builder inspect`: shows what a template declares, in Packer's `inspect` layout: input
  * variables (sensitive ones as "<sensitive>"), local variables, and each build with its sources,
  * provisioners and post-processor chains; required plugins first, when the template has some.
+ * A legacy JSON template is shown as Packer 1.6.6 shows one (src/template/legacy/inspect.ts).
  */
 import type { Command } from '../cli/command.js';
 import { UsageError } from '../errors.js';
@@ -10,6 +11,7 @@ import { varFlagSpecs, varFlagsUsage, variableInputs } from '../cli/template-fla
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { displayValue } from '../values/display.js';
 import type { Value } from '../values/value.js';
+import { legacyTemplateFile } from '../template/legacy/detect.js';
 import { loadTemplate } from '../template/loader.js';
 import type { Template } from '../template/model.js';
 
@@ -76,13 +78,27 @@ export const inspectCommand: Command = {
 
 Options:
 
-${varFlagsUsage}`,
+${varFlagsUsage}
+  -machine-readable      Machine-readable output (legacy JSON templates, as Packer 1.6.6).
+
+  A legacy JSON template is shown in Packer 1.6.6's JSON-mode layout: variables with their
+  defaults as written, builders and provisioners.`,
   async run(args, ctx) {
-    const parsed = parseFlags(args, varFlagSpecs);
+    const parsed = parseFlags(args, { ...varFlagSpecs, 'machine-readable': { kind: 'bool' } });
     if (parsed.args.length !== 1) throw new UsageError(parsed.args.length === 0 ? 'inspect needs a TEMPLATE argument' : 'inspect takes exactly one TEMPLATE argument');
+    const legacy = legacyTemplateFile(parsed.args[0]!, ctx.cwd);
+    if (legacy) {
+      // Loaded only for legacy JSON templates, off the start-up path of HCL2 ones.
+      const { inspectLegacy } = await import('../template/legacy/inspect.js');
+      const r = inspectLegacy(legacy, variableInputs(parsed), ctx.cwd, parsed.flags['machine-readable']);
+      ctx.stdout.write(r.stdout);
+      ctx.stderr.write(r.stderr);
+      return r.code;
+    }
+    if (parsed.flags['machine-readable']) throw new UsageError('-machine-readable is supported by inspect for legacy JSON templates only');
     // Like Packer, only the parsing phases' problems are shown (and stop it): unset variables,
     // failed validation rules, failed locals and unknown sources are `validate`'s to report.
-    const { template, parseDiagnostics, sources } = loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
+    const { template, parseDiagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
     if (parseDiagnostics.length > 0) ctx.stderr.write(formatDiagnostics(parseDiagnostics, sources));
     if (!template || hasErrors(parseDiagnostics)) return 1;
     ctx.stdout.write(formatInspect(template));

@@ -43,7 +43,7 @@ ${varFlagsUsage}
   async run(args, ctx) {
     const parsed = parseFlags(args, flagSpecs);
     if (parsed.args.length !== 1) throw new UsageError(parsed.args.length === 0 ? 'validate needs a TEMPLATE argument' : 'validate takes exactly one TEMPLATE argument');
-    const { template, diagnostics, sources } = loadTemplate(parsed.args[0]!, {
+    const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, {
       inputs: variableInputs(parsed),
       env: ctx.env,
       cwd: ctx.cwd,

@@ -13,7 +13,8 @@
  *    source declared in a later file).
  *
  * A legacy JSON template (src/template/legacy/detect.ts) is loaded by src/template/legacy/load.ts
- * into the same model instead.
+ * into the same model instead (imported only then: `loadTemplate` is async for that reason;
+ * `loadHclTemplate` is the synchronous HCL2 loader).
  *
  * All problems are returned as diagnostics, never thrown. A template is returned whenever the
  * files parsed, even when later phases found errors (so `inspect` can show what it could).
@@ -31,7 +32,6 @@ import { defaultsContext, localObject, localsContext, varObject, type ContextBas
 import { decodeDataBlock } from './data.js';
 import { findTemplateFiles, parseTemplateFile } from './files.js';
 import { legacyTemplateFile } from './legacy/detect.js';
-import { loadLegacyTemplate } from './legacy/load.js';
 import { decodeLocalBlock, decodeLocalsBlock, evaluateLocals, type DeclaredLocal } from './locals.js';
 import { emptyTemplate, type LocalDef, type Template } from './model.js';
 import { decodePackerBlock } from './packer-block.js';
@@ -86,10 +86,18 @@ function displayName(path: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
-export function loadTemplate(path: string, options: LoadOptions): LoadResult {
+/** Loads a template: HCL2 (`loadHclTemplate`) or a legacy JSON template, whose loader is imported
+ * only then, so HCL2 runs never load the legacy engine. */
+export async function loadTemplate(path: string, options: LoadOptions): Promise<LoadResult> {
+  const legacy = legacyTemplateFile(path, options.cwd);
+  if (!legacy) return loadHclTemplate(path, options);
+  const { loadLegacyTemplate } = await import('./legacy/load.js');
+  return loadLegacyTemplate(path, legacy, displayName(legacy, options.cwd), options);
+}
+
+/** Loads an HCL2 template (a `.pkr.hcl` / `.pkr.json` file or a folder of them). */
+export function loadHclTemplate(path: string, options: LoadOptions): LoadResult {
   const cwd = options.cwd;
-  const legacy = legacyTemplateFile(path, cwd);
-  if (legacy) return loadLegacyTemplate(path, legacy, displayName(legacy, cwd), options);
   const texts = new Map<string, string>();
   const sources: SourceLookup = (filename) => texts.get(filename) ?? readSafe(resolve(cwd, filename));
   const diags: Diagnostic[] = [];

@@ -25,7 +25,9 @@ export function goJsonString(s: string): string {
 export function goMarshalIndent(v: GoJson, indent = '  ', prefix = ''): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return goJsonString(v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  // Go writes a float64 negative zero as -0.
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'boolean') return String(v);
   const inner = prefix + indent;
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';

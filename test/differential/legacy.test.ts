@@ -14,31 +14,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { builderCli, PACKER, packerAvailable, runBoth, type FixtureOptions } from './harness.js';
+import { join } from 'node:path';
+import { builderCli, PACKER, packerAvailable, runBoth } from './harness.js';
+import { legacyFixtures } from './legacy-fixtures.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const skip = packerAvailable ? false : 'packer (1.6.6) is not installed at /usr/bin/packer';
-const fixtures = join(repo, 'test/fixtures/legacy');
-
-export interface LegacyFixtureOptions extends FixtureOptions {
-  /** The template fails to load: compare exit codes only. */
-  exitCodeOnly?: boolean;
-}
-
-export function legacyFixtures(): { name: string; dir: string; opts: LegacyFixtureOptions }[] {
-  return readdirSync(fixtures)
-    .sort()
-    .map((name) => {
-      const dir = join(fixtures, name);
-      const optsFile = join(dir, 'fixture.json');
-      const opts = existsSync(optsFile) ? (JSON.parse(readFileSync(optsFile, 'utf8')) as LegacyFixtureOptions) : {};
-      return { name, dir, opts };
-    });
-}
 
 const only = process.env.DIFF_ONLY;
 
@@ -86,6 +68,13 @@ const UPGRADED_BUILD_DIFFERS: Readonly<Record<string, string>> = {
   'variables-default': 'an undeclared {{user}} becomes ${var.x}, an HCL2 error in both; builder words the diagnostic its own way',
   'variable-refers-variable': 'a default referring to another variable is an HCL2 error in both; builder words the diagnostic its own way',
   'variables-cli': 'an undeclared -var is an HCL2 error in both; Packer wraps the message at 80 columns, builder does not',
+  'failing-post-processor': '1.6.6 writes ${build.name} into post-processors, where its HCL2 has no build.name; builder evaluates it',
+};
+
+/** Fixtures whose `hcl2_upgrade` message (not its file) differs from Packer 1.6.6's, with why. */
+const UPGRADE_MESSAGE_DIFFERS: Readonly<Record<string, string>> = {
+  'vault-in-variables': "1.6.6 calls Vault while initialising and prints Vault's failure (Ignoring following initialization error); builder has no Vault client",
+  'consul-key-in-variables': "1.6.6 calls Consul while initialising and prints Consul's failure (Ignoring following initialization error); builder has no Consul client",
 };
 
 test('hcl2_upgrade writes what Packer 1.6.6 writes, and the upgraded file builds alike', { skip, concurrency: 2 }, async (t) => {
@@ -98,7 +87,7 @@ test('hcl2_upgrade writes what Packer 1.6.6 writes, and the upgraded file builds
         const p = run(PACKER, ['hcl2_upgrade', '-output-file=packer.pkr.hcl', 'template.json'], dir);
         const b = run(process.execPath, [builderCli, 'hcl2_upgrade', '-output-file=builder.pkr.hcl', 'template.json'], dir);
         assert.equal(b.code, p.code, `exit code\n${p.out}\n${b.out}`);
-        assert.equal(b.out.replace('builder.pkr.hcl', 'packer.pkr.hcl'), p.out);
+        if (!UPGRADE_MESSAGE_DIFFERS[c.name]) assert.equal(b.out.replace('builder.pkr.hcl', 'packer.pkr.hcl'), p.out);
         assert.equal(readFileSync(join(dir, 'builder.pkr.hcl'), 'utf8'), readFileSync(join(dir, 'packer.pkr.hcl'), 'utf8'));
         if (c.opts.exitCodeOnly || p.code !== 0) return;
         const why = UPGRADED_BUILD_DIFFERS[c.name];

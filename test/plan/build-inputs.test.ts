@@ -12,7 +12,7 @@ import { bindBuilds } from '../../src/plan/bind.js';
 import { nativeComponents } from '../../src/components.js';
 import type { BuildInputs } from '../../src/plan/plan.js';
 import { expandBuilds } from '../../src/template/expand.js';
-import { loadTemplate } from '../../src/template/loader.js';
+import { loadHclTemplate } from '../../src/template/loader.js';
 
 const template = `source "null" "a" {
   communicator = "ssh"
@@ -36,7 +36,7 @@ build {
 `;
 
 function inputsOf(dir: string): BuildInputs {
-  const { template: t, diagnostics } = loadTemplate(join(dir, 't.pkr.hcl'), { inputs: [], env: {}, cwd: dir });
+  const { template: t, diagnostics } = loadHclTemplate(join(dir, 't.pkr.hcl'), { inputs: [], env: {}, cwd: dir });
   assert.ok(t, JSON.stringify(diagnostics));
   const planned = expandBuilds(t);
   return buildInputs(bindBuilds(t, planned, nativeComponents()).builds[0]!, 'salt', dir);
@@ -94,7 +94,7 @@ build {
 `;
 
 function inputsWith(dir: string, ignore: string[] = [], vars: string[] = []): BuildInputs {
-  const { template: t, diagnostics } = loadTemplate(join(dir, 't.pkr.hcl'), { inputs: vars.map((v) => ({ kind: 'var' as const, name: v.split('=')[0]!, value: v.split('=')[1]! })), env: {}, cwd: dir });
+  const { template: t, diagnostics } = loadHclTemplate(join(dir, 't.pkr.hcl'), { inputs: vars.map((v) => ({ kind: 'var' as const, name: v.split('=')[0]!, value: v.split('=')[1]! })), env: {}, cwd: dir });
   assert.ok(t, JSON.stringify(diagnostics));
   return buildInputs(bindBuilds(t, expandBuilds(t), nativeComponents()).builds[0]!, 'salt', dir, { ignore, template: t });
 }

@@ -69,7 +69,7 @@ test('the parser reports Packer errors at the JSON value', () => {
   ]);
 });
 
-test('a legacy template loads into the model: one build per builder, named as Packer names them', () => {
+test('a legacy template loads into the model: one build per builder, named as Packer names them', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'legacy-unit-'));
   try {
     writeFileSync(
@@ -86,7 +86,7 @@ test('a legacy template loads into the model: one build per builder, named as Pa
       }),
     );
     writeFileSync(join(dir, 'v.json'), JSON.stringify({ a: 'file' }));
-    const r = loadTemplate('t.json', { env: {}, cwd: dir, inputs: [{ kind: 'file', path: 'v.json' }] });
+    const r = await loadTemplate('t.json', { env: {}, cwd: dir, inputs: [{ kind: 'file', path: 'v.json' }] });
     assert.deepEqual(r.diagnostics, []);
     const t = r.template!;
     assert.equal(t.variables.get('pw')?.sensitive, true);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTemplate, type LoadOptions } from '../../src/template/loader.js';
+import { loadHclTemplate, type LoadOptions } from '../../src/template/loader.js';
 import { expandBuilds } from '../../src/template/expand.js';
 import { evaluateSourceConfig, evaluateStepConfig } from '../../src/template/evaluate-config.js';
 import type { Template } from '../../src/template/model.js';
@@ -30,7 +30,7 @@ async function inDir<T>(files: Record<string, string>, fn: (dir: string) => T | 
 }
 
 function load(dir: string, path = '.', options: Partial<LoadOptions> = {}): { template?: Template; diagnostics: Diagnostic[] } {
-  return loadTemplate(path, { env: {}, cwd: dir, ...options });
+  return loadHclTemplate(path, { env: {}, cwd: dir, ...options });
 }
 
 const errors = (ds: readonly Diagnostic[]): string[] => ds.filter((d) => d.severity === 'error').map((d) => d.summary);

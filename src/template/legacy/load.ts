@@ -16,18 +16,16 @@
  *   `sensitive-variables`), so output masking and the state's handling of secrets apply;
  * - `min_packer_version` is checked against the Packer version builder speaks.
  */
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import semverCompare from 'semver/functions/compare.js';
 import { errorDiag, hasErrors, type Diagnostic, type SourceLookup } from '../../diagnostics.js';
 import { parseDuration } from '../../cli/flags.js';
-import { systemErrorDetail } from '../../errors.js';
 import { T, Value } from '../../values/value.js';
 import { PACKER_LANGUAGE_VERSION } from '../../version.js';
 import type { LoadOptions, LoadResult } from '../loader.js';
 import { emptyTemplate, type BuildDef, type PostProcessorDef, type ProvisionerDef, type StepMeta, type Template, type VariableDef } from '../model.js';
 import { legacyFunctions } from './functions.js';
-import { parseLegacyTemplate, type JsonObject, type LegacyBuilder, type LegacyProvisioner } from './parse.js';
+import { readLegacyTemplateFile, type JsonObject, type LegacyBuilder, type LegacyProvisioner } from './parse.js';
 import { jsonBody, renderJsonValue } from './render.js';
 import { legacyVariableValues } from './variables.js';
 
@@ -38,17 +36,7 @@ const INIT_TIME = new Date();
 export function loadLegacyTemplate(path: string, fullPath: string, displayName: string, options: LoadOptions): LoadResult {
   const texts = new Map<string, string>();
   const sources: SourceLookup = (f) => texts.get(f);
-  let text: string;
-  try {
-    text = readFileSync(fullPath, 'utf8');
-  } catch (e) {
-    {
-      const diagnostics = [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${systemErrorDetail(e)}.`)];
-      return { diagnostics, parseDiagnostics: diagnostics, sources };
-    }
-  }
-  texts.set(displayName, text);
-  const parsed = parseLegacyTemplate(text, displayName);
+  const parsed = readLegacyTemplateFile(fullPath, displayName, texts);
   if (!parsed.template) return { diagnostics: parsed.diagnostics, parseDiagnostics: parsed.diagnostics, sources };
   const lt = parsed.template;
   const diags: Diagnostic[] = [...parsed.diagnostics];

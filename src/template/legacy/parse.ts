@@ -7,7 +7,9 @@
  * `post-processor 1.2: sequence not allowed to be nested in a sequence`, …) and the range of the
  * offending JSON value. Root keys starting with `_` are comments, as in Packer.
  */
+import { readFileSync } from 'node:fs';
 import { errorDiag, type Diagnostic, type Range } from '../../diagnostics.js';
+import { systemErrorDetail } from '../../errors.js';
 import type { File, JsonValue } from '../../hcl/ast.js';
 import { parseJsonConfig } from '../../hcl/json.js';
 
@@ -253,6 +255,24 @@ export function parseLegacyTemplate(source: string, filename: string): { templat
   } else if (pps && pps.kind !== 'null') err(`'post-processors': source data must be an array or slice, got ${goKind(pps)}`, pps.range);
 
   return { template: diags.length > 0 ? undefined : t, diagnostics: diags };
+}
+
+/** Go's multierror text (hashicorp/go-multierror's list format). */
+export function goMultiError(messages: readonly string[]): string {
+  return `${messages.length} error${messages.length === 1 ? '' : 's'} occurred:\n${messages.map((m) => `\t* ${m}`).join('\n')}\n\n`;
+}
+
+/** Reads and parses the template file at `fullPath`; its text goes into `texts` under
+ * `displayName` (the name diagnostics use). A file that cannot be read is one diagnostic. */
+export function readLegacyTemplateFile(fullPath: string, displayName: string, texts: Map<string, string>): { template?: LegacyTemplate; diagnostics: Diagnostic[] } {
+  let text: string;
+  try {
+    text = readFileSync(fullPath, 'utf8');
+  } catch (e) {
+    return { diagnostics: [errorDiag('Failed to read file', `The file "${displayName}" could not be read: ${systemErrorDetail(e)}.`)] };
+  }
+  texts.set(displayName, text);
+  return parseLegacyTemplate(text, displayName);
 }
 
 /** Go's name of the kind of a decoded JSON value, for mapstructure-like messages. */

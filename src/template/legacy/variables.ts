@@ -28,11 +28,17 @@ export interface LegacyValues {
   texts: Map<string, string>;
 }
 
-export function legacyVariableValues(
-  t: LegacyTemplate,
-  inputs: readonly VariableInput[],
-  base: Omit<LegacyFunctionContext, 'user' | 'enableEnv'>,
-): LegacyValues {
+export interface LegacyInputs {
+  /** The values -var and -var-file give, later ones winning. */
+  given: Map<string, string>;
+  /** 'cli' or the var-file path, by name. */
+  sources: Map<string, string>;
+  diagnostics: Diagnostic[];
+  texts: Map<string, string>;
+}
+
+/** Reads `-var` and `-var-file` inputs in command-line order (what Packer's Meta.Core reads). */
+export function readLegacyInputs(inputs: readonly VariableInput[], cwd: string): LegacyInputs {
   const diags: Diagnostic[] = [];
   const given = new Map<string, string>();
   const sources = new Map<string, string>();
@@ -45,7 +51,7 @@ export function legacyVariableValues(
     }
     let text: string;
     try {
-      text = readFileSync(resolve(base.cwd, input.path), 'utf8');
+      text = readFileSync(resolve(cwd, input.path), 'utf8');
     } catch (e) {
       diags.push(errorDiag(`Error reading variables in '${input.path}'`, (e as Error).message));
       continue;
@@ -72,7 +78,15 @@ export function legacyVariableValues(
       sources.set(p.name, input.path);
     }
   }
+  return { given, sources, diagnostics: diags, texts };
+}
 
+export function legacyVariableValues(
+  t: LegacyTemplate,
+  inputs: readonly VariableInput[],
+  base: Omit<LegacyFunctionContext, 'user' | 'enableEnv'>,
+): LegacyValues {
+  const { given, sources, diagnostics: diags, texts } = readLegacyInputs(inputs, base.cwd);
   const values = new Map<string, string>(given);
   const pending = t.variables.filter((v) => !given.has(v.name));
   const unset: string[] = [];
