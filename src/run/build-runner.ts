@@ -116,7 +116,8 @@ export interface BuildResult {
 /** Hooks that say nothing more once `signal` is aborted (a build given up writes nothing more). */
 function silencedAfter(hooks: BuildHooks, signal: AbortSignal): BuildHooks {
   const out: BuildHooks = {};
-  for (const name of ['onBuildStatus', 'onInstance', 'onInstanceDestroyed', 'onArtifact', 'onStepStart', 'onStepEnd'] as const) {
+  // Every hook, whichever BuildHooks gains: a hook left out here would write after the lease is lost.
+  for (const name of Object.keys(hooks) as (keyof BuildHooks)[]) {
     const f = hooks[name] as ((...a: unknown[]) => void | Promise<void>) | undefined;
     if (f) (out as Record<string, unknown>)[name] = (...a: unknown[]) => (signal.aborted ? undefined : f.apply(hooks, a));
   }
