@@ -17,7 +17,7 @@
  *   to the container's user (root when it has none), as Packer does.
  * - `download` writes the single file at the remote path; `downloadDir` (Packer's docker
  *   communicator has none) copies a remote folder's contents into the local folder. Globs are
- *   refused.
+ *   refused. Folder transfers report progress in bytes of the tar archive streamed.
  * - On abort the command's process tree is SIGKILLed (each command notes its shell's pid in a file
  *   in `container_dir`, a tmpfs; the Engine API has no way to signal an exec), then the exec stream
  *   is closed and the call rejects.
@@ -30,7 +30,8 @@ import { basename, dirname, join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
-import type { Communicator, RemoteCommand, RemoteCommandResult } from '../sdk/component.js';
+import type { Communicator, OnTransferProgress, RemoteCommand, RemoteCommandResult } from '../sdk/component.js';
+import { countBytes } from '../sdk/count-bytes.js';
 import { LineSplitter } from './ssh-communicator.js';
 
 export interface DockerCommunicatorOptions {
@@ -208,7 +209,7 @@ export class DockerCommunicator implements Communicator {
     }
   }
 
-  async uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void> {
+  async uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
     const tar = await import('tar');
     const contentsOnly = localDir.endsWith('/');
     const src = contentsOnly ? localDir.replace(/\/+$/, '') || '/' : localDir;
@@ -223,7 +224,7 @@ export class DockerCommunicator implements Communicator {
     } else {
       archive = tar.c({ cwd: dirname(src), portable: true, filter: (p) => filter(p.split('/').slice(1).join('/')) }, [basename(src)]) as unknown as Readable;
     }
-    await this.put(remoteDir, archive, remoteDir);
+    await this.put(remoteDir, onProgress ? countBytes(archive, onProgress) : archive, remoteDir);
     await this.fixOwner(remoteDir, signal);
   }
 
@@ -259,9 +260,10 @@ export class DockerCommunicator implements Communicator {
     if (!found) throw new Error(`Failed to download '${remotePath}': empty archive`);
   }
 
-  async downloadDir(remoteDir: string, localDir: string, signal: AbortSignal): Promise<void> {
+  async downloadDir(remoteDir: string, localDir: string, signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
     const tar = await import('tar');
-    const archive = await this.getArchive(remoteDir.replace(/\/+$/, '') || '/');
+    const fetched = await this.getArchive(remoteDir.replace(/\/+$/, '') || '/');
+    const archive = onProgress ? countBytes(fetched, onProgress) : fetched;
     await mkdir(localDir, { recursive: true, mode: 0o755 });
     await pipeline(archive, tar.x({ cwd: localDir, strip: 1, preserveOwner: false }) as unknown as NodeJS.WritableStream, { signal });
   }

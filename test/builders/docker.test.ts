@@ -115,6 +115,38 @@ test('docker: build, provision (shell, file up/down of files and folders, shell-
   await assert.rejects(suite.docker.getContainer(instance.id).inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
 });
 
+test('docker: folder transfers report progress (one bar over the folder on a terminal) and arrive whole', async (t) => {
+  if (suite.skipped(t)) return;
+  const c = ctx();
+  const bars: { label: string; total: number; updates: number[]; stopped: number }[] = [];
+  c.ui.trackProgress = (label, total) => {
+    const bar = { label, total, updates: [] as number[], stopped: 0 };
+    bars.push(bar);
+    return { update: (n) => void bar.updates.push(n), stop: () => void bar.stopped++ };
+  };
+  const config = prepared({ discard: true });
+  const instance = await dockerBuilder.create(config, c);
+  try {
+    const { comm } = await dockerBuilder.connect(config, instance, c);
+    const src = join(suite.work, 'progress-src');
+    await mkdir(join(src, 'sub'), { recursive: true });
+    const big = Buffer.alloc(1024 * 1024 + 3, 2);
+    await writeFile(join(src, 'big.bin'), big);
+    await writeFile(join(src, 'sub', 'small.txt'), 'small\n');
+    await provision('shell', { inline: ['mkdir -p /opt'] }, c, comm);
+    await provision('file', { source: src, destination: '/opt' }, c, comm);
+    await provision('file', { source: '/opt/progress-src/', destination: join(suite.work, 'progress-back') + '/', direction: 'download' }, c, comm);
+    const size = big.length + 'small\n'.length;
+    assert.deepEqual(bars.map((b) => [b.label, b.total, b.stopped]), [[src, size, 1], ['/opt/progress-src/', 0, 1]]);
+    assert.equal(bars[0]!.updates.at(-1), size, 'the upload ends at the folder size');
+    // The download counts the tar archive: at least the files' bytes.
+    assert.ok(bars[1]!.updates.at(-1)! >= size, bars[1]!.updates.join(','));
+    assert.ok((await readFile(join(suite.work, 'progress-back', 'big.bin'))).equals(big));
+  } finally {
+    await dockerBuilder.destroy(config, instance, c);
+  }
+});
+
 test('docker: export_path writes the container filesystem as a tar', async (t) => {
   if (suite.skipped(t)) return;
   const c = ctx();
