@@ -68,13 +68,18 @@ export interface RemoteCommandResult {
   disconnected: boolean;
 }
 
+/** Told, as a transfer moves, how many bytes have moved so far (a running total). A communicator
+ * counts the files' contents; one that moves an archive (docker) counts the archive's bytes, which
+ * run slightly ahead (headers) — the caller's bar clamps to its total. */
+export type OnTransferProgress = (bytes: number) => void;
+
 /** A connection to a machine being built. */
 export interface Communicator {
   start(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult>;
   upload(remotePath: string, data: Readable | Buffer, mode: number | undefined, signal: AbortSignal): Promise<void>;
-  uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void>;
+  uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void>;
   download(remotePath: string, localPath: string, signal: AbortSignal): Promise<void>;
-  downloadDir(remoteDir: string, localDir: string, signal: AbortSignal): Promise<void>;
+  downloadDir(remoteDir: string, localDir: string, signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void>;
   close(): Promise<void>;
 }
 
