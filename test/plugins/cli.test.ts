@@ -46,6 +46,13 @@ async function assertNoneLeft(marker: string): Promise<void> {
 }
 
 const NULL_SOURCE = 'source "null" "a" {\n  communicator = "none"\n}\n';
+/** `required_plugins` asking for the p166 wrapper (installWrapper) ~> 1.0, and the null source. */
+const P166_NULL = `packer {
+  required_plugins {
+    p166 = { source = "github.com/example/p166", version = "~> 1.0" }
+  }
+}
+${NULL_SOURCE}`;
 
 describe('templates through plugins, with the CLI', { skip }, () => {
   let dir: string;
@@ -166,12 +173,7 @@ esac
 
   it('required_plugins selects a version; a failed plugin post-processor re-runs only its chain', async () => {
     const w = workdir({
-      't.pkr.hcl': `packer {
-  required_plugins {
-    p166 = { source = "github.com/example/p166", version = "~> 1.0" }
-  }
-}
-${NULL_SOURCE}build {
+      't.pkr.hcl': `${P166_NULL}build {
   sources = ["source.null.a"]
   provisioner "shell-local" {
     inline = ["echo provision >> steps.log"]
@@ -194,6 +196,54 @@ ${NULL_SOURCE}build {
     assert.deepEqual(readFileSync(join(w.path, 'steps.log'), 'utf8').trim().split('\n'), ['provision', 'post', 'post']);
     const third = await w.run('build', '-color=false', 't.pkr.hcl');
     assert.match(third.stdout, /==> null\.a: Up to date: /);
+  });
+
+  it('a plugin upgraded or replaced makes its steps and builds changed, naming the plugin', async () => {
+    const w = workdir({
+      't.pkr.hcl': `${P166_NULL}build {
+  sources = ["source.null.a"]
+  post-processor "p166-shell-local" {
+    inline = ["echo post >> steps.log"]
+  }
+}
+`,
+    });
+    const home = join(w.path, 'home');
+    installWrapper(home, '1.4.0', true);
+    const first = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.match((await w.run('plan', '-color=false', 't.pkr.hcl')).stdout, /up to date|Up to date|up-to-date/i);
+    // Upgrade: 1.4.0 is replaced by 1.5.0.
+    rmSync(join(home, '.packer.d', 'plugins'), { recursive: true, force: true });
+    installWrapper(home, '1.5.0', true);
+    const upgraded = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.equal(upgraded.code, 0, upgraded.stdout + upgraded.stderr);
+    assert.match(upgraded.stdout, /the plugin packer-plugin-p166 v1\.4\.0 was replaced by packer-plugin-p166 v1\.5\.0/, upgraded.stdout);
+    const second = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.deepEqual(readFileSync(join(w.path, 'steps.log'), 'utf8').trim().split('\n'), ['post', 'post']);
+    // Same name and version, another executable (rebuilt in place): the digest tells.
+    const arch = process.arch.replace('x64', 'amd64');
+    const bin = join(home, '.packer.d', 'plugins', 'github.com', 'example', 'p166', `packer-plugin-p166_v1.5.0_x5.0_${process.platform}_${arch}`);
+    writeFileSync(bin, `${readFileSync(bin, 'utf8')}# rebuilt\n`);
+    writeFileSync(`${bin}_SHA256SUM`, createHash('sha256').update(readFileSync(bin)).digest('hex'));
+    const rebuilt = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.match(rebuilt.stdout, /the plugin packer-plugin-p166 v1\.5\.0 changed \(its executable differs\)/, rebuilt.stdout);
+  });
+
+  it('a plugin builder: replacing the Packer that serves it makes the build changed', async () => {
+    const fakeBin = join(dir, `packer-wrap-${++n}`);
+    mkdirSync(fakeBin, { recursive: true });
+    const wrapper = join(fakeBin, 'packer');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ${JSON.stringify(packer)} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const w = workdir({ 't.pkr.hcl': `${NULL_SOURCE}build {\n  sources = ["source.null.a"]\n}\n` }, { BUILDER_PREFER_PLUGINS: '1', BUILDER_PACKER: wrapper });
+    const first = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    writeFileSync(wrapper, `#!/bin/sh\n# another build of the same version\nexec ${JSON.stringify(packer)} "$@"\n`);
+    const plan = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /source\.null\.a: the plugin packer 1\.6\.6 changed \(its executable differs\)/, plan.stdout);
   });
 
   it('required_plugins: a plugin not installed at the version asked names the packer plugins install command', async () => {
