@@ -137,6 +137,7 @@ export function buildInputs(bound: BoundBuild, salt: string, cwd: string, option
     key: bound.name,
     name: bound.name,
     builderType: bound.builderType,
+    ...(bound.source.def.plugin ? { builderPlugin: bound.source.def.plugin.name } : {}),
     sourceLabel: `source.${bound.builderType}.${p.source.localName}`,
     sourceFingerprint: fingerprint({ identity: identityOf(bound.builderType, bound.source.def.plugin), config: sourceConfig, sensitive: bound.source.evaluated.sensitiveValues }, salt, cwd),
     sourceInputs: partHashes(sourceConfig, bound.source.evaluated.sensitiveValues, {}, salt, bound.source.def.plugin),

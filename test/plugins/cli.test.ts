@@ -246,6 +246,31 @@ esac
     assert.match(plan.stdout, /source\.null\.a: the plugin packer 1\.6\.6 changed \(its executable differs\)/, plan.stdout);
   });
 
+  it('a plugin builder keeps no instance: the plan says so, and a failure cleans up as Packer does', async () => {
+    const w = workdir({
+      't.pkr.hcl': `${NULL_SOURCE}build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["echo one >> steps.log", "test -f fixed"]
+  }
+}
+`,
+    }, { BUILDER_PREFER_PLUGINS: '1' });
+    const note = /null\.a: {3}! the builder comes from the plugin packer 1\.6\.6, whose instance lives only in this run: a later run cannot resume on it/;
+    const before = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.match(before.stdout, note, before.stdout);
+    const failed = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+    // Packer's cleanup: the plugin's own StepProvision line, once; nothing kept.
+    assert.equal(failed.stdout.match(/Provisioning step had errors: Running the cleanup provisioner, if present\.\.\./g)?.length, 1, failed.stdout);
+    assert.doesNotMatch(failed.stdout, /was kept|The completed steps are recorded/, failed.stdout);
+    const after = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.match(after.stdout, /Building from the start: the last build failed without keeping an instance to resume on\./, after.stdout);
+    assert.match(after.stdout, note, after.stdout);
+    const json = JSON.parse((await w.run('plan', '-json', 't.pkr.hcl')).stdout) as { builds: Array<{ builder_plugin?: unknown }> };
+    assert.deepEqual(json.builds[0]!.builder_plugin, { name: 'packer 1.6.6', resumable: false });
+  });
+
   it('required_plugins: a plugin not installed at the version asked names the packer plugins install command', async () => {
     const w = workdir({
       't.pkr.hcl': `packer {
