@@ -9,12 +9,13 @@
  * (by pid) any that is.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID, createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runProcess, type RunResult } from '../cli/run.js';
+import { MAIN_JS, runProcess, type RunResult } from '../cli/run.js';
 import { runBoth } from '../differential/harness.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
 
@@ -269,6 +270,68 @@ esac
     assert.match(after.stdout, note, after.stdout);
     const json = JSON.parse((await w.run('plan', '-json', 't.pkr.hcl')).stdout) as { builds: Array<{ builder_plugin?: unknown }> };
     assert.deepEqual(json.builds[0]!.builder_plugin, { name: 'packer 1.6.6', resumable: false });
+  });
+
+  it('-on-error=ask with a plugin builder: fix the file, answer retry, the plugin keeps its instance and the build completes', async (t) => {
+    const scriptBin = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+    if (!scriptBin) {
+      t.skip('util-linux `script` (a terminal for the -on-error=ask question) is not installed');
+      return;
+    }
+    const w = workdir({
+      't.pkr.hcl': `${NULL_SOURCE}build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["echo one >> steps.log", "test -f fixed"]
+  }
+  provisioner "shell-local" {
+    inline = ["echo two >> steps.log"]
+  }
+  post-processor "manifest" {
+    output = "manifest.json"
+  }
+}
+`,
+    }, { BUILDER_PREFER_PLUGINS: '1' });
+    const marker = randomUUID();
+    // `script` gives builder a terminal (it asks only on one); the command comes from the
+    // environment, not pasted into the shell text.
+    const child = spawn(scriptBin, ['-qfec', 'exec "$B_NODE" "$B_MAIN" build -color=false -on-error=ask t.pkr.hcl', '/dev/null'], {
+      cwd: w.path,
+      detached: true,
+      env: {
+        PATH: process.env.PATH, HOME: join(w.path, 'home'), CHECKPOINT_DISABLE: '1', TMPDIR: w.path, BUILDER_PREFER_PLUGINS: '1',
+        BUILDER_TEST_MARK: marker, B_NODE: process.execPath, B_MAIN: MAIN_JS,
+      },
+    });
+    let out = '';
+    const asked = new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+        if (out.includes('[r] retry step')) resolve();
+      });
+    });
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    try {
+      await Promise.race([asked, exited]);
+      assert.match(out, /\[r\] retry step/, out);
+      writeFileSync(join(w.path, 'fixed'), '');
+      child.stdin.write('r\n');
+      const code = await exited;
+      assert.equal(code, 0, out);
+    } finally {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* ended */ }
+      await assertNoneLeft(`BUILDER_TEST_MARK=${marker}`);
+    }
+    assert.match(out, /==> null\.a: Step "StepProvision" failed/);
+    assert.doesNotMatch(out, /builder-scripts-/, 'the provisioners came from the plugin (native shell-local writes builder-scripts-*)');
+    assert.match(out, /--> null\.a: Did not export anything\. This is the null builder/);
+    // The failed provisioner ran again on the same instance, then the rest of the build.
+    assert.deepEqual(readFileSync(join(w.path, 'steps.log'), 'utf8').trim().split('\n'), ['one', 'one', 'two']);
+    const manifest = JSON.parse(readFileSync(join(w.path, 'manifest.json'), 'utf8')) as { builds: unknown[] };
+    assert.equal(manifest.builds.length, 1);
+    const again = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.match(again.stdout, /==> null\.a: Up to date: /, again.stdout);
   });
 
   it('required_plugins: a plugin not installed at the version asked names the packer plugins install command', async () => {
