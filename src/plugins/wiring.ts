@@ -10,8 +10,14 @@
  * - Only the plugin components a template uses are started (one process each, to read the
  *   ConfigSpec; it is kept for the first instance), all at once. A component used several times
  *   starts the next instance's process while one runs, so start-ups overlap work.
- * - `BUILDER_PLUGIN_REUSE=1` configures a finished process again for the next instance (see
- *   `LoadOptions.reuseProcesses`), instead of starting one per instance.
+ * - A provisioner or post-processor process that finished a step is configured again for the next
+ *   instance of its component (`LoadOptions.reuseProcesses`) instead of a new one being started:
+ *   builder sends every attribute of the ConfigSpec, absent ones as null, so a second Prepare or
+ *   Configure replaces the first configuration (checked with Packer 1.6.6's shell-local and
+ *   manifest: environment, script/inline, valid_exit_codes and custom_data of one instance do not
+ *   reach the next; test/plugins/cli.test.ts). `BUILDER_PLUGIN_REUSE=0` starts one process per
+ *   instance instead (for a plugin that keeps state between configurations). Builders always get
+ *   one process per instance (their `Run` holds the instance).
  * - Every plugin definition carries its `PluginIdentity` (served component, plugin name and
  *   version, SHA-256 of the executable: binary-digest.ts), which enters the fingerprints.
  * - `close()` stops every spare process; processes of running steps are stopped by their steps,
@@ -23,7 +29,7 @@ import type { Components, ComponentsForOptions, RunComponents, UsedTypes } from 
 import { errorDiag, type Diagnostic } from '../diagnostics.js';
 import type { BuilderDef, PluginIdentity, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
 import type { Template } from '../template/model.js';
-import { binaryDigest } from './binary-digest.js';
+import { binaryDigest } from './executable-facts.js';
 import { pluginBuilder } from './builder.js';
 import { PluginComponent, type LoadOptions, type PluginKind, type PluginSource } from './component.js';
 import { chooseComponent, discover, mergeSources, packerSources, pluginSources, type LazyComponent } from './discovery.js';
@@ -79,7 +85,7 @@ export async function withPlugins(base: Components, template: Template, used: Us
   const env = options.env;
   const load: LoadOptions = {
     env: { ...env, ...(options.runUuid ? { PACKER_RUN_UUID: options.runUuid } : {}) },
-    reuseProcesses: env.BUILDER_PLUGIN_REUSE === '1',
+    reuseProcesses: env.BUILDER_PLUGIN_REUSE !== '0',
   };
   // `packer version` runs while the components start; a Packer that is not 1.x is refused after.
   const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load }, true);

@@ -150,6 +150,49 @@ build {
     }
   });
 
+  it('reused plugin processes (the default): no configuration of one instance reaches the next, as with packer build', async () => {
+    const src = join(dir, 'reuse');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 's.sh'), 'echo "script A=${A:-unset} B=${B:-unset}" >> out.log\n');
+    chmodSync(join(src, 's.sh'), 0o755);
+    writeFileSync(join(src, 'template.pkr.hcl'), `${NULL_SOURCE}build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline           = ["echo \\"inline1 A=$\${A:-unset} B=$\${B:-unset}\\" >> out.log"]
+    environment_vars = ["A=1"]
+  }
+  provisioner "shell-local" {
+    script = "s.sh"
+  }
+  provisioner "shell-local" {
+    inline           = ["echo \\"inline3 A=$\${A:-unset} B=$\${B:-unset}\\" >> out.log"]
+    environment_vars = ["B=2"]
+  }
+  post-processor "manifest" {
+    output      = "m1.json"
+    custom_data = { k = "v" }
+  }
+  post-processor "manifest" {
+    output = "m2.json"
+  }
+}
+`);
+    const saved = process.env.BUILDER_PREFER_PLUGINS;
+    process.env.BUILDER_PREFER_PLUGINS = '1';
+    try {
+      const { packer: p, builder: b } = await runBoth(src, 'template.pkr.hcl', {});
+      const context = `\n--- packer ---\n${p.raw}\n--- builder ---\n${b.raw}`;
+      assert.equal(p.exitCode, 0, context);
+      assert.equal(b.exitCode, 0, context);
+      assert.deepEqual(b.builds, p.builds, `output lines${context}`);
+      assert.deepEqual(b.files, p.files, `files${context}`);
+      assert.deepEqual(b.files['out.log']?.trim().split('\n'), ['inline1 A=1 B=unset', 'script A=unset B=unset', 'inline3 A=unset B=2'], context);
+    } finally {
+      if (saved === undefined) delete process.env.BUILDER_PREFER_PLUGINS;
+      else process.env.BUILDER_PREFER_PLUGINS = saved;
+    }
+  });
+
   /**
    * A current-style plugin binary (describe, start) that serves Packer 1.6.6's shell-local
    * post-processor, installed as `packer plugins install` lays it out, at `version`. `works`
