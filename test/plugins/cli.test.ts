@@ -55,6 +55,26 @@ const P166_NULL = `packer {
 }
 ${NULL_SOURCE}`;
 
+/** `packer build` and `builder build` (BUILDER_PREFER_PLUGINS=1) of SRC/template.pkr.hcl: both
+ * succeed with the same output lines and files; returns the files. */
+async function sameAsPacker(src: string): Promise<Record<string, string>> {
+  const saved = process.env.BUILDER_PREFER_PLUGINS;
+  process.env.BUILDER_PREFER_PLUGINS = '1';
+  try {
+    const { packer: p, builder: b } = await runBoth(src, 'template.pkr.hcl', {});
+    const context = `\n--- packer ---\n${p.raw}\n--- builder ---\n${b.raw}`;
+    assert.equal(b.exitCode, p.exitCode, `exit code${context}`);
+    assert.equal(p.exitCode, 0, context);
+    assert.deepEqual(b.builds, p.builds, `output lines${context}`);
+    assert.deepEqual(b.run, p.run, `run-level lines${context}`);
+    assert.deepEqual(b.files, p.files, `files${context}`);
+    return b.files;
+  } finally {
+    if (saved === undefined) delete process.env.BUILDER_PREFER_PLUGINS;
+    else process.env.BUILDER_PREFER_PLUGINS = saved;
+  }
+}
+
 describe('templates through plugins, with the CLI', { skip }, () => {
   let dir: string;
   let n = 0;
@@ -134,20 +154,7 @@ build {
   }
 }
 `);
-    const saved = process.env.BUILDER_PREFER_PLUGINS;
-    process.env.BUILDER_PREFER_PLUGINS = '1';
-    try {
-      const { packer: p, builder: b } = await runBoth(src, 'template.pkr.hcl', {});
-      const context = `\n--- packer ---\n${p.raw}\n--- builder ---\n${b.raw}`;
-      assert.equal(b.exitCode, p.exitCode, `exit code${context}`);
-      assert.equal(p.exitCode, 0, context);
-      assert.deepEqual(b.builds, p.builds, `output lines${context}`);
-      assert.deepEqual(b.run, p.run, `run-level lines${context}`);
-      assert.deepEqual(b.files, p.files, `files${context}`);
-    } finally {
-      if (saved === undefined) delete process.env.BUILDER_PREFER_PLUGINS;
-      else process.env.BUILDER_PREFER_PLUGINS = saved;
-    }
+    await sameAsPacker(src);
   });
 
   it('reused plugin processes (the default): no configuration of one instance reaches the next, as with packer build', async () => {
@@ -177,20 +184,8 @@ build {
   }
 }
 `);
-    const saved = process.env.BUILDER_PREFER_PLUGINS;
-    process.env.BUILDER_PREFER_PLUGINS = '1';
-    try {
-      const { packer: p, builder: b } = await runBoth(src, 'template.pkr.hcl', {});
-      const context = `\n--- packer ---\n${p.raw}\n--- builder ---\n${b.raw}`;
-      assert.equal(p.exitCode, 0, context);
-      assert.equal(b.exitCode, 0, context);
-      assert.deepEqual(b.builds, p.builds, `output lines${context}`);
-      assert.deepEqual(b.files, p.files, `files${context}`);
-      assert.deepEqual(b.files['out.log']?.trim().split('\n'), ['inline1 A=1 B=unset', 'script A=unset B=unset', 'inline3 A=unset B=2'], context);
-    } finally {
-      if (saved === undefined) delete process.env.BUILDER_PREFER_PLUGINS;
-      else process.env.BUILDER_PREFER_PLUGINS = saved;
-    }
+    const files = await sameAsPacker(src);
+    assert.deepEqual(files['out.log']?.trim().split('\n'), ['inline1 A=1 B=unset', 'script A=unset B=unset', 'inline3 A=unset B=2']);
   });
 
   /**
