@@ -203,8 +203,23 @@ export interface CommunicatorDef<C = unknown> {
  * (the runner runs provisioners), then produce the artifact; `destroy` is the cleanup.
  * `reconnect` is present when an instance can outlive a failed run and be used again.
  */
+/**
+ * Which plugin serves a component (absent for native ones). Part of the fingerprints of the
+ * builds and steps that use it, so upgrading or replacing a plugin makes them "changed".
+ * `name`: the plugin as a user knows it ("packer-plugin-amazon v1.2.3", "packer 1.6.6");
+ * `digest`: SHA-256 of its executable.
+ */
+export interface PluginIdentity {
+  component: string;
+  name: string;
+  version: string;
+  digest: string;
+}
+
 export interface BuilderDef<C = unknown> {
   type: string;
+  /** Set when a plugin serves the builder. */
+  plugin?: PluginIdentity;
   /** Packer's builder id, e.g. "packer.file" (the manifest's builder_type is the source type). */
   builderId: string;
   configSpec: ConfigSpec;
@@ -230,6 +245,8 @@ export interface BuilderDef<C = unknown> {
 
 export interface ProvisionerDef<C = unknown> {
   type: string;
+  /** Set when a plugin serves the provisioner. */
+  plugin?: PluginIdentity;
   configSpec: ConfigSpec;
   prepare(raw: Record<string, unknown>): PrepareResult<C>;
   run(config: C, ctx: StepContext & { comm?: Communicator; conn?: ConnectionInfo }): Promise<void>;
@@ -239,6 +256,8 @@ export interface ProvisionerDef<C = unknown> {
 
 export interface PostProcessorDef<C = unknown> {
   type: string;
+  /** Set when a plugin serves the post-processor. */
+  plugin?: PluginIdentity;
   configSpec: ConfigSpec;
   prepare(raw: Record<string, unknown>): PrepareResult<C>;
   /** Returns the new artifact and whether the input artifact must be kept (Packer's `keep` and
