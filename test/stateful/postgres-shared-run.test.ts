@@ -99,7 +99,7 @@ pgTest('a SIGKILLed runner: its build is taken over after its lease expired and 
     assert.notEqual(victim, '', 'runner A started a build');
     const list = await runCli(['state', 'list', `-state=${cluster().url}`, '-workspace=kill-1', 't.pkr.hcl'], w.dir);
     expectExit(list, 0);
-    assert.match(list.stdout, new RegExp(`null\\.${victim}\\s+\\w+\\s+held by [^@ ]+@machine-a \\(pid \\d+, build since `), 'state list names the runner working on the build');
+    assert.match(list.stdout, new RegExp(`null\\.${victim}\\s+\\w+.*\\sheld by [^@ ]+@machine-a \\(pid \\d+, build since `), 'state list names the runner working on the build');
     a.child.kill('SIGKILL');
     const killed = await a.done;
     assert.equal(killed.code, 1);
