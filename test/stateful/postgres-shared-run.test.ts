@@ -17,6 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { postgresTestFile, until } from '../helpers/postgres.js';
 import { runCli, startCli, type CliResult } from '../build/cli.js';
@@ -88,7 +89,7 @@ pgTest('a SIGKILLed runner: its build is taken over after its lease expired and 
   await inWorkdir(async (w) => {
     await w.write(
       't.pkr.hcl',
-      template(2, ['echo $PACKER_BUILD_NAME s1 >> steps.log', 'echo $PACKER_BUILD_NAME s2-start >> steps.log; touch started-$PACKER_BUILD_NAME; sleep 4; echo $PACKER_BUILD_NAME s2-end >> steps.log']),
+      template(2, ['echo $PACKER_BUILD_NAME s1 >> steps.log', 'echo $PACKER_BUILD_NAME s2-start >> steps.log; touch started-$PACKER_BUILD_NAME; while [ ! -e go ]; do sleep 0.1; done; echo $PACKER_BUILD_NAME s2-end >> steps.log']),
     );
     const a = runner(w, 'kill-1', 'machine-a');
     let victim = '';
@@ -110,6 +111,7 @@ pgTest('a SIGKILLed runner: its build is taken over after its lease expired and 
     a.child.kill('SIGKILL');
     const killed = await a.done;
     assert.equal(killed.code, 1);
+    await writeFile(join(w.dir, 'go'), ''); // the step no longer waits (on the runner that takes over)
     const b = await runner(w, 'kill-1', 'machine-b').done;
     expectExit(b, 0);
     assert.match(b.stdout, new RegExp(`==> Run kill-1: null\\.${victim}: taking the build over \\(claim 2\\)`), 'the takeover is said');
