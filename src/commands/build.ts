@@ -35,6 +35,7 @@ const flagSpecs = {
   'run-id': { kind: 'string' },
   runner: { kind: 'string' },
   'lease-ttl': { kind: 'duration' },
+  'max-attempts': { kind: 'int' },
 } as const;
 
 export const buildCommand: Command = {
@@ -73,6 +74,9 @@ State (what builder adds to Packer):
   -runner=NAME                  This runner's name in locks and messages (default: this host).
   -lease-ttl=DURATION           How long a PostgreSQL lock outlives its holder's last renewal
                                 (default 30s); a runner that cannot renew in time stops its build.
+  -max-attempts=N               With -run-id: how many runners may claim one build (default 3)
+                                before a build whose runners all stopped mid-build (one that keeps
+                                crashing its runner) is marked failed for the run, with the reason.
   -snapshots=false              Take no snapshot after each step, and restart from none (builders
                                 that offer snapshots, such as docker, take them by default).
                                 Also \`snapshots = false\` in builder.hcl next to the template.
@@ -89,7 +93,7 @@ ${varFlagsUsageAt(32)}`,
     const parallel = f['parallel-builds'] ?? 0;
     if (parallel < 0) throw new UsageError('-parallel-builds must be 0 (no limit) or a positive number');
     const runId = f['run-id'];
-    checkSharedRunFlags(runId, f.runner, f['lease-ttl'], f.lock);
+    checkSharedRunFlags(runId, f.runner, f['lease-ttl'], f.lock, f['max-attempts']);
 
     const guard = new LeaseGuard(() => setup?.state.location ?? '');
     const lease = leaseOptions(runId, f.runner, f['lease-ttl'], (l) => guard.lost(l));
@@ -118,7 +122,7 @@ ${varFlagsUsageAt(32)}`,
       });
       try {
         if (f.debug) setup.ui.say('Debug mode enabled. Builds will not be parallelized.');
-        const shared = runId === undefined ? undefined : await joinSharedRun(runId, run, setup, ctx, lease.ttlMs);
+        const shared = runId === undefined ? undefined : await joinSharedRun(runId, run, setup, ctx, lease.ttlMs, f['max-attempts']);
         const result = await runBuilds({
           ui: setup.ui,
           builds: shared ? setup.builds : run.toRun,
@@ -162,7 +166,7 @@ ${varFlagsUsageAt(32)}`,
 };
 
 /** Joins the shared run `runId` (src/stateful/claims.ts). */
-function joinSharedRun(runId: string, run: StatefulRun, setup: BuildSetup, ctx: CommandContext, ttlMs = 30_000): Promise<SharedRun> {
+function joinSharedRun(runId: string, run: StatefulRun, setup: BuildSetup, ctx: CommandContext, ttlMs = 30_000, maxAttempts?: number): Promise<SharedRun> {
   return SharedRun.join({
     runId,
     state: setup.state,
@@ -173,6 +177,7 @@ function joinSharedRun(runId: string, run: StatefulRun, setup: BuildSetup, ctx: 
     ignore: setup.ignore,
     note: (m) => setup.ui.say(`==> Run ${runId}: ${m}`),
     pollMs: Math.min(1000, Math.floor(ttlMs / 3)),
+    maxAttempts,
     signal: ctx.signal,
   });
 }

@@ -2,7 +2,8 @@
  * `builder plan [flags] TEMPLATE` (and `builder build -plan`): for every selected build, what a
  * build would do — up to date, resume at step k, from the start, restart from a snapshot — which
  * steps would run and which be skipped, and what changed; builds the state holds that the
- * template no longer has are listed as orphaned. Nothing runs, nothing is locked or written.
+ * template no longer has are listed as orphaned. A build whose lock another run holds (in a shared
+ * run, the runner working on it) names its holder. Nothing runs, nothing is locked or written.
  *
  * Exit codes: 0 (with -detailed-exitcode: nothing to build), 2 with -detailed-exitcode when some
  * build would run, 1 on an error. `-json` prints the plan as one JSON document (docs/design.md).
@@ -13,9 +14,11 @@ import { buildFilterFlagsUsageAt, varFlagsUsageAt } from '../cli/template-flags.
 import { setUpBuild, stateRunFlagSpecs, stateRunFlagsUsage, type BuildSetup } from '../cli/build-setup.js';
 import { orphans } from '../plan/plan.js';
 import { plansToJson } from '../plan/plan-json.js';
-import { planLines, planSummary } from '../stateful/messages.js';
+import { buildKey } from '../state/identity.js';
+import { planHeldLine, planLines, planSummary } from '../stateful/messages.js';
 import { planBuilds } from '../stateful/stateful-run.js';
 import { fullBuildName } from '../template/expand.js';
+import type { LockInfo } from '../state/interfaces.js';
 
 export const planFlagSpecs = {
   'detailed-exitcode': { kind: 'bool' },
@@ -38,7 +41,8 @@ export const planCommand: Command = {
   Shows, for every build of the template, whether it is up to date, would resume on its kept
   instance (and from which step; the instance is checked to be still there), would restart from
   a snapshot, or would be built from the start — the steps that would run and be skipped, and
-  what changed. Runs nothing, locks nothing, writes nothing. Same as \`builder build -plan\`.
+  what changed. A build another run is working on names who holds it (in a shared run, the
+  runner). Runs nothing, locks nothing, writes nothing. Same as \`builder build -plan\`.
 
 Options:
 
@@ -66,6 +70,8 @@ ${varFlagsUsageAt(32)}`,
 
 /** Plans every build of `setup`, prints the plans, and returns the exit code. */
 export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detailed-exitcode': boolean; snapshots: boolean }, ctx: CommandContext): Promise<number> {
+  // The holders first: a build they hold may end while it is planned (then planned as ended).
+  const held = f.json ? new Map<string, LockInfo>() : await heldBuilds(setup);
   const plans = await planBuilds({
     template: setup.template,
     builds: setup.builds,
@@ -82,12 +88,31 @@ export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detaile
   if (f.json) {
     ctx.stdout.write(`${JSON.stringify(plansToJson(all, orphaned), null, 2)}\n`);
   } else {
-    for (const plan of all) for (const [i, line] of planLines(plan).entries()) (i === 0 ? setup.say : sayIndented(setup))(plan.name, line);
+    for (const plan of all) {
+      const lines = planLines(plan);
+      const lock = held.get(plan.name);
+      if (lock) lines.splice(1, 0, planHeldLine(lock));
+      for (const [i, line] of lines.entries()) (i === 0 ? setup.say : sayIndented(setup))(plan.name, line);
+    }
     for (const o of orphaned) setup.ui.say(`Orphaned: ${o} is in the state but not in the template (forget it with: ${setup.rmCommand(o)})`);
     setup.ui.say(`\n${planSummary(all)}`);
   }
   const changes = all.some((p) => p.action !== 'up-to-date');
   return f['detailed-exitcode'] && changes ? 2 : 0;
+}
+
+/** The build locks other runs hold, by build name (plan itself holds none). */
+async function heldBuilds(setup: BuildSetup): Promise<Map<string, LockInfo>> {
+  const s = setup.state;
+  const held = new Map<string, LockInfo>();
+  if (!s.exists) return held;
+  const byKey = new Map((await s.locks()).filter((l) => l.scope === 'build' && l.build !== undefined).map((l) => [l.build!, l]));
+  if (byKey.size === 0) return held;
+  for (const b of setup.builds) {
+    const lock = byKey.get(s.template === undefined ? b.name : buildKey(s.template, b.name));
+    if (lock) held.set(b.name, lock);
+  }
+  return held;
 }
 
 function sayIndented(setup: BuildSetup): (name: string, line: string) => void {

@@ -15,7 +15,8 @@
  *   them, waits, and tries again: a build whose runner died (SIGKILL, a frozen machine) is claimed
  *   once its lease expired on the server's clock — a takeover, said as such — and planned like
  *   any recorded build, so it resumes on its kept instance. A build whose runners keep dying is
- *   marked failed after `maxAttempts` claims. `next()` resolves to undefined only when every build
+ *   marked failed after `maxAttempts` claims (`build -max-attempts`, default 3), with a reason
+ *   naming the attempts, said by the runner that gave it up and by every runner's outcome. `next()` resolves to undefined only when every build
  *   of the run is done or failed, so every runner's exit code can report the whole run.
  * - `ended(build, result)` marks a build done or failed, only while this runner's claim is
  *   still its own (fenced; a runner that lost its claim changes nothing). A build given up after
@@ -57,13 +58,15 @@ export interface SharedRunOptions {
   note(message: string): void;
   /** How long to wait between looks at a run whose remaining builds other runners hold. */
   pollMs: number;
-  /** Claims of one build before it is marked failed (a build that keeps crashing its runners). */
+  /** Claims of one build before it is marked failed (a build that keeps crashing its runners);
+   * DEFAULT_MAX_ATTEMPTS when not given. */
   maxAttempts?: number;
   signal: AbortSignal;
 }
 
 /** -run-id, -runner and -lease-ttl are checked before anything is loaded. */
-export function checkSharedRunFlags(runId: string | undefined, runner: string | undefined, ttl: number | undefined, lock: boolean): void {
+export function checkSharedRunFlags(runId: string | undefined, runner: string | undefined, ttl: number | undefined, lock: boolean, maxAttempts?: number): void {
+  if (maxAttempts !== undefined && (maxAttempts < 1 || runId === undefined)) throw new UsageError('-max-attempts must be at least 1, and is only used with -run-id');
   if (runId !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(runId)) throw new UsageError(`-run-id must be 1 to 100 letters, digits, ".", "_", ":" or "-" (got "${runId}")`);
   if (runner !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(runner)) throw new UsageError(`-runner must be 1 to 64 letters, digits, ".", "_" or "-" (got "${runner}")`);
   if (ttl !== undefined && ttl < 1000) throw new UsageError('-lease-ttl must be at least 1s');
@@ -139,7 +142,11 @@ export class SharedRun {
   async next(): Promise<RunnableBuild | undefined> {
     const o = this.o;
     while (!o.signal.aborted) {
-      const claim = await this.client.claimBuild(o.runId, [...this.byKey.keys()], { operation: 'build', maxAttempts: o.maxAttempts });
+      const claim = await this.client.claimBuild(o.runId, [...this.byKey.keys()], {
+        operation: 'build',
+        maxAttempts: o.maxAttempts,
+        onGiveUp: (key, reason) => o.note(`${this.nameOf(key)} failed: ${reason}`),
+      });
       if (claim) {
         const b = this.byKey.get(claim.build)!;
         this.claims.set(b.name, claim);
@@ -180,8 +187,10 @@ export class SharedRun {
   async outcome(): Promise<RunProgress & { summary: string; exitCode: number }> {
     const p = await this.client.runProgress(this.o.runId);
     const failed = p.failedBuilds.map((k) => this.nameOf(k));
-    const summary = `${p.done} build(s) done, ${p.failed} failed${failed.length > 0 ? ` (${failed.join(', ')})` : ''}, across all its runners.`;
-    return { ...p, failedBuilds: failed, summary, exitCode: p.failed > 0 || p.pending + p.claimed > 0 ? 1 : 0 };
+    const reasons = Object.fromEntries(Object.entries(p.reasons).map(([k, r]) => [this.nameOf(k), r]));
+    const why = Object.entries(reasons).map(([name, r]) => `\n${name}: ${r}`);
+    const summary = `${p.done} build(s) done, ${p.failed} failed${failed.length > 0 ? ` (${failed.join(', ')})` : ''}, across all its runners.${why.sort().join('')}`;
+    return { ...p, failedBuilds: failed, reasons, summary, exitCode: p.failed > 0 || p.pending + p.claimed > 0 ? 1 : 0 };
   }
 
   private keyOf(b: RunnableBuild): string {

@@ -9,6 +9,7 @@
  */
 import type { BuildPlan } from '../plan/plan.js';
 import { changeText } from '../plan/changes.js';
+import type { LockInfo } from '../state/interfaces.js';
 import type { InstanceState } from '../state/types.js';
 
 export const STATE_EVENT_PHRASES = [
@@ -96,6 +97,18 @@ export function planLines(plan: BuildPlan): string[] {
     for (const s of plan.steps) lines.push(`  ${s.action === 'run' ? 'run ' : 'skip'} ${s.label}`);
   }
   return lines;
+}
+
+/** Who holds a build's lock, as `state list` and `plan` say it: "held by WHO (pid N, OPERATION
+ * since TIME, lock ID ID)" (in a shared run, WHO names the runner working on the build). */
+export function heldByText(lock: LockInfo): string {
+  return `held by ${lock.who} (pid ${lock.pid}, ${lock.operation} since ${lock.created}, lock ID ${lock.id})`;
+}
+
+/** The plan's line for a build another run or runner holds the lock of: it is being worked on
+ * now, so what it does may change the plan. */
+export function planHeldLine(lock: LockInfo): string {
+  return `  ${heldByText(lock)}: running now; what it does may change this plan`;
 }
 
 /** The last line of a plan: how many builds would do what. */

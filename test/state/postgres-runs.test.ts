@@ -80,9 +80,13 @@ pgTest('a lapsed claim is taken over with a new token; the old runner\'s late fi
   assert.equal((await b.runProgress('r')).claimed, 1);
   await expireLease(schema, second.lock.id); // and b froze too
   const c = open(schema, { who: 'runner-c' });
-  assert.equal(await c.claimBuild('r', ['x'], { maxAttempts: 2 }), undefined);
+  const gaveUp: string[] = [];
+  assert.equal(await c.claimBuild('r', ['x'], { maxAttempts: 2, onGiveUp: (b, reason) => gaveUp.push(`${b}: ${reason}`) }), undefined);
   const progress = await c.runProgress('r');
   assert.equal(progress.failed, 1, 'the build that lost two runners is failed, not claimed a third time');
+  assert.deepEqual(progress.failedBuilds, ['x']);
+  assert.match(progress.reasons.x ?? '', /^given up after 2 attempt\(s\): each runner that claimed it stopped/, 'the reason names the attempts');
+  assert.deepEqual(gaveUp, [`x: ${progress.reasons.x}`], 'the runner that gave it up is told');
 });
 
 pgTest('a runner whose inputs differ from the run\'s is refused with a clear message', async () => {
@@ -115,4 +119,25 @@ pgTest('20 concurrent writers (builds and removals on disjoint builds, each its 
   for (let i = 0; i < 20; i += 2) assert.equal(counter(final.build(`own${i}`)), 5, `own${i}`);
   assert.deepEqual(final.buildKeys().filter((k) => k.startsWith('scratch')), []);
   assert.equal(final.serial, 10 * 5 + 10 * 5 * 2, 'one serial per change, none lost');
+});
+
+pgTest('a version 1 schema (no failure reasons) is migrated to version 2 on first use, its runs kept', async () => {
+  const schema = `runs_${++schemas}`;
+  const a = open(schema, { who: 'runner-a' });
+  await a.joinRun('r', 'hash-1');
+  const first = await a.claimBuild('r', ['x']);
+  assert.ok(first);
+  const c = new pg.Client({ connectionString: cluster().url });
+  c.on('error', () => undefined);
+  await c.connect();
+  await c.query(`ALTER TABLE ${schema}.run_builds DROP COLUMN reason`);
+  await c.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 2`);
+  await c.end();
+  await expireLease(schema, first.lock.id);
+  const b = open(schema, { who: 'runner-b' });
+  await b.joinRun('r', 'hash-1');
+  assert.equal(await b.claimBuild('r', ['x'], { maxAttempts: 1 }), undefined, 'the v1 run is read after the migration');
+  const progress = await b.runProgress('r');
+  assert.deepEqual(progress.failedBuilds, ['x']);
+  assert.match(progress.reasons.x ?? '', /given up after 1 attempt/);
 });

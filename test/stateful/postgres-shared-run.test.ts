@@ -7,7 +7,7 @@
  *   step runs exactly once, and each runner's exit code and last line report the whole run.
  * - A runner SIGKILLed in the middle of a build: a second runner waits, says who holds the build,
  *   takes it over once its lease expired and resumes it on the kept instance — the completed step
- *   does not run again.
+ *   does not run again. Meanwhile `state list` and `builder plan` name the runner holding it.
  * - A runner whose inputs differ from the run's is refused with one clear message.
  * - Four runners on 40 builds of 3 steps while a supervisor SIGKILLs a random runner every two
  *   seconds (three times) and starts a replacement: every build completes, takeovers are said, and
@@ -17,6 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { postgresTestFile, until } from '../helpers/postgres.js';
 import { runCli, startCli, type CliResult } from '../build/cli.js';
@@ -88,7 +89,7 @@ pgTest('a SIGKILLed runner: its build is taken over after its lease expired and 
   await inWorkdir(async (w) => {
     await w.write(
       't.pkr.hcl',
-      template(2, ['echo $PACKER_BUILD_NAME s1 >> steps.log', 'echo $PACKER_BUILD_NAME s2-start >> steps.log; touch started-$PACKER_BUILD_NAME; sleep 2; echo $PACKER_BUILD_NAME s2-end >> steps.log']),
+      template(2, ['echo $PACKER_BUILD_NAME s1 >> steps.log', 'echo $PACKER_BUILD_NAME s2-start >> steps.log; touch started-$PACKER_BUILD_NAME; while [ ! -e go ]; do sleep 0.1; done; echo $PACKER_BUILD_NAME s2-end >> steps.log']),
     );
     const a = runner(w, 'kill-1', 'machine-a');
     let victim = '';
@@ -99,10 +100,18 @@ pgTest('a SIGKILLed runner: its build is taken over after its lease expired and 
     assert.notEqual(victim, '', 'runner A started a build');
     const list = await runCli(['state', 'list', `-state=${cluster().url}`, '-workspace=kill-1', 't.pkr.hcl'], w.dir);
     expectExit(list, 0);
-    assert.match(list.stdout, new RegExp(`null\\.${victim}\\s+\\w+\\s+held by [^@ ]+@machine-a \\(pid \\d+, build since `), 'state list names the runner working on the build');
+    assert.match(list.stdout, new RegExp(`null\\.${victim}\\s+\\w+.*\\sheld by [^@ ]+@machine-a \\(pid \\d+, build since `), 'state list names the runner working on the build');
+    const plan = await runCli(['plan', '-color=false', `-state=${cluster().url}`, '-workspace=kill-1', 't.pkr.hcl'], w.dir);
+    expectExit(plan, 0);
+    assert.match(
+      plan.stdout,
+      new RegExp(`null\\.${victim}:?\\s+held by [^@ ]+@machine-a \\(pid \\d+, build since [^)]+, lock ID [0-9a-f-]+\\): running now`),
+      'builder plan names the runner working on the build',
+    );
     a.child.kill('SIGKILL');
     const killed = await a.done;
     assert.equal(killed.code, 1);
+    await writeFile(join(w.dir, 'go'), ''); // the step no longer waits (on the runner that takes over)
     const b = await runner(w, 'kill-1', 'machine-b').done;
     expectExit(b, 0);
     assert.match(b.stdout, new RegExp(`==> Run kill-1: null\\.${victim}: taking the build over \\(claim 2\\)`), 'the takeover is said');

@@ -8,6 +8,7 @@
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
 import { buildKey } from '../../state/identity.js';
+import { heldByText } from '../../stateful/messages.js';
 import { locate, openState, refuseArguments, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 
 export const stateListCommand: Command = {
@@ -35,7 +36,7 @@ export const stateListCommand: Command = {
       const lock = held.size === 0 ? undefined : held.get(m.template === undefined ? k : buildKey(m.template, k));
       // a kept instance (docker: the container a failed build left for the next run to resume on)
       const kept = m.keptInstanceId(k);
-      const extra = `${kept === undefined ? '' : `  kept instance ${kept}`}${lock ? `  held by ${lock.who} (pid ${lock.pid}, ${lock.operation} since ${lock.created}, lock ID ${lock.id})` : ''}`;
+      const extra = `${kept === undefined ? '' : `  kept instance ${kept}`}${lock ? `  ${heldByText(lock)}` : ''}`;
       out += `${k.padEnd(width)}  ${extra ? status.padEnd(8) : status}${extra}\n`;
       if (out.length >= 65536) {
         ctx.stdout.write(out);

@@ -101,12 +101,23 @@ export type PostgresStateClient = StateClient & Required<Pick<StateClient, 'refr
   /** Joins (or starts) a shared run; refused when its inputs differ (see runs.ts). */
   joinRun(runId: string, inputsHash: string): Promise<void>;
   /** Claims one build of a shared run with its lease (renewed like any lock), or undefined when none is left. */
-  claimBuild(runId: string, candidates: readonly string[], options?: { operation?: string; maxAttempts?: number }): Promise<RunClaim | undefined>;
+  claimBuild(runId: string, candidates: readonly string[], options?: ClaimOptions): Promise<RunClaim | undefined>;
   /** Marks a claimed build done or failed and releases its lease; false when the claim was lost (nothing changed). */
   finishBuild(runId: string, claim: RunClaim, status: 'done' | 'failed'): Promise<boolean>;
   /** How many builds of the run are in each status, and who holds the claimed ones. */
   runProgress(runId: string): Promise<RunProgress>;
 };
+
+/** How a build of a shared run is claimed: the lease's operation, the claims of one build before
+ * it is given up (default DEFAULT_MAX_ATTEMPTS), and who is told when this claimer gives one up. */
+export interface ClaimOptions {
+  operation?: string;
+  maxAttempts?: number;
+  onGiveUp?: (build: string, reason: string) => void;
+}
+
+/** Claims of one build of a shared run before it is given up (`build -max-attempts`). */
+export const DEFAULT_MAX_ATTEMPTS = 3;
 
 /** A build claimed in a shared run. */
 export interface RunClaim {
@@ -462,8 +473,10 @@ class PgStateClient implements PostgresStateClient {
     await this.withDb('join a run in', true, (db) => this.runs.join(db, runId, inputsHash));
   }
 
-  async claimBuild(runId: string, candidates: readonly string[], options: { operation?: string; maxAttempts?: number } = {}): Promise<RunClaim | undefined> {
-    const claim = await this.withDb('claim a build in', true, (db) => this.runs.claim(db, runId, candidates, options.operation ?? 'build', options.maxAttempts ?? 3));
+  async claimBuild(runId: string, candidates: readonly string[], options: ClaimOptions = {}): Promise<RunClaim | undefined> {
+    const claim = await this.withDb('claim a build in', true, (db) =>
+      this.runs.claim(db, runId, candidates, options.operation ?? 'build', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, options.onGiveUp),
+    );
     if (!claim) return undefined;
     this.held.set(claim.lease.info.id, claim.lease);
     this.scheduleRenewal();

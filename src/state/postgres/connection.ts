@@ -87,7 +87,9 @@ export class PostgresStateError extends UserError {
     const hint = isConnectionError(cause)
       ? 'Check that the server is running and reachable (host, port, TLS settings) and run the command again.'
       : code === '25006'
-        ? 'The database is read-only (a standby, or default_transaction_read_only): point the state at the primary.'
+        ? 'The database is read-only (a standby, or default_transaction_read_only set on the database, role or server): nothing more ' +
+          'was written and the state as last recorded is intact. Point the state at the primary, or make the database writable again ' +
+          '(ALTER DATABASE … SET default_transaction_read_only = off), then run the same command again: a build resumes from its last recorded step.'
         : code === '53100'
           ? 'The database server is out of disk space; nothing was written, the previous state is intact. Free some space and run the command again.'
           : code === '42501'

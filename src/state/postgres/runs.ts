@@ -9,8 +9,10 @@
  *   picks one that is pending — or claimed by a runner whose lease has expired or been broken —
  *   with `FOR UPDATE SKIP LOCKED` (concurrent claimers never wait for nor get the same build),
  *   takes that build's lease (leases.ts) and marks it claimed with the lease's id and one more
- *   attempt. A build whose attempts reached `maxAttempts` is marked failed instead of claimed
- *   again. Resolves to undefined when no build is left to claim.
+ *   attempt. A build whose attempts reached `maxAttempts` (every claim ended by its runner
+ *   stopping: a build that keeps crashing its runners) is marked failed instead, with a reason
+ *   naming the attempts (`onGiveUp` is told), and no runner claims it again. Resolves to undefined
+ *   when no build is left to claim.
  * - `finish(runId, build, lease, status)`: marks the build done or failed only while `lease` is
  *   still the claimer's (fenced like a state write); a runner that lost its claim changes nothing.
  * - `progress(runId)`: how many builds are in each status (a runner waits until none is pending
@@ -30,8 +32,17 @@ export interface Claim {
 export type RunBuildStatus = 'pending' | 'claimed' | 'done' | 'failed';
 
 /** How many builds of a run are in each status, who holds the claimed ones (build → holder's
- * `who`, live leases only) and which builds failed. */
-export type RunProgress = Record<RunBuildStatus, number> & { holders: Record<string, string>; failedBuilds: string[] };
+ * `who`, live leases only), which builds failed and, for those given up after too many claims, why. */
+export type RunProgress = Record<RunBuildStatus, number> & { holders: Record<string, string>; failedBuilds: string[]; reasons: Record<string, string> };
+
+/** Why a build was given up after `attempts` claims whose runners all stopped before it ended. */
+export function gaveUpReason(attempts: number): string {
+  return (
+    `given up after ${attempts} attempt(s): each runner that claimed it stopped (killed, crashed or frozen past its lease) before the build ended, ` +
+    'so the build itself may be what kills its runner. See the last output of those runners, fix the build, and start a new run ' +
+    '(a build given up is not claimed again in this run; -max-attempts sets the bound).'
+  );
+}
 
 export class SharedRuns {
   constructor(
@@ -54,7 +65,14 @@ export class SharedRuns {
     }
   }
 
-  async claim(db: pg.PoolClient, runId: string, candidates: readonly string[], operation: string, maxAttempts: number): Promise<Claim | undefined> {
+  async claim(
+    db: pg.PoolClient,
+    runId: string,
+    candidates: readonly string[],
+    operation: string,
+    maxAttempts: number,
+    onGiveUp: (build: string, reason: string) => void = () => undefined,
+  ): Promise<Claim | undefined> {
     const s = this.s;
     const skipped: string[] = [];
     for (;;) {
@@ -79,8 +97,13 @@ export class SharedRuns {
           return undefined;
         }
         if (row.attempts >= maxAttempts) {
-          await db.query(`UPDATE ${s}.run_builds SET status = 'failed', updated_at = clock_timestamp() WHERE workspace = $1 AND run_id = $2 AND build = $3`, [this.workspace, runId, row.build]);
+          const reason = gaveUpReason(row.attempts);
+          await db.query(
+            `UPDATE ${s}.run_builds SET status = 'failed', reason = $4, updated_at = clock_timestamp() WHERE workspace = $1 AND run_id = $2 AND build = $3`,
+            [this.workspace, runId, row.build, reason],
+          );
           await db.query('COMMIT');
+          onGiveUp(row.build, reason);
           continue;
         }
         const taken = await this.leases.takeInTransaction(db, this.leases.newInfo({ scope: 'build', build: row.build, operation, timeoutMs: 0 }));
@@ -119,7 +142,7 @@ export class SharedRuns {
       `SELECT status, count(*)::integer AS n FROM ${this.s}.run_builds WHERE workspace = $1 AND run_id = $2 GROUP BY status`,
       [this.workspace, runId],
     );
-    const out: RunProgress = { pending: 0, claimed: 0, done: 0, failed: 0, holders: {}, failedBuilds: [] };
+    const out: RunProgress = { pending: 0, claimed: 0, done: 0, failed: 0, holders: {}, failedBuilds: [], reasons: {} };
     for (const row of r.rows) out[row.status] = row.n;
     const h = await db.query<{ build: string; who: string }>(
       `SELECT rb.build, l.holder->>'who' AS who FROM ${this.s}.run_builds rb JOIN ${this.s}.leases l ON l.id = rb.lease_id
@@ -128,11 +151,12 @@ export class SharedRuns {
     );
     for (const row of h.rows) out.holders[row.build] = row.who;
     if (out.failed > 0) {
-      const f = await db.query<{ build: string }>(
-        `SELECT build FROM ${this.s}.run_builds WHERE workspace = $1 AND run_id = $2 AND status = 'failed' ORDER BY build`,
+      const f = await db.query<{ build: string; reason: string | null }>(
+        `SELECT build, reason FROM ${this.s}.run_builds WHERE workspace = $1 AND run_id = $2 AND status = 'failed' ORDER BY build`,
         [this.workspace, runId],
       );
       out.failedBuilds = f.rows.map((row) => row.build);
+      for (const row of f.rows) if (row.reason !== null) out.reasons[row.build] = row.reason;
     }
     return out;
   }

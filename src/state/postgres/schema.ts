@@ -119,6 +119,9 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        updated_at timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY (workspace, run_id, build))`,
   ],
+  // version 2 (issue 11): why a build of a shared run failed when no runner could say it (given up
+  // after its runners kept stopping before it ended).
+  [`ALTER TABLE S.run_builds ADD COLUMN reason text`],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
