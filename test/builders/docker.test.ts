@@ -74,6 +74,17 @@ test('docker: build, provision (shell, file up/down of files and folders, shell-
     await assert.rejects(provision('shell', { inline: ['exit 3'] }, c, comm), /exit status 3|non-zero exit status: 3/);
     const r = await comm!.start({ command: 'exit 7' }, c.signal);
     assert.deepEqual(r, { exitStatus: 7, disconnected: false });
+    // the script: uploaded as 0755, removed by its own exec after an exit 0 (its path, a space
+    // included, an argument of the wrapper), left after a failure as Packer leaves it,
+    // removed after another valid exit code, kept with skip_clean; a user's execute_command runs
+    await provision('shell', { inline: ['echo ran-odd'], remote_path: '/tmp/odd name.sh', execute_command: "chmod +x '{{.Path}}'; '{{.Path}}'" }, c, comm);
+    await assert.rejects(provision('shell', { inline: ['exit 3'], remote_path: '/tmp/failed.sh' }, c, comm));
+    await provision('shell', { inline: ['exit 4'], remote_path: '/tmp/four.sh', valid_exit_codes: [0, 4] }, c, comm);
+    await provision('shell', { inline: ['echo kept'], remote_path: '/tmp/kept.sh', skip_clean: true, execute_command: 'echo custom-{{.Path}}; {{.Vars}} {{.Path}}' }, c, comm);
+    assert.ok(['    ran-odd', '    custom-/tmp/kept.sh', '    kept'].every((l) => c.ui.lines.includes(l)), c.ui.lines.join('\n'));
+    const left: string[] = [];
+    await comm!.start({ command: "ls /tmp/odd\\ name.sh /tmp/four.sh 2>/dev/null; stat -c '%n %a' /tmp/failed.sh /tmp/kept.sh", onStdout: (l) => left.push(l) }, c.signal);
+    assert.deepEqual(left, ['/tmp/failed.sh 755', '/tmp/kept.sh 755']);
     // file uploads: a file, a folder (itself), a folder's contents
     const src = join(suite.work, 'src');
     await mkdir(join(src, 'tree', 'sub'), { recursive: true });
