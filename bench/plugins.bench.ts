@@ -5,7 +5,7 @@
  * - builder CLI: `builder build` with BUILDER_PREFER_PLUGINS=1 (every component from Packer's
  *   plugins; a fresh folder, so a fresh state, each run): the three components loaded at once,
  *   each next shell-local process started while the current one runs;
- * - builder CLI with BUILDER_PLUGIN_REUSE=1: one shell-local process configured again for each step;
+ *   that is BUILDER_PLUGIN_REUSE=0; the default configures one shell-local process again for each step;
  * - the adapters driven directly (no CLI, no state), both ways, as before the wiring.
  * Runs are interleaved; medians and the ratio to packer are printed.
  *
@@ -79,8 +79,8 @@ for (let r = 0; r < runs; r++) {
       return d;
     };
     await timed('packer', () => execFileSync(packer, ['build', 't.pkr.hcl'], { cwd: inFolder('p'), env, stdio: 'ignore' }));
-    await timed('cli', () => execFileSync(process.execPath, [cli, 'build', 't.pkr.hcl'], { cwd: inFolder('b'), env: { ...env, BUILDER_PREFER_PLUGINS: '1' }, stdio: 'ignore' }));
-    await timed('cliReuse', () => execFileSync(process.execPath, [cli, 'build', 't.pkr.hcl'], { cwd: inFolder('r'), env: { ...env, BUILDER_PREFER_PLUGINS: '1', BUILDER_PLUGIN_REUSE: '1' }, stdio: 'ignore' }));
+    await timed('cli', () => execFileSync(process.execPath, [cli, 'build', 't.pkr.hcl'], { cwd: inFolder('b'), env: { ...env, BUILDER_PREFER_PLUGINS: '1', BUILDER_PLUGIN_REUSE: '0' }, stdio: 'ignore' }));
+    await timed('cliReuse', () => execFileSync(process.execPath, [cli, 'build', 't.pkr.hcl'], { cwd: inFolder('r'), env: { ...env, BUILDER_PREFER_PLUGINS: '1' }, stdio: 'ignore' }));
     await timed('adapters', () => viaPlugins(inFolder('a'), false));
     await timed('adaptersReuse', () => viaPlugins(inFolder('ar'), true));
   } finally {
@@ -92,7 +92,7 @@ const line = (label: string, k: string): string =>
   `  ${label}: median ${med(k).toFixed(0)} ms, ${(med(k) / med('packer')).toFixed(2)}× packer  (${times[k]!.map((x) => x.toFixed(0)).join(', ')})\n`;
 process.stdout.write(`null + ${steps} shell-local + manifest through Packer 1.6.6's plugins, ${runs} runs, load ${loadAverage()}\n`);
 process.stdout.write(line('packer build', 'packer'));
-process.stdout.write(line('builder build, BUILDER_PREFER_PLUGINS=1', 'cli'));
-process.stdout.write(line('builder build, BUILDER_PREFER_PLUGINS=1 BUILDER_PLUGIN_REUSE=1', 'cliReuse'));
+process.stdout.write(line('builder build, BUILDER_PREFER_PLUGINS=1 BUILDER_PLUGIN_REUSE=0', 'cli'));
+process.stdout.write(line('builder build, BUILDER_PREFER_PLUGINS=1 (processes reused, the default)', 'cliReuse'));
 process.stdout.write(line('adapters alone, one process per instance', 'adapters'));
 process.stdout.write(line('adapters alone, processes reused', 'adaptersReuse'));

@@ -80,6 +80,8 @@ export const ERROR_CODES = {
   READ_ONLY_FILE_SYSTEM: 205,
   PATH_NOT_DIRECTORY: 206,
   PATH_IO: 207,
+  // issue 13: a builder environment variable with a value it cannot use
+  ENV_INVALID: 230,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

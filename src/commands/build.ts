@@ -11,7 +11,7 @@ import { parseFlags } from '../cli/flags.js';
 import { buildFilterFlagsUsageAt, varFlagsUsageAt } from '../cli/template-flags.js';
 import { setUpBuild, stateRunFlagSpecs, stateRunFlagsUsage } from '../cli/build-setup.js';
 import { runBuilds } from '../run/run-builds.js';
-import { HEARTBEAT_MS, ON_ERROR_MODES, type OnErrorMode } from '../run/runner.js';
+import { heartbeatInterval, ON_ERROR_MODES, type OnErrorMode } from '../run/runner.js';
 import { StatefulRun } from '../stateful/stateful-run.js';
 import { keptAfterFailureMessage } from '../stateful/messages.js';
 import { shellQuote } from '../state/errors.js';
@@ -93,6 +93,8 @@ ${varFlagsUsageAt(32)}`,
 
     const guard = new LeaseGuard(() => setup?.state.location ?? '');
     const lease = leaseOptions(runId, f.runner, f['lease-ttl'], (l) => guard.lost(l));
+    // A long step says it is still running where someone watches: a terminal, or -timestamp-ui.
+    const heartbeatMs = (ctx.stdoutIsTTY || f['timestamp-ui']) && !f['machine-readable'] ? heartbeatInterval(ctx.env) : undefined;
     const setup = await setUpBuild('build', parsed, ctx, { color: f.color, timestamp: f['timestamp-ui'], machineReadable: f['machine-readable'], force: f.force, write: !f.plan, lease });
     if (!setup) return 1;
     try {
@@ -130,8 +132,7 @@ ${varFlagsUsageAt(32)}`,
           signal: ctx.signal,
           onError: (onError ?? 'cleanup') as OnErrorMode,
           debug: f.debug,
-          // A long step says it is still running where someone watches: a terminal, or -timestamp-ui.
-          heartbeatMs: (ctx.stdoutIsTTY || f['timestamp-ui']) && !f['machine-readable'] ? HEARTBEAT_MS : undefined,
+          heartbeatMs,
           context: setup.context,
           hooksFor: (b) => run.hooksFor(b),
           resumeFor: (b) => run.resumeFor(b),

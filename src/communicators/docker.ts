@@ -20,7 +20,10 @@
  *   when that user is root (the file is already root's). `upload` sets the given mode.
  * - `download` writes the single file at the remote path; `downloadDir` (Packer's docker
  *   communicator has none) copies a remote folder's contents into the local folder. Globs are
- *   refused.
+ *   refused. Folder transfers report progress in bytes of the tar archive streamed.
+ * - The debug log (src/log.ts, component `docker`) records each command (the user's command, or
+ *   the argv of the communicator's own chown/mkdir), its exit status, each transfer and each
+ *   failure; never stdin or environment contents, and through the log's masking no secret.
  * - On abort the command's process tree is SIGKILLed (each command notes its shell's pid in a file
  *   in `container_dir`, a tmpfs; the Engine API has no way to signal an exec), then the exec stream
  *   is closed and the call rejects.
@@ -33,8 +36,10 @@ import { basename, dirname, join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
-import type { Communicator, RemoteCommand, RemoteCommandResult } from '../sdk/component.js';
+import type { Communicator, OnTransferProgress, RemoteCommand, RemoteCommandResult } from '../sdk/component.js';
+import { countBytes } from '../sdk/count-bytes.js';
 import { LineSplitter } from './ssh-communicator.js';
+import { formatArgv, log } from '../log.js';
 
 export interface DockerCommunicatorOptions {
   /** `exec_user`: the user commands run as ("" = the container's user). */
@@ -93,7 +98,7 @@ export class DockerCommunicator implements Communicator {
     const collectLine = (l: string): void => {
       output += `${l}\n`;
     };
-    const r = await this.exec(argv, user, { command: argv.join(' '), onStdout: collectLine, onStderr: collectLine }, signal);
+    const r = await this.exec(argv, user, { command: formatArgv(argv), onStdout: collectLine, onStderr: collectLine }, signal);
     return { exitStatus: r.exitStatus, output };
   }
 
@@ -112,9 +117,15 @@ export class DockerCommunicator implements Communicator {
     return this.exec(['/bin/sh', '-c', WRAPPER, 'sh', pidFile, command, remove], this.options.execUser || undefined, cmd, signal, kill);
   }
 
+  /** The container as messages name it (the short id). */
+  private get shortId(): string {
+    return this.containerId.slice(0, 12);
+  }
+
   private async exec(argv: string[], user: string | undefined, cmd: RemoteCommand, signal: AbortSignal, onCancel?: () => Promise<unknown>): Promise<RemoteCommandResult> {
     signal.throwIfAborted();
     const withStdin = cmd.stdin !== undefined;
+    if (log.on) log.debug('docker', `starting remote command in container ${this.shortId}${user ? ` as ${user}` : ''}: ${cmd.command}`);
     let exec: Dockerode.Exec;
     let stream: NodeJS.ReadWriteStream;
     try {
@@ -128,7 +139,8 @@ export class DockerCommunicator implements Communicator {
       });
       stream = await exec.start({ hijack: withStdin, stdin: withStdin, Detach: false, Tty: false });
     } catch (err) {
-      throw new Error(`Error starting remote command in container ${this.containerId.slice(0, 12)}: ${errorText(err)}`);
+      if (log.on) log.error('docker', `could not start the command in container ${this.shortId}: ${errorText(err)}`);
+      throw new Error(`Error starting remote command in container ${this.shortId}: ${errorText(err)}`);
     }
     const out = new LineSplitter((line) => cmd.onStdout?.(line));
     const err = new LineSplitter((line) => cmd.onStderr?.(line));
@@ -140,6 +152,7 @@ export class DockerCommunicator implements Communicator {
     if (cmd.stdin !== undefined) cmd.stdin.pipe(stream as unknown as NodeJS.WritableStream);
     await new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
+        if (log.on) log.debug('docker', `remote command cancelled; killing its processes: ${cmd.command}`);
         const reason = signal.reason instanceof Error ? signal.reason : new Error('remote command cancelled');
         void (onCancel?.() ?? Promise.resolve()).finally(() => {
           (stream as unknown as { destroy?(): void }).destroy?.();
@@ -160,7 +173,9 @@ export class DockerCommunicator implements Communicator {
     });
     out.flush();
     err.flush();
-    return this.exitOf(exec, signal);
+    const result = await this.exitOf(exec, signal);
+    if (log.on) log.debug('docker', `remote command exited with status ${result.exitStatus ?? 'none (disconnected)'}: ${cmd.command}`);
+    return result;
   }
 
   /** The exec's exit code once it has stopped; disconnected when it has none. */
@@ -185,18 +200,23 @@ export class DockerCommunicator implements Communicator {
     if (!this.options.fixUploadOwner) return;
     const owner = this.options.containerUser || 'root';
     const r = await this.run(['chown', '-R', owner, path], 'root', signal);
-    if (r.exitStatus !== 0) throw new Error(`Failed to set owner of the uploaded file: exit status ${r.exitStatus ?? 'unknown'}, ${r.output.trim()}`);
+    if (r.exitStatus !== 0) {
+      if (log.on) log.error('docker', `chown -R ${owner} ${path} in container ${this.shortId} failed: exit status ${r.exitStatus ?? 'unknown'}`);
+      throw new Error(`Failed to set owner of the uploaded file: exit status ${r.exitStatus ?? 'unknown'}, ${r.output.trim()}`);
+    }
   }
 
   private async put(remoteDir: string, archive: Readable, what: string): Promise<void> {
     try {
       await this.container.putArchive(archive, { path: remoteDir });
     } catch (err) {
+      if (log.on) log.error('docker', `upload to ${what} in container ${this.shortId} failed: ${errorText(err)}`);
       throw new Error(`Failed to upload to '${what}' in container: ${errorText(err)}`);
     }
   }
 
   async upload(remotePath: string, data: Readable | Buffer, mode: number | undefined, signal: AbortSignal): Promise<void> {
+    if (log.on) log.debug('docker', `uploading to ${remotePath} in container ${this.shortId}`);
     const tar = await import('tar');
     const tmp = await mkdtemp(join(tmpdir(), 'builder-docker-upload-'));
     try {
@@ -219,11 +239,13 @@ export class DockerCommunicator implements Communicator {
       return true;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return false;
+      if (log.on) log.error('docker', `looking up ${remotePath} in container ${this.shortId} failed: ${errorText(err)}`);
       throw new Error(`Failed to look up '${remotePath}' in container: ${errorText(err)}`);
     }
   }
 
-  async uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void> {
+  async uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
+    if (log.on) log.debug('docker', `uploading folder ${localDir} to ${remoteDir} in container ${this.shortId}`);
     const tar = await import('tar');
     const contentsOnly = localDir.endsWith('/');
     const src = contentsOnly ? localDir.replace(/\/+$/, '') || '/' : localDir;
@@ -231,14 +253,17 @@ export class DockerCommunicator implements Communicator {
     let archive: Readable;
     if (contentsOnly || !(await this.exists(remoteDir))) {
       const mk = await this.run(['mkdir', '-p', remoteDir], 'root', signal);
-      if (mk.exitStatus !== 0) throw new Error(`Failed to upload to '${remoteDir}' in container: ${mk.output.trim()}`);
+      if (mk.exitStatus !== 0) {
+        if (log.on) log.error('docker', `mkdir -p ${remoteDir} in container ${this.shortId} failed: ${mk.output.trim()}`);
+        throw new Error(`Failed to upload to '${remoteDir}' in container: ${mk.output.trim()}`);
+      }
       const entries = (await readdir(src)).filter((e) => filter(e));
       if (entries.length === 0) return this.fixOwner(remoteDir, signal);
       archive = tar.c({ cwd: src, portable: true, filter }, entries) as unknown as Readable;
     } else {
       archive = tar.c({ cwd: dirname(src), portable: true, filter: (p) => filter(p.split('/').slice(1).join('/')) }, [basename(src)]) as unknown as Readable;
     }
-    await this.put(remoteDir, archive, remoteDir);
+    await this.put(remoteDir, onProgress ? countBytes(archive, onProgress) : archive, remoteDir);
     await this.fixOwner(remoteDir, signal);
   }
 
@@ -247,11 +272,13 @@ export class DockerCommunicator implements Communicator {
     try {
       return (await this.container.getArchive({ path: remotePath })) as unknown as Readable;
     } catch (err) {
+      if (log.on) log.error('docker', `download of ${remotePath} from container ${this.shortId} failed: ${errorText(err)}`);
       throw new Error(`Error downloading file: ${errorText(err)}`);
     }
   }
 
   async download(remotePath: string, localPath: string, signal: AbortSignal): Promise<void> {
+    if (log.on) log.debug('docker', `downloading ${remotePath} from container ${this.shortId} to ${localPath}`);
     const tar = await import('tar');
     const archive = await this.getArchive(remotePath);
     let found = false;
@@ -274,9 +301,11 @@ export class DockerCommunicator implements Communicator {
     if (!found) throw new Error(`Failed to download '${remotePath}': empty archive`);
   }
 
-  async downloadDir(remoteDir: string, localDir: string, signal: AbortSignal): Promise<void> {
+  async downloadDir(remoteDir: string, localDir: string, signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
+    if (log.on) log.debug('docker', `downloading folder ${remoteDir} from container ${this.shortId} to ${localDir}`);
     const tar = await import('tar');
-    const archive = await this.getArchive(remoteDir.replace(/\/+$/, '') || '/');
+    const fetched = await this.getArchive(remoteDir.replace(/\/+$/, '') || '/');
+    const archive = onProgress ? countBytes(fetched, onProgress) : fetched;
     await mkdir(localDir, { recursive: true, mode: 0o755 });
     await pipeline(archive, tar.x({ cwd: localDir, strip: 1, preserveOwner: false }) as unknown as NodeJS.WritableStream, { signal });
   }

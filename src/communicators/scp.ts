@@ -14,8 +14,19 @@ import type { Readable, Writable } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
 import { EndOfStreamError, StreamReader } from './stream-reader.js';
 import { quoteRemoteGlob, quoteRemotePath } from '../sdk/shell-quote.js';
+import type { OnTransferProgress } from '../sdk/component.js';
 
 type ScpBody = (w: Writable, r: StreamReader) => Promise<void>;
+
+/** Adds up the bytes of file contents moved in one session and tells `onProgress` the total. */
+class ByteCount {
+  private total = 0;
+  constructor(private readonly onProgress?: OnTransferProgress) {}
+  add(n: number): void {
+    this.total += n;
+    this.onProgress?.(this.total);
+  }
+}
 
 function execChannel(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
@@ -81,28 +92,32 @@ function write(w: Writable, data: string | Buffer): Promise<void> {
   });
 }
 
-async function sendData(w: Writable, data: Readable | Buffer): Promise<void> {
+async function sendData(w: Writable, data: Readable | Buffer, count?: ByteCount): Promise<void> {
   if (Buffer.isBuffer(data)) {
     await write(w, data);
+    count?.add(data.length);
     return;
   }
-  for await (const chunk of data) await write(w, chunk as Buffer);
+  for await (const chunk of data) {
+    await write(w, chunk as Buffer);
+    count?.add((chunk as Buffer).length);
+  }
 }
 
 function modeString(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
-async function sendFile(w: Writable, r: StreamReader, name: string, data: Readable | Buffer, size: number, mode: number): Promise<void> {
+async function sendFile(w: Writable, r: StreamReader, name: string, data: Readable | Buffer, size: number, mode: number, count?: ByteCount): Promise<void> {
   await write(w, `C${modeString(mode)} ${size} ${name}\n`);
   await expectAck(r);
-  await sendData(w, data);
+  await sendData(w, data, count);
   await write(w, '\0');
   await expectAck(r);
 }
 
 /** Sends the entries of a local directory, following symbolic links, each real folder once. */
-async function sendDirEntries(w: Writable, r: StreamReader, dir: string, exclude: ReadonlySet<string>, visited: Set<string>): Promise<void> {
+async function sendDirEntries(w: Writable, r: StreamReader, dir: string, exclude: ReadonlySet<string>, visited: Set<string>, count: ByteCount): Promise<void> {
   const real = await realpath(dir);
   if (visited.has(real)) return;
   visited.add(real);
@@ -113,11 +128,11 @@ async function sendDirEntries(w: Writable, r: StreamReader, dir: string, exclude
     if (st.isDirectory()) {
       await write(w, `D${modeString(st.mode)} 0 ${name}\n`);
       await expectAck(r);
-      await sendDirEntries(w, r, path, exclude, visited);
+      await sendDirEntries(w, r, path, exclude, visited, count);
       await write(w, 'E\n');
       await expectAck(r);
     } else {
-      await sendFile(w, r, name, createReadStream(path), st.size, st.mode);
+      await sendFile(w, r, name, createReadStream(path), st.size, st.mode, count);
     }
   }
 }
@@ -149,19 +164,20 @@ export async function scpUpload(client: Client, remotePath: string, data: Readab
  * `localDir` the folder itself is created inside `remoteDir`; with one, only its contents are copied.
  * `exclude` lists local paths (as joined from `localDir`) to leave out.
  */
-export async function scpUploadDir(client: Client, remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void> {
+export async function scpUploadDir(client: Client, remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
   const excluded = new Set(exclude.map((e) => join(localDir, e)));
+  const count = new ByteCount(onProgress);
   await scpSession(client, `scp -r -t ${quoteRemotePath(remoteDir)}`, async (w, r) => {
     await expectAck(r);
     const visited = new Set<string>();
     if (localDir.endsWith('/')) {
-      await sendDirEntries(w, r, localDir, excluded, visited);
+      await sendDirEntries(w, r, localDir, excluded, visited, count);
       return;
     }
     const st = await stat(localDir);
     await write(w, `D${modeString(st.mode)} 0 ${basename(localDir)}\n`);
     await expectAck(r);
-    await sendDirEntries(w, r, localDir, excluded, visited);
+    await sendDirEntries(w, r, localDir, excluded, visited, count);
     await write(w, 'E\n');
     await expectAck(r);
   }, signal);
@@ -189,11 +205,14 @@ async function readHeader(r: StreamReader): Promise<string> {
   return String.fromCharCode(first) + (await r.readLine());
 }
 
-async function receiveFile(w: Writable, r: StreamReader, header: ScpHeader, localPath: string): Promise<void> {
+async function receiveFile(w: Writable, r: StreamReader, header: ScpHeader, localPath: string, count?: ByteCount): Promise<void> {
   await write(w, '\0');
   const out = createWriteStream(localPath, { mode: header.mode & 0o777 });
   try {
-    await r.readExact(header.size, (piece) => write(out, piece));
+    await r.readExact(header.size, async (piece) => {
+      await write(out, piece);
+      count?.add(piece.length);
+    });
   } finally {
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
@@ -217,8 +236,9 @@ export async function scpDownload(client: Client, remotePath: string, localPath:
  * shell expands) into the local folder `localDir`, as `scp -r -f` sends them: a remote folder
  * arrives as a folder of that name inside `localDir`.
  */
-export async function scpDownloadDir(client: Client, remoteSource: string, localDir: string, signal: AbortSignal): Promise<void> {
+export async function scpDownloadDir(client: Client, remoteSource: string, localDir: string, signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
   await mkdir(localDir, { recursive: true });
+  const count = new ByteCount(onProgress);
   await scpSession(client, `scp -r -f ${quoteRemoteGlob(remoteSource)}`, async (w, r) => {
     const stack = [localDir];
     while (true) {
@@ -242,7 +262,7 @@ export async function scpDownloadDir(client: Client, remoteSource: string, local
         await mkdir(target, { recursive: true, mode: header.mode & 0o777 });
         stack.push(target);
       } else {
-        await receiveFile(w, r, header, target);
+        await receiveFile(w, r, header, target, count);
       }
     }
   }, signal);

@@ -9,6 +9,8 @@ import { basename, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Client, SFTPWrapper } from 'ssh2';
+import type { OnTransferProgress } from '../sdk/component.js';
+import { countBytes } from '../sdk/count-bytes.js';
 
 async function openSftp(client: Client): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => {
@@ -64,8 +66,18 @@ async function makeDir(sftp: SFTPWrapper, remotePath: string, mode: number): Pro
 }
 
 /** Same trailing-slash rule as scp: "src" creates remoteDir/src, "src/" copies the contents. */
-export async function sftpUploadDir(client: Client, remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void> {
+export async function sftpUploadDir(client: Client, remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
   const excluded = new Set(exclude.map((e) => join(localDir, e)));
+  let before = 0; // bytes of the files already sent
+  const reading = (path: string): Readable => {
+    const stream = createReadStream(path);
+    if (onProgress === undefined) return stream;
+    const base = before;
+    return countBytes(stream, (n) => {
+      before = base + n;
+      onProgress(before);
+    });
+  };
   const root = localDir.endsWith('/') ? remoteDir : posix.join(remoteDir, basename(localDir));
   await withSftp(client, signal, async (sftp) => {
     const visited = new Set<string>();
@@ -73,7 +85,7 @@ export async function sftpUploadDir(client: Client, remoteDir: string, localDir:
       signal.throwIfAborted();
       const st = await stat(local);
       if (!st.isDirectory()) {
-        await putFile(sftp, remote, createReadStream(local), st.mode);
+        await putFile(sftp, remote, reading(local), st.mode);
         return;
       }
       const real = await realpath(local);

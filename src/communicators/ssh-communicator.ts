@@ -14,7 +14,7 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
-import type { Communicator, RemoteCommand, RemoteCommandResult } from '../sdk/component.js';
+import type { Communicator, OnTransferProgress, RemoteCommand, RemoteCommandResult } from '../sdk/component.js';
 import { scpDownload, scpDownloadDir, scpUpload, scpUploadDir } from './scp.js';
 import { sftpDownload, sftpUpload, sftpUploadDir } from './sftp.js';
 import type { SshConnection } from './ssh-dial.js';
@@ -135,11 +135,11 @@ export class SshCommunicator implements Communicator {
     else await scpUpload(client, remotePath, data, mode, signal);
   }
 
-  async uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void> {
+  async uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
     const client = await this.client(signal);
     if (log.on) log.debug('ssh', `uploading folder ${localDir} to ${remoteDir} over ${this.options.fileTransferMethod}`);
-    if (this.options.fileTransferMethod === 'sftp') await sftpUploadDir(client, remoteDir, localDir, exclude, signal);
-    else await scpUploadDir(client, remoteDir, localDir, exclude, signal);
+    if (this.options.fileTransferMethod === 'sftp') await sftpUploadDir(client, remoteDir, localDir, exclude, signal, onProgress);
+    else await scpUploadDir(client, remoteDir, localDir, exclude, signal, onProgress);
   }
 
   async download(remotePath: string, localPath: string, signal: AbortSignal): Promise<void> {
@@ -149,10 +149,10 @@ export class SshCommunicator implements Communicator {
     else await scpDownload(client, remotePath, localPath, signal);
   }
 
-  async downloadDir(remoteDir: string, localDir: string, signal: AbortSignal): Promise<void> {
+  async downloadDir(remoteDir: string, localDir: string, signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void> {
     const client = await this.client(signal);
     if (log.on) log.debug('ssh', `downloading folder ${remoteDir} to ${localDir} over scp`);
-    await scpDownloadDir(client, remoteDir, localDir, signal);
+    await scpDownloadDir(client, remoteDir, localDir, signal, onProgress);
   }
 
   async close(): Promise<void> {

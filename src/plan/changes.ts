@@ -13,7 +13,8 @@
  * - A changed step's details come from the per-part hashes (StepState.inputs, PlannedStep.inputs):
  *   attribute names, and "PATH content changed" for files, never values. A changed attribute whose
  *   value derives from an impure function (PlannedStep.causes) or from a variable whose recorded
- *   value changed says so. A record without part hashes (an older state) gives no details.
+ *   value changed says so. A record without part hashes (an older state) gives no details. A change
+ *   of the plugin serving the step (part "plugin:NAME") is named with the plugins' names.
  */
 import { stepId, type StepIdentity } from './chain.js';
 
@@ -69,6 +70,18 @@ export function changeText(c: StepChange): string {
   }
 }
 
+/** The change of the plugin serving a step (part "plugin:NAME", see inputs.ts), named. */
+function pluginChanges(recorded: Readonly<Record<string, string>>, current: Readonly<Record<string, string>>): string[] {
+  const names = (m: Readonly<Record<string, string>>): string[] => Object.keys(m).filter((k) => k.startsWith('plugin:')).map((k) => k.slice('plugin:'.length));
+  const was = names(recorded);
+  const now = names(current);
+  if (was.length === 0 && now.length === 0) return [];
+  if (was.length === 0) return [`now served by the plugin ${now.join(', ')}`];
+  if (now.length === 0) return [`no longer served by the plugin ${was.join(', ')}`];
+  if (was.join() !== now.join()) return [`the plugin ${was.join(', ')} was replaced by ${now.join(', ')}`];
+  return was.some((n) => recorded[`plugin:${n}`] !== current[`plugin:${n}`]) ? [`the plugin ${now.join(', ')} changed (its executable differs)`] : [];
+}
+
 /**
  * The parts of two input-hash maps that differ, named (see the module comment). Empty when either
  * side has no hashes (nothing to tell).
@@ -80,12 +93,12 @@ export function partChanges(
   changedVariables: ReadonlySet<string> = new Set(),
 ): string[] {
   if (!recorded || !current || Object.keys(recorded).length === 0 || Object.keys(current).length === 0) return [];
-  const out: string[] = [];
+  const out = pluginChanges(recorded, current);
   const keys = [...new Set([...Object.keys(recorded), ...Object.keys(current)])].sort(fileLast);
   for (const k of keys) {
     const was = recorded[k];
     const now = current[k];
-    if (was === now) continue;
+    if (was === now || k.startsWith('plugin:')) continue;
     if (k.startsWith('file:')) {
       const path = k.slice('file:'.length);
       out.push(was === undefined ? `${path} is read now` : now === undefined ? `${path} is no longer read` : `${path} content changed`);

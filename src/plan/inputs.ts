@@ -22,12 +22,16 @@
  *     post-processor.N.ATTR       an attribute of the Nth post-processor (1-based, counted across
  *                                 chains, as plans number them).
  *   A path applies to every build that has that step; files a step reads stay fingerprinted.
+ * - A component a plugin serves (its def's `plugin`) has the plugin's identity (served component,
+ *   name, version, executable digest) in its fingerprint, and one part hash "plugin:NAME", so a
+ *   plugin upgraded or replaced makes the build or step changed, named by the plugin.
  * - The state's lineage is the salt for sensitive values (see fingerprint.ts).
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { canonicalJson } from '../state/sensitive.js';
+import type { PluginIdentity } from '../sdk/component.js';
 import type { Template } from '../template/model.js';
 import type { BoundBuild, BoundPostProcessor, BoundProvisioner } from './bind.js';
 import { contentDigest, fingerprint, maskSensitive } from './fingerprint.js';
@@ -68,7 +72,7 @@ export function parseIgnorePaths(paths: readonly string[]): IgnorePath[] {
 }
 
 /** Short salted hashes of each part (see the module comment); `digests`: contentDigest by file. */
-export function partHashes(config: Record<string, unknown>, sensitive: readonly string[], digests: Readonly<Record<string, string>>, salt: string): Record<string, string> {
+export function partHashes(config: Record<string, unknown>, sensitive: readonly string[], digests: Readonly<Record<string, string>>, salt: string, plugin?: PluginIdentity): Record<string, string> {
   // SHA-256 of the salt and the part (an HMAC costs twice as much, per part of every step of every
   // build of every run; a prefix salt is enough to keep guesses of a value from being checked).
   const h = (text: string): string => createHash('sha256').update(salt).update('\n').update(text).digest('hex').slice(0, 16);
@@ -76,7 +80,18 @@ export function partHashes(config: Record<string, unknown>, sensitive: readonly 
   const masked = maskSensitive(config, sensitive, salt) as Record<string, unknown>;
   for (const [k, v] of Object.entries(masked)) out[k] = h(canonicalJson(v === undefined ? null : v));
   for (const [f, d] of Object.entries(digests)) out[`file:${f}`] = h(d);
+  if (plugin) out[`plugin:${plugin.name}`] = h(pluginText(plugin));
   return out;
+}
+
+/** The identity of the plugin serving a component, as one text (fingerprints, part hashes). */
+function pluginText(p: PluginIdentity): string {
+  return `${p.component}|${p.name}|${p.version}|${p.digest}`;
+}
+
+/** A component's identity in its fingerprint: its type (and name), and the plugin serving it. */
+function identityOf(type: string, plugin: PluginIdentity | undefined, name?: string): Record<string, string> {
+  return { type, ...(name !== undefined ? { name } : {}), ...(plugin ? { plugin: pluginText(plugin) } : {}) };
 }
 
 function without(config: Record<string, unknown>, names: ReadonlySet<string>): Record<string, unknown> {
@@ -105,8 +120,8 @@ export function buildInputs(bound: BoundBuild, salt: string, cwd: string, option
     return {
       type: s.type,
       name: s.name,
-      fingerprint: fingerprint({ identity: { type: s.type, name: s.name }, config, sensitive, files, digests }, salt, cwd),
-      inputs: partHashes(config, sensitive, digests, salt),
+      fingerprint: fingerprint({ identity: identityOf(s.type, s.def.plugin, s.name), config, sensitive, files, digests }, salt, cwd),
+      inputs: partHashes(config, sensitive, digests, salt, s.def.plugin),
       ...(Object.keys(causes).length > 0 ? { causes } : {}),
       ...(outputs ? { outputs } : {}),
     };
@@ -122,9 +137,10 @@ export function buildInputs(bound: BoundBuild, salt: string, cwd: string, option
     key: bound.name,
     name: bound.name,
     builderType: bound.builderType,
+    ...(bound.source.def.plugin ? { builderPlugin: bound.source.def.plugin.name } : {}),
     sourceLabel: `source.${bound.builderType}.${p.source.localName}`,
-    sourceFingerprint: fingerprint({ identity: { type: bound.builderType }, config: sourceConfig, sensitive: bound.source.evaluated.sensitiveValues }, salt, cwd),
-    sourceInputs: partHashes(sourceConfig, bound.source.evaluated.sensitiveValues, {}, salt),
+    sourceFingerprint: fingerprint({ identity: identityOf(bound.builderType, bound.source.def.plugin), config: sourceConfig, sensitive: bound.source.evaluated.sensitiveValues }, salt, cwd),
+    sourceInputs: partHashes(sourceConfig, bound.source.evaluated.sensitiveValues, {}, salt, bound.source.def.plugin),
     ...(Object.keys(sourceCauses).length > 0 ? { sourceCauses } : {}),
     provisioners: bound.provisioners.map((s, i) => step(s, 'provisioner', i + 1, p.provisioners[i]?.body)),
     postProcessorChains: bound.postProcessors.map((chain, c) => chain.map((s, i) => step(s, 'post-processor', ++flat, p.postProcessors[c]?.[i]?.body))),

@@ -32,6 +32,9 @@ export interface BuildPlanJson {
   /** The recorded instance the run reuses (resume) or destroys first (fresh, snapshot). */
   instance: { id: string; action: 'reuse' | 'destroy' } | null;
   snapshot: { id: string; after: string; saves_steps: number } | null;
+  /** Present when a plugin serves the builder: its name, and that a later run cannot resume on
+   * the build's instance (a failure cleans it up). */
+  builder_plugin?: { name: string; resumable: false };
 }
 
 export interface PlanDocumentJson {
@@ -53,6 +56,7 @@ export function planToJson(plan: BuildPlan): BuildPlanJson {
     changes: plan.changes.map((c) => ({ kind: c.kind, subject: c.subject, details: [...c.details], text: changeText(c) })),
     instance,
     snapshot: plan.snapshot ? { id: plan.snapshot.id, after, saves_steps: plan.snapshot.saves } : null,
+    ...(plan.builderPlugin ? { builder_plugin: { name: plan.builderPlugin, resumable: false as const } } : {}),
   };
 }
 

@@ -66,6 +66,9 @@ export interface BuildInputs {
   canSnapshot?: boolean;
   /** The builder's type, for messages. */
   builderType: string;
+  /** The plugin serving the builder ("packer 1.6.6"), when one does: its instance lives only in
+   * the run's plugin call, so a later run cannot resume on it (BuilderDef.plugin). */
+  builderPlugin?: string;
 }
 
 export type PlanAction = 'up-to-date' | 'resume' | 'fresh' | 'restart-from-snapshot';
@@ -111,6 +114,8 @@ export interface BuildPlan {
   steps: PlanStep[];
   /** What differs from the record, named (empty without a record). */
   changes: StepChange[];
+  /** As BuildInputs.builderPlugin. */
+  builderPlugin?: string;
 }
 
 export interface PlanOptions {
@@ -235,6 +240,7 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
     instanceOutlivesBuild: inputs.instanceOutlivesBuild,
     steps: planSteps(inputs, action, firstProvisioner, firstChain),
     changes,
+    ...(inputs.builderPlugin ? { builderPlugin: inputs.builderPlugin } : {}),
     ...extra,
   });
   const destroy = kept && kept.keep_on_failure ? { destroyInstance: kept } : {};

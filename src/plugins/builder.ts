@@ -67,6 +67,9 @@ export function pluginBuilder(component: PluginComponent, builderId = `plugin.${
     builderId,
     configSpec: component.configSpec,
     prepare: (raw) => component.prepareLocal(raw),
+    // After a failed provisioner the plugin's own StepProvision (if it has one) prints "Provisioning
+    // step had errors…" when `destroy` fails its hook: builder's runner must not print it too.
+    provisionsWithoutStep: true,
 
     async create(config, ctx: StepContext) {
       const client = await component.launcher.take();

@@ -51,9 +51,10 @@ export interface LoadOptions {
   socketDir?: string;
   env?: NodeJS.ProcessEnv;
   /**
-   * Configure a process again for the next instance instead of starting a new one (off by
-   * default). Seen to work with Packer 1.6.6's shell-local (a second Prepare replaces the first
-   * configuration, unset attributes included), not promised by the protocol for every plugin.
+   * Configure a process again for the next instance instead of starting a new one (off unless
+   * asked; the run's wiring asks unless BUILDER_PLUGIN_REUSE=0). Seen to work with Packer 1.6.6's
+   * shell-local and manifest (a second Prepare/Configure replaces the first configuration, unset
+   * attributes included, as every attribute is sent), not promised by the protocol for every plugin.
    */
   reuseProcesses?: boolean;
 }

@@ -31,6 +31,7 @@ import { promisify } from 'node:util';
 import semver from 'semver';
 import type { BuilderDef, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
 import { pluginBuilder } from './builder.js';
+import { executableFact } from './executable-facts.js';
 import { PluginComponent, type LoadOptions, type PluginConfig, type PluginKind, type PluginSource } from './component.js';
 import { pluginPostProcessor } from './post-processor.js';
 import { pluginProvisioner } from './provisioner.js';
@@ -184,7 +185,12 @@ export interface Described {
 }
 
 async function describe(bin: PluginBinary, env: NodeJS.ProcessEnv): Promise<Described> {
-  const { stdout } = await run(bin.path, ['describe'], { env, timeout: 30_000, maxBuffer: 1 << 20 });
+  // What `describe` prints changes only with the binary (cached: executable-facts.ts).
+  const stdout = await executableFact(bin.path, 'describe', async () => {
+    const text = (await run(bin.path, ['describe'], { env, timeout: 30_000, maxBuffer: 1 << 20 })).stdout;
+    JSON.parse(text); // only a valid answer is cached
+    return text;
+  }, env);
   return JSON.parse(stdout) as Described;
 }
 
@@ -209,7 +215,8 @@ export interface Discovered {
 /** The version `packer version` prints (undefined, with a warning, when it fails). */
 export async function packerVersionOf(path: string, env: NodeJS.ProcessEnv, warnings: string[]): Promise<string | undefined> {
   try {
-    const { stdout } = await run(path, ['version'], { env: { ...env, CHECKPOINT_DISABLE: '1' }, timeout: 30_000 });
+    // Cached with the executable's state (executable-facts.ts): no process when it is known.
+    const stdout = await executableFact(path, 'packer version', async () => (await run(path, ['version'], { env: { ...env, CHECKPOINT_DISABLE: '1' }, timeout: 30_000 })).stdout, env);
     return /Packer v?(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
   } catch (e) {
     warnings.push(`${path}: "packer version" failed: ${(e as Error).message.split('\n')[0]}`);

@@ -10,8 +10,16 @@
  * - Only the plugin components a template uses are started (one process each, to read the
  *   ConfigSpec; it is kept for the first instance), all at once. A component used several times
  *   starts the next instance's process while one runs, so start-ups overlap work.
- * - `BUILDER_PLUGIN_REUSE=1` configures a finished process again for the next instance (see
- *   `LoadOptions.reuseProcesses`), instead of starting one per instance.
+ * - A provisioner or post-processor process that finished a step is configured again for the next
+ *   instance of its component (`LoadOptions.reuseProcesses`) instead of a new one being started:
+ *   builder sends every attribute of the ConfigSpec, absent ones as null, so a second Prepare or
+ *   Configure replaces the first configuration (checked with Packer 1.6.6's shell-local and
+ *   manifest: environment, script/inline, valid_exit_codes and custom_data of one instance do not
+ *   reach the next; test/plugins/cli.test.ts). `BUILDER_PLUGIN_REUSE=0` starts one process per
+ *   instance instead (for a plugin that keeps state between configurations). Builders always get
+ *   one process per instance (their `Run` holds the instance).
+ * - Every plugin definition carries its `PluginIdentity` (served component, plugin name and
+ *   version, SHA-256 of the executable: binary-digest.ts), which enters the fingerprints.
  * - `close()` stops every spare process; processes of running steps are stopped by their steps,
  *   and every plugin process group is killed when builder exits (process.ts).
  */
@@ -19,8 +27,9 @@ import { resolve } from 'node:path';
 import semver from 'semver';
 import type { Components, ComponentsForOptions, RunComponents, UsedTypes } from '../components.js';
 import { errorDiag, type Diagnostic } from '../diagnostics.js';
-import type { BuilderDef, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
+import type { BuilderDef, PluginIdentity, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
 import type { Template } from '../template/model.js';
+import { binaryDigest } from './executable-facts.js';
 import { pluginBuilder } from './builder.js';
 import { PluginComponent, type LoadOptions, type PluginKind, type PluginSource } from './component.js';
 import { chooseComponent, discover, mergeSources, packerSources, pluginSources, type LazyComponent } from './discovery.js';
@@ -46,16 +55,29 @@ function aheadOf(component: PluginComponent, uses: number, reuse: boolean): () =
   };
 }
 
-function adapter(kind: PluginKind, component: PluginComponent, uses: number, reuse: boolean): AnyDef {
+/** The identity of the plugin serving `source` (for fingerprints), its executable hashed (an
+ * executable that can be run but not read counts by name and version only). */
+export async function pluginIdentity(source: PluginSource, env: NodeJS.ProcessEnv, packerVersion?: Promise<string | undefined>): Promise<PluginIdentity> {
+  // A Packer executable's version is learnt while its components start.
+  const version = source.version ?? (packerVersion ? await packerVersion : undefined) ?? '';
+  return {
+    component: `${source.kind} ${source.args.at(-1) ?? source.type}`,
+    name: source.version || !packerVersion ? source.origin.replace(/ \(.*\)$/, '') : `packer ${version}`.trim(),
+    version,
+    digest: await binaryDigest(source.command, env).catch(() => 'unreadable'),
+  };
+}
+
+function adapter(kind: PluginKind, component: PluginComponent, uses: number, reuse: boolean, plugin: PluginIdentity): AnyDef {
   const ahead = aheadOf(component, uses, reuse);
-  if (kind === 'builder') return pluginBuilder(component) as BuilderDef<unknown>;
+  if (kind === 'builder') return { ...(pluginBuilder(component) as BuilderDef<unknown>), plugin };
   if (kind === 'provisioner') {
     const p = pluginProvisioner(component) as ProvisionerDef<unknown>;
-    const def: ProvisionerDef<unknown> = { ...p, run: (config, ctx) => { ahead(); return p.run(config, ctx); } };
+    const def: ProvisionerDef<unknown> = { ...p, plugin, run: (config, ctx) => { ahead(); return p.run(config, ctx); } };
     return def;
   }
   const pp = pluginPostProcessor(component) as PostProcessorDef<unknown>;
-  const def: PostProcessorDef<unknown> = { ...pp, run: (config, input, ctx) => { ahead(); return pp.run(config, input, ctx); } };
+  const def: PostProcessorDef<unknown> = { ...pp, plugin, run: (config, input, ctx) => { ahead(); return pp.run(config, input, ctx); } };
   return def;
 }
 
@@ -63,7 +85,7 @@ export async function withPlugins(base: Components, template: Template, used: Us
   const env = options.env;
   const load: LoadOptions = {
     env: { ...env, ...(options.runUuid ? { PACKER_RUN_UUID: options.runUuid } : {}) },
-    reuseProcesses: env.BUILDER_PLUGIN_REUSE === '1',
+    reuseProcesses: env.BUILDER_PLUGIN_REUSE !== '0',
   };
   // `packer version` runs while the components start; a Packer that is not 1.x is refused after.
   const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load }, true);
@@ -88,6 +110,7 @@ export async function withPlugins(base: Components, template: Template, used: Us
   const packerOk = found.packerVersion.then((v) => v !== undefined && semver.major(v) === 1);
   const defs = await Promise.all(chosen.map(async ({ kind, source, uses }) => {
     const loading = PluginComponent.load(source, load);
+    const identity = pluginIdentity(source, env, found.packer && source.command === found.packer.path ? found.packerVersion : undefined);
     if (found.packer && source.command === found.packer.path && !(await packerOk)) {
       void loading.then((c) => c.shutdown(), () => undefined);
       const v = await found.packerVersion;
@@ -97,7 +120,7 @@ export async function withPlugins(base: Components, template: Template, used: Us
     try {
       const component = await loading;
       loaded.push(component);
-      return { kind, def: adapter(kind, component, uses, load.reuseProcesses === true) };
+      return { kind, def: adapter(kind, component, uses, load.reuseProcesses === true, await identity) };
     } catch (e) {
       diagnostics.push(errorDiag(`Plugin ${kind} "${source.type}" did not start`, (e as Error).message));
       return undefined;

@@ -15,13 +15,13 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { trackStream } from '../ui/progress.js';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { goFsError } from '../communicators/fs-error.js';
 import { hasGlob } from '../sdk/shell-quote.js';
-import type { Communicator, ConfigSpec, PrepareResult, ProvisionerDef, StepContext } from '../sdk/component.js';
+import type { Communicator, ConfigSpec, OnTransferProgress, PrepareResult, ProvisionerDef, StepContext } from '../sdk/component.js';
 import { asBool, asString, asStringList, ConfigReader } from '../sdk/config-reader.js';
 
 export interface FileConfig {
@@ -95,7 +95,9 @@ async function upload(config: FileConfig, ctx: StepContext, comm: Communicator, 
     }
     try {
       if (info.isDirectory()) {
-        await comm.uploadDir(dst, local, [], ctx.signal);
+        // One bar over the whole folder, on a terminal only.
+        const total = ctx.ui.trackProgress ? await folderSize(local) : 0;
+        await withFolderProgress(ctx, src, total, (onProgress) => comm.uploadDir(dst, local, [], ctx.signal, onProgress));
       } else {
         const fileDst = dst.endsWith('/') ? dst + basename(local) : dst;
         // On a terminal, a progress bar (Packer's TrackProgress); elsewhere the stream as it is.
@@ -125,13 +127,42 @@ async function download(config: FileConfig, ctx: StepContext, comm: Communicator
     else if (!src.endsWith('/') && !src.endsWith('*')) dst = join(dst, basename(src));
     await mkdir(resolve(ctx.cwd, dir), { recursive: true, mode: 0o755 });
     try {
-      if (src.endsWith('/') || hasGlob(src)) await comm.downloadDir(src, resolve(ctx.cwd, dst), ctx.signal);
+      if (src.endsWith('/') || hasGlob(src)) await withFolderProgress(ctx, src, 0, (onProgress) => comm.downloadDir(src, resolve(ctx.cwd, dst), ctx.signal, onProgress));
       else await withDownloadProgress(ctx, src, resolve(ctx.cwd, dst), () => comm.download(src, resolve(ctx.cwd, dst), ctx.signal));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       ctx.ui.error(`Download failed: ${messageOf(err)}`);
       throw err;
     }
+  }
+}
+
+/** The bytes of the files under `dir`, walked as the transfers walk it: links followed, each real
+ * folder once. */
+async function folderSize(dir: string, visited = new Set<string>()): Promise<number> {
+  const real = await realpath(dir);
+  if (visited.has(real)) return 0;
+  visited.add(real);
+  let total = 0;
+  for (const name of await readdir(dir)) {
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    if (st?.isDirectory()) total += await folderSize(join(dir, name), visited);
+    else if (st) total += st.size;
+  }
+  return total;
+}
+
+/** Runs a folder transfer with one bar (`total` 0: unknown) on a terminal; elsewhere as it is.
+ * On success the bar shows the whole folder done. */
+async function withFolderProgress(ctx: StepContext, label: string, total: number, work: (onProgress?: OnTransferProgress) => Promise<void>): Promise<void> {
+  const tracker = ctx.ui.trackProgress?.(label, total);
+  if (!tracker) return work();
+  let last = 0;
+  try {
+    await work((bytes) => tracker.update((last = bytes)));
+    tracker.update(total > 0 ? total : last);
+  } finally {
+    tracker.stop();
   }
 }
 

@@ -113,13 +113,11 @@ export interface BuildResult {
   abandoned?: boolean;
 }
 
-/** Every hook of BuildHooks (the record type makes the compiler name one added later). */
-const HOOK_NAMES: Record<keyof BuildHooks, true> = { onBuildStatus: true, onInstance: true, onInstanceDestroyed: true, onArtifact: true, onSnapshot: true, onStepStart: true, onStepEnd: true };
-
 /** Hooks that say nothing more once `signal` is aborted (a build given up writes nothing more). */
 function silencedAfter(hooks: BuildHooks, signal: AbortSignal): BuildHooks {
   const out: BuildHooks = {};
-  for (const name of Object.keys(HOOK_NAMES) as (keyof BuildHooks)[]) {
+  // Every hook, whichever BuildHooks gains: a hook left out here would write after the lease is lost.
+  for (const name of Object.keys(hooks) as (keyof BuildHooks)[]) {
     const f = hooks[name] as ((...a: unknown[]) => void | Promise<void>) | undefined;
     if (f) (out as Record<string, unknown>)[name] = (...a: unknown[]) => (signal.aborted ? undefined : f.apply(hooks, a));
   }

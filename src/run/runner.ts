@@ -20,7 +20,8 @@
  * (`withPauseBefore`, `withRetries`, `withTimeout`); `-on-error` is a mode of the runner.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { CancelledError, toError } from '../errors.js';
+import { CancelledError, toError, UserError } from '../errors.js';
+import { asDuration } from '../sdk/go-duration.js';
 import type { BuildUi } from '../sdk/component.js';
 import { goDuration } from '../ui/go-duration.js';
 import { log } from '../log.js';
@@ -96,6 +97,20 @@ export interface RunStepsOptions {
 
 /** How often a long step says it is still running. */
 export const HEARTBEAT_MS = 60_000;
+
+/** The environment variable that sets the heartbeat interval (a Go duration such as "2s"): a knob
+ * for tests and operators, documented in docs/design.md "Progress". */
+export const HEARTBEAT_ENV = 'BUILDER_HEARTBEAT_INTERVAL';
+
+/** The heartbeat interval for a run: `BUILDER_HEARTBEAT_INTERVAL` when set (a Go duration greater
+ * than zero), else HEARTBEAT_MS. A value that is not such a duration is a UserError naming it. */
+export function heartbeatInterval(env: NodeJS.ProcessEnv): number {
+  const raw = env[HEARTBEAT_ENV];
+  if (raw === undefined || raw === '') return HEARTBEAT_MS;
+  const ms = asDuration(raw);
+  if (ms === undefined || ms <= 0) throw new UserError('ENV_INVALID', `${HEARTBEAT_ENV}=${JSON.stringify(raw)} is not a duration greater than zero (for example "30s" or "1m"); unset it for the default of 1m0s.`);
+  return ms;
+}
 
 /** What a heartbeat and `-debug` call a step. */
 function stepLabel(step: Step<unknown>): string {

@@ -71,6 +71,11 @@ export interface RemoteCommandResult {
   disconnected: boolean;
 }
 
+/** Told, as a transfer moves, how many bytes have moved so far (a running total). A communicator
+ * counts the files' contents; one that moves an archive (docker) counts the archive's bytes, which
+ * run slightly ahead (headers) — the caller's bar clamps to its total. */
+export type OnTransferProgress = (bytes: number) => void;
+
 /** A connection to a machine being built. */
 export interface Communicator {
   /** `upload` sets the given mode on the remote file (no separate chmod is needed). */
@@ -79,9 +84,9 @@ export interface Communicator {
   readonly removesAfterSuccess?: boolean;
   start(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult>;
   upload(remotePath: string, data: Readable | Buffer, mode: number | undefined, signal: AbortSignal): Promise<void>;
-  uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal): Promise<void>;
+  uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void>;
   download(remotePath: string, localPath: string, signal: AbortSignal): Promise<void>;
-  downloadDir(remoteDir: string, localDir: string, signal: AbortSignal): Promise<void>;
+  downloadDir(remoteDir: string, localDir: string, signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -205,8 +210,23 @@ export interface CommunicatorDef<C = unknown> {
  * (the runner runs provisioners), then produce the artifact; `destroy` is the cleanup.
  * `reconnect` is present when an instance can outlive a failed run and be used again.
  */
+/**
+ * Which plugin serves a component (absent for native ones). Part of the fingerprints of the
+ * builds and steps that use it, so upgrading or replacing a plugin makes them "changed".
+ * `name`: the plugin as a user knows it ("packer-plugin-amazon v1.2.3", "packer 1.6.6");
+ * `digest`: SHA-256 of its executable.
+ */
+export interface PluginIdentity {
+  component: string;
+  name: string;
+  version: string;
+  digest: string;
+}
+
 export interface BuilderDef<C = unknown> {
   type: string;
+  /** Set when a plugin serves the builder. */
+  plugin?: PluginIdentity;
   /** Packer's builder id, e.g. "packer.file" (the manifest's builder_type is the source type). */
   builderId: string;
   configSpec: ConfigSpec;
@@ -232,6 +252,8 @@ export interface BuilderDef<C = unknown> {
 
 export interface ProvisionerDef<C = unknown> {
   type: string;
+  /** Set when a plugin serves the provisioner. */
+  plugin?: PluginIdentity;
   configSpec: ConfigSpec;
   prepare(raw: Record<string, unknown>): PrepareResult<C>;
   run(config: C, ctx: StepContext & { comm?: Communicator; conn?: ConnectionInfo }): Promise<void>;
@@ -241,6 +263,8 @@ export interface ProvisionerDef<C = unknown> {
 
 export interface PostProcessorDef<C = unknown> {
   type: string;
+  /** Set when a plugin serves the post-processor. */
+  plugin?: PluginIdentity;
   configSpec: ConfigSpec;
   prepare(raw: Record<string, unknown>): PrepareResult<C>;
   /** Returns the new artifact and whether the input artifact must be kept (Packer's `keep` and

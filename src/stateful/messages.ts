@@ -81,10 +81,16 @@ export function keptAfterFailureMessage(instance: InstanceState, instanceOutlive
   return `The instance ${instance.id} was kept. Resume on it from the step that did not complete with: ${resume} — or destroy it with: ${discard}`;
 }
 
+/** A plan's note for a build whose builder a plugin serves (BuildPlan.builderPlugin). */
+export function pluginBuilderNote(plugin: string): string {
+  return `  ! the builder comes from the plugin ${plugin}, whose instance lives only in this run: a later run cannot resume on it, so a failure cleans it up (Packer's -on-error=cleanup); -on-error=ask offers to retry a failed provisioner on it in this run`;
+}
+
 /** The lines of one build's plan: the decision, what changed, then the steps that run and are
  * skipped. */
 export function planLines(plan: BuildPlan): string[] {
   const lines = [planMessage(plan)];
+  if (plan.builderPlugin && plan.action !== 'up-to-date') lines.push(pluginBuilderNote(plan.builderPlugin));
   for (const c of plan.changes) lines.push(`  ~ ${changeText(c)}`);
   if (plan.action !== 'up-to-date' && plan.steps.length > 0) {
     for (const s of plan.steps) lines.push(`  ${s.action === 'run' ? 'run ' : 'skip'} ${s.label}`);

@@ -8,9 +8,10 @@
  *   bar's line is then left as it was last drawn and the next output starts on a new line.
  */
 import type { Writable } from 'node:stream';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type * as CliProgress from 'cli-progress';
 import { lazyRequire } from '../lazy-require.js';
+import { countBytes } from '../sdk/count-bytes.js';
 import type { ProgressTracker } from '../sdk/component.js';
 
 const cliProgress = lazyRequire<typeof CliProgress>('cli-progress');
@@ -55,14 +56,5 @@ export function progressBar(stream: Writable, label: string, total: number): Pro
 
 /** `source` with every byte that passes counted into `tracker`. */
 export function trackStream(source: Readable, tracker: ProgressTracker): Readable {
-  let bytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      tracker.update(bytes);
-      done(null, chunk);
-    },
-  });
-  source.on('error', (err) => counter.destroy(err));
-  return source.pipe(counter);
+  return countBytes(source, (bytes) => tracker.update(bytes));
 }

@@ -199,6 +199,22 @@ test('snapshots: one after each completed provisioner when the run asks (labels 
   assert.ok(t.out.lines.includes('==> b.fake.x: Snapshot after provisioner 1: s1'), t.out.lines.join('\n'));
   assert.ok(t.out.lines.includes('==> b.fake.x: Snapshot after provisioner 2 failed: disk full'), t.out.lines.join('\n'));
 
+  // the same run under a lease (`abandon`, a shared PostgreSQL run): every hook still heard, snapshots too
+  recorded.length = 0;
+  n = 0;
+  await inTempDir((dir) =>
+    runBuild(spec({ builder: snapBuilder, provisioners: [prov('1')] }), {
+      ui: testUi('b.fake.x').ui,
+      signal: new AbortController().signal,
+      abandon: new AbortController().signal,
+      onError: 'cleanup',
+      hooks,
+      snapshotLabels: (i) => ({ step: String(i + 1) }),
+      context: { cwd: dir, env: {}, runUuid: 'u', sensitive: [] },
+    }),
+  );
+  assert.deepEqual(recorded, ['instance i-1', 'provisioner.0=s1']);
+
   // no snapshotLabels: none taken, even though the builder offers them
   await run(spec({ builder: snapBuilder, provisioners: [prov('1')] }));
   assert.deepEqual(events, ['create', 'connect', 'prov 1', 'finish', 'destroy instance']);

@@ -1,7 +1,12 @@
 /**
  * What a user sees of issue 13's progress lines in a real `builder build` (in-process): a run that
  * waits for a build lock another run holds says "Acquiring state lock…" naming the holder, then
- * builds once the lock is free; `-debug` pauses name Packer's steps, never internal ids.
+ * builds once the lock is free; `-debug` pauses name Packer's steps, never internal ids; a step
+ * running longer than the heartbeat interval says "Still running … elapsed" with `-timestamp-ui`
+ * (each line stamped) and nothing without a terminal and without `-timestamp-ui` (a real process;
+ * the interval is shortened with BUILDER_HEARTBEAT_INTERVAL, the knob docs/design.md "Progress"
+ * names for tests; the step sleeps ten intervals, so a beat falls inside it however slow the
+ * machine is).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +17,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { runCli } from '../../src/cli/main.js';
 import type { CommandContext } from '../../src/cli/command.js';
 import { openFileState } from '../../src/state/open.js';
-import { runInProcess } from '../cli/run.js';
+import { runInProcess, runProcess } from '../cli/run.js';
 
 const TEMPLATE = `
 source "null" "a" {
@@ -26,10 +31,14 @@ build {
 }
 `;
 
-function folder(t: { after(fn: () => void): void }): string {
+/** A step that runs ten heartbeat intervals (HEARTBEAT_ENV). */
+const SLOW = TEMPLATE.replace('inline = ["echo hello"]', 'inline = ["sleep 2", "echo slept"]');
+const HEARTBEAT_ENV = { BUILDER_HEARTBEAT_INTERVAL: '200ms' };
+
+function folder(t: { after(fn: () => void): void }, template = TEMPLATE): string {
   const dir = mkdtempSync(join(tmpdir(), 'builder-progress-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 't.pkr.hcl'), TEMPLATE);
+  writeFileSync(join(dir, 't.pkr.hcl'), template);
   return dir;
 }
 
@@ -84,4 +93,34 @@ test('build -debug pauses after each step with its Packer name, before the provi
     "==> null.a: Pausing before cleanup of step 'StepConnect'. Press enter to continue.",
     "==> null.a: Pausing before cleanup of step 'StepCreateNull'. Press enter to continue.",
   ]);
+});
+
+test('build -timestamp-ui: a step sleeping past the heartbeat interval prints stamped "Still running … elapsed" lines', async (t) => {
+  const dir = folder(t, SLOW);
+  const r = await runProcess(['build', '-timestamp-ui', 't.pkr.hcl'], { cwd: dir, env: HEARTBEAT_ENV });
+  assert.equal(r.code, 0, r.stderr);
+  const beats = r.stdout.split('\n').filter((l) => l.includes('Still running'));
+  assert.ok(beats.length >= 1, r.stdout);
+  for (const l of beats) {
+    assert.match(l, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}): ==> null\.a: Still running provisioner 'shell-local'\.\.\. [\d.]+m?s elapsed$/);
+  }
+  // The elapsed time counts the beats: 200ms, 400ms, …
+  assert.match(beats[0]!, /\.\.\. 200ms elapsed$/);
+  assert.match(r.stdout, /null\.a: slept/);
+});
+
+test('build without a terminal and without -timestamp-ui: no heartbeat at all', async (t) => {
+  const dir = folder(t, SLOW);
+  const r = await runProcess(['build', 't.pkr.hcl'], { cwd: dir, env: HEARTBEAT_ENV });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /null\.a: slept/);
+  assert.doesNotMatch(r.stdout + r.stderr, /Still running|elapsed/);
+});
+
+test('a BUILDER_HEARTBEAT_INTERVAL that is not a positive duration is one clear error', async (t) => {
+  const dir = folder(t, SLOW);
+  const r = await runProcess(['build', '-timestamp-ui', 't.pkr.hcl'], { cwd: dir, env: { BUILDER_HEARTBEAT_INTERVAL: 'soon' } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /BUILDER_HEARTBEAT_INTERVAL="soon" is not a duration greater than zero .*\n\[BLD0230\]/);
+  assert.doesNotMatch(r.stderr, /\n\s+at |Usage:/, 'no stack trace, no usage text');
 });

@@ -13,6 +13,8 @@ import type { DockerConfig } from '../../src/builders/docker/config.js';
 import type { Artifact, Communicator, InstanceRecord, StepContext } from '../../src/sdk/component.js';
 import { provisioners } from '../../src/provisioners/registry.js';
 import { testContext } from '../communicators/context.js';
+import { PassThrough } from 'node:stream';
+import { addLogSecrets, closeLog, configureLog } from '../../src/log.js';
 import { runInImage, usePodman } from '../helpers/podman.js';
 
 const suite = usePodman('builder-docker-test-');
@@ -124,6 +126,74 @@ test('docker: build, provision (shell, file up/down of files and folders, shell-
   }
   assert.ok(c.ui.lines.includes(`==> Killing the container: ${instance.id}`));
   await assert.rejects(suite.docker.getContainer(instance.id).inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
+});
+
+test('docker: folder transfers report progress (one bar over the folder on a terminal) and arrive whole', async (t) => {
+  if (suite.skipped(t)) return;
+  const c = ctx();
+  const bars: { label: string; total: number; updates: number[]; stopped: number }[] = [];
+  c.ui.trackProgress = (label, total) => {
+    const bar = { label, total, updates: [] as number[], stopped: 0 };
+    bars.push(bar);
+    return { update: (n) => void bar.updates.push(n), stop: () => void bar.stopped++ };
+  };
+  const config = prepared({ discard: true });
+  const instance = await dockerBuilder.create(config, c);
+  try {
+    const { comm } = await dockerBuilder.connect(config, instance, c);
+    const src = join(suite.work, 'progress-src');
+    await mkdir(join(src, 'sub'), { recursive: true });
+    const big = Buffer.alloc(1024 * 1024 + 3, 2);
+    await writeFile(join(src, 'big.bin'), big);
+    await writeFile(join(src, 'sub', 'small.txt'), 'small\n');
+    await provision('shell', { inline: ['mkdir -p /opt'] }, c, comm);
+    await provision('file', { source: src, destination: '/opt' }, c, comm);
+    await provision('file', { source: '/opt/progress-src/', destination: join(suite.work, 'progress-back') + '/', direction: 'download' }, c, comm);
+    const size = big.length + 'small\n'.length;
+    assert.deepEqual(bars.map((b) => [b.label, b.total, b.stopped]), [[src, size, 1], ['/opt/progress-src/', 0, 1]]);
+    assert.equal(bars[0]!.updates.at(-1), size, 'the upload ends at the folder size');
+    // The download counts the tar archive: at least the files' bytes.
+    assert.ok(bars[1]!.updates.at(-1)! >= size, bars[1]!.updates.join(','));
+    assert.ok((await readFile(join(suite.work, 'progress-back', 'big.bin'))).equals(big));
+  } finally {
+    await dockerBuilder.destroy(config, instance, c);
+  }
+});
+
+test('docker: the debug log records commands with their exit status, transfers and failures, with secrets masked', async (t) => {
+  if (suite.skipped(t)) return;
+  const SECRET = 'docker-log-secret-0xBEEF';
+  const c = ctx();
+  const config = prepared({ discard: true });
+  const instance = await dockerBuilder.create(config, c);
+  let text = '';
+  const sink = new PassThrough();
+  sink.setEncoding('utf8').on('data', (d: string) => (text += d));
+  try {
+    const { comm } = await dockerBuilder.connect(config, instance, c);
+    configureLog({ BUILDER_LOG: '1' }, sink);
+    addLogSecrets([SECRET]);
+    await comm!.start({ command: `echo ${SECRET} > /dev/null; exit 4` }, c.signal);
+    const src = join(suite.work, 'log-src');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'f.txt'), 'f\n');
+    await provision('file', { source: join(src, 'f.txt'), destination: '/tmp/f.txt' }, c, comm);
+    await provision('file', { source: `${src}/`, destination: '/tmp/log-dir' }, c, comm);
+    await assert.rejects(provision('file', { source: '/nonexistent/x', destination: join(suite.work, 'x'), direction: 'download' }, c, comm));
+  } finally {
+    closeLog();
+    await dockerBuilder.destroy(config, instance, c);
+  }
+  const id = instance.id.slice(0, 12);
+  assert.ok(!text.includes(SECRET), 'the secret is masked');
+  assert.match(text, new RegExp(`\\[DEBUG\\] docker: starting remote command in container ${id}: echo <sensitive> > /dev/null; exit 4\n`));
+  assert.match(text, /\[DEBUG\] docker: remote command exited with status 4: echo <sensitive> > \/dev\/null; exit 4\n/);
+  assert.match(text, new RegExp(`\\[DEBUG\\] docker: uploading to /tmp/f\\.txt in container ${id}`));
+  assert.match(text, /\[DEBUG\] docker: starting remote command in container \w+ as root: chown -R root \/tmp\/f\.txt\n/);
+  assert.match(text, /\[DEBUG\] docker: uploading folder \S+log-src\/ to \/tmp\/log-dir in container/);
+  assert.match(text, /\[DEBUG\] docker: starting remote command in container \w+ as root: mkdir -p \/tmp\/log-dir\n/);
+  assert.match(text, /\[DEBUG\] docker: downloading \/nonexistent\/x from container/);
+  assert.match(text, /\[ERROR\] docker: download of \/nonexistent\/x from container \w+ failed: /);
 });
 
 test('docker: export_path writes the container filesystem as a tar', async (t) => {

@@ -9,12 +9,13 @@
  * (by pid) any that is.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID, createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runProcess, type RunResult } from '../cli/run.js';
+import { MAIN_JS, runProcess, type RunResult } from '../cli/run.js';
 import { runBoth } from '../differential/harness.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
 
@@ -46,6 +47,33 @@ async function assertNoneLeft(marker: string): Promise<void> {
 }
 
 const NULL_SOURCE = 'source "null" "a" {\n  communicator = "none"\n}\n';
+/** `required_plugins` asking for the p166 wrapper (installWrapper) ~> 1.0, and the null source. */
+const P166_NULL = `packer {
+  required_plugins {
+    p166 = { source = "github.com/example/p166", version = "~> 1.0" }
+  }
+}
+${NULL_SOURCE}`;
+
+/** `packer build` and `builder build` (BUILDER_PREFER_PLUGINS=1) of SRC/template.pkr.hcl: both
+ * succeed with the same output lines and files; returns the files. */
+async function sameAsPacker(src: string): Promise<Record<string, string>> {
+  const saved = process.env.BUILDER_PREFER_PLUGINS;
+  process.env.BUILDER_PREFER_PLUGINS = '1';
+  try {
+    const { packer: p, builder: b } = await runBoth(src, 'template.pkr.hcl', {});
+    const context = `\n--- packer ---\n${p.raw}\n--- builder ---\n${b.raw}`;
+    assert.equal(b.exitCode, p.exitCode, `exit code${context}`);
+    assert.equal(p.exitCode, 0, context);
+    assert.deepEqual(b.builds, p.builds, `output lines${context}`);
+    assert.deepEqual(b.run, p.run, `run-level lines${context}`);
+    assert.deepEqual(b.files, p.files, `files${context}`);
+    return b.files;
+  } finally {
+    if (saved === undefined) delete process.env.BUILDER_PREFER_PLUGINS;
+    else process.env.BUILDER_PREFER_PLUGINS = saved;
+  }
+}
 
 describe('templates through plugins, with the CLI', { skip }, () => {
   let dir: string;
@@ -126,20 +154,38 @@ build {
   }
 }
 `);
-    const saved = process.env.BUILDER_PREFER_PLUGINS;
-    process.env.BUILDER_PREFER_PLUGINS = '1';
-    try {
-      const { packer: p, builder: b } = await runBoth(src, 'template.pkr.hcl', {});
-      const context = `\n--- packer ---\n${p.raw}\n--- builder ---\n${b.raw}`;
-      assert.equal(b.exitCode, p.exitCode, `exit code${context}`);
-      assert.equal(p.exitCode, 0, context);
-      assert.deepEqual(b.builds, p.builds, `output lines${context}`);
-      assert.deepEqual(b.run, p.run, `run-level lines${context}`);
-      assert.deepEqual(b.files, p.files, `files${context}`);
-    } finally {
-      if (saved === undefined) delete process.env.BUILDER_PREFER_PLUGINS;
-      else process.env.BUILDER_PREFER_PLUGINS = saved;
-    }
+    await sameAsPacker(src);
+  });
+
+  it('reused plugin processes (the default): no configuration of one instance reaches the next, as with packer build', async () => {
+    const src = join(dir, 'reuse');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 's.sh'), 'echo "script A=${A:-unset} B=${B:-unset}" >> out.log\n');
+    chmodSync(join(src, 's.sh'), 0o755);
+    writeFileSync(join(src, 'template.pkr.hcl'), `${NULL_SOURCE}build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline           = ["echo \\"inline1 A=$\${A:-unset} B=$\${B:-unset}\\" >> out.log"]
+    environment_vars = ["A=1"]
+  }
+  provisioner "shell-local" {
+    script = "s.sh"
+  }
+  provisioner "shell-local" {
+    inline           = ["echo \\"inline3 A=$\${A:-unset} B=$\${B:-unset}\\" >> out.log"]
+    environment_vars = ["B=2"]
+  }
+  post-processor "manifest" {
+    output      = "m1.json"
+    custom_data = { k = "v" }
+  }
+  post-processor "manifest" {
+    output = "m2.json"
+  }
+}
+`);
+    const files = await sameAsPacker(src);
+    assert.deepEqual(files['out.log']?.trim().split('\n'), ['inline1 A=1 B=unset', 'script A=unset B=unset', 'inline3 A=unset B=2']);
   });
 
   /**
@@ -166,12 +212,7 @@ esac
 
   it('required_plugins selects a version; a failed plugin post-processor re-runs only its chain', async () => {
     const w = workdir({
-      't.pkr.hcl': `packer {
-  required_plugins {
-    p166 = { source = "github.com/example/p166", version = "~> 1.0" }
-  }
-}
-${NULL_SOURCE}build {
+      't.pkr.hcl': `${P166_NULL}build {
   sources = ["source.null.a"]
   provisioner "shell-local" {
     inline = ["echo provision >> steps.log"]
@@ -194,6 +235,141 @@ ${NULL_SOURCE}build {
     assert.deepEqual(readFileSync(join(w.path, 'steps.log'), 'utf8').trim().split('\n'), ['provision', 'post', 'post']);
     const third = await w.run('build', '-color=false', 't.pkr.hcl');
     assert.match(third.stdout, /==> null\.a: Up to date: /);
+  });
+
+  it('a plugin upgraded or replaced makes its steps and builds changed, naming the plugin', async () => {
+    const w = workdir({
+      't.pkr.hcl': `${P166_NULL}build {
+  sources = ["source.null.a"]
+  post-processor "p166-shell-local" {
+    inline = ["echo post >> steps.log"]
+  }
+}
+`,
+    });
+    const home = join(w.path, 'home');
+    installWrapper(home, '1.4.0', true);
+    const first = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.match((await w.run('plan', '-color=false', 't.pkr.hcl')).stdout, /up to date|Up to date|up-to-date/i);
+    // Upgrade: 1.4.0 is replaced by 1.5.0.
+    rmSync(join(home, '.packer.d', 'plugins'), { recursive: true, force: true });
+    installWrapper(home, '1.5.0', true);
+    const upgraded = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.equal(upgraded.code, 0, upgraded.stdout + upgraded.stderr);
+    assert.match(upgraded.stdout, /the plugin packer-plugin-p166 v1\.4\.0 was replaced by packer-plugin-p166 v1\.5\.0/, upgraded.stdout);
+    const second = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.deepEqual(readFileSync(join(w.path, 'steps.log'), 'utf8').trim().split('\n'), ['post', 'post']);
+    // Same name and version, another executable (rebuilt in place): the digest tells.
+    const arch = process.arch.replace('x64', 'amd64');
+    const bin = join(home, '.packer.d', 'plugins', 'github.com', 'example', 'p166', `packer-plugin-p166_v1.5.0_x5.0_${process.platform}_${arch}`);
+    writeFileSync(bin, `${readFileSync(bin, 'utf8')}# rebuilt\n`);
+    writeFileSync(`${bin}_SHA256SUM`, createHash('sha256').update(readFileSync(bin)).digest('hex'));
+    const rebuilt = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.match(rebuilt.stdout, /the plugin packer-plugin-p166 v1\.5\.0 changed \(its executable differs\)/, rebuilt.stdout);
+  });
+
+  it('a plugin builder: replacing the Packer that serves it makes the build changed', async () => {
+    const fakeBin = join(dir, `packer-wrap-${++n}`);
+    mkdirSync(fakeBin, { recursive: true });
+    const wrapper = join(fakeBin, 'packer');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ${JSON.stringify(packer)} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const w = workdir({ 't.pkr.hcl': `${NULL_SOURCE}build {\n  sources = ["source.null.a"]\n}\n` }, { BUILDER_PREFER_PLUGINS: '1', BUILDER_PACKER: wrapper });
+    const first = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    writeFileSync(wrapper, `#!/bin/sh\n# another build of the same version\nexec ${JSON.stringify(packer)} "$@"\n`);
+    const plan = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /source\.null\.a: the plugin packer 1\.6\.6 changed \(its executable differs\)/, plan.stdout);
+  });
+
+  it('a plugin builder keeps no instance: the plan says so, and a failure cleans up as Packer does', async () => {
+    const w = workdir({
+      't.pkr.hcl': `${NULL_SOURCE}build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["echo one >> steps.log", "test -f fixed"]
+  }
+}
+`,
+    }, { BUILDER_PREFER_PLUGINS: '1' });
+    const note = /null\.a: {3}! the builder comes from the plugin packer 1\.6\.6, whose instance lives only in this run: a later run cannot resume on it/;
+    const before = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.match(before.stdout, note, before.stdout);
+    const failed = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+    // Packer's cleanup: the plugin's own StepProvision line, once; nothing kept.
+    assert.equal(failed.stdout.match(/Provisioning step had errors: Running the cleanup provisioner, if present\.\.\./g)?.length, 1, failed.stdout);
+    assert.doesNotMatch(failed.stdout, /was kept|The completed steps are recorded/, failed.stdout);
+    const after = await w.run('plan', '-color=false', 't.pkr.hcl');
+    assert.match(after.stdout, /Building from the start: the last build failed without keeping an instance to resume on\./, after.stdout);
+    assert.match(after.stdout, note, after.stdout);
+    const json = JSON.parse((await w.run('plan', '-json', 't.pkr.hcl')).stdout) as { builds: Array<{ builder_plugin?: unknown }> };
+    assert.deepEqual(json.builds[0]!.builder_plugin, { name: 'packer 1.6.6', resumable: false });
+  });
+
+  it('-on-error=ask with a plugin builder: fix the file, answer retry, the plugin keeps its instance and the build completes', async (t) => {
+    const scriptBin = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+    if (!scriptBin) {
+      t.skip('util-linux `script` (a terminal for the -on-error=ask question) is not installed');
+      return;
+    }
+    const w = workdir({
+      't.pkr.hcl': `${NULL_SOURCE}build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["echo one >> steps.log", "test -f fixed"]
+  }
+  provisioner "shell-local" {
+    inline = ["echo two >> steps.log"]
+  }
+  post-processor "manifest" {
+    output = "manifest.json"
+  }
+}
+`,
+    }, { BUILDER_PREFER_PLUGINS: '1' });
+    const marker = randomUUID();
+    // `script` gives builder a terminal (it asks only on one); the command comes from the
+    // environment, not pasted into the shell text.
+    const child = spawn(scriptBin, ['-qfec', 'exec "$B_NODE" "$B_MAIN" build -color=false -on-error=ask t.pkr.hcl', '/dev/null'], {
+      cwd: w.path,
+      detached: true,
+      env: {
+        PATH: process.env.PATH, HOME: join(w.path, 'home'), CHECKPOINT_DISABLE: '1', TMPDIR: w.path, BUILDER_PREFER_PLUGINS: '1',
+        BUILDER_TEST_MARK: marker, B_NODE: process.execPath, B_MAIN: MAIN_JS,
+      },
+    });
+    let out = '';
+    const asked = new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+        if (out.includes('[r] retry step')) resolve();
+      });
+    });
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    try {
+      await Promise.race([asked, exited]);
+      assert.match(out, /\[r\] retry step/, out);
+      writeFileSync(join(w.path, 'fixed'), '');
+      child.stdin.write('r\n');
+      const code = await exited;
+      assert.equal(code, 0, out);
+    } finally {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* ended */ }
+      await assertNoneLeft(`BUILDER_TEST_MARK=${marker}`);
+    }
+    assert.match(out, /==> null\.a: Step "StepProvision" failed/);
+    assert.doesNotMatch(out, /builder-scripts-/, 'the provisioners came from the plugin (native shell-local writes builder-scripts-*)');
+    assert.match(out, /--> null\.a: Did not export anything\. This is the null builder/);
+    // The failed provisioner ran again on the same instance, then the rest of the build.
+    assert.deepEqual(readFileSync(join(w.path, 'steps.log'), 'utf8').trim().split('\n'), ['one', 'one', 'two']);
+    const manifest = JSON.parse(readFileSync(join(w.path, 'manifest.json'), 'utf8')) as { builds: unknown[] };
+    assert.equal(manifest.builds.length, 1);
+    const again = await w.run('build', '-color=false', 't.pkr.hcl');
+    assert.match(again.stdout, /==> null\.a: Up to date: /, again.stdout);
   });
 
   it('required_plugins: a plugin not installed at the version asked names the packer plugins install command', async () => {

@@ -134,6 +134,40 @@ describe('file provisioner over ssh', { skip: sshdSkipReason() }, () => {
     assert.ok((await readFile(join(work, 'big-back.bin'))).equals(big));
   });
 
+  for (const method of ['scp', 'sftp']) {
+    test(`${method}: on a terminal a folder upload and a folder download have one bar each, over the folder's bytes, updated as they move`, async () => {
+      const local = join(work, `progress-tree-${method}`);
+      await mkdir(join(local, 'sub'), { recursive: true });
+      const big = Buffer.alloc(2 * 1024 * 1024 + 5, 1);
+      await writeFile(join(local, 'big.bin'), big);
+      await writeFile(join(local, 'sub', 'small.txt'), 'small\n');
+      const size = big.length + 'small\n'.length;
+      const remote = join(work, `remote-progress-dir-${method}`);
+      await mkdir(remote, { recursive: true });
+      const ctx = testContext({ cwd: work });
+      const bars: { label: string; total: number; updates: number[]; stopped: number }[] = [];
+      ctx.ui.trackProgress = (label, total) => {
+        const bar = { label, total, updates: [] as number[], stopped: 0 };
+        bars.push(bar);
+        return { update: (n) => void bar.updates.push(n), stop: () => void bar.stopped++ };
+      };
+      await fileProvisioner.run(prepared({ source: local, destination: remote }), { ...ctx, comm: comms[method] });
+      const back = join(work, `progress-back-${method}`);
+      await fileProvisioner.run(prepared({ direction: 'download', source: `${join(remote, `progress-tree-${method}`)}/`, destination: `${back}/` }), { ...ctx, comm: comms[method] });
+      assert.deepEqual(bars.map((b) => [b.label, b.total, b.updates.at(-1), b.stopped]), [
+        [local, size, size, 1],
+        [`${join(remote, `progress-tree-${method}`)}/`, 0, size, 1],
+      ]);
+      for (const bar of bars) {
+        assert.ok(bar.updates.length > 2, `the bar moves during the transfer: ${bar.updates.join(',')}`);
+        assert.deepEqual([...bar.updates].sort((a, b) => a - b), bar.updates, 'the count only grows');
+      }
+      assert.ok((await readFile(join(remote, `progress-tree-${method}`, 'big.bin'))).equals(big));
+      assert.ok((await readFile(join(back, `progress-tree-${method}`, 'big.bin'))).equals(big));
+      assert.equal(await readFile(join(back, `progress-tree-${method}`, 'sub', 'small.txt'), 'utf8'), 'small\n');
+    });
+  }
+
   test('downloads: a file, a file into a folder, a folder, and a glob', async () => {
     const remote = join(work, 'remote-dl');
     await mkdir(join(remote, 'logs'), { recursive: true });
