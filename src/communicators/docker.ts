@@ -8,13 +8,16 @@
  *   set, without a TTY; stdout and stderr arrive in Docker's multiplexed stream framing and are
  *   delivered line by line. The exit status is read from the exec afterwards: an exec that is still
  *   running, or has no exit code, when its stream ends (the service died, the container stopped)
- *   resolves `disconnected: true` — a missing exit code is never success.
+ *   resolves `disconnected: true` — a missing exit code is never success. A command's
+ *   `removeAfterSuccess` file is removed by the same exec after an exit 0 (its path an argument
+ *   of the wrapper script, never pasted into it).
  * - `upload` sends a one-entry tar to the archive endpoint of the destination's folder (which
  *   must exist, as with `docker cp`); `uploadDir` follows `docker cp` (and Packer): a source ending
  *   in "/" copies its contents into the destination, otherwise the folder itself is copied into
  *   an existing destination, or becomes a destination that does not exist yet. Entries are owned
  *   by root; with `fix_upload_owner` (the default) the destination is then `chown -R`ed, as root,
- *   to the container's user (root when it has none), as Packer does.
+ *   to the container's user (root when it has none), as Packer does — skipped for a single file
+ *   when that user is root (the file is already root's). `upload` sets the given mode.
  * - `download` writes the single file at the remote path; `downloadDir` (Packer's docker
  *   communicator has none) copies a remote folder's contents into the local folder. Globs are
  *   refused. Folder transfers report progress in bytes of the tar archive streamed.
@@ -49,8 +52,12 @@ export interface DockerCommunicatorOptions {
   containerDir: string;
 }
 
-/** Runs "$2" noting the shell's pid in "$1" (removed afterwards); exits with "$2"'s status. */
-const WRAPPER = 'echo $$ > "$1" 2>/dev/null; /bin/sh -c "$2"; s=$?; rm -f "$1"; exit $s';
+/** Runs "$2" noting the shell's pid in "$1" (removed afterwards); exits with "$2"'s status. When it
+ * exits 0 and "$3" is not empty, removes "$3" too (RemoteCommand.removeAfterSuccess). */
+const WRAPPER = 'echo $$ > "$1" 2>/dev/null; /bin/sh -c "$2"; s=$?; rm -f "$1"; [ $s -eq 0 ] && [ -n "$3" ] && rm -f "$3"; exit $s';
+
+/** WRAPPER without a pid file (no container_dir): runs "$1"; removes "$2" after an exit 0. */
+const RUN_AND_REMOVE = '/bin/sh -c "$1"; s=$?; [ $s -eq 0 ] && rm -f "$2"; exit $s';
 
 /** SIGKILLs the process whose pid is in "$1" and all its descendants (found through /proc, so no
  * procps is needed), then removes the file. */
@@ -73,6 +80,8 @@ function errorText(err: unknown): string {
 }
 
 export class DockerCommunicator implements Communicator {
+  readonly uploadSetsMode = true;
+  readonly removesAfterSuccess = true;
   private readonly container: Dockerode.Container;
 
   constructor(
@@ -95,12 +104,17 @@ export class DockerCommunicator implements Communicator {
 
   async start(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult> {
     const command = `(${cmd.command})`;
-    if (this.options.containerDir === '') return this.exec(['/bin/sh', '-c', command], this.options.execUser || undefined, cmd, signal);
+    // The file to remove after an exit 0 is an argument of the wrapper, never part of its text.
+    const remove = cmd.removeAfterSuccess ?? '';
+    if (this.options.containerDir === '') {
+      const argv = remove === '' ? ['/bin/sh', '-c', command] : ['/bin/sh', '-c', RUN_AND_REMOVE, 'sh', command, remove];
+      return this.exec(argv, this.options.execUser || undefined, cmd, signal);
+    }
     // The wrapper notes its pid in container_dir (a tmpfs, never committed), so that a cancelled
     // command's process tree can be killed: the Engine API cannot signal an exec.
     const pidFile = posix.join(this.options.containerDir, `exec-${randomBytes(6).toString('hex')}.pid`);
     const kill = (): Promise<unknown> => this.run(['/bin/sh', '-c', KILL_TREE, 'sh', pidFile], 'root', new AbortController().signal).catch(() => undefined);
-    return this.exec(['/bin/sh', '-c', WRAPPER, 'sh', pidFile, command], this.options.execUser || undefined, cmd, signal, kill);
+    return this.exec(['/bin/sh', '-c', WRAPPER, 'sh', pidFile, command, remove], this.options.execUser || undefined, cmd, signal, kill);
   }
 
   /** The container as messages name it (the short id). */
@@ -215,7 +229,8 @@ export class DockerCommunicator implements Communicator {
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
-    await this.fixOwner(remotePath, signal);
+    // The one entry is root's (a portable tar has no owner): chown to root would change nothing.
+    if ((this.options.containerUser || 'root') !== 'root') await this.fixOwner(remotePath, signal);
   }
 
   private async exists(remotePath: string): Promise<boolean> {

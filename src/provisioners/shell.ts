@@ -17,7 +17,11 @@
  * Departures from Packer: environment variable names must be shell names (Packer would paste any
  * name into the command line); the remote paths in the commands this provisioner writes itself
  * (chmod, rm) are quoted; with use_env_var_file the variables file is removed after the last
- * script, not the first (in Packer later scripts cannot source it).
+ * script, not the first (in Packer later scripts cannot source it). Over a communicator that
+ * sets modes on upload and removes a file after a command's exit 0 (docker), the script is
+ * uploaded as 0755 and removed by the run's own call when it exits 0 (one exec per script instead
+ * of three); a script that exits 0 but cannot be removed then prints rm's error as step output
+ * instead of failing the step.
  */
 import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -255,22 +259,33 @@ async function runShell(config: ShellConfig, ctx: StepContext & { comm?: Communi
         throw new UserError('SHELL_SCRIPT', `Error opening shell script: ${goFsError('open', script.shown, err)}`);
       }
       if (!config.binary) body = toUnixLineEndings(body);
+      // Fewer round trips where the communicator allows (docker: each exec costs a process
+      // launch in the container): the upload sets 0755 itself, and the run removes the script
+      // after an exit 0 — what the separate chmod and rm would have done.
+      const removedBySuccess = comm.removesAfterSuccess === true && !config.skipClean;
       const result = await retryUntil(config.startRetryTimeoutMs, signal, async () => {
         try {
-          await comm.upload(remotePath, body, undefined, signal);
+          await comm.upload(remotePath, body, comm.uploadSetsMode ? 0o755 : undefined, signal);
         } catch (err) {
           if (!isRetryable(err)) throw err;
           throw new Error(`Error uploading script: ${messageOf(err)}`);
         }
-        const chmod = await runQuiet(comm, `chmod 0755 ${quoteRemotePath(remotePath)}`, signal);
-        if (chmod === undefined) throw new Error('Error chmodding script file to 0755 in remote machine: disconnected');
+        if (!comm.uploadSetsMode) {
+          const chmod = await runQuiet(comm, `chmod 0755 ${quoteRemotePath(remotePath)}`, signal);
+          if (chmod === undefined) throw new Error('Error chmodding script file to 0755 in remote machine: disconnected');
+        }
         return comm.start(
-          { command, onStdout: (line) => ui.message(cleanOutputLine(line)), onStderr: (line) => ui.error(cleanOutputLine(line)) },
+          {
+            command,
+            onStdout: (line) => ui.message(cleanOutputLine(line)),
+            onStderr: (line) => ui.error(cleanOutputLine(line)),
+            ...(removedBySuccess ? { removeAfterSuccess: remotePath } : {}),
+          },
           signal,
         );
       });
       checkExit(config, result);
-      if (!config.skipClean) await removeRemoteFile(comm, remotePath, config, signal);
+      if (!config.skipClean && !(removedBySuccess && result.exitStatus === 0)) await removeRemoteFile(comm, remotePath, config, signal);
     }
     // Packer removes the variables file after the first script, so later scripts cannot source it;
     // here it goes once every script has run.

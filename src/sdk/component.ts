@@ -59,6 +59,9 @@ export interface RemoteCommand {
   stdin?: Readable;
   onStdout?(line: string): void;
   onStderr?(line: string): void;
+  /** A remote file to remove, in the same call, when the command exits 0 (a script the caller
+   * uploaded). Only communicators with `removesAfterSuccess` do; the others ignore it. */
+  removeAfterSuccess?: string;
 }
 
 export interface RemoteCommandResult {
@@ -75,6 +78,10 @@ export type OnTransferProgress = (bytes: number) => void;
 
 /** A connection to a machine being built. */
 export interface Communicator {
+  /** `upload` sets the given mode on the remote file (no separate chmod is needed). */
+  readonly uploadSetsMode?: boolean;
+  /** `start` honours RemoteCommand.removeAfterSuccess (no separate remove is needed after an exit 0). */
+  readonly removesAfterSuccess?: boolean;
   start(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteCommandResult>;
   upload(remotePath: string, data: Readable | Buffer, mode: number | undefined, signal: AbortSignal): Promise<void>;
   uploadDir(remoteDir: string, localDir: string, exclude: readonly string[], signal: AbortSignal, onProgress?: OnTransferProgress): Promise<void>;

@@ -129,15 +129,32 @@ export interface KeptBuild {
  * The plan of every build, read-only (`builder plan`, `build -plan`): no lock, no write. A kept
  * instance a build would resume on is checked with the builder's `reconnect`, as the run does
  * (as `terraform plan` refreshes what it plans against): one that is gone plans a fresh build.
+ * A snapshot a build would restart from is checked too: one that is gone is named in the plan's
+ * reason, and the plan falls back as the run would (an older snapshot, or fresh).
  */
 export async function planBuilds(o: PlanOptions): Promise<Map<string, BuildPlan>> {
   const plans = new Map<string, BuildPlan>();
   const vars = variablesChanged(o);
   for (const b of o.builds) {
-    const { plan } = planOne(o, b, vars);
-    plans.set(b.name, (await keptInstanceGone(o, b, plan)) ? goneFresh(plan) : plan);
+    const { plan: first } = planOne(o, b, vars);
+    const { plan, gone } = await withoutGoneSnapshots(o, b, (await keptInstanceGone(o, b, first)) ? goneFresh(first) : first, vars);
+    plans.set(b.name, gone.length === 0 ? plan : { ...plan, reason: `${plan.reason} (${gone.length === 1 ? 'the snapshot' : 'the snapshots'} ${gone.join(', ')} ${gone.length === 1 ? 'is' : 'are'} gone)` });
   }
   return plans;
+}
+
+/** A plan that would restart from a snapshot that is gone (removed by hand), planned again as if
+ * the record did not hold it (an older snapshot, or fresh), until its snapshot exists; with the
+ * ids found gone. Reads only: the caller decides what to say and record. */
+async function withoutGoneSnapshots(o: PlanOptions, b: RunnableBuild, plan: BuildPlan, vars: ReadonlySet<string>): Promise<{ plan: BuildPlan; gone: string[] }> {
+  const snapshots = b.builder.snapshots;
+  const gone = new Set<string>();
+  while (plan.action === 'restart-from-snapshot' && plan.snapshot && snapshots) {
+    if (await snapshots.exists(plan.snapshot.id, o.stepContext(b, o.signal))) break;
+    gone.add(plan.snapshot.id);
+    plan = planOne(o, b, vars, gone).plan;
+  }
+  return { plan, gone: [...gone] };
 }
 
 /** True when `plan` would resume on a kept instance that the builder can no longer reach. */
@@ -153,11 +170,14 @@ function goneFresh(plan: BuildPlan): BuildPlan {
   return freshInstead(plan, 'the kept instance is gone');
 }
 
-function planOne(o: PlanOptions, b: RunnableBuild, vars: ReadonlySet<string>): { plan: BuildPlan; inputs: BuildInputs } {
+/** The plan of one build; snapshots in `goneSnapshots` are planned as if the record held none. */
+function planOne(o: PlanOptions, b: RunnableBuild, vars: ReadonlySet<string>, goneSnapshots?: ReadonlySet<string>): { plan: BuildPlan; inputs: BuildInputs } {
   const inputs = buildInputs(b, o.state.salt, o.cwd, { template: o.template, ignore: o.ignore });
   if (o.snapshots === false) inputs.canSnapshot = false;
   const outputs = sharedOutputFiles(inputs, o.cwd);
-  const plan = planBuild(inputs, o.state.build(inputs.key), {
+  const record = o.state.build(inputs.key); // a copy
+  for (const s of record?.provisioners ?? []) if (s.snapshot && goneSnapshots?.has(s.snapshot.id)) s.snapshot = null;
+  const plan = planBuild(inputs, record, {
     force: o.replace(b.name),
     changedVariables: vars,
     artifactPresent: (a) => artifactPresent(a, o.cwd, outputs),
@@ -413,17 +433,14 @@ export class StatefulRun {
   /** A plan that would restart from a snapshot that is gone (removed by hand): said, the snapshot
    * forgotten, and planned again (an older snapshot, or fresh). */
   private async checkSnapshot(b: RunnableBuild, plan: BuildPlan, vars: ReadonlySet<string>): Promise<BuildPlan> {
-    const snapshots = b.builder.snapshots;
-    while (plan.action === 'restart-from-snapshot' && plan.snapshot && snapshots) {
-      const id = plan.snapshot.id;
-      if (await snapshots.exists(id, this.o.stepContext(b, this.o.signal))) return plan;
+    const checked = await withoutGoneSnapshots(this.o, b, plan, vars);
+    for (const id of checked.gone) {
       this.o.say(b.name, `Snapshot ${id} is gone; planning without it.`);
       await this.o.state.update(plan.key, (rec) => {
         for (const s of rec?.provisioners ?? []) if (s.snapshot?.id === id) s.snapshot = null;
       });
-      plan = planOne(this.o, b, vars).plan;
     }
-    return plan;
+    return checked.plan;
   }
 
   /** A fresh build (or a restart from a snapshot) first destroys an instance a previous run left

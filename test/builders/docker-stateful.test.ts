@@ -8,14 +8,24 @@
  *   container and runs the interrupted step again;
  * - a kept container removed by hand: the next run says so and builds from the start;
  * - per-step snapshots: a changed 3rd step restarts from the snapshot after step 2; superseded
- *   snapshots are removed; `builder snapshots list|prune`.
+ *   snapshots are removed; `builder snapshots list|prune`;
+ * - the issue's 6-step case: step 5 edited → steps 5–6 run on a container from step 4's snapshot
+ *   and the image's filesystem equals a fresh `-replace` build's (file trees compared entry by
+ *   entry: type, mode, owner, link target, content hash; modification times are left out, the only
+ *   normalisation); step 2 edited → steps 2–6 run from step 1's snapshot;
+ * - `builder plan` checks the snapshot it would restart from, as `build` does: one removed by hand
+ *   is named and the fallback planned (an older snapshot, then fresh), and nothing is written.
  * Skipped with the reason when podman cannot be installed or started here.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tar from 'tar';
 import { cliPath, runCli, type CliResult } from '../build/cli.js';
 import { openFileState } from '../../src/state/open.js';
 import type { BuildState } from '../../src/state/types.js';
@@ -224,4 +234,118 @@ test('docker stateful: snapshots after each step; a changed 3rd step restarts fr
   assert.match(kept.stdout, /Pruned 3 snapshot\(s\); 1 kept\./, show(kept));
   assert.deepEqual((await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? ''), ['', '', '', four[3]]);
   await image(four[3]!).inspect();
+});
+
+/** Step N of the 6-step build: logs N and writes a file, a folder and a symlink of its own. */
+const sixStep = (n: number | string): string => `${effect(n)}; mkdir -p /srv/s${n}; echo content-${n} > /srv/s${n}/file; ln -sf /srv/s${n}/file /srv/link${n}`;
+
+/**
+ * The filesystem of an image, flattened (a container's export): path → type, mode, owner, link
+ * target and the sha256 of the content. Modification times are left out: they are the time a
+ * step ran, the one thing two runs of the same steps do not share.
+ */
+async function fileTree(imageId: string): Promise<Map<string, string>> {
+  const container = await suite.docker.createContainer({ Image: imageId, Entrypoint: ['/bin/sh'], HostConfig: { NetworkMode: 'host' } } as Parameters<typeof suite.docker.createContainer>[0]);
+  const tree = new Map<string, string>();
+  try {
+    const parser = new tar.Parser({
+      onReadEntry: (e) => {
+        const hash = createHash('sha256');
+        e.on('data', (d: Buffer) => hash.update(d));
+        e.on('end', () => tree.set(e.path.replace(/^\.?\//, '').replace(/\/$/, ''), [e.type, (e.mode ?? 0).toString(8), `${e.uid}:${e.gid}`, e.linkpath ?? '', hash.digest('hex')].join(' ')));
+      },
+    });
+    await pipeline((await container.export()) as unknown as Readable, parser);
+  } finally {
+    await container.remove({ force: true });
+  }
+  return tree;
+}
+
+/** The entries two trees disagree on (for the assertion message). */
+function treeDiff(a: Map<string, string>, b: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const k of new Set([...a.keys(), ...b.keys()])) if (a.get(k) !== b.get(k)) out.push(`${k}: ${a.get(k) ?? '(absent)'} ≠ ${b.get(k) ?? '(absent)'}`);
+  return out;
+}
+
+test('docker stateful: 6 steps; step 5 edited → 5 and 6 run on step 4\'s snapshot, same filesystem as a fresh -replace build; step 2 edited → 2..6 from step 1\'s snapshot', async (t) => {
+  if (suite.skipped(t)) return;
+  const steps = [1, 2, 3, 4, 5, 6].map(sixStep);
+  const dir = await workdir('six', steps);
+  const first = await build(dir);
+  assert.equal(first.code, 0, show(first));
+  const snaps = (await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? '');
+  assert.equal(snaps.filter((id) => id !== '').length, 6, JSON.stringify(snaps));
+
+  // step 5 edited: a container from the snapshot after step 4 runs steps 5 and 6 only
+  const edit5 = [...steps.slice(0, 4), sixStep('5b'), steps[5]!];
+  await writeFile(join(dir, TEMPLATE), template(suite.podman!.baseImage, edit5));
+  const second = await build(dir);
+  assert.equal(second.code, 0, show(second));
+  assert.match(second.stdout, new RegExp(`Restarting from the snapshot ${snaps[3]}: provisioner 5 \\(shell\\): inline, .*which saves 4 steps`));
+  assert.equal((second.stdout.match(/Provisioning with shell script/g) ?? []).length, 2, second.stdout);
+  const incremental = imageOf(second);
+  // the image is built on the snapshot's layers: its container was started from that snapshot
+  const base = (await image(snaps[3]!).inspect()).RootFS?.Layers ?? [];
+  const layers = (await image(incremental).inspect()).RootFS?.Layers ?? [];
+  assert.ok(base.length > 0 && layers.length > base.length, JSON.stringify({ base, layers }));
+  assert.deepEqual(layers.slice(0, base.length), base);
+  assert.equal(await runInImage(suite.docker, incremental, 'cat /root/effects.log'), '1\n2\n3\n4\n5b\n6\n');
+  const incrementalTree = await fileTree(incremental);
+
+  // a fresh build of the same template: the same filesystem
+  const fresh = await build(dir, '-replace=docker.t');
+  assert.equal(fresh.code, 0, show(fresh));
+  assert.match(fresh.stdout, /Building from the start: -replace names it/);
+  assert.equal((fresh.stdout.match(/Provisioning with shell script/g) ?? []).length, 6, fresh.stdout);
+  const freshTree = await fileTree(imageOf(fresh));
+  assert.ok(freshTree.has('srv/s5b/file') && freshTree.has('root/effects.log') && freshTree.has('bin/busybox'), [...freshTree.keys()].join(','));
+  assert.deepEqual(treeDiff(incrementalTree, freshTree), []);
+
+  // step 2 edited: from the snapshot after step 1 (of the fresh build), steps 2..6 run
+  const after = (await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? '');
+  await writeFile(join(dir, TEMPLATE), template(suite.podman!.baseImage, [edit5[0]!, sixStep('2b'), ...edit5.slice(2)]));
+  const third = await build(dir);
+  assert.equal(third.code, 0, show(third));
+  assert.match(third.stdout, new RegExp(`Restarting from the snapshot ${after[0]}: provisioner 2 \\(shell\\): inline, .*which saves 1 step\\b`));
+  assert.equal((third.stdout.match(/Provisioning with shell script/g) ?? []).length, 5, third.stdout);
+  assert.equal(await runInImage(suite.docker, imageOf(third), 'cat /root/effects.log'), '1\n2b\n3\n4\n5b\n6\n');
+});
+
+test('docker stateful: builder plan checks the snapshot it would restart from; one removed by hand is named and the fallback planned; plan writes nothing', async (t) => {
+  if (suite.skipped(t)) return;
+  const dir = await workdir('plan-gone', [effect(1), effect(2), effect(3)]);
+  const first = await build(dir);
+  assert.equal(first.code, 0, show(first));
+  const snaps = (await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? '');
+  await writeFile(join(dir, TEMPLATE), template(suite.podman!.baseImage, [effect(1), effect(2), effect('3b')]));
+  const plan = (...flags: string[]): Promise<CliResult> => runCli(['plan', '-color=false', ...flags, TEMPLATE], dir, env());
+
+  const p1 = await plan();
+  assert.equal(p1.code, 0, show(p1));
+  assert.match(p1.stdout, new RegExp(`Restarting from the snapshot ${snaps[1]}: provisioner 3 \\(shell\\): inline, .*which saves 2 steps\\.`));
+  assert.doesNotMatch(p1.stdout, /gone/);
+
+  await image(snaps[1]!).remove({ force: true });
+  const p2 = await plan();
+  assert.equal(p2.code, 0, show(p2));
+  assert.match(p2.stdout, new RegExp(`Restarting from the snapshot ${snaps[0]}: provisioner 3 \\(shell\\): inline, .*which saves 1 step \\(the snapshot ${snaps[1]} is gone\\)\\.`));
+  const json = await plan('-json');
+  const doc = JSON.parse(json.stdout) as { builds: { snapshot: { id: string } | null; reason: string }[] };
+  assert.equal(doc.builds[0]!.snapshot?.id, snaps[0], json.stdout);
+  assert.match(doc.builds[0]!.reason, new RegExp(`the snapshot ${snaps[1]} is gone`));
+
+  await image(snaps[0]!).remove({ force: true });
+  const p3 = await plan();
+  assert.match(p3.stdout, new RegExp(`Building from the start: .*\\(the snapshots ${snaps[1]}, ${snaps[0]} are gone\\)\\.`), show(p3));
+  // plan wrote nothing: the record still holds the snapshots
+  assert.deepEqual((await record(dir)).build.provisioners.map((s) => s.snapshot?.id ?? ''), snaps);
+
+  // the build finds the same: both said gone, built from the start
+  const second = await build(dir);
+  assert.equal(second.code, 0, show(second));
+  for (const id of snaps.slice(0, 2)) assert.match(second.stdout, new RegExp(`Snapshot ${id} is gone; planning without it\\.`));
+  assert.match(second.stdout, /Building from the start/);
+  assert.equal((second.stdout.match(/Provisioning with shell script/g) ?? []).length, 3, second.stdout);
 });

@@ -76,6 +76,17 @@ test('docker: build, provision (shell, file up/down of files and folders, shell-
     await assert.rejects(provision('shell', { inline: ['exit 3'] }, c, comm), /exit status 3|non-zero exit status: 3/);
     const r = await comm!.start({ command: 'exit 7' }, c.signal);
     assert.deepEqual(r, { exitStatus: 7, disconnected: false });
+    // the script: uploaded as 0755, removed by its own exec after an exit 0 (its path, a space
+    // included, an argument of the wrapper), left after a failure as Packer leaves it,
+    // removed after another valid exit code, kept with skip_clean; a user's execute_command runs
+    await provision('shell', { inline: ['echo ran-odd'], remote_path: '/tmp/odd name.sh', execute_command: "chmod +x '{{.Path}}'; '{{.Path}}'" }, c, comm);
+    await assert.rejects(provision('shell', { inline: ['exit 3'], remote_path: '/tmp/failed.sh' }, c, comm));
+    await provision('shell', { inline: ['exit 4'], remote_path: '/tmp/four.sh', valid_exit_codes: [0, 4] }, c, comm);
+    await provision('shell', { inline: ['echo kept'], remote_path: '/tmp/kept.sh', skip_clean: true, execute_command: 'echo custom-{{.Path}}; {{.Vars}} {{.Path}}' }, c, comm);
+    assert.ok(['    ran-odd', '    custom-/tmp/kept.sh', '    kept'].every((l) => c.ui.lines.includes(l)), c.ui.lines.join('\n'));
+    const left: string[] = [];
+    await comm!.start({ command: "ls /tmp/odd\\ name.sh /tmp/four.sh 2>/dev/null; stat -c '%n %a' /tmp/failed.sh /tmp/kept.sh", onStdout: (l) => left.push(l) }, c.signal);
+    assert.deepEqual(left, ['/tmp/failed.sh 755', '/tmp/kept.sh 755']);
     // file uploads: a file, a folder (itself), a folder's contents
     const src = join(suite.work, 'src');
     await mkdir(join(src, 'tree', 'sub'), { recursive: true });
@@ -178,8 +189,10 @@ test('docker: the debug log records commands with their exit status, transfers a
   assert.match(text, new RegExp(`\\[DEBUG\\] docker: starting remote command in container ${id}: echo <sensitive> > /dev/null; exit 4\n`));
   assert.match(text, /\[DEBUG\] docker: remote command exited with status 4: echo <sensitive> > \/dev\/null; exit 4\n/);
   assert.match(text, new RegExp(`\\[DEBUG\\] docker: uploading to /tmp/f\\.txt in container ${id}`));
-  assert.match(text, /\[DEBUG\] docker: starting remote command in container \w+ as root: chown -R root \/tmp\/f\.txt\n/);
+  // a single file uploaded for root needs no chown (it is root's already); a folder is chowned
+  assert.doesNotMatch(text, /chown -R root \/tmp\/f\.txt/);
   assert.match(text, /\[DEBUG\] docker: uploading folder \S+log-src\/ to \/tmp\/log-dir in container/);
+  assert.match(text, /\[DEBUG\] docker: starting remote command in container \w+ as root: chown -R root \/tmp\/log-dir\n/);
   assert.match(text, /\[DEBUG\] docker: starting remote command in container \w+ as root: mkdir -p \/tmp\/log-dir\n/);
   assert.match(text, /\[DEBUG\] docker: downloading \/nonexistent\/x from container/);
   assert.match(text, /\[ERROR\] docker: download of \/nonexistent\/x from container \w+ failed: /);
