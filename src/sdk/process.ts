@@ -131,6 +131,7 @@ export function runLocal(cmd: LocalCommand, signal: AbortSignal): Promise<LocalR
 let watchdog: ChildProcess | null | undefined;
 /** Groups listed before the watchdog started: sent to it as soon as it has. */
 const unsent = new Set<number>();
+let watchdogScheduled = false;
 
 /** Lists process group `pgid` with the watchdog until the returned function is called (when the
  * group's leader has ended: background processes it left on purpose then live on, as in Packer).
@@ -141,7 +142,8 @@ const unsent = new Set<number>();
 function watchGroup(pgid: number | undefined): () => void {
   if (pgid === undefined || process.platform === 'win32' || watchdog === null) return () => undefined;
   if (watchdog === undefined) {
-    if (unsent.size === 0) setImmediate(startWatchdog);
+    if (!watchdogScheduled) setImmediate(startWatchdog);
+    watchdogScheduled = true;
     unsent.add(pgid);
   } else {
     tellWatchdog(`+ ${pgid}\n`);
