@@ -606,7 +606,21 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
           }
         }
       }
-      if (!done) await this.withWriteLock(operation, () => attempt(true));
+      if (!done) {
+        await this.withWriteLock(operation, async () => {
+          // An optimistic writer (optimisticPuts) that checked for the write lock just before this
+          // process took it may still commit once: under the lock that race ends after a retry.
+          for (let i = 0; ; i++) {
+            try {
+              await attempt(true);
+              return;
+            } catch (err) {
+              if ((err as { code?: unknown }).code !== 'STATE_CONFLICT' || this.client.optimisticPuts !== true || i >= 4) throw err;
+              await pause(Math.random() * Math.min(50, 2 ** i), this.signal);
+            }
+          }
+        });
+      }
     } catch (err) {
       const own = new Map(settled.filter((s) => !s.ok).map((s) => [s.pending, s.value]));
       for (const pending of group) pending.reject(own.has(pending) ? own.get(pending) : err);

@@ -138,6 +138,11 @@ pgTest('the database server stopped under a running build: the runner stops the 
   await until('the step to start', async () => existsSync(join(dir, 'started')));
   await until('the step\'s start to be recorded', async () => (await record())?.provisioners[0]?.status === 'running');
   const pid = Number(readFileSync(join(dir, 'step.pid'), 'utf8'));
+  // A step's start is committed with synchronous_commit off (durable: false): make it reach the
+  // WAL on disk before the crash, so what the assertion below reads is only what came after.
+  const flusher = new pg.Client({ connectionString: cluster().url });
+  await flusher.connect();
+  await flusher.query('CHECKPOINT').finally(() => flusher.end());
   await cluster().halt('immediate');
   try {
     await until('the runner to stop its step', async () => !alive(pid));

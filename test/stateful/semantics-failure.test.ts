@@ -58,7 +58,7 @@ describe('stateful build failures', { concurrency: 4 }, () => {
       assert.match(refused.stderr, /run the command again with -force to forget the build \(its instance is the host it connects to: there is nothing to destroy\)\.\n\[BLD0116\]\n$/);
       const removed = await runCli(['state', 'rm', '-force', 'null.a'], w.dir);
       expectExit(removed, 0);
-      assert.match(removed.stdout, /Nothing to destroy for build "t\.pkr\.hcl\/null\.a": its instance null \(fnoeding\.null, null\) is the host the build connects to\.\nRemoved build "t\.pkr\.hcl\/null\.a"\.\n/);
+      assert.match(removed.stdout, /Nothing to destroy for build "t\.pkr\.hcl\/null\.a": its instance of the null builder is the host the build connects to\.\nRemoved build "t\.pkr\.hcl\/null\.a"\.\n/);
       await w.write('fixed', '');
       const next = await w.build('t.pkr.hcl');
       expectExit(next, 0);
