@@ -596,30 +596,12 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
         // Refused while another writer moved the serial or holds the write lock for a whole
         // write: tried again for as long as the write lock would be waited for.
         const started = Date.now();
-        for (let i = 0; !done; i++) {
-          try {
-            if (!(await attempt(false))) break;
-            done = true;
-          } catch (err) {
-            if ((err as { code?: unknown }).code !== 'STATE_CONFLICT' || Date.now() - started > Math.max(this.lockTimeoutMs, WRITE_LOCK_WAIT_MS)) throw err;
-            await pause(Math.random() * Math.min(50, 2 ** i), this.signal);
-          }
-        }
+        done = await this.retryConflicts(() => attempt(false), () => Date.now() - started > Math.max(this.lockTimeoutMs, WRITE_LOCK_WAIT_MS));
       }
       if (!done) {
-        await this.withWriteLock(operation, async () => {
-          // An optimistic writer (optimisticPuts) that checked for the write lock just before this
-          // process took it may still commit once: under the lock that race ends after a retry.
-          for (let i = 0; ; i++) {
-            try {
-              await attempt(true);
-              return;
-            } catch (err) {
-              if ((err as { code?: unknown }).code !== 'STATE_CONFLICT' || this.client.optimisticPuts !== true || i >= 4) throw err;
-              await pause(Math.random() * Math.min(50, 2 ** i), this.signal);
-            }
-          }
-        });
+        // An optimistic writer (optimisticPuts) that checked for the write lock just before this
+        // process took it may still commit once: under the lock that race ends after a retry.
+        await this.withWriteLock(operation, () => this.retryConflicts(() => attempt(true), (tries) => this.client.optimisticPuts !== true || tries >= 5));
       }
     } catch (err) {
       const own = new Map(settled.filter((s) => !s.ok).map((s) => [s.pending, s.value]));
@@ -627,6 +609,22 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
       return;
     }
     for (const s of settled) (s.ok ? s.pending.resolve : s.pending.reject)(s.value);
+  }
+
+  /**
+   * Runs `attempt` until it settles, trying it again after a short jittered pause each time it
+   * fails with STATE_CONFLICT (another writer moved the serial first) — until `giveUp(tries)` says
+   * to stop, when the conflict is thrown. Any other error is thrown at once.
+   */
+  private async retryConflicts<T>(attempt: () => Promise<T>, giveUp: (tries: number) => boolean): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'STATE_CONFLICT' || giveUp(tries)) throw err;
+        await pause(Math.random() * Math.min(50, 2 ** (tries - 1)), this.signal);
+      }
+    }
   }
 
   /** Drops what this manager holds in memory and reloads it from the backend. */
