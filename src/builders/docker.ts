@@ -170,7 +170,8 @@ async function pull(docker: Dockerode, config: DockerConfig, ctx: StepContext): 
   }
 }
 
-/** Creates and starts a container from `image`; the record of it. */
+/** Creates and starts a container from `image`; the record of it. `shownImage` is the image the
+ * "Run command" line names: the template's image, or the snapshot a restarted build starts from. */
 async function startContainer(
   docker: Dockerode,
   endpoint: Endpoint,
@@ -178,10 +179,11 @@ async function startContainer(
   image: string,
   ctx: StepContext,
   extraLabels: Record<string, string> = {},
+  shownImage = config.image,
 ): Promise<InstanceRecord> {
   const labels: Record<string, string> = { ...extraLabels, [BUILD_LABEL]: ctx.buildName, ...(ctx.instanceLabels ?? {}) };
   ctx.ui.say('Starting docker container...');
-  const shown = [...Object.entries(config.volumes).flatMap(([h, c]) => ['-v', `${h}:${c}`]), ...render(config.runCommand, config.image)];
+  const shown = [...Object.entries(config.volumes).flatMap(([h, c]) => ['-v', `${h}:${c}`]), ...render(config.runCommand, shownImage)];
   ctx.ui.message(`Run command: docker run ${shown.join(' ')}`);
   let id: string;
   try {
@@ -337,7 +339,7 @@ export async function snapshot(_config: DockerConfig, instance: InstanceRecord, 
 export async function createFromSnapshot(config: DockerConfig, imageId: string, ctx: StepContext): Promise<InstanceRecord> {
   const endpoint = resolveEndpoint(ctx.env);
   const docker = openDocker(endpoint);
-  const record = await startContainer(docker, endpoint, config, imageRef(imageId), ctx, { [SNAPSHOT_LABEL]: '' });
+  const record = await startContainer(docker, endpoint, config, imageRef(imageId), ctx, { [SNAPSHOT_LABEL]: '' }, imageRef(imageId));
   return { ...record, metadata: { ...record.metadata, image: config.image, snapshot: imageId } };
 }
 

@@ -148,13 +148,14 @@ export async function checkLogin(docker: Dockerode, auth: RegistryAuth): Promise
 
 const podmanCache = new WeakMap<Dockerode, Promise<boolean>>();
 
-/** True when the endpoint is Podman's compatible service (no bridge networks on these hosts). */
+/** True when the endpoint is Podman's compatible service (no bridge networks on these hosts).
+ * Asked with Podman's own ping, which Docker Engine answers with 404: Podman's `/version` runs
+ * its OCI runtime and conmon to report their versions (about a second here). */
 export function isPodman(docker: Dockerode): Promise<boolean> {
   let p = podmanCache.get(docker);
   if (p === undefined) {
-    p = docker
-      .version()
-      .then((v) => (v.Components ?? []).some((c) => /podman/i.test(c.Name)))
+    p = dial<unknown>(docker, { path: '/libpod/_ping', method: 'GET', statusCodes: { 200: true, 404: 'not found' } })
+      .then(() => true)
       .catch(() => false);
     podmanCache.set(docker, p);
   }
