@@ -2,9 +2,14 @@
  * go-cty msgpack values (a v2 data source's Execute result) decoded into builder's Value: the
  * bytes are written here by hand in go-cty's encoding (as observed: unknown = fixext1 type 0,
  * refined unknown = ext 0x0C, dynamic = [type JSON bytes, value], numbers as int, float64 or
- * decimal string).
+ * decimal string); and the bytes a real go-cty writes (test/fixtures/plugins/cty-msgpack-peer.go,
+ * built with Debian's golang-go and go-cty; skipped, with the reason, without them).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ExtData, encode } from '@msgpack/msgpack';
 import { ctyTypeFromJson, decodeCtyMsgpack } from '../../src/plugins/cty-msgpack.js';
@@ -107,5 +112,51 @@ describe('cty msgpack values', () => {
   it('reads cty JSON types, optional attributes included', () => {
     assert.deepEqual(ctyTypeFromJson(['object', { a: 'string' }, ['a']]), { kind: 'object', attrs: { a: { kind: 'string' } } });
     assert.deepEqual(ctyTypeFromJson(['list', ['map', 'dynamic']]), { kind: 'list', elem: { kind: 'map', elem: { kind: 'dynamic' } } });
+  });
+});
+
+/** Why the go-cty peer cannot be built here, or undefined when it can. */
+function goSkipReason(): string | undefined {
+  if (spawnSync('go', ['version']).status !== 0) return 'go is not installed (Debian golang-go)';
+  if (!existsSync('/usr/share/gocode/src/github.com/zclconf/go-cty/cty/msgpack')) return 'go-cty is not installed (Debian golang-github-zclconf-go-cty-dev)';
+  return undefined;
+}
+
+describe('cty msgpack values from a real go-cty', () => {
+  it("decodes what go-cty's msgpack.Marshal writes for the dynamic type", { skip: goSkipReason() }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'builder-cty-msgpack-'));
+    try {
+      copyFileSync(join(process.cwd(), 'test', 'fixtures', 'plugins', 'cty-msgpack-peer.go'), join(dir, 'main.go'));
+      const env = { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: join(dir, 'cache'), GOFLAGS: '' };
+      const built = spawnSync('go', ['build', '-o', join(dir, 'peer'), '.'], { cwd: dir, env, encoding: 'utf8' });
+      assert.equal(built.status, 0, built.stderr);
+      const out = spawnSync(join(dir, 'peer'), [], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      const got = out.stdout.trim().split('\n').map((h) => decodeCtyMsgpack(Buffer.from(h, 'hex')));
+      const want = [
+        Value.string('héllo'),
+        Value.number(-7),
+        Value.number('0.1'),
+        Value.number('0.5'),
+        Value.unknown(T.string),
+        Value.null(T.list(T.string)),
+        undefined,
+        Value.set([Value.number(1), Value.number(2)]),
+        Value.tuple([Value.bool(true), Value.string('x')]),
+        undefined,
+      ];
+      assert.equal(got.length, want.length);
+      want.forEach((w, i) => { if (w) same(got[i]!, w, `value ${i}`); });
+      const obj = got[6]!;
+      assert.ok(typeEquals(obj.type, T.object({ id: T.string, n: T.number, tags: T.map(T.string) })));
+      assert.equal(obj.entries().get('id')!.asString(), 'i-1');
+      assert.equal(obj.entries().get('n')!.unknown, true);
+      assert.deepEqual(obj.entries().get('tags')!.toJS(), { a: 'b' });
+      const list = got[9]!;
+      assert.equal(list.elements().length, 1);
+      assert.equal(list.elements()[0]!.unknown, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
