@@ -15,8 +15,9 @@
  */
 import type { ConfigSpec, PrepareResult, StepContext } from '../sdk/component.js';
 import type { PluginClient } from './client.js';
-import { configJson, decodeConfigSpec, toConfigSpec, type PluginSpec } from './config-spec.js';
+import { configJson, toConfigSpec, type PluginSpec } from './config-spec.js';
 import { Launcher } from './launcher.js';
+import { decodeSpecReply } from './spec-proto.js';
 import type { StartOptions } from './process.js';
 import { PluginGoneError, RemoteError, bytesToBuffer, field } from './rpc.js';
 import { log } from '../log.js';
@@ -95,7 +96,8 @@ export class PluginComponent {
     try {
       client = await launcher.take();
       const reply = await client.call(`${SERVICE[source.kind].service}.ConfigSpec`, null);
-      spec = decodeConfigSpec(bytesToBuffer(field(reply, 'ConfigSpec')));
+      // Protobuf when started with --protobuf (a v2 plugin), else gob: spec-proto.ts.
+      spec = decodeSpecReply(bytesToBuffer(field(reply, 'ConfigSpec')), source.args);
     } catch (e) {
       await client?.close();
       await launcher.shutdown();

@@ -35,6 +35,7 @@ import { executableFact } from './executable-facts.js';
 import { PluginComponent, type LoadOptions, type PluginConfig, type PluginKind, type PluginSource } from './component.js';
 import { pluginPostProcessor } from './post-processor.js';
 import { pluginProvisioner } from './provisioner.js';
+import { protobufForRun, startArgs } from './spec-proto.js';
 
 const run = promisify(execFile);
 
@@ -203,6 +204,8 @@ export interface DescribedPlugin {
   binary: PluginBinary;
   version?: string;
   described: Described;
+  /** Start its components with `--protobuf` (spec-proto.ts: `protobufForRun`, and it says v2). */
+  protobuf?: boolean;
 }
 
 /** What discovery found: plugin binaries (best first for each name) and the Packer executable. */
@@ -245,14 +248,26 @@ export async function discover(options: DiscoveryOptions = {}, deferPackerVersio
       return undefined;
     }
   }));
+  const plugins = withProtobuf(described.filter((x): x is DescribedPlugin => x !== undefined), env);
   const version = deferPackerVersion ? '' : await packerVersion;
   const usable = version === '' || (version !== undefined && semver.major(version) === 1);
   return {
-    plugins: described.filter((x): x is DescribedPlugin => x !== undefined),
+    plugins,
     ...(packerPath && usable ? { packer: { path: packerPath, version } } : {}),
     packerVersion,
     warnings,
   };
+}
+
+/** Marks the plugins to start with `--protobuf`: the run's decision is taken over the best binary
+ * of each plugin name, and a plugin gets the flag only when it says v2 itself. */
+function withProtobuf(plugins: DescribedPlugin[], env: NodeJS.ProcessEnv): DescribedPlugin[] {
+  const best = new Map<string, DescribedPlugin>();
+  for (const p of plugins) if (!best.has(p.binary.name)) best.set(p.binary.name, p);
+  const d = (p: DescribedPlugin): Described => p.described;
+  const count = (p: DescribedPlugin): number => [d(p).builders, d(p).provisioners, d(p).post_processors, d(p).datasources].reduce((n, l) => n + (l?.length ?? 0), 0);
+  const run = protobufForRun([...best.values()].map((p) => ({ ...(d(p).protocol_version ? { protocol_version: d(p).protocol_version } : {}), componentCount: count(p) })), env);
+  return plugins.map((p) => (run && d(p).protocol_version === 'v2' ? { ...p, protobuf: true } : p));
 }
 
 /** The components one plugin binary serves, named with `localName` (its `required_plugins` key, else its own name). */
@@ -261,7 +276,7 @@ export function pluginSources(p: DescribedPlugin, localName = p.binary.name): Pl
   const origin = `packer-plugin-${p.binary.name}${p.version ? ` v${p.version}` : ''} (${p.binary.path})`;
   const kinds: Array<[PluginKind, string[] | undefined]> = [['builder', d.builders], ['provisioner', d.provisioners], ['post-processor', d.post_processors]];
   return kinds.flatMap(([kind, names]) => (names ?? []).map((c) => ({
-    kind, type: componentType(localName, c), command: p.binary.path, args: ['start', kind, c], origin, ...(p.version ? { version: p.version } : {}),
+    kind, type: componentType(localName, c), command: p.binary.path, args: startArgs(kind, c, p.protobuf === true), origin, ...(p.version ? { version: p.version } : {}),
   })));
 }
 
