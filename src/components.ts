@@ -5,11 +5,12 @@
  */
 import { builders } from './builders/registry.js';
 import { communicators } from './communicators/registry.js';
+import { dataSources } from './datasources/registry.js';
 import type { Diagnostic } from './diagnostics.js';
 import { postProcessors } from './post-processors/registry.js';
 import { provisioners } from './provisioners/registry.js';
 import type { Registry } from './sdk/registry.js';
-import type { BuilderDef, CommunicatorDef, PostProcessorDef, ProvisionerDef } from './sdk/component.js';
+import type { BuilderDef, CommunicatorDef, DataSourceDef, PostProcessorDef, ProvisionerDef } from './sdk/component.js';
 import type { Template } from './template/model.js';
 
 export interface Components {
@@ -17,10 +18,12 @@ export interface Components {
   provisioners: Registry<ProvisionerDef<unknown>>;
   postProcessors: Registry<PostProcessorDef<unknown>>;
   communicators: Registry<CommunicatorDef>;
+  /** `data "TYPE" "NAME"` blocks; evaluated while the template loads (dataSourcesFor). */
+  dataSources: Registry<DataSourceDef<unknown>>;
 }
 
 export function nativeComponents(): Components {
-  return { builders, provisioners, postProcessors, communicators };
+  return { builders, provisioners, postProcessors, communicators, dataSources };
 }
 
 /** The component types a template names, every build's (selected or not, as binding checks them),
@@ -77,4 +80,28 @@ export async function componentsFor(template: Template, options: ComponentsForOp
   }
   const { withPlugins } = await import('./plugins/wiring.js');
   return withPlugins(base, template, used, options);
+}
+
+/** The data sources of one template load, and what ends them (plugin processes). */
+export interface RunDataSources {
+  registry: Registry<DataSourceDef<unknown>>;
+  /** Problems of the plugins asked for (not installed, did not start). */
+  diagnostics: Diagnostic[];
+  /** Stops every data-source plugin process; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * The data sources a template's `data` blocks use (`types`). As `componentsFor`: plugins are looked
+ * for only when a type has no native data source, or `required_plugins` is set, or
+ * `BUILDER_PREFER_PLUGINS=1`; their processes live until `close()` (after the template loaded).
+ */
+export async function dataSourcesFor(template: Template, types: readonly string[], options: ComponentsForOptions): Promise<RunDataSources> {
+  const base = (options.base ?? nativeComponents()).dataSources;
+  const lacking = types.some((t) => !base.has(t));
+  if (types.length === 0 || (!lacking && options.env.BUILDER_PREFER_PLUGINS !== '1' && template.packer.requiredPlugins.length === 0)) {
+    return { registry: base, diagnostics: [], close: async () => undefined };
+  }
+  const { withPluginDataSources } = await import('./plugins/wiring.js');
+  return withPluginDataSources(base, template, types, options);
 }

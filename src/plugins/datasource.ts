@@ -1,0 +1,58 @@
+/**
+ * A plugin data source (`start datasource NAME`, SDK plugins only) as a native `DataSourceDef`.
+ *
+ * Calls, on the `Datasource` RPC service: `ConfigSpec` (read when the component loads),
+ * `OutputSpec` → `{OutputSpec []byte}` (the gob-encoded hcldec spec of the result, read once, on
+ * the process that answered ConfigSpec: its implied type is `outputType`), then per block a fresh
+ * process: `Configure {Configs: [cty JSON of the body]}` (no builder variables, as Packer sends
+ * none to data sources) and `Execute` → `{Value []byte, Error}`. A plugin's own error comes back as
+ * the RPC error (the SDK's server returns it) and becomes the message; a plugin that dies during a
+ * call is "plugin datasource "T" stopped during Datasource.Execute (…)".
+ */
+import type { DataSourceDef } from '../sdk/component.js';
+import type { PluginComponent, PluginConfig } from './component.js';
+import { decodeConfigSpec, impliedType } from './config-spec.js';
+import { decodeGobCtyValue, valueType } from './datasource-value.js';
+import { bytesToBuffer, field } from './rpc.js';
+
+/** The adapter of a loaded data-source component; reads its OutputSpec first. */
+export async function pluginDataSource(component: PluginComponent): Promise<DataSourceDef<PluginConfig>> {
+  const what = `plugin datasource "${component.source.type}"`;
+  const first = await component.launcher.take();
+  let outputType;
+  try {
+    const reply = await component.call(first, 'Datasource.OutputSpec', null);
+    outputType = valueType(impliedType(decodeConfigSpec(bytesToBuffer(field(reply, 'OutputSpec')))));
+  } catch (e) {
+    await first.close();
+    throw new Error(`${what}: its OutputSpec could not be read (${(e as Error).message})`);
+  }
+  // Not yet configured: it serves the first block.
+  component.launcher.adopt(first);
+  return {
+    type: component.source.type,
+    configSpec: component.configSpec,
+    outputType,
+    prepare: (raw) => component.prepareLocal(raw),
+    async execute(config, ctx) {
+      const client = await component.launcher.take();
+      const onAbort = (): void => { void client.call('Datasource.Cancel', null).catch(() => undefined).finally(() => void client.close()); };
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        ctx.signal.throwIfAborted();
+        await component.call(client, 'Datasource.Configure', { Configs: [new Uint8Array(config.json)] });
+        const reply = await component.call(client, 'Datasource.Execute', null);
+        const err = field(reply, 'Error');
+        if (err !== null && err !== undefined) throw new Error(String(field(err, 'Message') ?? err));
+        try {
+          return decodeGobCtyValue(bytesToBuffer(field(reply, 'Value')));
+        } catch (e) {
+          throw new Error(`${what} sent a result builder cannot read: ${(e as Error).message}`);
+        }
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+        await client.close();
+      }
+    },
+  };
+}
