@@ -81,27 +81,3 @@ export async function componentsFor(template: Template, options: ComponentsForOp
   const { withPlugins } = await import('./plugins/wiring.js');
   return withPlugins(base, template, used, options);
 }
-
-/** The data sources of one template load, and what ends them (plugin processes). */
-export interface RunDataSources {
-  registry: Registry<DataSourceDef<unknown>>;
-  /** Problems of the plugins asked for (not installed, did not start). */
-  diagnostics: Diagnostic[];
-  /** Stops every data-source plugin process; safe to call twice. */
-  close(): Promise<void>;
-}
-
-/**
- * The data sources a template's `data` blocks use (`types`). As `componentsFor`: plugins are looked
- * for only when a type has no native data source, or `required_plugins` is set, or
- * `BUILDER_PREFER_PLUGINS=1`; their processes live until `close()` (after the template loaded).
- */
-export async function dataSourcesFor(template: Template, types: readonly string[], options: ComponentsForOptions): Promise<RunDataSources> {
-  const base = (options.base ?? nativeComponents()).dataSources;
-  const lacking = types.some((t) => !base.has(t));
-  if (types.length === 0 || (!lacking && options.env.BUILDER_PREFER_PLUGINS !== '1' && template.packer.requiredPlugins.length === 0)) {
-    return { registry: base, diagnostics: [], close: async () => undefined };
-  }
-  const { withPluginDataSources } = await import('./plugins/wiring.js');
-  return withPluginDataSources(base, template, types, options);
-}

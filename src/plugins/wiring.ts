@@ -25,7 +25,8 @@
  */
 import { resolve } from 'node:path';
 import semver from 'semver';
-import type { Components, ComponentsForOptions, RunComponents, RunDataSources, UsedTypes } from '../components.js';
+import type { Components, ComponentsForOptions, RunComponents, UsedTypes } from '../components.js';
+import type { RunDataSources } from '../datasources/loading.js';
 import { errorDiag, type Diagnostic } from '../diagnostics.js';
 import type { BuilderDef, DataSourceDef, PluginIdentity, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
 import type { Registry } from '../sdk/registry.js';
