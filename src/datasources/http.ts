@@ -6,7 +6,8 @@
  * Contracts: `method` is one of HEAD, GET, POST, PUT, DELETE, OPTIONS, PATCH (default GET);
  * `request_headers` are sent as given; `request_body`, when not empty, is the payload. A response
  * outside 2xx is an error ("HTTP request error. Response code: 404"), as in Packer; redirects are
- * followed. Node's built-in `fetch` does the request (loaded by Node on first use).
+ * followed. Node's built-in `fetch` does the request (loaded by Node on first use); it refuses the
+ * ports browsers block (1, 6000, 10080…), where Packer's Go client does not.
  */
 import type { DataSourceDef } from '../sdk/component.js';
 import { ConfigReader, asString, asStringMap } from '../sdk/config-reader.js';
