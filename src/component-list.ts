@@ -25,6 +25,7 @@ export function componentListMarkdown(c: Components): string {
     `- **Provisioners**: ${code(c.provisioners.keys())}.`,
     `- **Post-processors**: ${code(c.postProcessors.keys())}.`,
     `- **Communicators** (\`communicator = "TYPE"\`): ${code(c.communicators.keys())}.`,
+    `- **Data sources** (\`data "TYPE" "NAME"\`): ${code(c.dataSources.keys())}.`,
   ].join('\n');
 }
 

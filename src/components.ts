@@ -5,11 +5,12 @@
  */
 import { builders } from './builders/registry.js';
 import { communicators } from './communicators/registry.js';
+import { dataSources } from './datasources/registry.js';
 import type { Diagnostic } from './diagnostics.js';
 import { postProcessors } from './post-processors/registry.js';
 import { provisioners } from './provisioners/registry.js';
 import type { Registry } from './sdk/registry.js';
-import type { BuilderDef, CommunicatorDef, PostProcessorDef, ProvisionerDef } from './sdk/component.js';
+import type { BuilderDef, CommunicatorDef, DataSourceDef, PostProcessorDef, ProvisionerDef } from './sdk/component.js';
 import type { Template } from './template/model.js';
 
 export interface Components {
@@ -17,10 +18,12 @@ export interface Components {
   provisioners: Registry<ProvisionerDef<unknown>>;
   postProcessors: Registry<PostProcessorDef<unknown>>;
   communicators: Registry<CommunicatorDef>;
+  /** `data "TYPE" "NAME"` blocks; evaluated while the template loads (dataSourcesFor). */
+  dataSources: Registry<DataSourceDef<unknown>>;
 }
 
 export function nativeComponents(): Components {
-  return { builders, provisioners, postProcessors, communicators };
+  return { builders, provisioners, postProcessors, communicators, dataSources };
 }
 
 /** The component types a template names, every build's (selected or not, as binding checks them),

@@ -9,6 +9,7 @@ import type { CommandContext } from './command.js';
 import type { FlagSpecs, ParsedFlags } from './flags.js';
 import { buildFilterFlagSpecs, splitList, variableInputs, varFlagSpecs } from './template-flags.js';
 import { componentsFor, type RunComponents } from '../components.js';
+import { dataSourceLoading } from '../datasources/loading.js';
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { UsageError, UserError, userSystemError } from '../errors.js';
 import { readFileSync } from 'node:fs';
@@ -97,7 +98,8 @@ export async function setUpBuild(
     throw new UsageError(parsed.args.length === 0 ? `${command} needs a TEMPLATE argument` : `${command} takes exactly one TEMPLATE argument`);
   }
   const f = parsed.flags;
-  const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
+  // Data sources run here, before any build: a changed result changes the plan (as a refresh).
+  const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true) });
   const diags = [...diagnostics];
   const ok = template !== undefined && !hasErrors(diags);
   const planned = ok ? expandBuilds(template, splitList(f.only), splitList(f.except)) : [];

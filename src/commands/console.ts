@@ -18,6 +18,7 @@ import { parseExpression } from '../hcl/parser.js';
 import { displayValue } from '../values/display.js';
 import { localsContext } from '../template/context.js';
 import { legacyTemplateFile } from '../template/legacy/detect.js';
+import { dataSourceLoading } from '../datasources/loading.js';
 import { loadTemplate } from '../template/loader.js';
 
 const INPUT_NAME = '<console-input>';
@@ -64,7 +65,8 @@ ${varFlagsUsage}
     const base = { root: ctx.cwd, cwd: ctx.cwd, env: ctx.env };
     let evalCtx: EvalContext = localsContext({ variables: new Map(), locals: new Map() }, base);
     if (parsed.args.length === 1) {
-      const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
+      // As Packer's console, data sources are executed: data.T.N shows their results.
+      const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true) });
       if (diagnostics.length > 0) ctx.stderr.write(formatDiagnostics(diagnostics, sources));
       if (!template || hasErrors(diagnostics)) return 1;
       evalCtx = localsContext(template, { root: template.root, cwd: ctx.cwd, env: ctx.env });

@@ -12,6 +12,7 @@ import { formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { displayValue } from '../values/display.js';
 import type { Value } from '../values/value.js';
 import { legacyTemplateFile } from '../template/legacy/detect.js';
+import { dataSourceLoading } from '../datasources/loading.js';
 import { loadTemplate } from '../template/loader.js';
 import type { Template } from '../template/model.js';
 
@@ -98,7 +99,9 @@ ${varFlagsUsage}
     if (parsed.flags['machine-readable']) throw new UsageError('-machine-readable is supported by inspect for legacy JSON templates only');
     // Like Packer, only the parsing phases' problems are shown (and stop it): unset variables,
     // failed validation rules, failed locals and unknown sources are `validate`'s to report.
-    const { template, parseDiagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd });
+    // Current Packer's inspect executes data sources too; their failures, like failed locals, are
+    // not shown here (the values print as <unknown>).
+    const { template, parseDiagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true) });
     if (parseDiagnostics.length > 0) ctx.stderr.write(formatDiagnostics(parseDiagnostics, sources));
     if (!template || hasErrors(parseDiagnostics)) return 1;
     ctx.stdout.write(formatInspect(template));

@@ -1,6 +1,7 @@
 /**
  * `builder validate`: loads the template, then checks every build it would run (component types,
- * arguments against each component's schema, each component's own checks). Prints "The
+ * arguments against each component's schema, each component's own checks). Data sources are
+ * checked but executed only with `-evaluate-datasources`, as in Packer. Prints "The
  * configuration is valid." and exits 0, or prints every diagnostic and exits 1.
  */
 import type { Command } from '../cli/command.js';
@@ -10,6 +11,7 @@ import { buildFilterFlagSpecs, buildFilterFlagsUsage, splitList, varFlagSpecs, v
 import { formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { bindBuilds } from '../plan/bind.js';
 import { componentsFor } from '../components.js';
+import { dataSourceLoading } from '../datasources/loading.js';
 import { expandBuilds } from '../template/expand.js';
 import { loadTemplate } from '../template/loader.js';
 
@@ -37,7 +39,8 @@ Options:
   -syntax-only           Only check syntax. Do not verify config of the template.
 ${buildFilterFlagsUsage}
 ${varFlagsUsage}
-  -evaluate-datasources  Evaluate data sources (builder has none; accepted for compatibility).
+  -evaluate-datasources  Execute the data sources (data blocks), so that checks see their results.
+                         Without it their values are unknown while validating.
   -no-warn-undeclared-var
                          Do not warn about var files that set undeclared variables.`,
   async run(args, ctx) {
@@ -49,6 +52,8 @@ ${varFlagsUsage}
       cwd: ctx.cwd,
       syntaxOnly: parsed.flags['syntax-only'],
       undeclaredVarFile: parsed.flags['no-warn-undeclared-var'] ? 'ignore' : 'warning',
+      // As Packer: data sources run only when asked; otherwise data.T.N is unknown (of its type).
+      dataSources: dataSourceLoading(ctx, parsed.flags['evaluate-datasources']),
     });
     const diags = [...diagnostics];
     if (template && !hasErrors(diags) && !parsed.flags['syntax-only']) {

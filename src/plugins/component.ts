@@ -22,13 +22,15 @@ import type { StartOptions } from './process.js';
 import { PluginGoneError, RemoteError, bytesToBuffer, field } from './rpc.js';
 import { log } from '../log.js';
 
-export type PluginKind = 'builder' | 'provisioner' | 'post-processor';
+export type PluginKind = 'builder' | 'provisioner' | 'post-processor' | 'datasource';
 
 /** The RPC service of each kind, and the method that configures it. */
 export const SERVICE: Record<PluginKind, { service: string; configure: string }> = {
   builder: { service: 'Builder', configure: 'Prepare' },
   provisioner: { service: 'Provisioner', configure: 'Prepare' },
   'post-processor': { service: 'PostProcessor', configure: 'Configure' },
+  // Configured and executed by the data-source adapter (datasource.ts), not by `session`.
+  datasource: { service: 'Datasource', configure: 'Configure' },
 };
 
 /** Where a component comes from: how to start it, and how to describe it in listings. */

@@ -22,25 +22,10 @@
  * sensitive (marks cannot be encoded).
  */
 import { ExtData, decode } from '@msgpack/msgpack';
-import type { CtyType } from './cty.js';
+import { valueType, type CtyType } from './cty.js';
 import { T, Value, type Type } from '../values/value.js';
 
 const REFINED_UNKNOWN = 0x0c;
-
-/** builder's `Type` for a cty type. */
-export function valueType(t: CtyType): Type {
-  switch (t.kind) {
-    case 'string': return T.string;
-    case 'number': return T.number;
-    case 'bool': return T.bool;
-    case 'dynamic': return T.dynamic;
-    case 'list': return T.list(valueType(t.elem));
-    case 'set': return T.set(valueType(t.elem));
-    case 'map': return T.map(valueType(t.elem));
-    case 'tuple': return T.tuple(t.elems.map(valueType));
-    case 'object': return T.object(Object.fromEntries(Object.entries(t.attrs).map(([k, v]) => [k, valueType(v)])));
-  }
-}
 
 /** A cty JSON type (`"string"`, `["list", T]`, `["object", {…}, [optional…]]`, `["tuple", […]]`). */
 export function ctyTypeFromJson(j: unknown): CtyType {

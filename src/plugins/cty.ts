@@ -9,6 +9,7 @@
  * cases (number ↔ string, bool ↔ string) and throws a message naming the attribute otherwise.
  */
 import { GobEncoded, GobInterface, decodeGob } from './gob.js';
+import { T, type Type } from '../values/value.js';
 
 export type CtyType =
   | { kind: 'string' | 'number' | 'bool' | 'dynamic' }
@@ -106,5 +107,20 @@ export function conformValue(v: unknown, t: CtyType, where: string): unknown {
       const o = v as Record<string, unknown>;
       return Object.fromEntries(Object.entries(t.attrs).map(([k, at]) => [k, conformValue(o[k], at, `${where}.${k}`)]));
     }
+  }
+}
+
+/** builder's value `Type` for a cty type (of a data source's output, or a decoded value). */
+export function valueType(t: CtyType): Type {
+  switch (t.kind) {
+    case 'string': return T.string;
+    case 'number': return T.number;
+    case 'bool': return T.bool;
+    case 'dynamic': return T.dynamic;
+    case 'list': return T.list(valueType(t.elem));
+    case 'set': return T.set(valueType(t.elem));
+    case 'map': return T.map(valueType(t.elem));
+    case 'tuple': return T.tuple(t.elems.map(valueType));
+    case 'object': return T.object(Object.fromEntries(Object.entries(t.attrs).map(([k, v]) => [k, valueType(v)])));
   }
 }

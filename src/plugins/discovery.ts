@@ -62,6 +62,8 @@ export const PACKER_1_6_COMPONENTS: Record<PluginKind, readonly string[]> = {
     'manifest', 'shell-local', 'ucloud-import', 'vagrant', 'vagrant-cloud', 'vsphere', 'vsphere-template',
     'yandex-export', 'yandex-import',
   ],
+  // Data sources came with the plugin SDK (Packer 1.7): Packer 1.6.6 serves none.
+  datasource: [],
 };
 
 /** The SDK's name for a plugin's unnamed (default) component. */
@@ -274,7 +276,7 @@ function withProtobuf(plugins: DescribedPlugin[], env: NodeJS.ProcessEnv): Descr
 export function pluginSources(p: DescribedPlugin, localName = p.binary.name): PluginSource[] {
   const d = p.described;
   const origin = `packer-plugin-${p.binary.name}${p.version ? ` v${p.version}` : ''} (${p.binary.path})`;
-  const kinds: Array<[PluginKind, string[] | undefined]> = [['builder', d.builders], ['provisioner', d.provisioners], ['post-processor', d.post_processors]];
+  const kinds: Array<[PluginKind, string[] | undefined]> = [['builder', d.builders], ['provisioner', d.provisioners], ['post-processor', d.post_processors], ['datasource', d.datasources]];
   return kinds.flatMap(([kind, names]) => (names ?? []).map((c) => ({
     kind, type: componentType(localName, c), command: p.binary.path, args: startArgs(kind, c, p.protobuf === true), origin, ...(p.version ? { version: p.version } : {}),
   })));
@@ -338,7 +340,8 @@ export async function pluginComponents(options: DiscoveryOptions = {}): Promise<
   for (const s of sources) {
     if (s.kind === 'builder') out.builders.set(s.type, lazy(s, load, (c) => pluginBuilder(c), loaded));
     else if (s.kind === 'provisioner') out.provisioners.set(s.type, lazy(s, load, pluginProvisioner, loaded));
-    else out.postProcessors.set(s.type, lazy(s, load, pluginPostProcessor, loaded));
+    else if (s.kind === 'post-processor') out.postProcessors.set(s.type, lazy(s, load, pluginPostProcessor, loaded));
+    // Data sources are wired by src/plugins/wiring.ts (withPluginDataSources) only.
   }
   return out;
 }

@@ -26,11 +26,14 @@
 import { resolve } from 'node:path';
 import semver from 'semver';
 import type { Components, ComponentsForOptions, RunComponents, UsedTypes } from '../components.js';
+import type { RunDataSources } from '../datasources/loading.js';
 import { errorDiag, type Diagnostic } from '../diagnostics.js';
-import type { BuilderDef, PluginIdentity, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
+import type { BuilderDef, DataSourceDef, PluginIdentity, PostProcessorDef, ProvisionerDef } from '../sdk/component.js';
+import type { Registry } from '../sdk/registry.js';
 import type { Template } from '../template/model.js';
 import { binaryDigest } from './executable-facts.js';
 import { pluginBuilder } from './builder.js';
+import { pluginDataSource } from './datasource.js';
 import { PluginComponent, type LoadOptions, type PluginKind, type PluginSource } from './component.js';
 import { chooseComponent, discover, mergeSources, packerSources, pluginSources, type LazyComponent } from './discovery.js';
 import { pluginPostProcessor } from './post-processor.js';
@@ -134,7 +137,53 @@ export async function withPlugins(base: Components, template: Template, used: Us
       provisioners: base.provisioners.with(of<ProvisionerDef<unknown>>('provisioner'), () => true),
       postProcessors: base.postProcessors.with(of<PostProcessorDef<unknown>>('post-processor'), () => true),
       communicators: base.communicators,
+      dataSources: base.dataSources,
     },
+    diagnostics,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(loaded.map((c) => c.shutdown()));
+    },
+  };
+}
+
+/**
+ * The data sources of a template's `data` blocks (`types`), plugins added as for the other kinds
+ * (same precedence): one process per type reads ConfigSpec and OutputSpec and serves the first
+ * block; each further block of the type gets a fresh process. `close()` stops what is left.
+ */
+export async function withPluginDataSources(base: Registry<DataSourceDef<unknown>>, template: Template, types: readonly string[], options: ComponentsForOptions): Promise<RunDataSources> {
+  const env = options.env;
+  const load: LoadOptions = { env };
+  const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load }, true);
+  const required = resolveRequired(template.packer.requiredPlugins, found.plugins);
+  const requiredTypes = new Set(required.sources.filter((s) => s.kind === 'datasource').map((s) => s.type));
+  const sources = new Map(mergeSources(required.sources, ...found.plugins.map((p) => pluginSources(p)))
+    .filter((s) => s.kind === 'datasource')
+    .map((s) => [s.type, s]));
+  const preferPlugins = env.BUILDER_PREFER_PLUGINS === '1';
+  const diagnostics: Diagnostic[] = [...required.diagnostics];
+  const loaded: PluginComponent[] = [];
+  const defs = await Promise.all([...new Set(types)].map(async (type) => {
+    const source = sources.get(type);
+    const lazy: LazyComponent<unknown> | undefined = source ? { source, load: async () => source } : undefined;
+    const choice = chooseComponent<unknown>(base.get(type), lazy, { preferPlugins, requiredByTemplate: requiredTypes.has(type) });
+    if (!choice || !('plugin' in choice)) return undefined;
+    const chosen = choice.plugin.source;
+    try {
+      const component = await PluginComponent.load(chosen, load);
+      loaded.push(component);
+      const def: DataSourceDef<unknown> = { ...(await pluginDataSource(component) as DataSourceDef<unknown>), plugin: await pluginIdentity(chosen, env) };
+      return def;
+    } catch (e) {
+      diagnostics.push(errorDiag(`Plugin datasource "${type}" did not start`, (e as Error).message));
+      return undefined;
+    }
+  }));
+  let closed = false;
+  return {
+    registry: base.with(defs.filter((d): d is DataSourceDef<unknown> => d !== undefined), () => true),
     diagnostics,
     async close() {
       if (closed) return;

@@ -1,8 +1,8 @@
 /**
- * The interfaces of build components: builders, communicators, provisioners, post-processors.
- * One component per file under src/builders, src/communicators, src/provisioners and
- * src/post-processors, each exporting an object that `satisfies` its interface; one registry per
- * kind maps the type name to it.
+ * The interfaces of build components: builders, communicators, provisioners, post-processors,
+ * and of data sources. One component per file under src/builders, src/communicators,
+ * src/provisioners, src/post-processors and src/datasources, each exporting an object that
+ * `satisfies` its interface; one registry per kind maps the type name to it.
  *
  * Contracts:
  * - `prepare(config)` is pure: it validates and normalises the evaluated configuration (plain JS
@@ -13,6 +13,7 @@
  * - Everything a step prints goes through `ui`, which masks sensitive values.
  */
 import type { Readable } from 'node:stream';
+import type { Type, Value } from '../values/value.js';
 
 /** Output of one build, prefixed with its name the way Packer prints it. */
 export interface BuildUi {
@@ -280,4 +281,38 @@ export interface PostProcessorDef<C = unknown> {
    * when one is gone.
    */
   outputFiles?(config: C, names: { buildName: string; builderType: string }): string[];
+}
+
+// ---- data sources -------------------------------------------------------------------------------
+
+/** What a data source's `execute` runs with: no build, no UI (Packer runs data sources before any
+ * build starts). */
+export interface DataSourceContext {
+  signal: AbortSignal;
+  /** The folder builder was started in. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A data source (`data "TYPE" "NAME" { … }`): it reads something outside the template and gives
+ * its result as `data.TYPE.NAME.ATTR` to locals, other data sources and every build.
+ *
+ * Contracts:
+ * - `configSpec` is what `validate` checks the block's body against (file:line:col).
+ * - `prepare(raw)` is pure, as for every component: it checks and normalises the evaluated body.
+ * - `outputType` is the type of what `execute` returns (Packer's OutputSpec): when data sources
+ *   are not executed (`validate` without `-evaluate-datasources`), `data.TYPE.NAME` is an unknown
+ *   value of this type, so that a wrong attribute is still reported.
+ * - `execute(config, ctx)` does the reading and resolves to a value of `outputType`; it honours
+ *   `ctx.signal`, and throws (Error or UserError) with a message that says what failed.
+ */
+export interface DataSourceDef<C = unknown> {
+  type: string;
+  /** Set when a plugin serves the data source. */
+  plugin?: PluginIdentity;
+  configSpec: ConfigSpec;
+  outputType: Type;
+  prepare(raw: Record<string, unknown>): PrepareResult<C>;
+  execute(config: C, ctx: DataSourceContext): Promise<Value>;
 }

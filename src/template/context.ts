@@ -2,7 +2,8 @@
  * Evaluation contexts of the template's phases (Packer's `EvalContext(ctxKind)`):
  *
  * - variable defaults: functions only, `env()` included; no variables (Packer allows none there);
- * - locals and build blocks: `var`, `local`, `path`, `packer`, functions without `env()`;
+ * - locals, data blocks and build blocks: `var`, `local`, `data`, `path`, `packer`, functions
+ *   without `env()`;
  * - component bodies (sources, provisioners, post-processors): also `source` and `build`, whose
  *   values come from `BuildContextValues`; whatever it lacks is unknown (as during `validate`).
  */
@@ -59,15 +60,29 @@ export function localObject(template: Pick<Template, 'locals'>, only?: readonly 
   return Value.object(m);
 }
 
+/** `data.TYPE.NAME` as an object of objects: each data block's value, unknown (of any type) while
+ * it is not evaluated or when it failed (its diagnostic says why). */
+export function dataObject(template: Pick<Template, 'dataSources'>): Value {
+  const byType = new Map<string, Map<string, Value>>();
+  for (const d of template.dataSources) {
+    let m = byType.get(d.type);
+    if (!m) byType.set(d.type, (m = new Map()));
+    m.set(d.name, d.value ?? Value.unknown());
+  }
+  return Value.object(new Map([...byType].map(([t, m]) => [t, Value.object(m)])));
+}
+
 /**
- * The context of locals and build blocks. `vars` and `locals` may be given ready-made (the
- * loader makes `var` once, and for each local a `local` object of only the locals it refers to).
+ * The context of locals, data blocks and build blocks. `vars`, `locals` and `data` may be given
+ * ready-made (the loader makes `var` once, and for each local a `local` object of only the locals
+ * it refers to).
  */
-export function localsContext(template: Pick<Template, 'variables' | 'locals'>, base: ContextBase, vars?: Value, locals?: Value): EvalContext {
+export function localsContext(template: Pick<Template, 'variables' | 'locals'> & Partial<Pick<Template, 'dataSources'>>, base: ContextBase, vars?: Value, locals?: Value, data?: Value): EvalContext {
   return {
     variables: new Map([
       ['var', vars ?? varObject(template)],
       ['local', locals ?? localObject(template)],
+      ['data', data ?? dataObject({ dataSources: template.dataSources ?? [] })],
       ['path', pathObject(base)],
       ['packer', Value.object({ version: Value.string(PACKER_LANGUAGE_VERSION) })],
     ]),

@@ -57,10 +57,24 @@ export function evaluateConfig(
   // communicator values, are masked wherever they appear, not only as whole config values.
   for (const v of template.variables.values()) if (v.sensitive && v.value) collectSensitive(v.value, true, sensitive);
   for (const l of template.locals.values()) if (l.sensitive && l.value) collectSensitive(l.value, true, sensitive);
+  for (const d of template.dataSources) if (d.value?.containsSensitive()) collectSensitive(d.value, false, sensitive);
   for (const key of SECRET_BUILD_KEYS) {
     const secret = values.build?.[key];
     if (secret) sensitive.add(secret);
   }
+  return { config, sensitiveValues: [...sensitive], diagnostics: diags };
+}
+
+/**
+ * Evaluates a body outside any build in `ctx` (a data block's, in the locals context), checked
+ * against `spec` as `evaluateConfig` checks component bodies.
+ */
+export function evaluateBody(body: Body, ctx: EvalContext, spec?: ConfigSpec): EvaluatedConfig {
+  const diags: Diagnostic[] = [];
+  const e = expandDynamicBlocks(body, ctx);
+  diags.push(...e.diagnostics);
+  const sensitive = new Set<string>();
+  const config = decodeLayers([e.body], spec, ctx, diags, sensitive);
   return { config, sensitiveValues: [...sensitive], diagnostics: diags };
 }
 

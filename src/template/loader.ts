@@ -8,13 +8,15 @@
  * 3. declare variables (`variable`, `variables`) and locals (`locals`, `local`);
  * 4. give variables their values (default < PKR_VAR_ < *.auto.pkrvars.* < -var/-var-file in
  *    command-line order), report unset ones, run validation rules;
- * 5. evaluate locals in dependency order;
- * 6. decode `source`, `data` and `build` blocks (sources of all files first, so a build may use a
- *    source declared in a later file).
+ * 5. evaluate locals and `data` blocks together in dependency order (prereqs.ts), executing data
+ *    sources (`loadTemplate` with `dataSources.execute`) or giving them unknown values of their
+ *    output types (`validate`; `loadHclTemplate`, which is synchronous and executes nothing);
+ * 6. decode `source` and `build` blocks (sources of all files first, so a build may use a source
+ *    declared in a later file).
  *
  * A legacy JSON template (src/template/legacy/detect.ts) is loaded by src/template/legacy/load.ts
- * into the same model instead (imported only then: `loadTemplate` is async for that reason;
- * `loadHclTemplate` is the synchronous HCL2 loader).
+ * into the same model instead (imported only then). `loadTemplate` is async for that and for data
+ * sources; `loadHclTemplate` is the synchronous HCL2 loader (data sources not executed).
  *
  * All problems are returned as diagnostics, never thrown. A template is returned whenever the
  * files parsed, even when later phases found errors (so `inspect` can show what it could).
@@ -29,11 +31,15 @@ import type { Block, File } from '../hcl/ast.js';
 import { bodyContent, type BodySchema } from '../hcl/body.js';
 import { decodeBuildBlock } from './build.js';
 import { defaultsContext, localObject, localsContext, varObject, type ContextBase } from './context.js';
-import { decodeDataBlock } from './data.js';
+import { dataSources as nativeDataSources } from '../datasources/registry.js';
+import type { DataSourceDef } from '../sdk/component.js';
+import type { Registry } from '../sdk/registry.js';
+import { decodeDataBlock, type DataEvaluation } from './data.js';
 import { findTemplateFiles, parseTemplateFile } from './files.js';
 import { legacyTemplateFile } from './legacy/detect.js';
-import { decodeLocalBlock, decodeLocalsBlock, evaluateLocals, type DeclaredLocal } from './locals.js';
-import { emptyTemplate, type LocalDef, type Template } from './model.js';
+import { decodeLocalBlock, decodeLocalsBlock, type DeclaredLocal } from './locals.js';
+import { emptyTemplate, type Template } from './model.js';
+import { evaluatePrereqs, evaluatePrereqsSync, type PrereqInputs } from './prereqs.js';
 import { decodePackerBlock } from './packer-block.js';
 import { decodeSourceBlock } from './source.js';
 import { collectVariableValues, decodeVariableBlock, decodeVariablesBlock, variableDefs, type DeclaredVariable, type ValueSource } from './variables.js';
@@ -53,6 +59,26 @@ export interface LoadOptions {
   /** What a var-file value for an undeclared variable is: a warning (the default, as Packer),
    * an error, or nothing (`validate -no-warn-undeclared-var`). */
   undeclaredVarFile?: 'warning' | 'error' | 'ignore';
+  /** How `data` blocks are evaluated (default: not executed, native data sources only). */
+  dataSources?: DataSourceLoadOptions;
+}
+
+/** The data sources one load uses, and what stops their plugin processes. */
+export interface LoadDataSources {
+  registry: Registry<DataSourceDef<unknown>>;
+  diagnostics: Diagnostic[];
+  close(): Promise<void>;
+}
+
+export interface DataSourceLoadOptions {
+  /** Execute the data sources (build, plan, console, inspect, validate -evaluate-datasources);
+   * otherwise their values are unknown values of their output types. `loadTemplate` only. */
+  execute: boolean;
+  /** The data sources for a template's `data` block `types` (plugins started as needed), closed
+   * once the template is loaded. Default: the native ones. `loadTemplate` only. */
+  resolve?(template: Template, types: readonly string[]): Promise<LoadDataSources>;
+  /** Stops a running data source (SIGINT). */
+  signal?: AbortSignal;
 }
 
 export interface LoadResult {
@@ -90,13 +116,84 @@ function displayName(path: string, cwd: string): string {
  * only then, so HCL2 runs never load the legacy engine. */
 export async function loadTemplate(path: string, options: LoadOptions): Promise<LoadResult> {
   const legacy = legacyTemplateFile(path, options.cwd);
-  if (!legacy) return loadHclTemplate(path, options);
+  if (!legacy) return loadHclTemplateAsync(path, options);
   const { loadLegacyTemplate } = await import('./legacy/load.js');
   return loadLegacyTemplate(path, legacy, displayName(legacy, options.cwd), options);
 }
 
-/** Loads an HCL2 template (a `.pkr.hcl` / `.pkr.json` file or a folder of them). */
+/** A load stopped before locals and data blocks are evaluated (phases 1–4 done). */
+interface Loading {
+  template: Template;
+  diags: Diagnostic[];
+  parseDiagnostics: Diagnostic[];
+  sources: SourceLookup;
+  blocks: Block[];
+  base: ContextBase;
+  declaredLocals: Map<string, DeclaredLocal>;
+}
+
+/** Loads an HCL2 template (a `.pkr.hcl` / `.pkr.json` file or a folder of them); data blocks get
+ * unknown values of their output types (nothing is executed). */
 export function loadHclTemplate(path: string, options: LoadOptions): LoadResult {
+  const l = loadUntilPrereqs(path, options);
+  if (!('declaredLocals' in l)) return l;
+  const how: DataEvaluation = { registry: nativeDataSources, execute: false, context: dataContext(options) };
+  l.diags.push(...evaluatePrereqsSync(prereqInputs(l, how)));
+  return finishLoad(l);
+}
+
+/** As `loadHclTemplate`, executing data sources when `options.dataSources.execute` asks. */
+async function loadHclTemplateAsync(path: string, options: LoadOptions): Promise<LoadResult> {
+  const l = loadUntilPrereqs(path, options);
+  if (!('declaredLocals' in l)) return l;
+  const types = [...new Set(l.template.dataSources.map((d) => d.type))];
+  const resolved: LoadDataSources = options.dataSources?.resolve && types.length > 0
+    ? await options.dataSources.resolve(l.template, types)
+    : { registry: nativeDataSources, diagnostics: [], close: async () => undefined };
+  try {
+    l.diags.push(...resolved.diagnostics);
+    // With errors already found (an unset variable…), nothing is executed on wrong values.
+    const execute = options.dataSources?.execute === true && !hasErrors(l.diags);
+    const how: DataEvaluation = { registry: resolved.registry, execute, context: dataContext(options) };
+    l.diags.push(...await evaluatePrereqs(prereqInputs(l, how)));
+  } finally {
+    await resolved.close();
+  }
+  return finishLoad(l);
+}
+
+function dataContext(options: LoadOptions): DataEvaluation['context'] {
+  return { signal: options.dataSources?.signal ?? new AbortController().signal, cwd: options.cwd, env: options.env };
+}
+
+function prereqInputs(l: Loading, data: DataEvaluation): PrereqInputs {
+  // Variables are final from here on: `var` is made once.
+  const vars = varObject(l.template);
+  return {
+    template: l.template,
+    declaredLocals: l.declaredLocals,
+    contextFor: (refs, dataValue) => localsContext(l.template, l.base, vars, refs ? localObject(l.template, refs) : undefined, dataValue),
+    data,
+  };
+}
+
+/** Phase 6: sources and builds. */
+function finishLoad(l: Loading): LoadResult {
+  const { template, diags, base } = l;
+  const ofType = (t: string): Block[] => l.blocks.filter((b) => b.type === t);
+  for (const b of ofType('communicator')) diags.push(ignoredCommunicator(b));
+  for (const b of ofType('source')) diags.push(...decodeSourceBlock(b, template.sources));
+  const buildCtx = localsContext(template, base, varObject(template));
+  for (const b of ofType('build')) {
+    const r = decodeBuildBlock(b, buildCtx, template.sources);
+    diags.push(...r.diagnostics);
+    if (r.build) template.builds.push(r.build);
+  }
+  return { template, diagnostics: diags, parseDiagnostics: l.parseDiagnostics, sources: l.sources };
+}
+
+/** Phases 1–4, and the declaration of data blocks; a finished result when it stops early. */
+function loadUntilPrereqs(path: string, options: LoadOptions): LoadResult | Loading {
   const cwd = options.cwd;
   const texts = new Map<string, string>();
   const sources: SourceLookup = (filename) => texts.get(filename) ?? readSafe(resolve(cwd, filename));
@@ -173,22 +270,8 @@ export function loadHclTemplate(path: string, options: LoadOptions): LoadResult 
   const parseDiagnostics = [...diags];
   diags.push(...values.evaluation);
 
-  // Variables are final from here on: `var` is made once.
-  const vars = varObject(template);
-  const locals = new Map<string, LocalDef>();
-  template.locals = locals;
-  diags.push(...evaluateLocals(declaredLocals, locals, (refs) => localsContext(template, base, vars, localObject(template, refs))));
-
-  for (const b of ofType('communicator')) diags.push(ignoredCommunicator(b));
-  for (const b of ofType('source')) diags.push(...decodeSourceBlock(b, template.sources));
   for (const b of ofType('data')) diags.push(...decodeDataBlock(b, template.dataSources));
-  const buildCtx = localsContext(template, base, vars);
-  for (const b of ofType('build')) {
-    const r = decodeBuildBlock(b, buildCtx, template.sources);
-    diags.push(...r.diagnostics);
-    if (r.build) template.builds.push(r.build);
-  }
-  return { template, diagnostics: diags, parseDiagnostics, sources };
+  return { template, diags, parseDiagnostics, sources, blocks, base, declaredLocals };
 }
 
 /** Packer 1.6.6 reads top-level communicator blocks and does nothing with them (their bodies are

@@ -105,11 +105,17 @@ export interface BuildDef {
   range: Range;
 }
 
-export interface DataSourceDef {
+/** A `data "TYPE" "NAME"` block. `value` is set once the block is evaluated (src/template/
+ * prereqs.ts): the data source's result, or an unknown value of its output type when data sources
+ * are not executed (`validate`); absent when it could not be evaluated (a diagnostic says why). */
+export interface DataBlockDef {
   type: string;
   name: string;
   body: Body;
   range: Range;
+  /** The block's type label, for "unknown data source type" diagnostics. */
+  typeRange: Range;
+  value?: Value;
 }
 
 export interface PackerBlock {
@@ -149,7 +155,7 @@ export interface Template {
   locals: Map<string, LocalDef>;
   sources: Map<string, SourceDef>;
   builds: BuildDef[];
-  dataSources: DataSourceDef[];
+  dataSources: DataBlockDef[];
   /** Set when the template is a legacy JSON template: what it was loaded from (src/template/legacy/). */
   legacy?: LegacyTemplate;
 }

@@ -11,40 +11,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID, createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MAIN_JS, runProcess, type RunResult } from '../cli/run.js';
 import { runBoth } from '../differential/harness.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
+import { assertNoneLeft } from '../helpers/leftovers.js';
 
 const skip = packerSkipReason();
-
-/** Pids of processes whose environment holds `marker`. */
-function markedPids(marker: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/environ`, 'latin1').includes(marker)) out.push(Number(d));
-    } catch { /* gone, or not ours */ }
-  }
-  return out;
-}
-
-/** Asserts that no process of the run is left (waiting a little for exits to be reaped); kills leftovers. */
-async function assertNoneLeft(marker: string): Promise<void> {
-  let left = markedPids(marker);
-  for (let i = 0; i < 300 && left.length > 0; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-    left = markedPids(marker);
-  }
-  for (const pid of left) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-  }
-  assert.deepEqual(left, [], 'plugin processes left behind');
-}
 
 const NULL_SOURCE = 'source "null" "a" {\n  communicator = "none"\n}\n';
 /** `required_plugins` asking for the p166 wrapper (installWrapper) ~> 1.0, and the null source. */

@@ -22,7 +22,7 @@ interface Row {
   used: boolean;
 }
 
-const KINDS = [['builder', 'builders'], ['provisioner', 'provisioners'], ['post-processor', 'postProcessors']] as const;
+const KINDS = [['builder', 'builders'], ['provisioner', 'provisioners'], ['post-processor', 'postProcessors'], ['datasource', 'dataSources']] as const;
 
 export const pluginsListCommand: Command = {
   name: ['plugins', 'list'],
