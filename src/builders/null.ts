@@ -71,7 +71,9 @@ export const nullBuilder = {
     };
   },
   async create(config) {
-    return { id: config.host ?? 'null', metadata: { communicator: config.communicator, ...(config.host ? { host: config.host } : {}) } };
+    // "Null" is the instance id Packer's null builder gives, which templates see as build.ID; the
+    // host it connects to, if any, is in the metadata.
+    return { id: 'Null', metadata: { communicator: config.communicator, ...(config.host ? { host: config.host } : {}) } };
   },
   async connect(config, _instance, ctx) {
     const def = commDef(config.communicator);
