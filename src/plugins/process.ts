@@ -10,6 +10,15 @@
  * Contracts:
  * - The process is started in its own process group; `stop()` kills the whole group (plugins
  *   ignore SIGINT/SIGTERM) and removes the unix socket. It is idempotent.
+ * - No plugin process outlives builder, however builder ends: the group is killed from an `exit`
+ *   hook (normal exit, process.exit, uncaught exception), and it is listed, from its spawn until
+ *   it is gone, with builder's watchdog (src/sdk/process.ts `watchGroup`), which kills it when
+ *   builder dies by SIGKILL. That is needed: measured with Packer 1.6.6, after a SIGKILL of the
+ *   parent a connected idle plugin exits within 2 s, but a plugin in a call lives on until the
+ *   call ends (shell-local's command runs to its end, its side effects included) and a plugin
+ *   started and not yet connected never exits.
+ * - When a plugin's leader exits by itself, its group is killed too: a crashed plugin leaves no
+ *   command it started behind.
  * - `startPlugin` rejects with a clear error when the process exits, prints something else, or
  *   prints nothing before `handshakeTimeoutMs` — and the process group is then already killed.
  * - stderr goes line by line to `debug` (the debug log), never to the build output.
@@ -18,6 +27,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { formatArgv, log } from '../log.js';
+import { watchGroup } from '../sdk/process.js';
 
 export const MAGIC_COOKIE_KEY = 'PACKER_PLUGIN_MAGIC_COOKIE';
 export const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
@@ -78,8 +88,8 @@ export function runningPluginPids(): number[] {
 
 /**
  * Kills every running plugin's process group when builder's process exits (normally, by
- * process.exit, or on an uncaught exception). After a SIGKILL it cannot run: connected plugins then
- * exit by themselves when their connection drops; one started and not yet connected stays.
+ * process.exit, or on an uncaught exception). After a SIGKILL it cannot run: the watchdog then
+ * kills the groups.
  */
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -114,9 +124,19 @@ export async function startPlugin(opts: StartOptions): Promise<PluginProcess> {
   const pid = child.pid;
   if (log.on) log.info('plugin', `starting plugin: ${formatArgv([opts.command, ...opts.args])} (pid ${pid ?? 'none'})`);
   if (pid !== undefined) running.add(pid);
+  const unwatch = watchGroup(pid);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => { if (pid !== undefined) running.delete(pid); resolve({ code, signal }); });
-    child.on('error', () => { if (pid !== undefined) running.delete(pid); resolve({ code: null, signal: null }); });
+    child.on('exit', (code, signal) => {
+      if (pid !== undefined) {
+        // The leader is gone; what it started goes with it (its group id cannot have been reused
+        // while a member lives), then the group is no longer the watchdog's.
+        try { process.kill(-pid, 'SIGKILL'); } catch { /* no member left */ }
+        running.delete(pid);
+      }
+      unwatch();
+      resolve({ code, signal });
+    });
+    child.on('error', () => { if (pid !== undefined) running.delete(pid); unwatch(); resolve({ code: null, signal: null }); });
   });
   let stderrTail = '';
   let pendingErr = '';

@@ -138,8 +138,8 @@ let watchdogScheduled = false;
  * The watchdog is spawned on the next turn of the event loop, not in the caller's: spawning forks
  * all of builder (about 6 ms), and done while the first step runs it keeps that fork off the
  * path of the steps still to start. The group is unguarded until then, as it is anyway until the
- * watchdog has read its line. */
-function watchGroup(pgid: number | undefined): () => void {
+ * watchdog has read its line. Also used for plugin processes (src/plugins/process.ts). */
+export function watchGroup(pgid: number | undefined): () => void {
   if (pgid === undefined || process.platform === 'win32' || watchdog === null) return () => undefined;
   if (watchdog === undefined) {
     if (!watchdogScheduled) setImmediate(startWatchdog);
