@@ -12,12 +12,12 @@
  * plugin process is left. Skipped, with the reason, without packer or Podman.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { runProcess, type RunResult } from '../cli/run.js';
+import { MAIN_JS, type RunResult } from '../cli/run.js';
 import { assertNoneLeft } from '../helpers/leftovers.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
 import { runInImage, usePodman } from '../helpers/podman.js';
@@ -45,8 +45,9 @@ describe('Packer 1.6.6\'s docker builder as a plugin, against Podman', () => {
   let n = 0;
 
   /** Runs `builder build` on `template` in a fresh folder (own HOME, the marker, the harness's
-   * docker CLI); checks that no process of the run is left and no container. */
-  async function build(t: TestContext, template: string, env: NodeJS.ProcessEnv, setup?: (home: string) => void): Promise<RunResult | undefined> {
+   * docker CLI), sending it SIGINT once its output matches `interruptWhen`; checks that no process
+   * of the run is left and no container. */
+  async function build(t: TestContext, template: string, env: NodeJS.ProcessEnv, setup?: (home: string) => void, interruptWhen?: RegExp): Promise<RunResult | undefined> {
     if (suite.skipped(t)) return undefined;
     const why = skipReason();
     if (why) { t.skip(why); return undefined; }
@@ -58,7 +59,7 @@ describe('Packer 1.6.6\'s docker builder as a plugin, against Podman', () => {
     setup?.(home);
     const marker = `BUILDER_TEST_MARK=${randomUUID()}`;
     const [k, v] = marker.split('=') as [string, string];
-    const r = await runProcess(['build', '-color=false', 't.pkr.hcl'], {
+    const child = spawn(process.execPath, [MAIN_JS, 'build', '-color=false', 't.pkr.hcl'], {
       cwd: path,
       env: {
         HOME: home, CHECKPOINT_DISABLE: '1', TMPDIR: path, [k]: v, ...env,
@@ -66,6 +67,16 @@ describe('Packer 1.6.6\'s docker builder as a plugin, against Podman', () => {
         PATH: `${podman.env.PODMAN_HARNESS_DOCKER_WRAPPER_DIR ?? ''}:${process.env.PATH ?? ''}`,
       },
     });
+    const r: RunResult = { code: 1, stdout: '', stderr: '' };
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      r.stdout += c;
+      if (interruptWhen?.test(r.stdout)) {
+        interruptWhen = undefined;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (r.stderr += c));
+    r.code = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
     await assertNoneLeft(marker);
     assert.deepEqual((await suite.docker.listContainers({ all: true })).map((c) => c.Id), [], 'containers left behind');
     return r;
@@ -144,5 +155,27 @@ build {
     const image = imageOf(r);
     assert.equal(await runInImage(suite.docker, image, 'cat /plugin.txt /native.txt'), 'by-the-plugin\nby-builder\n');
     await suite.docker.getImage(image).remove({ force: true });
+  });
+
+  it('SIGINT while a plugin provisioner runs in the container: a clear cancelled build, the plugin cleans its container up', async (t) => {
+    const r = await build(t, `source "docker" "d" {
+  image  = "${suite.podman?.baseImage ?? ''}"
+  pull   = false
+  commit = true
+}
+build {
+  sources = ["source.docker.d"]
+  provisioner "shell" {
+    inline = ["echo step-started", "sleep 60"]
+  }
+}
+`, { BUILDER_PREFER_PLUGINS: '1' }, undefined, /docker\.d: step-started\n/);
+    if (!r) return;
+    assert.notEqual(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Cancelling build after receiving interrupt/);
+    assert.match(r.stdout, /==> docker\.d: Killing the container: [0-9a-f]{64}/);
+    assert.match(r.stdout, /Build 'docker\.d' errored after .*: Build was cancelled\./);
+    assert.doesNotMatch(r.stdout + r.stderr, /Internal error|\n\s+at /);
+    // build() checked that no container and no plugin process is left.
   });
 });
