@@ -116,8 +116,13 @@ describe('templates through plugins, with the CLI', { skip }, () => {
 }
 build {
   sources = ["source.file.f"]
+  # stdout and stderr in two steps: within one step their order is a race (in Packer too: its
+  # plugin sends each stream from its own goroutine)
   provisioner "shell-local" {
-    inline = ["echo one", "echo two >&2"]
+    inline = ["echo one"]
+  }
+  provisioner "shell-local" {
+    inline = ["echo two >&2"]
   }
   post-processors {
     post-processor "checksum" {
