@@ -1,10 +1,12 @@
 /** Runs the builder CLI as a child process (the way users run it) for end-to-end tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILDER_JS } from '../helpers/builder-cli.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const cliPath = join(repoRoot, 'dist/src/cli/main.js');
+/** The builder program (bin/builder.cjs after `npm run build`; see test/helpers/builder-cli.ts). */
+export const cliPath = BUILDER_JS;
 
 export interface CliResult {
   code: number;

@@ -1,15 +1,14 @@
 /**
  * Helpers to run builder from tests: in-process through `runCli` (fast; for tables of cases) and
- * as a real process from the compiled `dist/src/cli/main.js` (for what a user sees: exit codes,
- * streams, no stack traces).
+ * as a real process (for what a user sees: exit codes, streams, no stack traces): the program of
+ * test/helpers/builder-cli.ts — bin/builder.cjs after `npm run build`.
  */
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { CommandContext } from '../../src/cli/command.js';
 import type { Components } from '../../src/components.js';
 import { runCli } from '../../src/cli/main.js';
+import { BUILDER_JS } from '../helpers/builder-cli.js';
 
 export interface RunResult {
   code: number;
@@ -17,8 +16,7 @@ export interface RunResult {
   stderr: string;
 }
 
-/** The compiled entry point (tests run from dist/test/…). */
-export const MAIN_JS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+export { BUILDER_JS } from '../helpers/builder-cli.js';
 
 /** Runs `builder ARGS` in-process with the given cwd, environment and stdin text; `terminal`
  * makes stdin look like a terminal, so commands may ask questions (answered by `stdin`). */
@@ -48,9 +46,9 @@ export async function runInProcess(
   return { code, stdout: out, stderr: err };
 }
 
-/** Runs `node dist/src/cli/main.js ARGS` as a process. */
+/** Runs `node BUILDER_JS ARGS` as a process. */
 export async function runProcess(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string }): Promise<RunResult> {
-  const child = spawn(process.execPath, [MAIN_JS, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH, ...options.env } });
+  const child = spawn(process.execPath, [BUILDER_JS, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH, ...options.env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAIN_JS } from './run.js';
+import { BUILDER_JS } from './run.js';
 
 const UNPRIVILEGED = ['--bounding-set=-dac_override,-dac_read_search,-fowner', '--'];
 
@@ -31,7 +31,7 @@ function folder(t: { after(fn: () => void): void }): string {
 }
 
 function run(dir: string, args: string[], unprivileged = false): Result {
-  const argv = unprivileged ? ['setpriv', [...UNPRIVILEGED, process.execPath, MAIN_JS, ...args]] as const : [process.execPath, [MAIN_JS, ...args]] as const;
+  const argv = unprivileged ? ['setpriv', [...UNPRIVILEGED, process.execPath, BUILDER_JS, ...args]] as const : [process.execPath, [BUILDER_JS, ...args]] as const;
   const r = spawnSync(argv[0], [...argv[1]], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' } });
   return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
 }

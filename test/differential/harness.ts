@@ -15,15 +15,16 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { isStateEvent } from '../../src/stateful/messages.js';
+
+import { BUILDER_JS } from '../helpers/builder-cli.js';
 
 export const PACKER = '/usr/bin/packer';
 export const packerAvailable = existsSync(PACKER);
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const builderCli = join(repo, 'dist/src/cli/main.js');
+/** The builder program (bin/builder.cjs after `npm run build`; see test/helpers/builder-cli.ts). */
+export const builderCli = BUILDER_JS;
 
 export interface FixtureOptions {
   /** Extra flags for `build`, before the template. */

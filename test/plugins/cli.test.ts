@@ -15,7 +15,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MAIN_JS, runProcess, type RunResult } from '../cli/run.js';
+import { BUILDER_JS, runProcess, type RunResult } from '../cli/run.js';
 import { runBoth } from '../differential/harness.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
 import { assertNoneLeft } from '../helpers/leftovers.js';
@@ -320,7 +320,7 @@ esac
       detached: true,
       env: {
         PATH: process.env.PATH, HOME: join(w.path, 'home'), CHECKPOINT_DISABLE: '1', TMPDIR: w.path, BUILDER_PREFER_PLUGINS: '1',
-        BUILDER_TEST_MARK: marker, B_NODE: process.execPath, B_MAIN: MAIN_JS,
+        BUILDER_TEST_MARK: marker, B_NODE: process.execPath, B_MAIN: BUILDER_JS,
       },
     });
     let out = '';

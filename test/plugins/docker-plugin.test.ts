@@ -17,7 +17,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { MAIN_JS, type RunResult } from '../cli/run.js';
+import { BUILDER_JS, type RunResult } from '../cli/run.js';
 import { assertNoneLeft } from '../helpers/leftovers.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
 import { runInImage, usePodman } from '../helpers/podman.js';
@@ -59,7 +59,7 @@ describe('Packer 1.6.6\'s docker builder as a plugin, against Podman', () => {
     setup?.(home);
     const marker = `BUILDER_TEST_MARK=${randomUUID()}`;
     const [k, v] = marker.split('=') as [string, string];
-    const child = spawn(process.execPath, [MAIN_JS, 'build', '-color=false', 't.pkr.hcl'], {
+    const child = spawn(process.execPath, [BUILDER_JS, 'build', '-color=false', 't.pkr.hcl'], {
       cwd: path,
       env: {
         HOME: home, CHECKPOINT_DISABLE: '1', TMPDIR: path, [k]: v, ...env,

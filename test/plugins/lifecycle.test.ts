@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MAIN_JS } from '../cli/run.js';
+import { BUILDER_JS } from '../cli/run.js';
 import { markedPids } from '../helpers/leftovers.js';
 import { packerBinary, packerSkipReason } from '../helpers/packer.js';
 
@@ -81,7 +81,7 @@ describe('plugin processes after an interrupt or a SIGKILL of builder', { skip }
   function build(path: string): Run {
     const marker = `BUILDER_TEST_MARK=${randomUUID()}`;
     const [k, v] = marker.split('=') as [string, string];
-    const child = spawn(process.execPath, [MAIN_JS, 'build', '-color=false', 't.pkr.hcl'], {
+    const child = spawn(process.execPath, [BUILDER_JS, 'build', '-color=false', 't.pkr.hcl'], {
       cwd: path,
       // TMPDIR: the plugins' sockets and scripts go into the work folder, where they are checked.
       env: { PATH: process.env.PATH, HOME: join(path, 'home'), CHECKPOINT_DISABLE: '1', TMPDIR: path, BUILDER_PREFER_PLUGINS: '1', [k]: v },
