@@ -99,7 +99,7 @@ export async function setUpBuild(
   }
   const f = parsed.flags;
   // Data sources run here, before any build: a changed result changes the plan (as a refresh).
-  const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true) });
+  const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true, parsed.flags['use-sequential-evaluation']) });
   const diags = [...diagnostics];
   const ok = template !== undefined && !hasErrors(diags);
   const planned = ok ? expandBuilds(template, splitList(f.only), splitList(f.except)) : [];

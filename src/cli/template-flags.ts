@@ -1,7 +1,9 @@
 /**
  * The flags that every template command shares, the way Packer spells them:
  * `-var 'name=value'` and `-var-file=path` (repeatable; their relative order is kept, since a
- * later one wins), and `-only` / `-except` (comma-separated build-name globs, repeatable).
+ * later one wins) with `-use-sequential-evaluation` (current Packer's fallback order for locals and
+ * data blocks: src/template/prereqs.ts), and `-only` / `-except` (comma-separated build-name
+ * globs, repeatable).
  */
 import { UsageError } from '../errors.js';
 import type { FlagSpecs, ParsedFlags } from './flags.js';
@@ -10,6 +12,7 @@ import type { VariableInput } from '../template/loader.js';
 export const varFlagSpecs = {
   var: { kind: 'list' },
   'var-file': { kind: 'list' },
+  'use-sequential-evaluation': { kind: 'bool' },
 } as const satisfies FlagSpecs;
 
 export const buildFilterFlagSpecs = {
@@ -17,9 +20,10 @@ export const buildFilterFlagSpecs = {
   except: { kind: 'list' },
 } as const satisfies FlagSpecs;
 
-/** Usage lines, their descriptions starting at `column` (the command's other flags' column). */
+/** Usage lines, their descriptions starting at `column` (the command's other flags' column); a
+ * flag too long for the column has its description on the next line. */
 function flagUsage(lines: readonly (readonly [string, string])[], column: number): string {
-  return lines.map(([flag, text]) => `  ${flag}`.padEnd(column) + text).join('\n');
+  return lines.map(([flag, text]) => (`  ${flag}`.length < column ? `  ${flag}`.padEnd(column) : `  ${flag}\n${' '.repeat(column)}`) + text).join('\n');
 }
 
 export function varFlagsUsageAt(column: number): string {
@@ -27,6 +31,7 @@ export function varFlagsUsageAt(column: number): string {
     [
       ["-var 'key=value'", 'Variable for templates, can be used multiple times.'],
       ['-var-file=path', 'JSON or HCL2 file containing user variables, can be used multiple times.'],
+      ['-use-sequential-evaluation', 'Evaluate every data block before the locals, as older Packer did.'],
     ],
     column,
   );

@@ -66,7 +66,7 @@ ${varFlagsUsage}
     let evalCtx: EvalContext = localsContext({ variables: new Map(), locals: new Map() }, base);
     if (parsed.args.length === 1) {
       // As Packer's console, data sources are executed: data.T.N shows their results.
-      const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true) });
+      const { template, diagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true, parsed.flags['use-sequential-evaluation']) });
       if (diagnostics.length > 0) ctx.stderr.write(formatDiagnostics(diagnostics, sources));
       if (!template || hasErrors(diagnostics)) return 1;
       evalCtx = localsContext(template, { root: template.root, cwd: ctx.cwd, env: ctx.env });

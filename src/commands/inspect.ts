@@ -101,7 +101,7 @@ ${varFlagsUsage}
     // failed validation rules, failed locals and unknown sources are `validate`'s to report.
     // Current Packer's inspect executes data sources too; their failures, like failed locals, are
     // not shown here (the values print as <unknown>).
-    const { template, parseDiagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true) });
+    const { template, parseDiagnostics, sources } = await loadTemplate(parsed.args[0]!, { inputs: variableInputs(parsed), env: ctx.env, cwd: ctx.cwd, dataSources: dataSourceLoading(ctx, true, parsed.flags['use-sequential-evaluation']) });
     if (parseDiagnostics.length > 0) ctx.stderr.write(formatDiagnostics(parseDiagnostics, sources));
     if (!template || hasErrors(parseDiagnostics)) return 1;
     ctx.stdout.write(formatInspect(template));

@@ -53,7 +53,7 @@ ${varFlagsUsage}
       syntaxOnly: parsed.flags['syntax-only'],
       undeclaredVarFile: parsed.flags['no-warn-undeclared-var'] ? 'ignore' : 'warning',
       // As Packer: data sources run only when asked; otherwise data.T.N is unknown (of its type).
-      dataSources: dataSourceLoading(ctx, parsed.flags['evaluate-datasources']),
+      dataSources: dataSourceLoading(ctx, parsed.flags['evaluate-datasources'], parsed.flags['use-sequential-evaluation']),
     });
     const diags = [...diagnostics];
     if (template && !hasErrors(diags) && !parsed.flags['syntax-only']) {

@@ -40,9 +40,11 @@ export async function dataSourcesFor(template: Template, types: readonly string[
 export function dataSourceLoading(
   ctx: { env: NodeJS.ProcessEnv; cwd: string; signal?: AbortSignal; components?: Components },
   execute: boolean,
+  sequential = false,
 ): DataSourceLoadOptions {
   return {
     execute,
+    ...(sequential ? { sequential } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     resolve: (template, types) => dataSourcesFor(template, types, { env: ctx.env, cwd: ctx.cwd, ...(ctx.components ? { base: ctx.components } : {}) }),
   };

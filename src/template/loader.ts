@@ -79,6 +79,9 @@ export interface DataSourceLoadOptions {
   resolve?(template: Template, types: readonly string[]): Promise<LoadDataSources>;
   /** Stops a running data source (SIGINT). */
   signal?: AbortSignal;
+  /** `-use-sequential-evaluation`: every data block before the locals, so a data block may not
+   * refer to a local (src/template/prereqs.ts). */
+  sequential?: boolean;
 }
 
 export interface LoadResult {
@@ -138,7 +141,7 @@ export function loadHclTemplate(path: string, options: LoadOptions): LoadResult 
   const l = loadUntilPrereqs(path, options);
   if (!('declaredLocals' in l)) return l;
   const how: DataEvaluation = { registry: nativeDataSources, execute: false, context: dataContext(options) };
-  l.diags.push(...evaluatePrereqsSync(prereqInputs(l, how)));
+  l.diags.push(...evaluatePrereqsSync(prereqInputs(l, how, options.dataSources?.sequential === true)));
   return finishLoad(l);
 }
 
@@ -155,7 +158,7 @@ async function loadHclTemplateAsync(path: string, options: LoadOptions): Promise
     // With errors already found (an unset variable…), nothing is executed on wrong values.
     const execute = options.dataSources?.execute === true && !hasErrors(l.diags);
     const how: DataEvaluation = { registry: resolved.registry, execute, context: dataContext(options) };
-    l.diags.push(...await evaluatePrereqs(prereqInputs(l, how)));
+    l.diags.push(...await evaluatePrereqs(prereqInputs(l, how, options.dataSources?.sequential === true)));
   } finally {
     await resolved.close();
   }
@@ -166,7 +169,7 @@ function dataContext(options: LoadOptions): DataEvaluation['context'] {
   return { signal: options.dataSources?.signal ?? new AbortController().signal, cwd: options.cwd, env: options.env };
 }
 
-function prereqInputs(l: Loading, data: DataEvaluation): PrereqInputs {
+function prereqInputs(l: Loading, data: DataEvaluation, sequential: boolean): PrereqInputs {
   // Variables are final from here on: `var` is made once.
   const vars = varObject(l.template);
   return {
@@ -174,6 +177,7 @@ function prereqInputs(l: Loading, data: DataEvaluation): PrereqInputs {
     declaredLocals: l.declaredLocals,
     contextFor: (refs, dataValue) => localsContext(l.template, l.base, vars, refs ? localObject(l.template, refs) : undefined, dataValue),
     data,
+    sequential,
   };
 }
 

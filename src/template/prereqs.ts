@@ -1,8 +1,10 @@
 /**
  * Locals and data blocks, evaluated together in dependency order — current Packer's default (its
- * DAG of "build prerequisites"; `-use-sequential-evaluation`'s all-data-then-all-locals order is not
- * offered): a data block may use variables, locals and other data blocks, and a local may use data
- * blocks. References are found with `variablesOf` (`local.NAME…`, `data.TYPE.NAME…`).
+ * DAG of "build prerequisites"): a data block may use variables, locals and other data blocks, and
+ * a local may use data blocks. References are found with `variablesOf` (`local.NAME…`,
+ * `data.TYPE.NAME…`). With `sequential` (`-use-sequential-evaluation`, Packer's fallback: every
+ * data block before the locals) a data block that refers to a local is an error and is not run;
+ * any other template gives the same values in either order, so the same dependency order serves.
  *
  * Contracts:
  * - The graph is ordered with Tarjan's algorithm: every cycle is reported once, naming all its
@@ -83,6 +85,8 @@ export interface PrereqInputs {
    * (`refs` undefined: every local); `data` is the current `data` object. */
   contextFor(refs: readonly string[] | undefined, data: Value): EvalContext;
   data: DataEvaluation;
+  /** `-use-sequential-evaluation`: data blocks may not refer to locals. */
+  sequential?: boolean;
 }
 
 type Execution = () => Promise<Value>;
@@ -98,6 +102,22 @@ function* prereqSteps(p: PrereqInputs): Generator<Execution, Diagnostic[], Value
   const deps = new Map<string, string[]>();
   for (const [n, l] of declaredLocals) deps.set(`local.${n}`, refsOf([l.expr], nodes));
   for (const [key, d] of blocks) deps.set(key, refsOf(bodyExpressions(d.body), nodes));
+
+  const refused = new Set<string>();
+  if (p.sequential) {
+    for (const [key, d] of blocks) {
+      const usedLocals = (deps.get(key) ?? []).filter((n) => n.startsWith('local.'));
+      if (usedLocals.length === 0) continue;
+      refused.add(key);
+      deps.set(key, (deps.get(key) ?? []).filter((n) => !n.startsWith('local.')));
+      diags.push(errorDiag(
+        'Data block refers to a local',
+        `With -use-sequential-evaluation every data block is evaluated before the locals, so ${key} cannot use ${usedLocals.join(', ')}. ` +
+          'Run without -use-sequential-evaluation (data blocks and locals are then evaluated together, in dependency order), or use a variable instead.',
+        d.range,
+      ));
+    }
+  }
 
   const { order, cycles } = orderGraph(deps);
   for (const cycle of cycles) {
@@ -123,6 +143,7 @@ function* prereqSteps(p: PrereqInputs): Generator<Execution, Diagnostic[], Value
       continue;
     }
     const d = blocks.get(key)!;
+    if (refused.has(key)) continue;
     const started = startDataBlock(d, p.contextFor(undefined, data), p.data);
     diags.push(...started.diagnostics);
     if (started.run) {

@@ -112,6 +112,34 @@ describe('plugin data sources, with the CLI and a fake SDK plugin', () => {
     assert.match(wr.stderr, /This object does not have an attribute named "lenght"/);
   });
 
+  it('-use-sequential-evaluation (build, validate, console; inspect takes it): a data block that uses a local is refused with its place; without the flag it runs', async () => {
+    const w = workdir(`locals {
+  l = "L"
+}
+data "null" "n" {
+  input = local.l
+}
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+}
+`);
+    for (const cmd of ['validate', 'build']) {
+      const r = await w.run(cmd, '-use-sequential-evaluation', 't.pkr.hcl');
+      assert.equal(r.code, 1, `${cmd}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /Error: Data block refers to a local\n\n {2}on t\.pkr\.hcl line 4, in data "null" "n":/, cmd);
+    }
+    const c = await w.run('console', '-use-sequential-evaluation', 't.pkr.hcl');
+    assert.notEqual(c.code, 0, c.stdout + c.stderr);
+    // inspect reports only parse errors (as before); it takes the flag
+    const i = await w.run('inspect', '-use-sequential-evaluation', 't.pkr.hcl');
+    assert.equal(i.code, 0, i.stdout + i.stderr);
+    const ok = await w.run('validate', '-evaluate-datasources', 't.pkr.hcl');
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  });
+
   it('a data source that dies in the middle of Execute is a clear error, and the build does not start', async () => {
     const w = workdir(TEMPLATE.replace('data "fake" "x"', 'data "fake-crash" "x"').replaceAll('data.fake.x', 'data.fake-crash.x'));
     const r = await w.run('build', 't.pkr.hcl');

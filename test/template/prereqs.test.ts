@@ -91,6 +91,49 @@ data "null" "n" {
     });
   });
 
+  it('-use-sequential-evaluation: data blocks that use only variables and data give the same values; one that uses a local is an error and does not run', async () => {
+    await withTemplate(`variable "v" {
+  default = "V"
+}
+locals {
+  from_a = "\${data.rec.a.out}+L"
+}
+data "rec" "b" {
+  in = "\${data.rec.a.out}-b"
+}
+data "rec" "a" {
+  in = var.v
+}
+`, async (dir) => {
+      const log: string[] = [];
+      const o = options(dir, log);
+      const r = await loadTemplate('t.pkr.hcl', { ...o, dataSources: { ...o.dataSources, sequential: true } });
+      assert.deepEqual(errors(r.diagnostics), []);
+      assert.deepEqual(log, ['V', 'V-b']);
+      assert.equal(show(r.template!, 'local.from_a'), 'V+L');
+    });
+    await withTemplate(`locals {
+  l = "L"
+}
+data "rec" "a" {
+  in = local.l
+}
+`, async (dir) => {
+      const log: string[] = [];
+      const o = options(dir, log);
+      const r = await loadTemplate('t.pkr.hcl', { ...o, dataSources: { ...o.dataSources, sequential: true } });
+      const e = r.diagnostics.find((d) => d.summary === 'Data block refers to a local');
+      assert.ok(e, JSON.stringify(r.diagnostics));
+      assert.match(e.detail ?? '', /data\.rec\.a cannot use local\.l/);
+      assert.equal(e.subject?.start.line, 4);
+      assert.deepEqual(log, [], 'not run');
+      // without the flag, the same template runs
+      const ok = await loadTemplate('t.pkr.hcl', options(dir, log));
+      assert.deepEqual(errors(ok.diagnostics), []);
+      assert.deepEqual(log, ['L']);
+    });
+  });
+
   it('a cycle through data sources and locals is reported once, naming every member; what is outside it still runs', async () => {
     await withTemplate(`locals {
   l = data.rec.a.out
