@@ -106,6 +106,12 @@ export interface DecodeOptions {
    * build is parsed and validated before decodeState returns.
    */
   lazyBuilds?: boolean;
+  /**
+   * Called with the decoded document of an older format version, verified but not yet upgraded,
+   * which it may change in place (the file backend replays its journal here, in the document's own
+   * format: src/state/file/journal.ts). Not called for a document of the current version.
+   */
+  beforeUpgrade?: (doc: Record<string, unknown>) => void;
 }
 
 /** Decodes, verifies, upgrades and validates a state file. Throws StateCorruptError / StateVersionError. */
@@ -146,6 +152,7 @@ export function decodeState(bytes: Buffer, opts: DecodeOptions): StateFile {
   if (!isKnownVersion(record.version)) throw new StateVersionError(opts.file, record.version, STATE_FORMAT_VERSION, opts.backup);
   if (!tail && opts.requireChecksum && record.version >= 2) fail('it has no checksum (it was written by hand or cut short)');
   delete record.checksum;
+  if (record.version < STATE_FORMAT_VERSION) opts.beforeUpgrade?.(record);
   const upgraded = record.version < STATE_FORMAT_VERSION ? upgradeDocument(record) : record;
   const fault = validateState(upgraded);
   if (fault) fail(fault);

@@ -141,6 +141,23 @@ export function isKnownVersion(version: unknown): version is number {
   return typeof version === 'number' && Number.isInteger(version) && version >= 1 && version <= STATE_FORMAT_VERSION;
 }
 
+/**
+ * One build record of a version-`version` document (a journal record carries single builds),
+ * taken through the same chain as a whole document: it is upgraded as the only build of a document
+ * of that version. Only the record changes from version to version, not its key's meaning here.
+ */
+export function upgradeBuildRecord(build: unknown, version: number): unknown {
+  if (version >= STATE_FORMAT_VERSION) return build;
+  const doc = upgradeDocument({ version, serial: 0, lineage: 'x', builds: { b: build }, template: {} });
+  return Object.values(obj(doc.builds))[0];
+}
+
+/** One step record of a version-`version` document, upgraded as the only step of a build. */
+export function upgradeStepRecord(step: unknown, version: number): unknown {
+  if (version >= STATE_FORMAT_VERSION) return step;
+  return list(obj(upgradeBuildRecord({ provisioners: [step], post_processors: [] }, version)).provisioners)[0];
+}
+
 /** Applies the chain of upgrades from `doc.version` to STATE_FORMAT_VERSION. */
 export function upgradeDocument(doc: Doc): Doc {
   let current = doc;

@@ -15,6 +15,14 @@
  * record fails its checksum and is ignored (and cut off by the next writer), and the state file is
  * only ever replaced by rename.
  *
+ * A state file of an older format version (written by an older builder) is upgraded in memory on
+ * read, its journal replayed in that older format first (src/state/file/journal.ts). Nothing is
+ * appended to it: the first write writes the whole state in the current format (atomically, the
+ * old file kept as the backup) and then empties the old journal. A crash before the rename leaves
+ * the old files, read as before; a crash after it leaves old records whose serials are not above
+ * the new state file's, which readers skip (or, failing the current format's checks, end the
+ * journal at) and the next writer cuts off or appends after.
+ *
  * Safety against other users: no file is opened through a symbolic link (src/state/file/fs.ts),
  * and before its first write or lock a client refuses a state folder (or locks folder) that another
  * user owns or anyone may write to (src/state/file/folder-check.ts).
@@ -26,10 +34,10 @@ import { decodeState, encodeState } from '../format.js';
 import { StateAccessError, StateWriteError } from '../errors.js';
 import { checkStateFolder } from './folder-check.js';
 import type { LockInfo, LockRequest, PutOptions, StateChange, StateClient } from '../interfaces.js';
-import type { StateFile } from '../types.js';
+import { STATE_FORMAT_VERSION, type StateFile } from '../types.js';
 import { syncFolder, writeFileDurably } from './durable-write.js';
 import { isErrno, nodeFileSystem, type FileStat, type FileSystem } from './fs.js';
-import { applyRecords, encodeRecord, parseJournal } from './journal.js';
+import { applyRecords, encodeRecord, parseJournal, replayOlder, type ParsedJournal } from './journal.js';
 import { newSecretKey, readSecretKey, writeSecretKey } from './secret-key.js';
 import { FileLocks } from './lock-files.js';
 
@@ -57,6 +65,9 @@ interface Cursor {
   /** True when this client created the journal in a non-durable append and its folder (which
    * holds the journal's name) is still to be flushed, by the next durable append. */
   folderUnsynced?: boolean;
+  /** True when the state file is of an older format version: nothing may be appended to its
+   * journal (the next write is a whole one, in the current format). */
+  older?: boolean;
 }
 
 const MAX_READ_ATTEMPTS = 20;
@@ -95,7 +106,7 @@ export class FileStateClient implements StateClient {
 
   async refresh(known: StateFile): Promise<StateFile | undefined> {
     const c = this.cursor;
-    if (!c || c.state !== known) return this.readFresh();
+    if (!c || c.state !== known || c.older) return this.readFresh();
     let base: FileStat;
     try {
       base = this.fs.stat(this.location);
@@ -104,8 +115,9 @@ export class FileStateClient implements StateClient {
       throw err;
     }
     if (!sameFile(base, c.base)) return this.readFresh();
-    const tail = this.readJournal(c.journalEnd);
-    if (tail === undefined) return this.readFresh(); // the journal was cut: a compaction happened
+    const bytes = this.readJournalBytes(c.journalEnd);
+    if (bytes === undefined) return this.readFresh(); // the journal was cut: a compaction happened
+    const tail = parseJournal(bytes, c.journalEnd);
     if (tail.records.length > 0 && !applyRecords(known, tail.records)) return this.readFresh();
     c.journalEnd = tail.validEnd;
     c.torn = tail.torn;
@@ -123,7 +135,7 @@ export class FileStateClient implements StateClient {
 
   private putState(state: StateFile, changes: readonly StateChange[] | undefined, options: PutOptions): void {
     const c = this.cursor;
-    if (changes !== undefined && changes.length > 0 && c !== undefined && c.state === state && this.baseUnchanged(c)) {
+    if (changes !== undefined && changes.length > 0 && c !== undefined && c.state === state && !c.older && this.baseUnchanged(c)) {
       this.append(c, state, changes, options.durable !== false);
       if (c.journalEnd > this.compactBytes && c.journalEnd > c.base.size / 4) this.writeFull(state);
       return;
@@ -148,7 +160,7 @@ export class FileStateClient implements StateClient {
   async compact(onlyWhenWorthIt = false): Promise<void> {
     const state = this.cursor ? await this.refresh(this.cursor.state) : await this.readFresh();
     const c = this.cursor;
-    if (!state || !c || c.journalEnd === 0) return;
+    if (!state || !c || (c.journalEnd === 0 && !c.older)) return;
     if (onlyWhenWorthIt && c.journalEnd * 64 < c.base.size) return;
     this.writeFull(state);
   }
@@ -234,9 +246,16 @@ export class FileStateClient implements StateClient {
       }
       // The "restore the backup" advice of a damaged state only when there is a backup.
       const backup = this.backupExists() ? this.backupPath : undefined;
-      const state = decodeState(bytes, { file: this.location, backup, requireChecksum: true, lazyBuilds: true });
-      const journal = this.readJournal(0) ?? { records: [], validEnd: 0, torn: false };
-      const consistent = applyRecords(state, journal.records);
+      const journalBytes = this.readJournalBytes(0) ?? Buffer.alloc(0);
+      // A state file of an older format: its journal is replayed onto it before the upgrade.
+      const older: { journal?: ParsedJournal; consistent: boolean } = { consistent: true };
+      const beforeUpgrade = (doc: Record<string, unknown>): void => {
+        older.journal = parseJournal(journalBytes, 0, doc.version as number);
+        older.consistent = replayOlder(doc, older.journal.older);
+      };
+      const state = decodeState(bytes, { file: this.location, backup, requireChecksum: true, lazyBuilds: true, beforeUpgrade });
+      const journal = older.journal ?? parseJournal(journalBytes, 0, STATE_FORMAT_VERSION);
+      const consistent = older.consistent && applyRecords(state, journal.records);
       let now: FileStat | undefined;
       try {
         now = this.fs.stat(this.location);
@@ -244,7 +263,7 @@ export class FileStateClient implements StateClient {
         if (!isErrno(err, 'ENOENT')) throw err;
       }
       if (consistent && now && sameFile(now, base)) {
-        this.cursor = { state, base, journalEnd: journal.validEnd, torn: journal.torn };
+        this.cursor = { state, base, journalEnd: journal.validEnd, torn: journal.torn, older: older.journal !== undefined };
         return state;
       }
       if (attempt >= MAX_READ_ATTEMPTS) {
@@ -266,13 +285,13 @@ export class FileStateClient implements StateClient {
     }
   }
 
-  /** The valid records of the journal from `offset`; undefined when the journal is shorter than that. */
-  private readJournal(offset: number): ReturnType<typeof parseJournal> | undefined {
+  /** The journal's bytes from `offset`; undefined when the journal is shorter than that. */
+  private readJournalBytes(offset: number): Buffer | undefined {
     let fd: number;
     try {
       fd = this.fs.open(this.journalPath, 'r');
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) return offset === 0 ? { records: [], validEnd: 0, torn: false } : undefined;
+      if (isErrno(err, 'ENOENT')) return offset === 0 ? Buffer.alloc(0) : undefined;
       throw new StateAccessError(this.journalPath, 'read the journal', err);
     }
     try {
@@ -285,7 +304,7 @@ export class FileStateClient implements StateClient {
         if (n === 0) break;
         got += n;
       }
-      return parseJournal(bytes.subarray(0, got), offset);
+      return bytes.subarray(0, got);
     } finally {
       this.fs.close(fd);
     }
