@@ -13,18 +13,14 @@ import { join } from 'node:path';
 import { canonicalJson, secretDigest } from '../../src/state/sensitive.js';
 import type { StateFile } from '../../src/state/types.js';
 import { expectExit, inWorkdir } from '../stateful/semantics-helpers.js';
+import { nullShellLocal } from '../helpers/templates.js';
 
 const template = `
 variable "pin" {
   type      = string
   sensitive = true
 }
-source "null" "a" { communicator = "none" }
-build {
-  sources = ["source.null.a"]
-  provisioner "shell-local" { inline = ["echo pin is \${var.pin}"] }
-}
-`;
+` + nullShellLocal(['echo pin is ${var.pin}']);
 
 test('the recorded hash of a 4-digit sensitive value cannot be matched by trying every PIN with what the state holds', async () => {
   await inWorkdir(async (w) => {

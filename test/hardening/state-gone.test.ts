@@ -5,19 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectExit, inWorkdir } from '../stateful/semantics-helpers.js';
+import { nullShellLocal } from '../helpers/templates.js';
 
 test('the state folder deleted during a build: the run says so and exits non-zero', async () => {
   await inWorkdir(async (w) => {
-    await w.write(
-      't.pkr.hcl',
-      `source "null" "a" { communicator = "none" }
-build {
-  sources = ["source.null.a"]
-  provisioner "shell-local" { inline = ["rm -rf .packer.d"] }
-  provisioner "shell-local" { inline = ["echo after"] }
-}
-`,
-    );
+    await w.write('t.pkr.hcl', nullShellLocal(['rm -rf .packer.d'], ['echo after']));
     const r = await w.build('t.pkr.hcl');
     assert.notEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout + r.stderr, /was removed while this run was using it/);

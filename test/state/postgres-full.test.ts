@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { StateFile } from '../../src/state/types.js';
 import { postgresTestFile } from '../helpers/postgres.js';
+import { nullShellLocal } from '../helpers/templates.js';
 import { expectExit, inWorkdir, runCli, type Workdir } from '../stateful/semantics-helpers.js';
 
 let mounted: string | undefined;
@@ -66,12 +67,7 @@ function tinyDisk(): string | { skip: string } {
   return join(dir, 'ts');
 }
 
-const TEMPLATE = (text: string): string => `source "null" "a" { communicator = "none" }
-build {
-  sources = ["source.null.a"]
-  provisioner "shell-local" { inline = ["echo ${text} >> steps.log"] }
-}
-`;
+const TEMPLATE = (text: string): string => nullShellLocal([`echo ${text} >> steps.log`]);
 
 /** A state `base` grown by `n` builds of incompressible text (about 2 KiB each). */
 function bigger(base: StateFile, n: number): string {

@@ -13,6 +13,7 @@ import type { StateFile } from '../../src/state/types.js';
 import { runInProcess } from '../cli/run.js';
 import { repoRoot } from '../build/cli.js';
 import { expectExit, inWorkdir } from './semantics-helpers.js';
+import { nullShellLocal } from '../helpers/templates.js';
 
 test('a removed step of a completed build rebuilds from the start (never on a machine later steps changed)', async () => {
   await inWorkdir(async (w) => {
@@ -57,16 +58,7 @@ build {
 
 test('-force keeps Packer\'s meaning only: a CI job that always passes it still skips and resumes; -replace builds from the start', async () => {
   await inWorkdir(async (w) => {
-    await w.write(
-      't.pkr.hcl',
-      `source "null" "a" { communicator = "none" }
-build {
-  sources = ["source.null.a"]
-  provisioner "shell-local" { inline = ["echo one >> steps.log"] }
-  provisioner "shell-local" { inline = ["echo two >> steps.log", "test -f ok"] }
-}
-`,
-    );
+    await w.write('t.pkr.hcl', nullShellLocal(['echo one >> steps.log'], ['echo two >> steps.log', 'test -f ok']));
     const failed = await w.build('-force', 't.pkr.hcl');
     expectExit(failed, 1);
     assert.match(failed.stdout, /Resume from the step that did not complete with: builder build -force t\.pkr\.hcl — /);
@@ -86,13 +78,7 @@ build {
 });
 
 /** Two steps; the second fails until a file named `ok` exists. */
-const FAILS_UNTIL_OK = `source "null" "a" { communicator = "none" }
-build {
-  sources = ["source.null.a"]
-  provisioner "shell-local" { inline = ["echo one >> steps.log"] }
-  provisioner "shell-local" { inline = ["test -f ok"] }
-}
-`;
+const FAILS_UNTIL_OK = nullShellLocal(['echo one >> steps.log'], ['test -f ok']);
 
 test('a failed -replace run prints a resume command that resumes (without -replace)', async () => {
   await inWorkdir(async (w) => {

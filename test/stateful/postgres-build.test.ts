@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresSkipReason, startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { nullShellLocal } from '../helpers/templates.js';
 import { expectExit, inWorkdir, runCli } from './semantics-helpers.js';
 
 const skip = postgresSkipReason();
@@ -22,15 +23,7 @@ test('build, plan and state list on a postgres:// state', async (t) => {
   if (reason || !cluster || 'skip' in cluster) return void t.skip(reason ?? 'PostgreSQL did not start');
   const url = cluster.url;
   await inWorkdir(async (w) => {
-    await w.write(
-      't.pkr.hcl',
-      `source "null" "a" { communicator = "none" }
-build {
-  sources = ["source.null.a"]
-  provisioner "shell-local" { inline = ["echo ran >> steps.log"] }
-}
-`,
-    );
+    await w.write('t.pkr.hcl', nullShellLocal(['echo ran >> steps.log']));
     const first = await w.build(`-state=${url}`, 't.pkr.hcl');
     expectExit(first, 0);
     const plan = await runCli(['plan', `-state=${url}`, '-detailed-exitcode', 't.pkr.hcl'], w.dir);
