@@ -95,6 +95,10 @@ export interface LockInfo {
   path: string;
   /** builder version of the holder. */
   version: string;
+  /** The shared run (`build -run-id`) the holder works for, when the backend records it (PostgreSQL). */
+  run?: string;
+  /** RFC 3339: when the lock lapses unless renewed, on the server's clock (PostgreSQL leases). */
+  expires?: string;
 }
 
 /** One step record of a build, replaced: what a checkpoint changes (see StateManager.updateStep). */

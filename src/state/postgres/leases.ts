@@ -265,6 +265,9 @@ export class Leases {
     };
     if (row.scope === 'build') info.build = row.build;
     if (h.pid_start !== undefined) info.pid_start = h.pid_start;
+    if (row.run_id !== null) info.run = row.run_id;
+    // A released row's expiry is '-infinity' (not a Date): no expiry to tell.
+    if (row.expires_at instanceof Date && Number.isFinite(row.expires_at.getTime())) info.expires = row.expires_at.toISOString();
     return info;
   }
 }
