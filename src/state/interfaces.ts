@@ -130,6 +130,12 @@ export interface PutOptions {
    * whose loss is harmless (a step marked `running` reads as `pending` when lost — both re-run).
    */
   durable?: boolean;
+  /**
+   * The caller does not hold the write lock for this put (an optimistic put, `optimisticPuts`): a
+   * write lease the client holds belongs to another of its users (another manager), so the put
+   * neither depends on it nor is let through by it. Clients without optimistic puts ignore it.
+   */
+  unlocked?: boolean;
 }
 
 export interface StateClient {
