@@ -71,7 +71,7 @@ ${varFlagsUsageAt(32)}`,
 /** Plans every build of `setup`, prints the plans, and returns the exit code. */
 export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detailed-exitcode': boolean; snapshots: boolean }, ctx: CommandContext): Promise<number> {
   // The holders first: a build they hold may end while it is planned (then planned as ended).
-  const held = f.json ? new Map<string, LockInfo>() : await heldBuilds(setup);
+  const held = await heldBuilds(setup);
   const plans = await planBuilds({
     template: setup.template,
     builds: setup.builds,
@@ -86,7 +86,7 @@ export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detaile
   const all = [...plans.values()];
   const orphaned = orphans(setup.state.buildKeys(), setup.template.builds.flatMap((b) => b.sources.map((s) => fullBuildName(b, s))));
   if (f.json) {
-    ctx.stdout.write(`${JSON.stringify(plansToJson(all, orphaned), null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify(plansToJson(all, orphaned, held), null, 2)}\n`);
   } else {
     for (const plan of all) {
       const lines = planLines(plan);

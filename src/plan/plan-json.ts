@@ -3,6 +3,7 @@
  * plan"). `format_version` changes only when a member is removed or changes meaning; new members
  * may be added within a version, so readers ignore members they do not know.
  */
+import type { LockInfo } from '../state/interfaces.js';
 import type { JsonValue } from '../state/types.js';
 import { changeText } from './changes.js';
 import type { BuildPlan } from './plan.js';
@@ -35,6 +36,26 @@ export interface BuildPlanJson {
   /** Present when a plugin serves the builder: its name, and that a later run cannot resume on
    * the build's instance (a failure cleans it up). */
   builder_plugin?: { name: string; resumable: false };
+  /** Present when another run (in a shared run, a runner) holds the build's lock now: what it does
+   * may change this plan. The text form's "held by …" line. */
+  held_by?: PlanHolderJson;
+}
+
+/** Who holds a build's lock (never a secret: no connection string, no credentials). */
+export interface PlanHolderJson {
+  /** The lock's ID (`builder state unlock ID` breaks it). */
+  lock_id: string;
+  /** user@host, or the runner's name in a shared run. */
+  who: string;
+  host: string;
+  pid: number;
+  operation: string;
+  /** RFC 3339: when the lock was taken. */
+  since: string;
+  /** The shared run the holder works for (PostgreSQL records it). */
+  run_id?: string;
+  /** RFC 3339, the server's clock: when the lock lapses unless its holder renews it (PostgreSQL). */
+  expires?: string;
 }
 
 export interface PlanDocumentJson {
@@ -44,8 +65,22 @@ export interface PlanDocumentJson {
   orphans: string[];
 }
 
-/** One build's plan as JSON data. */
-export function planToJson(plan: BuildPlan): BuildPlanJson {
+/** The JSON form of a lock's holder. */
+export function holderToJson(lock: LockInfo): PlanHolderJson {
+  return {
+    lock_id: lock.id,
+    who: lock.who,
+    host: lock.host,
+    pid: lock.pid,
+    operation: lock.operation,
+    since: lock.created,
+    ...(lock.run !== undefined ? { run_id: lock.run } : {}),
+    ...(lock.expires !== undefined ? { expires: lock.expires } : {}),
+  };
+}
+
+/** One build's plan as JSON data; `holder`: the lock another run holds on it, if any. */
+export function planToJson(plan: BuildPlan, holder?: LockInfo): BuildPlanJson {
   const instance = plan.instance ? { id: plan.instance.id, action: 'reuse' as const } : plan.destroyInstance ? { id: plan.destroyInstance.id, action: 'destroy' as const } : null;
   const after = plan.snapshot ? (plan.steps[plan.snapshot.step]?.label ?? '') : '';
   return {
@@ -57,12 +92,13 @@ export function planToJson(plan: BuildPlan): BuildPlanJson {
     instance,
     snapshot: plan.snapshot ? { id: plan.snapshot.id, after, saves_steps: plan.snapshot.saves } : null,
     ...(plan.builderPlugin ? { builder_plugin: { name: plan.builderPlugin, resumable: false as const } } : {}),
+    ...(holder ? { held_by: holderToJson(holder) } : {}),
   };
 }
 
-/** The whole `plan -json` document. */
-export function plansToJson(plans: readonly BuildPlan[], orphaned: readonly string[]): PlanDocumentJson {
-  return { format_version: PLAN_FORMAT_VERSION, builds: plans.map(planToJson), orphans: [...orphaned] };
+/** The whole `plan -json` document; `held`: the locks other runs hold, by build name. */
+export function plansToJson(plans: readonly BuildPlan[], orphaned: readonly string[], held: ReadonlyMap<string, LockInfo> = new Map()): PlanDocumentJson {
+  return { format_version: PLAN_FORMAT_VERSION, builds: plans.map((p) => planToJson(p, held.get(p.name))), orphans: [...orphaned] };
 }
 
 /**

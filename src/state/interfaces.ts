@@ -95,6 +95,10 @@ export interface LockInfo {
   path: string;
   /** builder version of the holder. */
   version: string;
+  /** The shared run (`build -run-id`) the holder works for, when the backend records it (PostgreSQL). */
+  run?: string;
+  /** RFC 3339: when the lock lapses unless renewed, on the server's clock (PostgreSQL leases). */
+  expires?: string;
 }
 
 /** One step record of a build, replaced: what a checkpoint changes (see StateManager.updateStep). */
@@ -126,6 +130,12 @@ export interface PutOptions {
    * whose loss is harmless (a step marked `running` reads as `pending` when lost — both re-run).
    */
   durable?: boolean;
+  /**
+   * The caller does not hold the write lock for this put (an optimistic put, `optimisticPuts`): a
+   * write lease the client holds belongs to another of its users (another manager), so the put
+   * neither depends on it nor is let through by it. Clients without optimistic puts ignore it.
+   */
+  unlocked?: boolean;
 }
 
 export interface StateClient {

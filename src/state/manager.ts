@@ -578,7 +578,7 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
           state.packer_version = PACKER_LANGUAGE_VERSION;
           await this.client.put(state);
         } else {
-          await this.client.put(state, changes, { durable });
+          await this.client.put(state, changes, locked ? { durable } : { durable, unlocked: true });
         }
         this.persisted = true;
         this.wrote = true;
@@ -598,11 +598,10 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
         const started = Date.now();
         done = await this.retryConflicts(() => attempt(false), () => Date.now() - started > Math.max(this.lockTimeoutMs, WRITE_LOCK_WAIT_MS));
       }
-      if (!done) {
-        // An optimistic writer (optimisticPuts) that checked for the write lock just before this
-        // process took it may still commit once: under the lock that race ends after a retry.
-        await this.withWriteLock(operation, () => this.retryConflicts(() => attempt(true), (tries) => this.client.optimisticPuts !== true || tries >= 5));
-      }
+      // Under the write lock no put meets a conflict: taking the lock waits for the optimistic
+      // puts in flight (PostgreSQL: both lock the workspace's lease row), and the state is read
+      // after. A conflict here means a writer without locks (-lock=false): reported, not retried.
+      if (!done) await this.withWriteLock(operation, () => attempt(true));
     } catch (err) {
       const own = new Map(settled.filter((s) => !s.ok).map((s) => [s.pending, s.value]));
       for (const pending of group) pending.reject(own.has(pending) ? own.get(pending) : err);

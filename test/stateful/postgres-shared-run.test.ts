@@ -7,7 +7,8 @@
  *   step runs exactly once, and each runner's exit code and last line report the whole run.
  * - A runner SIGKILLed in the middle of a build: a second runner waits, says who holds the build,
  *   takes it over once its lease expired and resumes it on the kept instance — the completed step
- *   does not run again. Meanwhile `state list` and `builder plan` name the runner holding it.
+ *   does not run again. Meanwhile `state list` and `builder plan` name the runner holding it (and
+ *   `plan -json` its run and the lease's expiry, and no secret).
  * - A runner whose inputs differ from the run's is refused with one clear message.
  * - Four runners on 40 builds of 3 steps while a supervisor SIGKILLs a random runner every two
  *   seconds (three times) and starts a replacement: every build completes, takeovers are said, and
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { postgresTestFile, until } from '../helpers/postgres.js';
 import { runCli, startCli, type CliResult } from '../build/cli.js';
 import type { StateFile } from '../../src/state/types.js';
+import type { PlanDocumentJson } from '../../src/plan/plan-json.js';
 import { expectExit, inWorkdir, type Workdir } from './semantics-helpers.js';
 import type { ChildProcess } from 'node:child_process';
 
@@ -108,6 +110,17 @@ pgTest('a SIGKILLed runner: its build is taken over after its lease expired and 
       new RegExp(`null\\.${victim}:?\\s+held by [^@ ]+@machine-a \\(pid \\d+, build since [^)]+, lock ID [0-9a-f-]+\\): running now`),
       'builder plan names the runner working on the build',
     );
+    const json = await runCli(['plan', '-json', `-state=${cluster().url}`, '-workspace=kill-1', 't.pkr.hcl'], w.dir);
+    expectExit(json, 0);
+    assert.doesNotMatch(json.stdout, /postgres(ql)?:\/\//, 'no connection string in the plan');
+    const held = (JSON.parse(json.stdout) as PlanDocumentJson).builds.find((b) => b.build === `null.${victim}`)?.held_by;
+    assert.ok(held, 'plan -json names the runner working on the build');
+    assert.match(held.who, /@machine-a$/);
+    assert.equal(held.host, 'machine-a');
+    assert.equal(held.operation, 'build');
+    assert.equal(held.run_id, 'kill-1');
+    assert.match(held.lock_id, /^[0-9a-f-]{36}$/);
+    assert.ok(held.expires !== undefined && Date.parse(held.expires) > Date.parse(held.since), `the lease expires after it was taken: ${held.since} .. ${held.expires}`);
     a.child.kill('SIGKILL');
     const killed = await a.done;
     assert.equal(killed.code, 1);

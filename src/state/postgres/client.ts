@@ -9,7 +9,8 @@
  *   applied in place; anything else (a whole write, a gap) falls back to `get`.
  * - `put(state, changes)` is one statement (one round trip, atomic): it bumps the serial in the state row only if
  *   that row is at the serial this client last saw *and* every lease the write depends on is
- *   still this client's (see leases.ts, fenceSql) — else the database changes nothing and the
+ *   still this client's (see leases.ts, fenceSql) *and* no one else holds the write lease (its
+ *   row share-locked: taking the lease waits for the put) — else the database changes nothing and the
  *   put throws; then it writes only the rows the changes touched (one step row for a step's
  *   checkpoint) and one history row per change. Its cost does not grow with the size of the state.
  *   `durable: false` commits with synchronous_commit off (a server crash may lose it, a client
@@ -218,12 +219,14 @@ class PgStateClient implements PostgresStateClient {
 
   async put(state: StateFile, changes?: readonly StateChange[], options: PutOptions = {}): Promise<void> {
     const incremental = changes !== undefined && changes.length > 0 && this.cursor?.state === state;
-    if (changes !== undefined && changes.length > 0 && !incremental && ![...this.held.values()].some((l) => l.info.scope !== 'build')) {
+    const unlocked = options.unlocked === true;
+    const underLease = !unlocked && [...this.held.values()].some((l) => l.info.scope !== 'build');
+    if (!incremental && (unlocked || (changes !== undefined && changes.length > 0 && !underLease))) {
       // An optimistic put (no write lease) on a version this client did not read: never a whole
       // write without the lease — the manager reloads and tries again.
-      throw new StateConflictError(this.location, state.serial - changes.length, 'a version this client has not read');
+      throw new StateConflictError(this.location, state.serial - (changes?.length ?? 0), 'a version this client has not read');
     }
-    const fence = await this.fenceFor(incremental ? changes : undefined);
+    const fence = await this.fenceFor(incremental ? changes : undefined, unlocked);
     const durable = options.durable !== false;
     let attempt = 0;
     await this.withDb('write', true, async (db) => {
@@ -239,12 +242,20 @@ class PgStateClient implements PostgresStateClient {
     const previous = state.serial - changes.length;
     const t = touched(changes);
     const rows = changedRows(state, t.keys, t.steps);
-    // Puts without the write lease (optimisticPuts) also require that no one else holds it: a
-    // whole write (push, restore, compaction) under the lease is never raced by one. The lease's
-    // row is share-locked until this commits, so the lease cannot be taken in between.
+    // No one else may hold the write lease: a writer under it (a whole write — push, restore,
+    // compaction — or any locked write) is never raced by an optimistic put. The workspace's
+    // lease row is share-locked, whatever it holds, until this commits; taking the lease (tryWrite,
+    // an upsert of that row) waits for that, so the lease holder reads the state after every put
+    // that passed this check. The lock is in the subquery's target list on purpose: as a WHERE
+    // above a FOR SHARE subquery, PostgreSQL pushed the conditions below the row lock, so a
+    // released row (id NULL) was never locked and a lease could be taken, and the state read,
+    // while a put that had passed the check was still to commit. A missing row (a state written
+    // before any write lock) refuses the put (IS TRUE), and `refused` creates the row.
+    // $11 lists the fence: its write lease is this put's own only when made under it (not
+    // `unlocked`, see fenceFor).
     const noOtherWriter =
-      `NOT EXISTS (SELECT 1 FROM (SELECT id, expires_at FROM ${this.s}.write_leases WHERE workspace = $1 FOR SHARE) w ` +
-      `WHERE w.id IS NOT NULL AND w.expires_at > clock_timestamp() AND NOT (w.id = ANY($11::uuid[])))`;
+      `(SELECT w.id IS NULL OR w.expires_at <= clock_timestamp() OR w.id = ANY($11::uuid[]) ` +
+      `FROM (SELECT id, expires_at FROM ${this.s}.write_leases WHERE workspace = $1 FOR SHARE) w) IS TRUE`;
     const r = await db.query<{ updated: number }>(putChangesSql(this.s, `${this.leases.fenceSql(11, 13)} AND ${noOtherWriter}`), [
       this.workspace,
       state.lineage,
@@ -282,6 +293,9 @@ class PgStateClient implements PostgresStateClient {
       for (const l of lost) this.lostIds.add(l.info.id);
       throw new StateLeaseLostError(this.location, lost.map((l) => l.info));
     }
+    // The workspace has no write-lease row yet: optimistic puts are refused until it exists (see
+    // putChanges), so make it (released); the caller tries again.
+    if (await this.leases.ensureWriteRow(db)) throw new StateConflictError(this.location, previous, 'no write-lock row for the workspace yet (made now)');
     throw new StateConflictError(this.location, previous, found ? `serial ${found.serial}${found.lineage === state.lineage ? '' : ' of another lineage'}` : 'no state');
   }
 
@@ -323,12 +337,15 @@ class PgStateClient implements PostgresStateClient {
 
   /**
    * The leases a write depends on: this client's write and state leases, and the build leases of
-   * the builds it changes (all build leases for a whole write). A lease past the holder's own
+   * the builds it changes (all build leases for a whole write). An `unlocked` put (optimistic) does
+   * not depend on a write lease the client holds: that one is another user's of this client. A lease past the holder's own
    * deadline is renewed first; one that cannot be is refused here without asking the database.
    */
-  private async fenceFor(changes: readonly StateChange[] | undefined): Promise<HeldLease[]> {
+  private async fenceFor(changes: readonly StateChange[] | undefined, unlocked = false): Promise<HeldLease[]> {
     const builds = changes ? new Set(touchedBuilds(changes)) : undefined;
-    const fence = [...this.held.values()].filter((l) => l.info.scope !== 'build' || !builds || builds.has(l.info.build ?? ''));
+    const fence = [...this.held.values()].filter((l) =>
+      l.info.scope === 'build' ? !builds || builds.has(l.info.build ?? '') : !(unlocked && l.info.scope === 'write'),
+    );
     const late = fence.filter((l) => l.deadline <= performance.now() && !this.lostIds.has(l.info.id));
     if (late.length > 0) await this.renewNow(late);
     const lost = fence.filter((l) => this.lostIds.has(l.info.id));

@@ -9,7 +9,8 @@
  *   (waiting, if any, is the caller's). Expired leases are removed first; a lease whose holder is
  *   a dead process on this host is taken over with a warning, as the file backend does.
  * - `write` leases: one row per workspace in `write_leases`, taken (when free or expired) and
- *   released by updating it in place, one statement each. `build` and
+ *   released by updating it in place, one statement each. Taking it locks the row, so it waits
+ *   for the optimistic puts in flight (they share-lock the row, see client.ts putChanges). `build` and
  *   `state` leases: taken in one transaction under the workspace row's lock, since a `state`
  *   lease excludes every `build` lease.
  * - `fenceSql` is the condition a write puts in its own statement so that the database refuses it
@@ -158,6 +159,19 @@ export class Leases {
     return `(${held('leases')} + ${held('write_leases')}) = $${countParam}`;
   }
 
+  /**
+   * Makes the workspace's write-lease row (released) unless it exists; true when it was missing.
+   * Optimistic puts lock that row to exclude the taking of the lease, so they need it to exist.
+   */
+  async ensureWriteRow(db: pg.PoolClient): Promise<boolean> {
+    const r = await db.query(
+      `INSERT INTO ${this.schema}.write_leases (workspace, id, token, operation, holder, created_at, renewed_at, expires_at)
+       VALUES ($1, NULL, 0, '', '{}', clock_timestamp(), clock_timestamp(), '-infinity') ON CONFLICT (workspace) DO NOTHING`,
+      [this.workspace],
+    );
+    return r.rowCount === 1;
+  }
+
   /** Which of these leases are no longer held (for the message of a refused write). */
   async lost(db: pg.PoolClient, leases: readonly HeldLease[]): Promise<HeldLease[]> {
     const r = await db.query<{ id: string }>(
@@ -265,6 +279,9 @@ export class Leases {
     };
     if (row.scope === 'build') info.build = row.build;
     if (h.pid_start !== undefined) info.pid_start = h.pid_start;
+    if (row.run_id !== null) info.run = row.run_id;
+    // A released row's expiry is '-infinity' (not a Date): no expiry to tell.
+    if (row.expires_at instanceof Date && Number.isFinite(row.expires_at.getTime())) info.expires = row.expires_at.toISOString();
     return info;
   }
 }
