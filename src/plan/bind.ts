@@ -22,6 +22,8 @@ import { errorDiag, hasErrors, warningDiag, type Diagnostic, type Range } from '
 import type { Components } from '../components.js';
 import type { BuilderDef, BuildValues, ConfigSpec, PostProcessorDef, PrepareResult, ProvisionerDef } from '../sdk/component.js';
 import { evaluateSourceConfig, evaluateStepConfig } from '../template/evaluate-config.js';
+import { bodyExpressions } from '../template/data.js';
+import { variablesOf } from '../hcl/traversals.js';
 import {
   BUILD_CONTEXT_KEYS,
   type BuildContextValues,
@@ -102,8 +104,9 @@ export function bindBuilds(template: Template, planned: readonly PlannedBuild[],
     if (!builder) continue;
     const base: BuildContextValues = { buildName: p.build.name, sourceName: p.source.localName, sourceType: p.source.type };
     const withBuild = (values: BuildValues): BuildContextValues => ({ ...base, build: values });
+    const placeholders = builder.plugin ? { ...pluginGeneratedPlaceholders(p), ...BUILD_PLACEHOLDERS } : BUILD_PLACEHOLDERS;
     const bind = <D extends Preparable>(kind: string, type: string, name: string, def: D, range: Range, evaluate: (v: BuildContextValues) => EvaluatedConfig): BoundComponent<D> => {
-      const evaluated = evaluate(withBuild(BUILD_PLACEHOLDERS));
+      const evaluated = evaluate(withBuild(placeholders));
       evaluated.sensitiveValues.forEach((s) => sensitive.add(s));
       const { diagnostics, config } = prepareChecked(kind, type, range, evaluated, def);
       diags.add(diagnostics);
@@ -156,6 +159,26 @@ export function bindBuilds(template: Template, planned: readonly PlannedBuild[],
     if (v.sensitive && v.value && !v.value.unknown) collectStrings(v.value.raw, sensitive);
   }
   return { builds, diagnostics: diags.list, sensitive: [...sensitive] };
+}
+
+/**
+ * For a plugin builder: a placeholder for every other `build.NAME` its provisioners and
+ * post-processors refer to. A plugin builder's generated variables (Packer's `GeneratedVars`) are
+ * known only once its own Prepare runs, at the start of its build, and their values arrive with its
+ * provision hook (BuilderDef.connect `values`); a name it does not generate is an error then.
+ */
+function pluginGeneratedPlaceholders(p: PlannedBuild): BuildValues {
+  const out: BuildValues = {};
+  const blocks = [...p.provisioners, ...(p.errorCleanupProvisioner ? [p.errorCleanupProvisioner] : []), ...p.postProcessors.flat()];
+  for (const block of blocks) {
+    for (const expr of bodyExpressions(block.body)) {
+      for (const ref of variablesOf(expr)) {
+        const name = ref.root === 'build' ? ref.steps[0] : undefined;
+        if (name !== undefined && name !== 'name') out[name] = `{{ build \`${name}\` }}`;
+      }
+    }
+  }
+  return out;
 }
 
 /** True when binding found no error: the builds can run. */

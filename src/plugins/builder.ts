@@ -45,6 +45,17 @@ function connectionInfo(data: Record<string, unknown>): ConnectionInfo | undefin
   };
 }
 
+/** The `build.*` values in a plugin's provision hook data: its string (and number, bool) entries —
+ * `ID`, `Host`, … and the builder's generated variables — as Packer gives them to templates. */
+function buildValuesOf(data: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v === 'string') out[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') out[k] = String(v);
+  }
+  return out;
+}
+
 function asRecord(v: unknown): Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Record<string, unknown>) : {};
 }
@@ -125,7 +136,7 @@ export function pluginBuilder(component: PluginComponent, builderId = `plugin.${
       if (!state?.hook) return {};
       // With communicator "none" the plugin serves no usable communicator.
       const info = connectionInfo(state.hook.data);
-      return info ? { comm: state.hook.comm, info } : {};
+      return { ...(info ? { comm: state.hook.comm, info } : {}), values: buildValuesOf(state.hook.data) };
     },
 
     async finish(_config, instance, ctx): Promise<Artifact | undefined> {

@@ -13,6 +13,7 @@ import { CancelledError, toError } from '../errors.js';
 import type { Artifact, BuilderDef, BuildUi, BuildValues, Communicator, ConnectionInfo, InstanceRecord, PostProcessorDef, ProvisionerDef, StepContext } from '../sdk/component.js';
 import { runSteps, withPauseBefore, withRetries, withTimeout, type OnErrorMode, type Step, type StepObserver } from './runner.js';
 import type { TargetedUi } from '../ui/ui.js';
+import { BUILD_CONTEXT_KEYS } from '../template/model.js';
 
 export interface ProvisionerSpec {
   type: string;
@@ -137,6 +138,9 @@ export function multiError(errors: readonly Error[]): Error {
 /** How a snapshot is said (a line that starts with one of STATE_EVENT_PHRASES). */
 const SNAPSHOT_SAID = 'Snapshot after provisioner ';
 
+/** Every usual `build.*` key as Packer renders it when its builder did not give it. */
+const UNKNOWN_BUILD_VALUES: BuildValues = Object.fromEntries(BUILD_CONTEXT_KEYS.map((k) => [k, '<unknown>']));
+
 /** Packer's placeholder for generated values a builder does not provide. */
 const NOT_IMPLEMENTED = 'ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER';
 
@@ -163,6 +167,8 @@ interface BuildState {
   instance?: InstanceRecord;
   comm?: Communicator;
   conn?: ConnectionInfo;
+  /** `build.*` values the builder gave (BuilderDef.connect), instead of those builder derives. */
+  generated?: BuildValues;
   artifact?: Artifact;
   provisionFailed: boolean;
 }
@@ -181,7 +187,10 @@ export async function runBuild(spec: BuildSpec, given: BuildRunOptions): Promise
     builderType: spec.builderType,
   });
   const state: BuildState = { provisionFailed: false };
-  const values = (): BuildValues => buildValues(opts.context.runUuid, state.instance, state.conn);
+  // A builder that gives its own values (a plugin builder's hook data) gives all of them: a usual
+  // key it lacks (a builder that sends none, as Packer's file builder) reads `<unknown>`, as
+  // Packer 1.6.6 prints it.
+  const values = (): BuildValues => state.generated ? { ...UNKNOWN_BUILD_VALUES, ...state.generated } : buildValues(opts.context.runUuid, state.instance, state.conn);
   const maskSecrets = (): void => {
     ui.addSensitive([state.conn?.password, state.conn?.sshPrivateKey].filter((s): s is string => !!s));
   };
@@ -247,6 +256,7 @@ export async function runBuild(spec: BuildSpec, given: BuildRunOptions): Promise
         const r = await spec.builder.connect(spec.builderConfig, s.instance!, stepCtx(signal));
         s.comm = r.comm;
         s.conn = r.info;
+        s.generated = r.values;
         maskSecrets();
       },
       async cleanup(s) {

@@ -233,7 +233,10 @@ export interface BuilderDef<C = unknown> {
   configSpec: ConfigSpec;
   prepare(raw: Record<string, unknown>): PrepareResult<C>;
   create(config: C, ctx: StepContext): Promise<InstanceRecord>;
-  connect(config: C, instance: InstanceRecord, ctx: StepContext): Promise<{ comm?: Communicator; info?: ConnectionInfo }>;
+  /** `values`: the `build.*` values the builder gives (a plugin builder's hook data: `ID`, `Host`,
+   * its generated variables…), instead of those builder derives from the instance and `info`; a
+   * key it does not give is unknown. */
+  connect(config: C, instance: InstanceRecord, ctx: StepContext): Promise<{ comm?: Communicator; info?: ConnectionInfo; values?: BuildValues }>;
   finish(config: C, instance: InstanceRecord, ctx: StepContext): Promise<Artifact | undefined>;
   destroy(config: C, instance: InstanceRecord, ctx: StepContext): Promise<void>;
   /** Checks that a recorded instance still exists; resolves false when it is gone. */

@@ -124,6 +124,10 @@ build {
   provisioner "shell-local" {
     inline = ["echo two >&2"]
   }
+  # build.* values come from the plugin builder's provision hook data
+  provisioner "shell-local" {
+    inline = ["echo 'id=\${build.ID} type=\${build.ConnType}'"]
+  }
   post-processors {
     post-processor "checksum" {
       checksum_types = ["sha256"]
