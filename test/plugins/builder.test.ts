@@ -48,13 +48,16 @@ describe("Packer 1.6.6's null builder as a plugin", { skip: packerSkipReason() }
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('builds with communicator "none": no communicator, the Null artifact, nothing left running', async () => {
+  it('builds with communicator "none": no communicator, build.ID "Null", the Null artifact, nothing left running', async () => {
     const b = pluginBuilder(component);
     const prepared = b.prepare({ communicator: 'none' });
     assert.deepEqual(prepared.errors, []);
     const instance = await b.create(prepared.config!, ctx());
     const pids = livePluginPids();
-    assert.deepEqual(await b.connect(prepared.config!, instance, ctx()), {});
+    // no communicator; the build.* values of the plugin's hook data (its ID is Packer's "Null")
+    const connected = await b.connect(prepared.config!, instance, ctx());
+    assert.equal(connected.comm, undefined);
+    assert.equal(connected.values?.ID, 'Null');
     const artifact = await b.finish(prepared.config!, instance, ctx());
     assert.equal(artifact?.builderId, 'fnoeding.null');
     assert.equal(artifact?.id, 'Null');
