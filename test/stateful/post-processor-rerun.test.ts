@@ -8,7 +8,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expectExit, inWorkdir } from './semantics-helpers.js';
+import { expectExit, inWorkdir, runCli } from './semantics-helpers.js';
+import { packerSkipReason } from '../helpers/packer.js';
 
 /** Chain 1: manifest (keeps the builder's artifact); chain 2: shell-local that fails until `fixed` exists. */
 const template = `source "file" "f" {
@@ -34,10 +35,12 @@ interface Manifest {
 }
 
 describe('a failed post-processor chain re-runs alone on the recorded builder artifact', () => {
-  test('file builder: the builder and provisioners do not run again; the chain does, and the build completes', async () => {
+  /** The scenario, with `env` for every `builder build`. */
+  const failThenFix = (env: NodeJS.ProcessEnv) => async (): Promise<void> => {
     await inWorkdir(async (w) => {
+      const build = (): ReturnType<typeof w.build> => runCli(['build', 't.pkr.hcl'], w.dir, env);
       await w.write('t.pkr.hcl', template);
-      const failed = await w.build('t.pkr.hcl');
+      const failed = await build();
       expectExit(failed, 1);
       const rec = await w.buildState('file.f');
       assert.equal(rec.status, 'failed');
@@ -48,7 +51,7 @@ describe('a failed post-processor chain re-runs alone on the recorded builder ar
       assert.equal(builderArtifact.type, 'file');
 
       await w.write('fixed', '');
-      const next = await w.build('t.pkr.hcl');
+      const next = await build();
       expectExit(next, 0);
       assert.match(next.stdout, /==> file\.f: Resuming: post-processor 2 \(shell-local\) failed \([^\n]*\); re-runs post-processor chain 2 on the recorded artifact of the builder \(File\), without creating an instance\.\n/);
       assert.deepEqual(await w.lines('steps.log'), ['provisioned'], 'the provisioner ran once');
@@ -63,11 +66,15 @@ describe('a failed post-processor chain re-runs alone on the recorded builder ar
       assert.deepEqual(done.post_processors.map((p) => p.status), ['complete', 'complete']);
       assert.ok(done.artifacts.some((a) => a.metadata.step === 'finish' && a.type === 'file'), 'the builder artifact is recorded again');
 
-      const again = await w.build('t.pkr.hcl');
+      const again = await build();
       expectExit(again, 0);
       assert.match(again.stdout, /Up to date/);
     });
-  });
+  };
+
+  test('native file builder: the builder and provisioners do not run again; the chain does, and the build completes', failThenFix({}));
+
+  test('through Packer 1.6.6 plugins (BUILDER_PREFER_PLUGINS=1): the same', { skip: packerSkipReason() }, failThenFix({ BUILDER_PREFER_PLUGINS: '1' }));
 
   test('the builder artifact was deleted: built from the start', async () => {
     await inWorkdir(async (w) => {
