@@ -102,6 +102,9 @@ export interface BuildPlan {
   firstChain: number;
   /** For resume: the recorded instance to reconnect to. */
   instance?: InstanceState;
+  /** For resume without an instance: the builder's recorded artifact (ArtifactState whose
+   * metadata.step is "finish") the post-processor chains from `firstChain` re-run on. */
+  builderArtifact?: ArtifactState;
   /** For fresh and restart-from-snapshot: a kept instance to destroy before building. */
   destroyInstance?: InstanceState;
   /** For restart-from-snapshot: the snapshot to start from. */
@@ -174,6 +177,11 @@ function firstChainToRun(record: BuildState, inputs: BuildInputs, outputPresent:
   }
   if (record.post_processors.length > flat) return { chain: inputs.postProcessorChains.length, why: 'a post-processor was removed' };
   return undefined;
+}
+
+/** The builder's own artifact as the state recorded it (kept by the last run), if it is. */
+export function builderArtifactRecord(record: BuildState): ArtifactState | undefined {
+  return record.artifacts.find((a) => a.metadata.step === 'finish');
 }
 
 /** Every difference between the record and the inputs, named. */
@@ -253,6 +261,14 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
     return make('restart-from-snapshot', `${reason}; the snapshot was taken after ${at}, which saves ${snap.saves} step${snap.saves === 1 ? '' : 's'}`, snap.step + 1, 0, { ...destroy, snapshot: snap });
   };
   const resume = (reason: string, firstProvisioner: number, firstChain: number): BuildPlan => make('resume', reason, firstProvisioner, firstChain, { instance: kept });
+  /** Every provisioner completed unchanged and the builder's artifact is recorded with its files
+   * (if any) still there: the chains from `pp.chain` re-run on it, no instance is created. */
+  const onArtifact = (pp: { chain: number; why: string }): BuildPlan | undefined => {
+    const a = record ? builderArtifactRecord(record) : undefined;
+    if (!a || !options.artifactPresent(a)) return undefined;
+    const reason = `${pp.why}; re-runs post-processor chain ${pp.chain + 1} on the recorded artifact of the builder (${a.id || a.files.join(', ')}), without creating an instance`;
+    return make('resume', reason, n, pp.chain, { builderArtifact: a });
+  };
 
   if (!record) return fresh('no previous build is recorded');
   if (options.force) return fresh('-replace names it');
@@ -289,7 +305,7 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
         return make('up-to-date', `nothing changed since the build completed at ${record.completed_at}`, n, chains, { artifacts: record.artifacts });
       }
       if (reusable) return resume(`${pp.why}; the steps before it are complete and unchanged`, n, pp.chain);
-      return lost(pp.why);
+      return onArtifact(pp) ?? lost(pp.why);
     }
     if (same === applied && applied === recorded.length && n > applied) {
       const why = `${provisionerLabel(inputs.provisioners[applied]!, applied)} is new`;
@@ -302,6 +318,12 @@ export function planBuild(inputs: BuildInputs, record: BuildState | undefined, o
 
   // An unfinished build: failed, or interrupted (status still creating/provisioning/…).
   const ended = record.status === 'failed' ? 'failed' : 'did not finish';
+  if ((!kept || !inputs.canReconnect) && same === applied && applied === recorded.length && n === applied) {
+    // The build failed in a post-processor chain after the builder made its artifact.
+    const pp = firstChainToRun(record, inputs, outputPresent);
+    const plan = pp && onArtifact(pp);
+    if (plan) return plan;
+  }
   if (!kept) return fallback(`the last build ${ended} without keeping an instance to resume on`);
   if (!inputs.canReconnect) return fallback(`the last build did not complete, and a ${inputs.builderType} instance cannot be reconnected to`);
   if (same < applied) {

@@ -112,6 +112,10 @@ export interface BuildResult {
   cancelled: boolean;
   /** Given up through `abandon`: nothing of it was recorded or cleaned up after. */
   abandoned?: boolean;
+  /** The builder's artifact was kept (Packer's keep rules): it is `artifacts[0]`. A
+   * post-processor may pass its input on as its own artifact, so the same object can appear
+   * again later in the list; only this says which one is the builder's. */
+  builderArtifactKept?: boolean;
 }
 
 /** Hooks that say nothing more once `signal` is aborted (a build given up writes nothing more). */
@@ -318,7 +322,9 @@ export async function runBuild(spec: BuildSpec, given: BuildRunOptions): Promise
       async run(s, signal) {
         const recorded = opts.resume?.artifacts?.get('finish');
         s.artifact = recorded ?? (await spec.builder.finish(spec.builderConfig, s.instance!, stepCtx(signal)));
-        if (s.artifact && !recorded) await hooks?.onArtifact?.('finish', s.artifact);
+        // A recorded one too (a resume on the builder's recorded artifact): it is recorded again
+        // when the build ends with it kept.
+        if (s.artifact) await hooks?.onArtifact?.('finish', s.artifact);
       },
     },
   ];
@@ -364,7 +370,8 @@ export async function runBuild(spec: BuildSpec, given: BuildRunOptions): Promise
     return { artifacts: [], cancelled: false };
   }
   if (spec.postProcessors.length > 0) await hooks?.onBuildStatus?.('post_processing');
-  const { artifacts, errors } = await runPostProcessors(spec, builderArtifact, opts, stepCtx, values);
+  const { artifacts, errors, keptOriginal } = await runPostProcessors(spec, builderArtifact, opts, stepCtx, values);
+  const kept = keptOriginal ? { builderArtifactKept: true } : {};
   if (abandon?.aborted) return abandonedResult(abandon);
   if (opts.signal.aborted) {
     const error = new CancelledError();
@@ -374,10 +381,10 @@ export async function runBuild(spec: BuildSpec, given: BuildRunOptions): Promise
   if (errors.length > 0) {
     const error = multiError(errors);
     await hooks?.onBuildStatus?.('failed', error);
-    return { artifacts, error, cancelled: false };
+    return { artifacts, error, cancelled: false, ...kept };
   }
   await hooks?.onBuildStatus?.('complete');
-  return { artifacts, cancelled: false };
+  return { artifacts, cancelled: false, ...kept };
 }
 
 /** Where the post-processor steps of one build keep their work (the runner's context). */
@@ -401,7 +408,7 @@ async function runPostProcessors(
   opts: BuildRunOptions,
   stepCtx: (signal: AbortSignal, ui?: BuildUi) => StepContext,
   values: () => BuildValues,
-): Promise<{ artifacts: Artifact[]; errors: Error[] }> {
+): Promise<{ artifacts: Artifact[]; errors: Error[]; keptOriginal: boolean }> {
   const { hooks, ui } = opts;
   const skipBefore = opts.resume?.skipChainsBefore ?? 0;
   const pp: PostProcessing = { prior: spec.postProcessors.map(() => builderArtifact), artifacts: [], errors: [], keepOriginal: spec.postProcessors.length === 0 };
@@ -458,10 +465,13 @@ async function runPostProcessors(
   } catch (err) {
     if (!(err instanceof CancelledError)) throw err;
   }
-  if (opts.abandon?.aborted) return { artifacts: [], errors: [] }; // given up: nothing is removed
+  if (opts.abandon?.aborted) return { artifacts: [], errors: [], keptOriginal: false }; // given up: nothing is removed
   for (let c = 0; c < skipBefore && c < spec.postProcessors.length; c++) {
-    const last = opts.resume?.artifacts?.get(`post-processor.${c}.${spec.postProcessors[c]!.length - 1}`);
-    if (last) pp.artifacts.splice(c, 0, last);
+    const id = `post-processor.${c}.${spec.postProcessors[c]!.length - 1}`;
+    const last = opts.resume?.artifacts?.get(id);
+    if (!last) continue;
+    pp.artifacts.splice(c, 0, last);
+    await hooks?.onArtifact?.(id, last); // recorded again under its step, not as a new one
   }
   const { artifacts, errors } = pp;
   if (pp.keepOriginal) artifacts.unshift(builderArtifact);
@@ -472,5 +482,5 @@ async function runPostProcessors(
       errors.push(new Error(`Error destroying builder artifact: ${toError(err).message}`));
     }
   }
-  return { artifacts, errors };
+  return { artifacts, errors, keptOriginal: pp.keepOriginal };
 }

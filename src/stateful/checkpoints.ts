@@ -138,7 +138,7 @@ function errorText(error: Error | undefined, sensitive: readonly string[] = []):
 }
 
 /** The hooks that checkpoint one build into the state. */
-export type CheckpointHooks = BuildHooks & { recordArtifacts(artifacts: readonly Artifact[]): Promise<void> };
+export type CheckpointHooks = BuildHooks & { recordArtifacts(artifacts: readonly Artifact[], builderArtifactKept?: boolean): Promise<void> };
 
 export function checkpointHooks(t: CheckpointTarget): CheckpointHooks {
   const now = t.now ?? nowIso;
@@ -227,17 +227,22 @@ export function checkpointHooks(t: CheckpointTarget): CheckpointHooks {
     onArtifact(stepId: string, artifact: Artifact) {
       madeBy.set(artifact, stepId);
     },
-    /** Records the build's final artifacts (call once the build ended). */
-    async recordArtifacts(artifacts: readonly Artifact[]) {
+    /** Records the build's final artifacts (call once the build ended); `builderArtifactKept`:
+     * the first is the builder's (BuildResult.builderArtifactKept), recorded with step "finish"
+     * even when a post-processor passed the same object on as its own. */
+    async recordArtifacts(artifacts: readonly Artifact[], builderArtifactKept = false) {
       const outputs = sharedOutputFiles(t.inputs, t.cwd);
-      const records = artifacts.map((a): ArtifactState => ({
+      const records = artifacts.map((a, i): ArtifactState => {
+        const step = builderArtifactKept && i === 0 ? 'finish' : madeBy.get(a) ?? '';
+        return {
         id: a.id,
         builder_id: a.builderId,
-        type: madeBy.get(a) === 'finish' ? t.builderType : String(a.state.type ?? madeBy.get(a) ?? ''),
+        type: step === 'finish' ? t.builderType : String(a.state.type ?? step),
         files: [...a.files],
-        metadata: { step: madeBy.get(a) ?? '', description: a.description },
+        metadata: { step, description: a.description },
         hash: artifactFilesHash(a.files, t.cwd, outputs),
-      }));
+        };
+      });
       await t.state.update(t.key, (b) => {
         if (!b) return;
         const kept = b.artifacts.filter((old) => !records.some((r) => r.metadata.step === old.metadata.step && r.metadata.step !== ''));

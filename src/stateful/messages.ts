@@ -42,6 +42,7 @@ export function planMessage(plan: BuildPlan): string {
     case 'up-to-date':
       return `Up to date: ${plan.reason}. Skipping the build.`;
     case 'resume': {
+      if (plan.builderArtifact) return `Resuming: ${plan.reason}.`;
       if (!plan.instanceOutlivesBuild) return `Resuming on the kept instance ${plan.instance?.id ?? ''}: ${plan.reason}.`;
       const host = hostOf(plan.instance);
       return host ? `Resuming on ${host}: ${plan.reason}.` : `Resuming: ${plan.reason}.`;

@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Artifact, BuilderDef, StepContext } from '../sdk/component.js';
 import type { BuildResult, BuildSpec, ResumePoint } from '../run/build-runner.js';
 import type { OnErrorMode } from '../run/runner.js';
@@ -73,8 +74,17 @@ export function artifactPresent(a: ArtifactState, cwd: string, sharedOutputs: Re
   return artifactFilesHash(a.files, cwd, sharedOutputs) === a.hash;
 }
 
-/** A recorded artifact, as the runner reports it for a build that was not run again. */
-export function recordedArtifact(a: ArtifactState): Artifact {
+/**
+ * A recorded artifact, as the runner reports it for a build that was not run again: its
+ * `destroy` does nothing (it belongs to an earlier run). With `removeFilesIn` (the builder's
+ * artifact a resumed build re-runs post-processor chains on, BuildPlan.builderArtifact), it stands
+ * for the builder's own artifact, which Packer's keep rules may delete: `destroy` removes its
+ * recorded files (relative to that folder), as every builder whose artifact is local files does
+ * (file, qemu, virtualbox… remove them). An artifact without files (an AMI, a docker image) is
+ * something the builder alone knows how to remove, and the record does not say how: it is left
+ * in place. Its `state` (Packer's artifact State) is not recorded and reads {}.
+ */
+export function recordedArtifact(a: ArtifactState, removeFilesIn?: string): Artifact {
   return {
     builderId: a.builder_id,
     id: a.id,
@@ -82,7 +92,8 @@ export function recordedArtifact(a: ArtifactState): Artifact {
     description: typeof a.metadata.description === 'string' ? a.metadata.description : a.id,
     state: {},
     async destroy() {
-      // A recorded artifact belongs to an earlier run: it is never deleted by this one.
+      if (removeFilesIn === undefined) return;
+      for (const f of a.files) await rm(resolve(removeFilesIn, f), { force: true });
     },
   };
 }
@@ -291,7 +302,7 @@ export class StatefulRun {
   async buildEnded(b: BuildSpec, result: BuildResult): Promise<void> {
     if (result.abandoned) return;
     const p = this.prepared.get(b.name);
-    await p?.hooks.recordArtifacts(result.artifacts);
+    await p?.hooks.recordArtifacts(result.artifacts, result.builderArtifactKept);
     const snapshots = b.builder.snapshots;
     if (!p || result.error || !snapshots) return;
     const gone = supersededSnapshots(p.previousSnapshots, this.o.state);
@@ -369,7 +380,7 @@ export class StatefulRun {
     this.plans.set(b.name, plan);
     o.say(b.name, planMessage(plan));
     if (plan.action === 'up-to-date') {
-      this.upToDate.set(b.name, plan.artifacts.map(recordedArtifact));
+      this.upToDate.set(b.name, plan.artifacts.map((a) => recordedArtifact(a)));
       return plan;
     }
     await this.destroyLeftover(b, inputs, plan);
@@ -389,8 +400,8 @@ export class StatefulRun {
     };
     await beginBuild(target, plan);
     const resume =
-      plan.action === 'resume' && plan.instance
-        ? resumePoint(plan, inputs, o.state.build(inputs.key)?.artifacts ?? [])
+      plan.action === 'resume' && (plan.instance || plan.builderArtifact)
+        ? resumePoint(plan, inputs, o.state.build(inputs.key)?.artifacts ?? [], o.cwd)
         : plan.action === 'restart-from-snapshot' && plan.snapshot
           ? { skip: new Set(Array.from({ length: plan.firstProvisioner }, (_, i) => `provisioner.${i}`)), snapshot: plan.snapshot.id }
           : undefined;
@@ -459,8 +470,10 @@ export class StatefulRun {
 }
 
 /** The runner's resume point for a plan: skip the steps before the first to run. */
-function resumePoint(plan: BuildPlan, inputs: BuildInputs, artifacts: readonly ArtifactState[]): ResumePoint {
+function resumePoint(plan: BuildPlan, inputs: BuildInputs, artifacts: readonly ArtifactState[], cwd: string): ResumePoint {
   const skip = new Set<string>();
+  // On the builder's recorded artifact: no instance is created or connected to.
+  if (plan.builderArtifact) for (const id of ['create', 'connect', 'provision']) skip.add(id);
   for (let i = 0; i < plan.firstProvisioner; i++) skip.add(`provisioner.${i}`);
   const recorded = new Map<string, Artifact>();
   inputs.postProcessorChains.forEach((chain, c) => {
@@ -471,5 +484,6 @@ function resumePoint(plan: BuildPlan, inputs: BuildInputs, artifacts: readonly A
     const step = typeof a.metadata.step === 'string' ? a.metadata.step : '';
     if (step.startsWith('post-processor.')) recorded.set(step, recordedArtifact(a));
   }
+  if (plan.builderArtifact) recorded.set('finish', recordedArtifact(plan.builderArtifact, cwd));
   return { instance: plan.instance ? { id: plan.instance.id, metadata: plan.instance.metadata } : undefined, skip, artifacts: recorded, skipChainsBefore: plan.firstChain };
 }
