@@ -14,7 +14,6 @@ import { buildFilterFlagsUsageAt, varFlagsUsageAt } from '../cli/template-flags.
 import { setUpBuild, stateRunFlagSpecs, stateRunFlagsUsage, type BuildSetup } from '../cli/build-setup.js';
 import { orphans } from '../plan/plan.js';
 import { plansToJson } from '../plan/plan-json.js';
-import { buildKey } from '../state/identity.js';
 import { planHeldLine, planLines, planSummary } from '../stateful/messages.js';
 import { planBuilds } from '../stateful/stateful-run.js';
 import { fullBuildName } from '../template/expand.js';
@@ -71,7 +70,7 @@ ${varFlagsUsageAt(32)}`,
 /** Plans every build of `setup`, prints the plans, and returns the exit code. */
 export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detailed-exitcode': boolean; snapshots: boolean }, ctx: CommandContext): Promise<number> {
   // The holders first: a build they hold may end while it is planned (then planned as ended).
-  const held = await heldBuilds(setup);
+  const held = setup.state.exists ? await setup.state.buildLocks() : new Map<string, LockInfo>();
   const plans = await planBuilds({
     template: setup.template,
     builds: setup.builds,
@@ -99,20 +98,6 @@ export async function printPlans(setup: BuildSetup, f: { json: boolean; 'detaile
   }
   const changes = all.some((p) => p.action !== 'up-to-date');
   return f['detailed-exitcode'] && changes ? 2 : 0;
-}
-
-/** The build locks other runs hold, by build name (plan itself holds none). */
-async function heldBuilds(setup: BuildSetup): Promise<Map<string, LockInfo>> {
-  const s = setup.state;
-  const held = new Map<string, LockInfo>();
-  if (!s.exists) return held;
-  const byKey = new Map((await s.locks()).filter((l) => l.scope === 'build' && l.build !== undefined).map((l) => [l.build!, l]));
-  if (byKey.size === 0) return held;
-  for (const b of setup.builds) {
-    const lock = byKey.get(s.template === undefined ? b.name : buildKey(s.template, b.name));
-    if (lock) held.set(b.name, lock);
-  }
-  return held;
 }
 
 function sayIndented(setup: BuildSetup): (name: string, line: string) => void {

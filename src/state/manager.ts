@@ -462,6 +462,18 @@ export class StateManager implements StateReader, StateWriter, StateRefresher, S
     return this.client.locks ? this.client.locks() : [];
   }
 
+  /** The build locks held now, by the name this manager gives each build (a scoped manager: only
+   * its template's builds). */
+  async buildLocks(): Promise<Map<string, LockInfo>> {
+    const held = new Map<string, LockInfo>();
+    for (const l of await this.locks()) {
+      if (l.scope !== 'build' || l.build === undefined) continue;
+      if (this.template !== undefined && parseBuildKey(l.build)?.templateId !== this.template) continue;
+      held.set(this.shown(l.build), l);
+    }
+    return held;
+  }
+
   /** Releases every lock this manager holds and, when it wrote, compacts the journal. */
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);

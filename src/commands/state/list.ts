@@ -7,7 +7,6 @@
  */
 import type { Command } from '../../cli/command.js';
 import { parseFlags } from '../../cli/flags.js';
-import { buildKey } from '../../state/identity.js';
 import { heldByText } from '../../stateful/messages.js';
 import { locate, openState, refuseArguments, STATE_FLAG_HELP, stateFlag, TEMPLATE_ARGUMENT_HELP } from './options.js';
 
@@ -29,11 +28,11 @@ export const stateListCommand: Command = {
     const keys = m.buildKeys().sort();
     // No spread of 100,000 arguments, no copy of each record, one write per 64 KiB (issue 15).
     const width = keys.reduce((w, k) => Math.max(w, k.length), 0);
-    const held = new Map((await m.locks()).filter((l) => l.scope === 'build' && l.build !== undefined).map((l) => [l.build!, l]));
+    const held = await m.buildLocks();
     let out = '';
     for (const k of keys) {
       const status = m.buildStatus(k) ?? '';
-      const lock = held.size === 0 ? undefined : held.get(m.template === undefined ? k : buildKey(m.template, k));
+      const lock = held.get(k);
       // a kept instance (docker: the container a failed build left for the next run to resume on)
       const kept = m.keptInstanceId(k);
       const extra = `${kept === undefined ? '' : `  kept instance ${kept}`}${lock ? `  ${heldByText(lock)}` : ''}`;
