@@ -19,7 +19,7 @@
  *   instance instead (for a plugin that keeps state between configurations). Builders always get
  *   one process per instance (their `Run` holds the instance).
  * - Every plugin definition carries its `PluginIdentity` (served component, plugin name and
- *   version, SHA-256 of the executable: binary-digest.ts), which enters the fingerprints.
+ *   version, SHA-256 of the executable: executable-facts.ts), which enters the fingerprints.
  * - `close()` stops every spare process; processes of running steps are stopped by their steps,
  *   and every plugin process group is killed when builder exits (process.ts).
  */
@@ -35,7 +35,7 @@ import { binaryDigest } from './executable-facts.js';
 import { pluginBuilder } from './builder.js';
 import { pluginDataSource } from './datasource.js';
 import { PluginComponent, type LoadOptions, type PluginKind, type PluginSource } from './component.js';
-import { chooseComponent, discover, mergeSources, packerSources, pluginSources, type LazyComponent } from './discovery.js';
+import { chooseComponent, discover, mergeSources, packerSources, pluginSources, type Discovered, type LazyComponent } from './discovery.js';
 import { pluginPostProcessor } from './post-processor.js';
 import { pluginProvisioner } from './provisioner.js';
 import { resolveRequired } from './required.js';
@@ -84,30 +84,62 @@ function adapter(kind: PluginKind, component: PluginComponent, uses: number, reu
   return def;
 }
 
+/** The plugins a template's run can use (found and `required_plugins`), and the one chosen for a
+ * component: the same precedence for every kind (the module comment). */
+interface PluginChoice {
+  found: Discovered & { packerVersion: Promise<string | undefined> };
+  /** Problems of `required_plugins` (a plugin not installed at the version asked…). */
+  diagnostics: Diagnostic[];
+  /** The plugin source that serves `kind` `type` in this run, or undefined when `native` does. */
+  choose(kind: PluginKind, type: string, native: unknown): PluginSource | undefined;
+}
+
+async function pluginChoice(template: Template, options: ComponentsForOptions, load: LoadOptions): Promise<PluginChoice> {
+  const env = options.env;
+  // `packer version` runs while the components start; a Packer that is not 1.x is refused after.
+  const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load }, true);
+  const required = resolveRequired(template.packer.requiredPlugins, found.plugins);
+  const key = (kind: PluginKind, type: string): string => `${kind}:${type}`;
+  const requiredTypes = new Set(required.sources.map((s) => key(s.kind, s.type)));
+  const sources = new Map(mergeSources(required.sources, ...found.plugins.map((p) => pluginSources(p)), found.packer ? packerSources(found.packer) : [])
+    .map((s) => [key(s.kind, s.type), s]));
+  const preferPlugins = env.BUILDER_PREFER_PLUGINS === '1';
+  return {
+    found,
+    diagnostics: [...required.diagnostics],
+    choose(kind, type, native) {
+      const source = sources.get(key(kind, type));
+      const lazy: LazyComponent<unknown> | undefined = source ? { source, load: async () => source } : undefined;
+      const choice = chooseComponent<unknown>(native, lazy, { preferPlugins, requiredByTemplate: requiredTypes.has(key(kind, type)) });
+      return choice && 'plugin' in choice ? choice.plugin.source : undefined;
+    },
+  };
+}
+
+/** Stops the spare processes of `loaded` components, once. */
+function closer(loaded: readonly PluginComponent[]): () => Promise<void> {
+  let closed = false;
+  return async () => {
+    if (closed) return;
+    closed = true;
+    await Promise.all(loaded.map((c) => c.shutdown()));
+  };
+}
+
 export async function withPlugins(base: Components, template: Template, used: UsedTypes, options: ComponentsForOptions): Promise<RunComponents> {
   const env = options.env;
   const load: LoadOptions = {
     env: { ...env, ...(options.runUuid ? { PACKER_RUN_UUID: options.runUuid } : {}) },
     reuseProcesses: env.BUILDER_PLUGIN_REUSE !== '0',
   };
-  // `packer version` runs while the components start; a Packer that is not 1.x is refused after.
-  const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load }, true);
-  const required = resolveRequired(template.packer.requiredPlugins, found.plugins);
-  const requiredTypes = new Set(required.sources.map((s) => `${s.kind}:${s.type}`));
-  const sources = new Map(mergeSources(required.sources, ...found.plugins.map((p) => pluginSources(p)), found.packer ? packerSources(found.packer) : [])
-    .map((s) => [`${s.kind}:${s.type}`, s]));
-  const preferPlugins = env.BUILDER_PREFER_PLUGINS === '1';
-  const diagnostics: Diagnostic[] = [...required.diagnostics];
+  const { found, diagnostics, choose } = await pluginChoice(template, options, load);
   const loaded: PluginComponent[] = [];
 
   const chosen: Array<{ kind: PluginKind; source: PluginSource; uses: number }> = [];
   for (const { kind, key } of KINDS) {
     for (const [type, uses] of used[key]) {
-      const source = sources.get(`${kind}:${type}`);
-      const lazy: LazyComponent<unknown> | undefined = source ? { source, load: async () => source } : undefined;
-      const native: unknown = base[key].get(type);
-      const choice = chooseComponent<unknown>(native, lazy, { preferPlugins, requiredByTemplate: requiredTypes.has(`${kind}:${type}`) });
-      if (choice && 'plugin' in choice) chosen.push({ kind, source: choice.plugin.source, uses });
+      const source = choose(kind, type, base[key].get(type));
+      if (source) chosen.push({ kind, source, uses });
     }
   }
   const packerOk = found.packerVersion.then((v) => v !== undefined && semver.major(v) === 1);
@@ -130,7 +162,6 @@ export async function withPlugins(base: Components, template: Template, used: Us
     }
   }));
   const of = <D extends AnyDef>(k: PluginKind): D[] => defs.filter((d) => d?.kind === k).map((d) => d!.def as D);
-  let closed = false;
   return {
     components: {
       builders: base.builders.with(of<BuilderDef<unknown>>('builder'), () => true),
@@ -140,11 +171,7 @@ export async function withPlugins(base: Components, template: Template, used: Us
       dataSources: base.dataSources,
     },
     diagnostics,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await Promise.all(loaded.map((c) => c.shutdown()));
-    },
+    close: closer(loaded),
   };
 }
 
@@ -156,21 +183,11 @@ export async function withPlugins(base: Components, template: Template, used: Us
 export async function withPluginDataSources(base: Registry<DataSourceDef<unknown>>, template: Template, types: readonly string[], options: ComponentsForOptions): Promise<RunDataSources> {
   const env = options.env;
   const load: LoadOptions = { env };
-  const found = await discover({ env, cwd: options.cwd, templateDir: resolve(options.cwd, template.root), load }, true);
-  const required = resolveRequired(template.packer.requiredPlugins, found.plugins);
-  const requiredTypes = new Set(required.sources.filter((s) => s.kind === 'datasource').map((s) => s.type));
-  const sources = new Map(mergeSources(required.sources, ...found.plugins.map((p) => pluginSources(p)))
-    .filter((s) => s.kind === 'datasource')
-    .map((s) => [s.type, s]));
-  const preferPlugins = env.BUILDER_PREFER_PLUGINS === '1';
-  const diagnostics: Diagnostic[] = [...required.diagnostics];
+  const { diagnostics, choose } = await pluginChoice(template, options, load);
   const loaded: PluginComponent[] = [];
   const defs = await Promise.all([...new Set(types)].map(async (type) => {
-    const source = sources.get(type);
-    const lazy: LazyComponent<unknown> | undefined = source ? { source, load: async () => source } : undefined;
-    const choice = chooseComponent<unknown>(base.get(type), lazy, { preferPlugins, requiredByTemplate: requiredTypes.has(type) });
-    if (!choice || !('plugin' in choice)) return undefined;
-    const chosen = choice.plugin.source;
+    const chosen = choose('datasource', type, base.get(type));
+    if (!chosen) return undefined;
     try {
       const component = await PluginComponent.load(chosen, load);
       loaded.push(component);
@@ -181,14 +198,9 @@ export async function withPluginDataSources(base: Registry<DataSourceDef<unknown
       return undefined;
     }
   }));
-  let closed = false;
   return {
     registry: base.with(defs.filter((d): d is DataSourceDef<unknown> => d !== undefined), () => true),
     diagnostics,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await Promise.all(loaded.map((c) => c.shutdown()));
-    },
+    close: closer(loaded),
   };
 }
