@@ -22,24 +22,10 @@
  * sensitive (marks cannot be encoded).
  */
 import { ExtData, decode } from '@msgpack/msgpack';
-import { valueType, type CtyType } from './cty.js';
+import { ctyTypeFromJson, valueType, type CtyType } from './cty.js';
 import { T, Value, type Type } from '../values/value.js';
 
 const REFINED_UNKNOWN = 0x0c;
-
-/** A cty JSON type (`"string"`, `["list", T]`, `["object", {…}, [optional…]]`, `["tuple", […]]`). */
-export function ctyTypeFromJson(j: unknown): CtyType {
-  if (j === 'string' || j === 'number' || j === 'bool' || j === 'dynamic') return { kind: j };
-  if (Array.isArray(j) && j.length >= 2) {
-    const [k, arg] = j as [unknown, unknown];
-    if (k === 'list' || k === 'set' || k === 'map') return { kind: k, elem: ctyTypeFromJson(arg) };
-    if (k === 'tuple' && Array.isArray(arg)) return { kind: 'tuple', elems: arg.map(ctyTypeFromJson) };
-    if (k === 'object' && arg !== null && typeof arg === 'object' && !Array.isArray(arg)) {
-      return { kind: 'object', attrs: Object.fromEntries(Object.entries(arg).map(([a, t]) => [a, ctyTypeFromJson(t)])) };
-    }
-  }
-  throw new Error(`not a cty type: ${JSON.stringify(j)}`);
-}
 
 function fail(path: string, what: string): never {
   throw new Error(`cty msgpack value${path ? ` at ${path}` : ''}: ${what}`);

@@ -76,6 +76,21 @@ export function typeJson(t: CtyType): unknown {
   }
 }
 
+/** The type of cty's JSON type form, the inverse of `typeJson` (`"string"`, `["list", T]`,
+ * `["object", {…}, [optional…]]`, `["tuple", […]]`). */
+export function ctyTypeFromJson(j: unknown): CtyType {
+  if (j === 'string' || j === 'number' || j === 'bool' || j === 'dynamic') return { kind: j };
+  if (Array.isArray(j) && j.length >= 2) {
+    const [k, arg] = j as [unknown, unknown];
+    if (k === 'list' || k === 'set' || k === 'map') return { kind: k, elem: ctyTypeFromJson(arg) };
+    if (k === 'tuple' && Array.isArray(arg)) return { kind: 'tuple', elems: arg.map(ctyTypeFromJson) };
+    if (k === 'object' && arg !== null && typeof arg === 'object' && !Array.isArray(arg)) {
+      return { kind: 'object', attrs: Object.fromEntries(Object.entries(arg).map(([a, t]) => [a, ctyTypeFromJson(t)])) };
+    }
+  }
+  throw new Error(`not a cty type: ${JSON.stringify(j)}`);
+}
+
 /** Converts plain data to `t` (null stays null); throws "<where>: <what is wrong>". */
 export function conformValue(v: unknown, t: CtyType, where: string): unknown {
   if (v === null || v === undefined) return null;

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ExtData, encode } from '@msgpack/msgpack';
-import { ctyTypeFromJson, decodeCtyMsgpack } from '../../src/plugins/cty-msgpack.js';
+import { decodeCtyMsgpack } from '../../src/plugins/cty-msgpack.js';
+import { ctyTypeFromJson } from '../../src/plugins/cty.js';
 import type { CtyType } from '../../src/plugins/cty.js';
 import { T, Value, typeEquals, valuesEqual, type Type } from '../../src/values/value.js';
 
