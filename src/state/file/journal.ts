@@ -169,11 +169,18 @@ export function applyChange(state: StateFile, change: StateChange): boolean {
  * together — the caller reloads.
  */
 export function applyRecords(state: StateFile, records: readonly JournalRecord[]): boolean {
+  return applyInOrder(state, records, applyChange);
+}
+
+/** The journal's order rules, whatever the records' format: another lineage or an old serial is
+ * skipped, the next serial is applied with `apply`, a gap (or a change that does not fit) fails. */
+function applyInOrder<D extends { lineage?: unknown; serial?: unknown }, C>(doc: D, records: readonly { lineage: string; serial: number; change: C }[], apply: (doc: D, change: C) => boolean): boolean {
   for (const r of records) {
-    if (r.lineage !== state.lineage || r.serial <= state.serial) continue;
-    if (r.serial !== state.serial + 1) return false;
-    if (!applyChange(state, r.change)) return false;
-    state.serial = r.serial;
+    const serial = doc.serial as number;
+    if (r.lineage !== doc.lineage || r.serial <= serial) continue;
+    if (r.serial !== serial + 1) return false;
+    if (!apply(doc, r.change)) return false;
+    doc.serial = r.serial;
   }
   return true;
 }
@@ -184,13 +191,7 @@ export function applyRecords(state: StateFile, records: readonly JournalRecord[]
  * applyChange's, over plain JSON). Returns false when a record is missing or does not fit.
  */
 export function replayOlder(doc: Record<string, unknown>, records: readonly OlderRecord[]): boolean {
-  for (const r of records) {
-    if (r.lineage !== doc.lineage || r.serial <= (doc.serial as number)) continue;
-    if (r.serial !== (doc.serial as number) + 1) return false;
-    if (!replayChange(doc, r.change)) return false;
-    doc.serial = r.serial;
-  }
-  return true;
+  return applyInOrder(doc, records, replayChange);
 }
 
 function replayChange(doc: Record<string, unknown>, change: Record<string, unknown>): boolean {
