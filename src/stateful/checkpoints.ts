@@ -235,12 +235,12 @@ export function checkpointHooks(t: CheckpointTarget): CheckpointHooks {
       const records = artifacts.map((a, i): ArtifactState => {
         const step = builderArtifactKept && i === 0 ? 'finish' : madeBy.get(a) ?? '';
         return {
-        id: a.id,
-        builder_id: a.builderId,
-        type: step === 'finish' ? t.builderType : String(a.state.type ?? step),
-        files: [...a.files],
-        metadata: { step, description: a.description },
-        hash: artifactFilesHash(a.files, t.cwd, outputs),
+          id: a.id,
+          builder_id: a.builderId,
+          type: step === 'finish' ? t.builderType : String(a.state.type ?? step),
+          files: [...a.files],
+          metadata: { step, description: a.description },
+          hash: artifactFilesHash(a.files, t.cwd, outputs),
         };
       });
       await t.state.update(t.key, (b) => {

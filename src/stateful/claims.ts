@@ -16,8 +16,9 @@
  *   once its lease expired on the server's clock — a takeover, said as such — and planned like
  *   any recorded build, so it resumes on its kept instance. A build whose runners keep dying is
  *   marked failed after `maxAttempts` claims (`build -max-attempts`, default 3), with a reason
- *   naming the attempts, said by the runner that gave it up and by every runner's outcome. `next()` resolves to undefined only when every build
- *   of the run is done or failed, so every runner's exit code can report the whole run.
+ *   naming the attempts, said by the runner that gave it up and by every runner's outcome.
+ *   `next()` resolves to undefined only when every build of the run is done or failed, so every
+ *   runner's exit code can report the whole run.
  * - `ended(build, result)` marks a build done or failed, only while this runner's claim is
  *   still its own (fenced; a runner that lost its claim changes nothing). A build given up after
  *   a lost lease (BuildResult.abandoned) is left claimed: its lease expires and another runner

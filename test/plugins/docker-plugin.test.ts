@@ -82,6 +82,11 @@ describe('Packer 1.6.6\'s docker builder as a plugin, against Podman', () => {
     return r;
   }
 
+  /** The committed docker source every template here builds, on the harness's base image. */
+  function dockerSource(): string {
+    return `source "docker" "d" {\n  image  = "${suite.podman?.baseImage ?? ''}"\n  pull   = false\n  commit = true\n}\n`;
+  }
+
   /** The id of the image the build's artifact names. */
   function imageOf(r: RunResult): string {
     const m = /--> docker\.d: Imported Docker image: (?:sha256:)?([0-9a-f]{64})/.exec(r.stdout);
@@ -90,12 +95,7 @@ describe('Packer 1.6.6\'s docker builder as a plugin, against Podman', () => {
   }
 
   it('BUILDER_PREFER_PLUGINS=1: docker builder, shell provisioner and manifest from 1.6.6; the image holds the file', async (t) => {
-    const r = await build(t, `source "docker" "d" {
-  image  = "${suite.podman?.baseImage ?? ''}"
-  pull   = false
-  commit = true
-}
-build {
+    const r = await build(t, `${dockerSource()}build {
   sources = ["source.docker.d"]
   provisioner "shell" {
     inline = ["echo by-the-plugin-shell > /provisioned.txt", "echo uid=$(id -u)"]
@@ -128,12 +128,7 @@ build {
     p166   = { source = "github.com/example/p166", version = "~> 1.0" }
   }
 }
-source "docker" "d" {
-  image  = "${suite.podman?.baseImage ?? ''}"
-  pull   = false
-  commit = true
-}
-build {
+${dockerSource()}build {
   sources = ["source.docker.d"]
   provisioner "p166-shell" {
     inline = ["echo by-the-plugin > /plugin.txt"]
@@ -158,12 +153,7 @@ build {
   });
 
   it('SIGINT while a plugin provisioner runs in the container: a clear cancelled build, the plugin cleans its container up', async (t) => {
-    const r = await build(t, `source "docker" "d" {
-  image  = "${suite.podman?.baseImage ?? ''}"
-  pull   = false
-  commit = true
-}
-build {
+    const r = await build(t, `${dockerSource()}build {
   sources = ["source.docker.d"]
   provisioner "shell" {
     inline = ["echo step-started", "sleep 60"]
